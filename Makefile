@@ -1,0 +1,56 @@
+# symroute: `bin/run <target>` installs the Debian packages first; `make <target>` assumes them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON ?= python3
+# podman on the lab machines: runc instead of crun, explicit ulimits (molecule/resources/containers.conf).
+export CONTAINERS_CONF ?= $(CURDIR)/molecule/resources/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+HOST ?= edge
+
+.PHONY: help setup test lint unit netns molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean
+
+help:
+	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
+	@echo "bin/run test    every test and linter (what CI runs)"
+	@echo "make plan       bin/symroute plan --inventory inventories/lab"
+	@echo "make bench      benchmarks -> docs/performance.md"
+	@echo "make lab-down   remove the lab; make lab-shell HOST=edge opens a shell in a lab container"
+
+$(VENV)/.installed: requirements.txt requirements.yml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/ansible-galaxy collection install -r requirements.yml >/dev/null
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup lint unit netns bench-smoke molecule
+	@echo "symroute: all tests passed"
+
+lint: setup
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --offline --profile production
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+netns: setup
+	$(BIN)/pytest -q tests/integration
+
+bench-smoke: setup
+	$(BIN)/python bench/plan_scale.py --smoke
+
+molecule: setup
+	$(BIN)/molecule test --all
+
+bench: setup
+	$(BIN)/python bench/plan_scale.py
+
+plan: setup
+	bin/symroute plan --inventory inventories/lab
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,129 @@
+"""bin/symroute: plan and explain, for people and for pull requests.
+
+Exit codes: 0 valid, 1 invalid inventory, 2 usage error.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+
+from . import report
+from .ansible_inventory import ROUTER_GROUP, load_routers
+from .errors import InventoryError, Problem
+from .explain import explain_address
+from .gitref import GitRefError, inventory_at_ref
+from .plan import plan_router
+from .review import compare, partners_by_router
+from .validate import validate_routers
+
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+REVIEW_SCHEMA_VERSION = 1
+
+
+class UsageError(Exception):
+    """A command line the tool cannot act on."""
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="symroute", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="validate the inventory and print each router's plan")
+    plan.add_argument("--inventory", required=True, help="inventory directory or file")
+    plan.add_argument("--base", help="git ref to compare with (e.g. origin/main)")
+    plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    plan.add_argument("--group", default=ROUTER_GROUP, help=f"inventory group of the routers ({ROUTER_GROUP})")
+    explain = commands.add_parser("explain", help="say which link addresses take on one router")
+    explain.add_argument("--inventory", required=True)
+    explain.add_argument("--host", required=True, help="the router")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--group", default=ROUTER_GROUP)
+    explain.add_argument("addresses", nargs="+", metavar="ADDRESS")
+    return parser
+
+
+def _plans(inventory, group):
+    routers = load_routers(inventory, group=group)
+    validated = validate_routers(routers)
+    return {name: plan_router(router) for name, router in validated.items()}
+
+
+def _base_plans(inventory, ref, group):
+    with tempfile.TemporaryDirectory(prefix="symroute-base-") as scratch:
+        try:
+            path = inventory_at_ref(inventory, ref, scratch)
+        except GitRefError as error:
+            raise UsageError(f"--base {ref}: {error}") from None
+        if path is None:
+            return {}, []
+        try:
+            return _plans(path, group), []
+        except InventoryError as error:
+            return {}, [f"the base inventory at {ref} is itself invalid; compared with an empty one"] + [
+                str(p) for p in error.problems]
+
+
+def _plan_command(args):
+    result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": args.inventory, "valid": True,
+              "problems": [], "warnings": [], "routers": {}}
+    try:
+        plans = _plans(args.inventory, args.group)
+    except InventoryError as error:
+        result.update(valid=False, problems=[str(p) for p in error.problems])
+        plans = None
+    if plans is not None:
+        if not plans:
+            result.update(valid=False, problems=[str(Problem(args.inventory, f"no hosts in group '{args.group}'"))])
+        result["routers"] = plans
+        result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]
+        if args.base:
+            before, notes = _base_plans(args.inventory, args.base, args.group)
+            changes = compare(before, plans)
+            result.update(base=args.base, base_notes=notes, changes=changes,
+                          partners_changed=partners_by_router(changes))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(report.markdown(result))
+    return EXIT_VALID if result["valid"] else EXIT_INVALID
+
+
+def _explain_command(args):
+    try:
+        plans = _plans(args.inventory, args.group)
+    except InventoryError as error:
+        sys.stderr.write(error.describe() + "\n")
+        return EXIT_INVALID
+    if args.host not in plans:
+        raise UsageError(f"--host {args.host}: not a router of the inventory (routers: {', '.join(plans) or 'none'})")
+    answers = [explain_address(plans[args.host], address) for address in args.addresses]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(answers, indent=2, sort_keys=True) + "\n")
+    else:
+        for answer in answers:
+            if "error" in answer:
+                sys.stdout.write(f"{answer['address']}: {answer['error']}\n")
+                continue
+            where = f" (partner {answer['partner']}, prefix {answer['prefix']})" if answer["partner"] else ""
+            sys.stdout.write(f"{answer['address']}{where}: {answer['path']}\n")
+            if answer.get("when_link_fails"):
+                sys.stdout.write(f"  when {answer['link']} fails: {answer['when_link_fails']}\n")
+    return EXIT_INVALID if any("error" in answer for answer in answers) else EXIT_VALID
+
+
+def main(argv=None):
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else EXIT_VALID
+    try:
+        if args.command == "plan":
+            return _plan_command(args)
+        return _explain_command(args)
+    except UsageError as error:
+        sys.stderr.write(f"symroute: {error}\n")
+        return EXIT_USAGE
+    except InventoryError as error:
+        sys.stderr.write(error.describe() + "\n")
+        return EXIT_INVALID

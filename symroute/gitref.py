@@ -1,0 +1,36 @@
+"""Materialize an inventory directory as it was at a git ref (for --base)."""
+
+import io
+import subprocess
+import tarfile
+from pathlib import Path
+
+
+class GitRefError(Exception):
+    """The ref or the repository cannot be read."""
+
+
+def _git(directory, *args):
+    result = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, check=False)
+    if result.returncode != 0:
+        raise GitRefError(result.stderr.decode(errors="replace").strip() or f"git {' '.join(args)} failed")
+    return result.stdout
+
+
+def inventory_at_ref(inventory, ref, destination):
+    """Extract ``inventory`` (a directory in a git checkout) as of ``ref`` into ``destination``.
+
+    Returns the path of the extracted inventory, or None when it did not exist at ``ref``.
+    """
+    inventory = Path(inventory).resolve()
+    directory = inventory if inventory.is_dir() else inventory.parent
+    top = Path(_git(directory, "rev-parse", "--show-toplevel").decode().strip())
+    relative = inventory.relative_to(top).as_posix()
+    _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    listing = _git(top, "ls-tree", "-r", "--name-only", ref, "--", relative)
+    if not listing.strip():
+        return None
+    archive = _git(top, "archive", "--format=tar", ref, "--", relative)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+    return Path(destination) / relative

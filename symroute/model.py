@@ -1,0 +1,78 @@
+"""The validated, normalized inventory of one router (input of the planner)."""
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+from netaddr import IPAddress, IPNetwork
+
+# Inventory variable names: the public contract.
+PARTNERS = "symroute_partners"
+LINKS = "symroute_links"
+LAN_NETWORKS = "symroute_lan_networks"
+MANAGEMENT_NETWORKS = "symroute_management_networks"
+RULE_PRIORITY_BASE = "symroute_rule_priority_base"
+TABLE_ID_BASE = "symroute_table_id_base"
+
+INVENTORY_KEYS = (
+    PARTNERS,
+    LINKS,
+    LAN_NETWORKS,
+    MANAGEMENT_NETWORKS,
+    RULE_PRIORITY_BASE,
+    TABLE_ID_BASE,
+)
+
+DEFAULT_RULE_PRIORITY_BASE = 10000
+DEFAULT_TABLE_ID_BASE = 200
+FAILOVER = "failover"
+FAIL_CLOSED = "fail_closed"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One WAN link of the router."""
+
+    name: str
+    index: int
+    interface: str
+    address: IPNetwork
+    gateway: IPAddress
+    table: int
+    mark_number: int
+    address6: Optional[IPNetwork] = None
+    gateway6: Optional[IPAddress] = None
+    nat66: bool = False
+    health_targets: Tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def has_ipv6(self):
+        return self.address6 is not None and self.gateway6 is not None
+
+
+@dataclass(frozen=True)
+class Partner:
+    """One critical partner pinned to a link."""
+
+    name: str
+    prefixes: Tuple[IPNetwork, ...]
+    link: str
+    on_link_failure: str = FAILOVER
+    health_check: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Router:
+    """Everything the planner needs about one router."""
+
+    name: str
+    links: Tuple[Link, ...]
+    partners: Tuple[Partner, ...]
+    lan_networks: Tuple[IPNetwork, ...] = ()
+    management_networks: Tuple[IPNetwork, ...] = ()
+    rule_priority_base: int = DEFAULT_RULE_PRIORITY_BASE
+    warnings: Tuple[str, ...] = field(default=(), compare=False)
+
+    def link(self, name):
+        return next(link for link in self.links if link.name == name)

@@ -1,0 +1,269 @@
+"""Compute the plan of one router from its validated inventory.
+
+The plan is plain data (dicts, lists, strings, ints) in a fixed order, so the
+same inventory always gives the same plan, byte for byte once serialized.
+Roles render it; they decide nothing.
+"""
+
+import json
+
+from netaddr import cidr_merge
+
+from . import scheme
+from .model import FAIL_CLOSED
+from .validate import validate_router
+
+PLAN_SCHEMA_VERSION = 1
+IPV6_NEVER_MARKED = ("fe80::/10", "ff00::/8")
+
+
+def _family_prefixes(prefixes, version):
+    return [prefix for prefix in prefixes if prefix.version == version]
+
+
+def _aggregate(prefixes):
+    return [str(network) for network in cidr_merge(prefixes)]
+
+
+def _tables(router):
+    return [
+        {"id": link.table, "name": scheme.TABLE_NAME_PREFIX + link.name, "link": link.name}
+        for link in router.links
+    ]
+
+
+def _routes(router):
+    routes = []
+    for link in router.links:
+        onlink = link.gateway not in link.address
+        routes.append(
+            {"table": link.table, "family": 4, "dst": str(link.address.cidr), "dev": link.interface,
+             "scope": "link", "src": str(link.address.ip)}
+        )
+        routes.append(
+            {"table": link.table, "family": 4, "dst": "default", "via": str(link.gateway),
+             "dev": link.interface, "onlink": onlink}
+        )
+        if link.has_ipv6:
+            routes.append(
+                {"table": link.table, "family": 6, "dst": str(link.address6.cidr), "dev": link.interface,
+                 "scope": "link", "src": str(link.address6.ip)}
+            )
+            routes.append(
+                {"table": link.table, "family": 6, "dst": "default", "via": str(link.gateway6),
+                 "dev": link.interface, "onlink": link.gateway6 not in link.address6}
+            )
+    return routes
+
+
+def _main_table_networks(router):
+    networks = list(router.lan_networks) + list(router.management_networks)
+    return sorted(set(networks), key=lambda n: (n.version, n.first, n.prefixlen))
+
+
+def _rule(priority, family, comment, **selector):
+    rule = {"priority": priority, "family": family, "comment": comment}
+    rule.update(selector)
+    return rule
+
+
+def _rules(router):
+    base = router.rule_priority_base
+    rules = []
+    for offset, network in enumerate(_main_table_networks(router)):
+        rules.append(_rule(base + scheme.OFFSET_MAIN_TABLE + offset, network.version,
+                           "LAN/management stays in main", to=str(network), table="main"))
+    families_of = {link.name: (4, 6) if link.has_ipv6 else (4,) for link in router.links}
+    for link in router.links:
+        rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, 4, f"replies from {link.name}'s address",
+                           **{"from": str(link.address.ip)}, table=link.table))
+        if link.has_ipv6:
+            rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, 6,
+                               f"replies from {link.name}'s address", **{"from": str(link.address6.ip)},
+                               table=link.table))
+    for link in router.links:
+        mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.LINK_MARK_MASK)
+        for family in families_of[link.name]:
+            rules.append(_rule(base + scheme.OFFSET_LINK_MARK + link.index, family,
+                               f"connections marked for {link.name}", fwmark=mark, table=link.table))
+    fail_closed = scheme.mark_with_mask(scheme.FAIL_CLOSED_BIT, scheme.FAIL_CLOSED_BIT)
+    for family in (4, 6):
+        rules.append(_rule(base + scheme.OFFSET_FAIL_CLOSED, family,
+                           "fail-closed partner whose link is down", fwmark=fail_closed, action="prohibit"))
+    for link in router.links:
+        mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.MARK_MASK)
+        others = [other for other in router.links if other.name != link.name]
+        for position, other in enumerate(others):
+            for family in families_of[link.name]:
+                if family not in families_of[other.name]:
+                    continue
+                priority = base + scheme.OFFSET_FAILOVER + scheme.FAILOVER_STRIDE * link.index + position
+                rules.append(_rule(priority, family, f"{link.name} down: fail over to {other.name}",
+                                   fwmark=mark, table=other.table))
+    return sorted(rules, key=lambda r: (r["family"], r["priority"]))
+
+
+def _link_sets(router, link):
+    sets = []
+    pinned = [p for p in router.partners if p.link == link.name]
+    for mode, suffix, mark in (
+        ("fail_closed", "fail_closed", scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT),
+        ("failover", "failover", scheme.link_mark(link.mark_number)),
+    ):
+        chosen = [p for p in pinned if (p.on_link_failure == FAIL_CLOSED) == (mode == "fail_closed")]
+        for version, nft_type, selector in ((4, "ipv4_addr", "ip"), (6, "ipv6_addr", "ip6")):
+            prefixes = [prefix for p in chosen for prefix in _family_prefixes(p.prefixes, version)]
+            if not prefixes:
+                continue
+            sets.append({
+                "name": f"{link.name}_{suffix}_v{version}",
+                "type": nft_type,
+                "selector": selector,
+                "link": link.name,
+                "mode": mode,
+                "mark_chain": f"mark_{scheme.hex_mark(mark)}",
+                "partners": sorted(p.name for p in chosen if _family_prefixes(p.prefixes, version)),
+                "elements": _aggregate(prefixes),
+                "input_prefixes": len(prefixes),
+            })
+    return sets
+
+
+def _nftables(router):
+    networks = _main_table_networks(router)
+    local_sets = []
+    for version, nft_type in ((4, "ipv4_addr"), (6, "ipv6_addr")):
+        elements = _aggregate(_family_prefixes(networks, version))
+        local_sets.append({"name": f"main_table_v{version}", "type": nft_type, "elements": elements})
+    marks = []
+    for link in router.links:
+        for value, fail_closed in ((scheme.link_mark(link.mark_number), False),
+                                   (scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT, True)):
+            marks.append({"value": scheme.hex_mark(value), "link": link.name, "fail_closed": fail_closed,
+                          "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                          "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+    partner_sets = [s for link in router.links for s in _link_sets(router, link)]
+    # Fail-closed sets are matched first: an address they hold must never fail over.
+    partner_sets.sort(key=lambda s: (s["mode"] != "fail_closed", s["link"], s["name"]))
+    snat, leak_guards = [], []
+    for link in router.links:
+        snat.append({"interface": link.interface, "family": "ip", "address": str(link.address.ip), "link": link.name})
+        if link.nat66:
+            snat.append({"interface": link.interface, "family": "ip6", "address": str(link.address6.ip),
+                         "link": link.name})
+        for other in router.links:
+            if other.name == link.name:
+                continue
+            leak_guards.append({"interface": other.interface, "family": "ip", "address": str(link.address.ip),
+                                "link": link.name})
+            if link.address6 is not None:
+                leak_guards.append({"interface": other.interface, "family": "ip6",
+                                    "address": str(link.address6.ip), "link": link.name})
+    return {
+        "family": scheme.NFT_FAMILY,
+        "table": scheme.NFT_TABLE,
+        "mark_mask": scheme.hex_mark(scheme.MARK_MASK),
+        "keep_mask": scheme.hex_mark(scheme.keep_other_bits_mask()),
+        "main_table_sets": local_sets,
+        "ipv6_never_marked": list(IPV6_NEVER_MARKED),
+        "marks": marks,
+        "inbound": [{"interface": link.interface, "link": link.name,
+                     "mark_chain": f"mark_{scheme.hex_mark(scheme.link_mark(link.mark_number))}"}
+                    for link in router.links],
+        "partner_sets": partner_sets,
+        "snat": snat,
+        "leak_guards": leak_guards,
+    }
+
+
+def _sysctl_key(*parts):
+    """sysctl.d keys use '/' as separator when an interface name has a dot."""
+    if any("." in part for part in parts[3:4]):
+        return "/".join(parts)
+    return ".".join(parts)
+
+
+def _sysctls(router):
+    values = {"net.ipv4.ip_forward": "1"}
+    if any(link.has_ipv6 for link in router.links):
+        values["net.ipv6.conf.all.forwarding"] = "1"
+    for link in router.links:
+        # Loose reverse-path filtering: strict mode drops the very replies that
+        # arrive on the link their connection uses when the main table disagrees.
+        values[_sysctl_key("net", "ipv4", "conf", link.interface, "rp_filter")] = "2"
+        # A link without carrier must not keep attracting traffic.
+        values[_sysctl_key("net", "ipv4", "conf", link.interface, "ignore_routes_with_linkdown")] = "1"
+        if link.has_ipv6:
+            values[_sysctl_key("net", "ipv6", "conf", link.interface, "ignore_routes_with_linkdown")] = "1"
+    return [{"name": name, "value": values[name]} for name in sorted(values)]
+
+
+def _probe_address(prefix):
+    return str(prefix.ip) if prefix.size == 1 else str(prefix[1])
+
+
+def _verify(router):
+    checks = []
+    for partner in router.partners:
+        link = router.link(partner.link)
+        mark = scheme.link_mark(link.mark_number)
+        if partner.on_link_failure == FAIL_CLOSED:
+            mark |= scheme.FAIL_CLOSED_BIT
+        for version in (4, 6):
+            prefixes = _family_prefixes(partner.prefixes, version)
+            if prefixes:
+                checks.append({"partner": partner.name, "family": version, "address": _probe_address(prefixes[0]),
+                               "mark": scheme.hex_mark(mark), "interface": link.interface, "link": link.name})
+    return checks
+
+
+def _partners(router):
+    return [
+        {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
+         "prefixes": sorted((str(x) for x in p.prefixes), key=lambda s: (":" in s, s)),
+         "health_check": p.health_check, "description": p.description}
+        for p in router.partners
+    ]
+
+
+def _links(router):
+    return [
+        {"name": link.name, "interface": link.interface, "table": link.table,
+         "table_name": scheme.TABLE_NAME_PREFIX + link.name,
+         "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
+         "address": str(link.address), "gateway": str(link.gateway),
+         "address6": str(link.address6) if link.address6 is not None else "",
+         "gateway6": str(link.gateway6) if link.gateway6 is not None else "",
+         "nat66": link.nat66, "health_targets": list(link.health_targets)}
+        for link in router.links
+    ]
+
+
+def plan_router(router):
+    """The plan of a validated ``Router``."""
+    base = router.rule_priority_base
+    return {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "router": router.name,
+        "priority_band": [base, base + scheme.PRIORITY_BAND - 1],
+        "tables": _tables(router),
+        "links": _links(router),
+        "routes": _routes(router),
+        "rules": _rules(router),
+        "nftables": _nftables(router),
+        "sysctls": _sysctls(router),
+        "partners": _partners(router),
+        "main_table_networks": [str(n) for n in _main_table_networks(router)],
+        "verify": _verify(router),
+        "warnings": list(router.warnings),
+    }
+
+
+def build_plan(router_name, variables):
+    """Validate one router's variables and compute its plan (raises InventoryError)."""
+    return plan_router(validate_router(router_name, variables))
+
+
+def plan_json(plan):
+    """The canonical serialization: byte-identical for the same plan."""
+    return json.dumps(plan, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,84 @@
+"""Markdown for a pull-request comment: validity, per-partner and per-router changes."""
+
+MAX_LISTED = 50
+
+
+def _items(values, sign):
+    lines = [f"  {sign} `{value}`" for value in values[:MAX_LISTED]]
+    if len(values) > MAX_LISTED:
+        lines.append(f"  {sign} ... and {len(values) - MAX_LISTED} more")
+    return lines
+
+
+def _partner_line(name, entry):
+    if entry["change"] in ("added", "removed"):
+        return f"- **{name}** {entry['change']} (link `{entry['link']}`: {', '.join(entry['prefixes'])})"
+    details = []
+    if "repinned" in entry:
+        details.append(f"re-pinned `{entry['repinned']['from']}` → `{entry['repinned']['to']}`")
+    if "on_link_failure" in entry:
+        details.append(f"on_link_failure {entry['on_link_failure']['from']} → {entry['on_link_failure']['to']}")
+    if "prefixes" in entry:
+        added, removed = entry["prefixes"]["added"], entry["prefixes"]["removed"]
+        if added:
+            details.append("prefixes added " + ", ".join(added))
+        if removed:
+            details.append("prefixes removed " + ", ".join(removed))
+    for key in ("health_check", "description"):
+        if key in entry:
+            details.append(f"{key} changed")
+    return f"- **{name}**: " + "; ".join(details)
+
+
+def _router_section(router, change):
+    lines = [f"### Router `{router}` ({change['status']})"]
+    for name, entry in change["partners"].items():
+        lines.append(_partner_line(name, entry))
+    for name, elements in change["set_elements"].items():
+        lines.append(f"- nftables set `{name}`:")
+        lines += _items(elements["added"], "+") + _items(elements["removed"], "-")
+    for key, title in (("rules", "ip rules"), ("routes", "routes"), ("tables", "tables"), ("sysctls", "sysctls")):
+        if change[key]["added"] or change[key]["removed"]:
+            lines.append(f"- {title}:")
+            lines += _items(change[key]["added"], "+") + _items(change[key]["removed"], "-")
+    return lines
+
+
+def _plan_section(router, plan):
+    lines = [f"### Router `{router}`", "", "| partner | link | on link failure | prefixes |", "|---|---|---|---|"]
+    for partner in plan["partners"]:
+        lines.append(f"| {partner['name']} | {partner['link']} | {partner['on_link_failure']} | "
+                     f"{', '.join(partner['prefixes'])} |")
+    lines += ["", "| link | interface | table | mark |", "|---|---|---|---|"]
+    for link in plan["links"]:
+        lines.append(f"| {link['name']} | {link['interface']} | {link['table']} {link['table_name']} | {link['mark']} |")
+    sets = plan["nftables"]["partner_sets"]
+    lines.append("")
+    lines.append(f"{len(plan['rules'])} ip rules in priorities {plan['priority_band'][0]}-{plan['priority_band'][1]}; "
+                 + ", ".join(f"set `{s['name']}` {len(s['elements'])} elements" for s in sets))
+    return lines
+
+
+def markdown(result):
+    """The review as Markdown."""
+    lines = ["## symroute plan"]
+    if not result["valid"]:
+        lines += ["", f"**Invalid**: {len(result['problems'])} problem(s); nothing can be applied.", ""]
+        lines += [f"- {problem}" for problem in result["problems"]]
+        return "\n".join(lines) + "\n"
+    lines += ["", f"**Valid**: {len(result['routers'])} router(s)."]
+    if result["warnings"]:
+        lines += ["", "Warnings:"] + [f"- {warning}" for warning in result["warnings"]]
+    if result.get("changes") is not None:
+        changed = {r: c for r, c in result["changes"].items() if c["status"] != "unchanged"}
+        lines += ["", f"Compared with `{result['base']}`: {len(changed)} router(s) change."]
+        if result["partners_changed"]:
+            lines += ["", "### Partners"]
+            for partner, item in result["partners_changed"].items():
+                lines.append(f"- **{partner}** on {', '.join(f'`{r}`' for r in item['routers'])}")
+        for router, change in changed.items():
+            lines += [""] + _router_section(router, change)
+    else:
+        for router, plan in result["routers"].items():
+            lines += [""] + _plan_section(router, plan)
+    return "\n".join(lines) + "\n"

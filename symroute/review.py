@@ -1,0 +1,118 @@
+"""Compare two sets of plans (before and after a pull request).
+
+Pure data in, pure data out: what changed for which partners on which routers.
+"""
+
+
+def _rule_text(rule):
+    parts = [f"pref {rule['priority']}"]
+    for key in ("from", "to", "fwmark"):
+        if key in rule:
+            parts.append(f"{key} {rule[key]}")
+    parts.append(rule["action"] if "action" in rule else f"lookup {rule['table']}")
+    return f"ipv{rule['family']} " + " ".join(parts)
+
+
+def _route_text(route):
+    text = f"table {route['table']} ipv{route['family']} {route['dst']}"
+    if "via" in route:
+        text += f" via {route['via']}"
+    return text + f" dev {route['dev']}"
+
+
+def _added_removed(before, after):
+    before, after = set(before), set(after)
+    return {"added": sorted(after - before), "removed": sorted(before - after)}
+
+
+def _set_elements(plan):
+    if not plan:
+        return {}
+    return {s["name"]: s["elements"] for s in plan["nftables"]["partner_sets"]}
+
+
+def _partners(plan):
+    return {p["name"]: p for p in (plan or {}).get("partners", [])}
+
+
+def partner_changes(before_plan, after_plan):
+    """Per partner: added, removed, re-pinned, failure mode and prefix changes."""
+    before, after = _partners(before_plan), _partners(after_plan)
+    changes = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if old is None:
+            changes[name] = {"change": "added", "link": new["link"], "prefixes": new["prefixes"]}
+            continue
+        if new is None:
+            changes[name] = {"change": "removed", "link": old["link"], "prefixes": old["prefixes"]}
+            continue
+        entry = {"change": "changed"}
+        if old["link"] != new["link"]:
+            entry["repinned"] = {"from": old["link"], "to": new["link"]}
+        if old["on_link_failure"] != new["on_link_failure"]:
+            entry["on_link_failure"] = {"from": old["on_link_failure"], "to": new["on_link_failure"]}
+        prefixes = _added_removed(old["prefixes"], new["prefixes"])
+        if prefixes["added"] or prefixes["removed"]:
+            entry["prefixes"] = prefixes
+        for key in ("health_check", "description"):
+            if old.get(key) != new.get(key):
+                entry[key] = {"from": old.get(key, ""), "to": new.get(key, "")}
+        changes[name] = entry
+    return changes
+
+
+def router_changes(before_plan, after_plan):
+    """Per router: set elements, rules, routes and tables added and removed."""
+    status = "changed"
+    if before_plan is None:
+        status = "added"
+    elif after_plan is None:
+        status = "removed"
+    before_plan, after_plan = before_plan or {}, after_plan or {}
+    before_sets, after_sets = _set_elements(before_plan), _set_elements(after_plan)
+    sets = {}
+    for name in sorted(set(before_sets) | set(after_sets)):
+        change = _added_removed(before_sets.get(name, []), after_sets.get(name, []))
+        if change["added"] or change["removed"]:
+            sets[name] = change
+    result = {
+        "status": status,
+        "partners": partner_changes(before_plan, after_plan),
+        "set_elements": sets,
+        "rules": _added_removed(map(_rule_text, before_plan.get("rules", [])),
+                                map(_rule_text, after_plan.get("rules", []))),
+        "routes": _added_removed(map(_route_text, before_plan.get("routes", [])),
+                                 map(_route_text, after_plan.get("routes", []))),
+        "tables": _added_removed((f"{t['id']} {t['name']}" for t in before_plan.get("tables", [])),
+                                 (f"{t['id']} {t['name']}" for t in after_plan.get("tables", []))),
+        "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),
+                                  (f"{s['name']}={s['value']}" for s in after_plan.get("sysctls", []))),
+    }
+    changed = result["partners"] or sets or any(
+        result[key]["added"] or result[key]["removed"] for key in ("rules", "routes", "tables", "sysctls")
+    )
+    if status == "changed" and not changed:
+        result["status"] = "unchanged"
+    return result
+
+
+def compare(before_plans, after_plans):
+    """{router: changes} for every router in either set of plans."""
+    return {
+        router: router_changes(before_plans.get(router), after_plans.get(router))
+        for router in sorted(set(before_plans) | set(after_plans))
+    }
+
+
+def partners_by_router(changes):
+    """{partner: {"routers": [...], "changes": {router: change}}}: who is affected where."""
+    summary = {}
+    for router, change in changes.items():
+        for partner, entry in change["partners"].items():
+            item = summary.setdefault(partner, {"routers": [], "changes": {}})
+            item["routers"].append(router)
+            item["changes"][router] = entry
+    return dict(sorted(summary.items()))
