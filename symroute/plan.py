@@ -210,7 +210,7 @@ def _verify(router):
         if partner.on_link_failure == FAIL_CLOSED:
             mark |= scheme.FAIL_CLOSED_BIT
         for version in (4, 6):
-            prefixes = _family_prefixes(partner.prefixes, version)
+            prefixes = sorted(_family_prefixes(partner.prefixes, version), key=lambda n: (n.first, n.prefixlen))
             if prefixes:
                 checks.append({"partner": partner.name, "family": version, "address": _probe_address(prefixes[0]),
                                "mark": scheme.hex_mark(mark), "interface": link.interface, "link": link.name})

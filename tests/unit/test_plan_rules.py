@@ -1,0 +1,226 @@
+"""Every kind of ip rule, route, mark, set and SNAT entry the plan emits."""
+
+import pytest
+
+from symroute.plan import build_plan
+
+
+@pytest.fixture
+def plan(router_vars):
+    return build_plan("edge", router_vars)
+
+
+def _rule(plan, **selector):
+    matches = [r for r in plan["rules"] if all(r.get(k) == v for k, v in selector.items())]
+    assert len(matches) == 1, (selector, matches)
+    return matches[0]
+
+
+@pytest.mark.parametrize(
+    "selector, expected",
+    [
+        # LAN and management stay in the main table, first in the band.
+        ({"family": 4, "to": "100.64.99.0/24"}, {"priority": 10000, "table": "main"}),
+        ({"family": 4, "to": "203.0.113.0/24"}, {"priority": 10001, "table": "main"}),
+        ({"family": 6, "to": "2001:db8:5::/64"}, {"priority": 10002, "table": "main"}),
+        # Source rules: replies from a link's own address use that link's table.
+        ({"family": 4, "from": "198.51.100.2"}, {"priority": 10100, "table": 200}),
+        ({"family": 4, "from": "198.51.100.6"}, {"priority": 10101, "table": 201}),
+        ({"family": 6, "from": "2001:db8:a::2"}, {"priority": 10100, "table": 200}),
+        ({"family": 6, "from": "2001:db8:b::2"}, {"priority": 10101, "table": 201}),
+        # Connection-mark rules, one per link and family, link bits only (fail-closed too).
+        ({"family": 4, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200}),
+        ({"family": 4, "fwmark": "0x200/0x7f00"}, {"priority": 10201, "table": 201}),
+        ({"family": 6, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200}),
+        # Fail-closed traffic whose link table had no route is prohibited.
+        ({"family": 4, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
+        ({"family": 6, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
+        # Failover: a link's (non fail-closed) mark falls back to the other link's table.
+        ({"family": 4, "fwmark": "0x100/0xff00"}, {"priority": 10400, "table": 201}),
+        ({"family": 4, "fwmark": "0x200/0xff00"}, {"priority": 10416, "table": 200}),
+        ({"family": 6, "fwmark": "0x200/0xff00"}, {"priority": 10416, "table": 200}),
+    ],
+)
+def test_rule(plan, selector, expected):
+    rule = _rule(plan, **selector)
+    for key, value in expected.items():
+        assert rule[key] == value
+
+
+def test_rule_count_does_not_depend_on_partner_prefixes(router_vars):
+    few = build_plan("edge", router_vars)
+    router_vars["symroute_partners"][0]["prefixes"] = [f"100.65.{i}.0/24" for i in range(200)]
+    many = build_plan("edge", router_vars)
+    assert len(many["rules"]) == len(few["rules"])
+
+
+def test_every_rule_is_inside_the_band(plan):
+    low, high = plan["priority_band"]
+    assert all(low <= r["priority"] <= high for r in plan["rules"])
+
+
+def test_priority_base_moves_the_band(router_vars):
+    router_vars["symroute_rule_priority_base"] = 20000
+    plan = build_plan("edge", router_vars)
+    assert plan["priority_band"] == [20000, 20999]
+    assert min(r["priority"] for r in plan["rules"]) == 20000
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"table": 200, "family": 4, "dst": "198.51.100.0/30", "dev": "wana", "scope": "link", "src": "198.51.100.2"},
+        {"table": 200, "family": 4, "dst": "default", "via": "198.51.100.1", "dev": "wana", "onlink": False},
+        {"table": 201, "family": 4, "dst": "default", "via": "198.51.100.5", "dev": "wanb", "onlink": False},
+        {"table": 200, "family": 6, "dst": "2001:db8:a::/64", "dev": "wana", "scope": "link", "src": "2001:db8:a::2"},
+        {"table": 201, "family": 6, "dst": "default", "via": "2001:db8:b::1", "dev": "wanb", "onlink": False},
+    ],
+)
+def test_route(plan, route):
+    assert route in plan["routes"]
+
+
+def test_link_local_ipv6_gateway_is_onlink(router_vars):
+    router_vars["symroute_links"][1]["gateway6"] = "fe80::1"
+    plan = build_plan("edge", router_vars)
+    route = next(r for r in plan["routes"] if r["table"] == 201 and r["family"] == 6 and r["dst"] == "default")
+    assert route["via"] == "fe80::1" and route["onlink"] is True
+
+
+@pytest.mark.parametrize(
+    "name, mark_chain, elements",
+    [
+        ("wan_a_failover_v4", "mark_0x100", ["100.64.20.0/24"]),
+        ("wan_a_failover_v6", "mark_0x100", ["2001:db8:20::/48"]),
+        ("wan_a_fail_closed_v4", "mark_0x8100", ["100.64.21.0/24"]),
+        ("wan_b_failover_v4", "mark_0x200", ["100.64.30.0/24"]),
+    ],
+)
+def test_partner_set(plan, name, mark_chain, elements):
+    nft_set = next(s for s in plan["nftables"]["partner_sets"] if s["name"] == name)
+    assert nft_set["mark_chain"] == mark_chain
+    assert nft_set["elements"] == elements
+
+
+def test_fail_closed_sets_are_matched_first(plan):
+    modes = [s["mode"] for s in plan["nftables"]["partner_sets"]]
+    assert modes == sorted(modes, key=lambda m: m != "fail_closed")
+
+
+def test_sets_are_aggregated(router_vars):
+    router_vars["symroute_partners"][0]["prefixes"] = ["100.64.40.0/25", "100.64.40.128/25", "100.64.41.0/24",
+                                                       "100.64.41.7/32"]
+    plan = build_plan("edge", router_vars)
+    nft_set = next(s for s in plan["nftables"]["partner_sets"] if s["name"] == "wan_a_failover_v4")
+    assert nft_set["elements"] == ["100.64.40.0/23"]
+    assert nft_set["input_prefixes"] == 4
+
+
+@pytest.mark.parametrize(
+    "value, link, fail_closed",
+    [("0x100", "wan_a", False), ("0x8100", "wan_a", True), ("0x200", "wan_b", False), ("0x8200", "wan_b", True)],
+)
+def test_marks(plan, value, link, fail_closed):
+    mark = next(m for m in plan["nftables"]["marks"] if m["value"] == value)
+    assert (mark["link"], mark["fail_closed"]) == (link, fail_closed)
+    assert mark["mark_chain"] == f"mark_{value}" and mark["restore_chain"] == f"restore_{value}"
+
+
+def test_explicit_mark_and_table(router_vars):
+    router_vars["symroute_links"][0].update(table=110, mark=11)
+    plan = build_plan("edge", router_vars)
+    assert plan["links"][0]["table"] == 110 and plan["links"][0]["mark"] == "0xb00"
+    assert _rule(plan, family=4, fwmark="0xb00/0x7f00")["table"] == 110
+
+
+def test_mark_bits_stay_in_symroutes_mask(plan):
+    assert plan["nftables"]["mark_mask"] == "0xff00"
+    assert plan["nftables"]["keep_mask"] == "0xffff00ff"
+    for mark in plan["nftables"]["marks"]:
+        assert int(mark["value"], 16) & ~0xFF00 == 0
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"interface": "wana", "family": "ip", "address": "198.51.100.2", "link": "wan_a"},
+        {"interface": "wanb", "family": "ip", "address": "198.51.100.6", "link": "wan_b"},
+        {"interface": "wana", "family": "ip6", "address": "2001:db8:a::2", "link": "wan_a"},
+    ],
+)
+def test_snat_per_link_on_its_output_interface(plan, entry):
+    assert entry in plan["nftables"]["snat"]
+
+
+def test_no_nat66_unless_the_link_asks(router_vars):
+    router_vars["symroute_links"][1]["nat66"] = False
+    plan = build_plan("edge", router_vars)
+    families = {(s["link"], s["family"]) for s in plan["nftables"]["snat"]}
+    assert ("wan_b", "ip6") not in families and ("wan_b", "ip") in families
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"interface": "wanb", "family": "ip", "address": "198.51.100.2", "link": "wan_a"},
+        {"interface": "wana", "family": "ip", "address": "198.51.100.6", "link": "wan_b"},
+        {"interface": "wanb", "family": "ip6", "address": "2001:db8:a::2", "link": "wan_a"},
+    ],
+)
+def test_leak_guard_drops_a_links_address_on_other_links(plan, entry):
+    assert entry in plan["nftables"]["leak_guards"]
+
+
+def test_ipv6_link_local_and_multicast_never_marked(plan):
+    assert plan["nftables"]["ipv6_never_marked"] == ["fe80::/10", "ff00::/8"]
+
+
+def test_main_table_sets_hold_lan_and_management(plan):
+    sets = {s["name"]: s["elements"] for s in plan["nftables"]["main_table_sets"]}
+    assert sets == {"main_table_v4": ["100.64.99.0/24", "203.0.113.0/24"], "main_table_v6": ["2001:db8:5::/64"]}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("net.ipv4.ip_forward", "1"),
+        ("net.ipv6.conf.all.forwarding", "1"),
+        ("net.ipv4.conf.wana.rp_filter", "2"),
+        ("net.ipv4.conf.wanb.rp_filter", "2"),
+        ("net.ipv4.conf.wana.ignore_routes_with_linkdown", "1"),
+        ("net.ipv6.conf.wanb.ignore_routes_with_linkdown", "1"),
+    ],
+)
+def test_sysctl(plan, name, value):
+    assert {"name": name, "value": value} in plan["sysctls"]
+
+
+def test_sysctl_key_for_vlan_interface_uses_slashes(router_vars):
+    router_vars["symroute_links"][0]["interface"] = "eth0.100"
+    names = [s["name"] for s in build_plan("edge", router_vars)["sysctls"]]
+    assert "net/ipv4/conf/eth0.100/rp_filter" in names
+
+
+def test_no_ipv6_forwarding_without_ipv6_links(router_vars):
+    for link in router_vars["symroute_links"]:
+        for key in ("address6", "gateway6", "nat66"):
+            link.pop(key)
+    router_vars["symroute_partners"][0]["prefixes"] = ["100.64.20.0/24"]
+    plan = build_plan("edge", router_vars)
+    assert "net.ipv6.conf.all.forwarding" not in [s["name"] for s in plan["sysctls"]]
+    assert all(r["family"] == 4 for r in plan["rules"] if "fwmark" in r and r.get("table") != "main"
+               and r.get("action") != "prohibit")
+
+
+@pytest.mark.parametrize(
+    "partner, family, address, mark, interface",
+    [
+        ("partner-api", 4, "100.64.20.1", "0x100", "wana"),
+        ("partner-api", 6, "2001:db8:20::1", "0x100", "wana"),
+        ("partner-ledger", 4, "100.64.21.1", "0x8100", "wana"),
+        ("partner-b", 4, "100.64.30.1", "0x200", "wanb"),
+    ],
+)
+def test_verify_probe_per_partner_and_family(plan, partner, family, address, mark, interface):
+    probe = next(v for v in plan["verify"] if v["partner"] == partner and v["family"] == family)
+    assert (probe["address"], probe["mark"], probe["interface"]) == (address, mark, interface)
