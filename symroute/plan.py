@@ -255,6 +255,8 @@ def plan_router(router):
         "partners": _partners(router),
         "main_table_networks": [str(n) for n in _main_table_networks(router)],
         "verify": _verify(router),
+        "management_probes": [_probe_address(n) for n in sorted(router.management_networks,
+                                                                key=lambda n: (n.version, n.first))],
         "warnings": list(router.warnings),
     }
 

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Inside the router container: the router's LAN and two WAN links, each with a
+# namespace at the far end (lan, isp_a, isp_b), so test traffic crosses the
+# router and never leaves the container. Idempotent: re-running rebuilds it.
+set -eu
+
+for ns in lan isp_a isp_b; do ip netns del "$ns" 2>/dev/null || true; done
+for link in lan0 wana wanb; do ip link del "$link" 2>/dev/null || true; done
+
+wire() { # wire <router interface> <namespace>
+    ip netns add "$2"
+    ip link add "$1" type veth peer name eth0 netns "$2"
+    ip -n "$2" link set lo up
+    ip -n "$2" link set eth0 up
+    ip link set "$1" up
+}
+wire lan0 lan
+wire wana isp_a
+wire wanb isp_b
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+
+# Router: LAN 203.0.113.1/24, link A 198.51.100.2/30, link B 198.51.100.6/30 (+ IPv6).
+ip addr add 203.0.113.1/24 dev lan0
+ip -6 addr add 2001:db8:5::1/64 dev lan0 nodad
+ip addr add 198.51.100.2/30 dev wana
+ip -6 addr add 2001:db8:a::2/64 dev wana nodad
+ip addr add 198.51.100.6/30 dev wanb
+ip -6 addr add 2001:db8:b::2/64 dev wanb nodad
+# The main table before symroute: link A preferred, link B as backup.
+ip route replace default via 198.51.100.1 dev wana metric 10
+ip route replace default via 198.51.100.5 dev wanb metric 20
+ip -6 route replace default via 2001:db8:a::1 dev wana metric 10
+ip -6 route replace default via 2001:db8:b::1 dev wanb metric 20
+
+# LAN host.
+ip -n lan addr add 203.0.113.10/24 dev eth0
+ip -n lan -6 addr add 2001:db8:5::10/64 dev eth0 nodad
+ip -n lan route add default via 203.0.113.1
+ip -n lan -6 route add default via 2001:db8:5::1
+
+# Provider ends; both reach the partner API (100.64.20.10, 2001:db8:20::10) and
+# the management network's probe address 100.64.99.1 lives behind link A.
+for side in a b; do
+    case "$side" in a) v4=198.51.100.1; v6=2001:db8:a::1 ;; b) v4=198.51.100.5; v6=2001:db8:b::1 ;; esac
+    ip -n "isp_$side" addr add "$v4/30" dev eth0
+    ip -n "isp_$side" -6 addr add "$v6/64" dev eth0 nodad
+    ip -n "isp_$side" addr add 100.64.20.10/32 dev lo
+    ip -n "isp_$side" -6 addr add 2001:db8:20::10/128 dev lo
+done
