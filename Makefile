@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 HOST ?= edge
 
-.PHONY: help setup test lint unit netns molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean
+.PHONY: help setup test lint unit netns molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
 
 help:
 	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
@@ -43,8 +43,25 @@ netns: setup
 bench-smoke: setup
 	$(BIN)/python bench/plan_scale.py --smoke
 
-molecule: setup
-	$(BIN)/molecule test --all
+molecule: molecule-router molecule-incident
+
+molecule-router: setup
+	$(BIN)/molecule test -s router
+
+molecule-incident: setup
+	$(BIN)/molecule test -s incident
+
+demo: setup
+	molecule/resources/demo.sh
+
+lab-up: setup
+	molecule/resources/lab.sh up
+
+lab-down:
+	molecule/resources/lab.sh down
+
+lab-shell:
+	molecule/resources/lab.sh shell $(HOST)
 
 bench: setup
 	$(BIN)/python bench/plan_scale.py

@@ -1,0 +1,150 @@
+#!/bin/bash
+# The incident lab: five containers wired with veth pairs (no podman networking,
+# so the host is never on a lab link and lab routes point at lab containers only).
+#
+#   app ── edge ──wana── fw-a ──┐
+#            └───wanb── fw-b ──┴── partner
+#
+#   lab.sh up      build the image if needed, (re)create and wire the lab
+#   lab.sh down    remove it (succeeds when nothing is left)
+#   lab.sh shell HOST
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lab-image.env"
+PREFIX=symroute-lab
+HOSTS=(app edge fw-a fw-b partner)
+
+on() { # on HOST COMMAND...: run a shell script from stdin in a lab container
+    local host="$1"
+    shift
+    podman exec -i "$PREFIX-$host" "$@"
+}
+
+down() {
+    for host in "${HOSTS[@]}"; do
+        podman rm -f -t 0 "$PREFIX-$host" >/dev/null 2>&1 || true
+    done
+}
+
+wire() { # wire HOST_A IFACE_A HOST_B IFACE_B
+    local pid_a pid_b tmp_a="sr$RANDOM$RANDOM" tmp_b="sr$RANDOM$RANDOM"
+    pid_a="$(podman inspect -f '{{.State.Pid}}' "$PREFIX-$1")"
+    pid_b="$(podman inspect -f '{{.State.Pid}}' "$PREFIX-$3")"
+    ip link add "$tmp_a" type veth peer name "$tmp_b"
+    ip link set "$tmp_a" netns "$pid_a"
+    ip link set "$tmp_b" netns "$pid_b"
+    nsenter -t "$pid_a" -n ip link set "$tmp_a" name "$2" up
+    nsenter -t "$pid_b" -n ip link set "$tmp_b" name "$4" up
+}
+
+configure() {
+    # Common: no DAD delays, loopback up.
+    for host in "${HOSTS[@]}"; do
+        on "$host" sh -c 'ip link set lo up; sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0'
+    done
+
+    on app sh -s <<'EOF'
+ip addr add 203.0.113.10/24 dev eth0
+ip -6 addr add 2001:db8:5::10/64 dev eth0 nodad
+ip route add default via 203.0.113.1
+ip -6 route add default via 2001:db8:5::1
+EOF
+
+    # The edge router before symroute: link A preferred (lower metric), link B backup,
+    # no policy routing, no NAT: the site's /24 is announced by both providers.
+    on edge sh -s <<'EOF'
+sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip addr add 203.0.113.1/24 dev lan0
+ip -6 addr add 2001:db8:5::1/64 dev lan0 nodad
+ip addr add 198.51.100.2/30 dev wana
+ip -6 addr add 2001:db8:a::2/64 dev wana nodad
+ip addr add 198.51.100.6/30 dev wanb
+ip -6 addr add 2001:db8:b::2/64 dev wanb nodad
+ip route add default via 198.51.100.1 dev wana metric 10
+ip route add default via 198.51.100.5 dev wanb metric 20
+ip -6 route add default via 2001:db8:a::1 dev wana metric 10
+ip -6 route add default via 2001:db8:b::1 dev wanb metric 20
+EOF
+
+    # Provider edges: stateful firewalls. Towards the site only established and
+    # related traffic passes, plus new connections to the app's published
+    # service (203.0.113.10 tcp/8080); out-of-state packets are dropped and counted.
+    for side in a b; do
+        if [ "$side" = a ]; then site4=198.51.100.1 edge4=198.51.100.2 site6=2001:db8:a::1 edge6=2001:db8:a::2 up4=100.64.1.1 peer4=100.64.1.2 up6=2001:db8:f1::1 peer6=2001:db8:f1::2 net=198.51.100.0/30
+        else site4=198.51.100.5 edge4=198.51.100.6 site6=2001:db8:b::1 edge6=2001:db8:b::2 up4=100.64.2.1 peer4=100.64.2.2 up6=2001:db8:f2::1 peer6=2001:db8:f2::2 net=198.51.100.4/30; fi
+        # keep_addr_on_down: the tests take the site link down to cut link A's carrier.
+        on "fw-$side" sh -s <<EOF
+sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.site.keep_addr_on_down=1
+ip addr add $site4/30 dev site
+ip -6 addr add $site6/64 dev site nodad
+ip addr add $up4/30 dev up
+ip -6 addr add $up6/64 dev up nodad
+ip route add 203.0.113.0/24 via $edge4
+ip -6 route add 2001:db8:5::/64 via $edge6
+ip route add default via $peer4
+ip -6 route add default via $peer6
+nft -f - <<'NFT'
+table inet firewall {
+	counter dropped_towards_site { }
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state invalid counter name dropped_towards_site drop
+		ct state established,related accept
+		iifname "site" accept
+		oifname "site" ip daddr 203.0.113.10 tcp dport 8080 accept
+		oifname "site" ip6 daddr 2001:db8:5::10 tcp dport 8080 accept
+		oifname "site" counter name dropped_towards_site drop
+	}
+}
+NFT
+EOF
+    done
+
+    # The partner: its API on 100.64.20.10 / 2001:db8:20::10, a fail-closed
+    # ledger on 100.64.21.10 / 2001:db8:21::10. Its ISP prefers provider B for
+    # the site's /24 (the incident); link A's and link B's own addresses route
+    # by their provider.
+    on partner sh -s <<'EOF'
+ip addr add 100.64.1.2/30 dev pa
+ip -6 addr add 2001:db8:f1::2/64 dev pa nodad
+ip addr add 100.64.2.2/30 dev pb
+ip -6 addr add 2001:db8:f2::2/64 dev pb nodad
+for address in 100.64.20.10/32 100.64.21.10/32; do ip addr add "$address" dev lo; done
+for address in 2001:db8:20::10/128 2001:db8:21::10/128; do ip -6 addr add "$address" dev lo; done
+ip route add 203.0.113.0/24 via 100.64.2.1
+ip route add 198.51.100.0/30 via 100.64.1.1
+ip route add 198.51.100.4/30 via 100.64.2.1
+ip -6 route add 2001:db8:5::/64 via 2001:db8:f2::1
+ip -6 route add 2001:db8:a::/64 via 2001:db8:f1::1
+ip -6 route add 2001:db8:b::/64 via 2001:db8:f2::1
+EOF
+
+    for host in partner app; do
+        podman cp "$here/lab-http-server.py" "$PREFIX-$host:/usr/local/bin/lab-http-server"
+    done
+    on partner sh -c 'nohup python3 /usr/local/bin/lab-http-server 80 partner >/var/log/lab-http.log 2>&1 &'
+    on app sh -c 'nohup python3 /usr/local/bin/lab-http-server 8080 app >/var/log/lab-http.log 2>&1 &'
+}
+
+up() {
+    "$here/build-image.sh"
+    down
+    for host in "${HOSTS[@]}"; do
+        podman run -d --privileged --network none --stop-timeout 0 --name "$PREFIX-$host" \
+            --hostname "$host" "$SYMROUTE_LAB_IMAGE" sleep infinity >/dev/null
+    done
+    wire app eth0 edge lan0
+    wire edge wana fw-a site
+    wire edge wanb fw-b site
+    wire fw-a up partner pa
+    wire fw-b up partner pb
+    configure
+    echo "symroute: lab up (${HOSTS[*]/#/$PREFIX-})"
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    shell) podman exec -it "$PREFIX-${2:?host}" bash ;;
+    *) echo "usage: $0 up|down|shell HOST" >&2; exit 2 ;;
+esac
