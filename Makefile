@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 HOST ?= edge
 
-.PHONY: help setup test lint unit netns molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
+.PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
 
 help:
 	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements.txt requirements.yml
 
 setup: $(VENV)/.installed
 
-test: setup lint unit netns bench-smoke molecule
+test: setup lint unit integration bench-smoke molecule
 	@echo "symroute: all tests passed"
 
 lint: setup
@@ -37,7 +37,7 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit
 
-netns: setup
+integration: setup
 	$(BIN)/pytest -q tests/integration
 
 bench-smoke: setup
