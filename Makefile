@@ -42,6 +42,7 @@ integration: setup
 
 bench-smoke: setup
 	$(BIN)/python bench/plan_scale.py --smoke
+	$(BIN)/python bench/nft_load.py --smoke
 
 molecule: molecule-router molecule-incident
 
@@ -64,7 +65,8 @@ lab-shell:
 	molecule/resources/lab.sh shell $(HOST)
 
 bench: setup
-	$(BIN)/python bench/plan_scale.py
+	$(BIN)/python bench/plan_scale.py --markdown docs/results/plan_scale.md
+	$(BIN)/python bench/nft_load.py --markdown docs/results/nft_load.md
 
 plan: setup
 	bin/symroute plan --inventory inventories/lab

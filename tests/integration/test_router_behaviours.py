@@ -78,16 +78,20 @@ def test_foreign_rules_routes_and_tables_survive(router):
 
 
 def test_reapplying_under_traffic_loses_no_packet(router):
-    # A bounded ping (at most 6000 packets, 180 s) from the LAN to the partner, through the router.
-    router.sh("rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 6000 -w 180 100.64.20.10 > /tmp/ping.out 2>&1 &)")
+    # A bounded ping (at most 30000 packets, 600 s) from the LAN to the partner through the
+    # router, running across all re-applies and stopped right after them.
+    router.sh("rm -f /tmp/ping.out;"
+              " (ip netns exec lan ping -i 0.02 -c 30000 -w 600 100.64.20.10 > /tmp/ping.out 2>&1 &)")
     time.sleep(1)
     try:
         for run in range(10):
             result = router.playbook("--tags", "nftables,routing",
                                      extra_vars=with_extra_partner() if run % 2 == 0 else None)
             assert result.returncode == 0 and _recap(result)["changed"] > 0, result.stdout
+        still_running = router.sh("pgrep -x ping", check=False).returncode == 0
     finally:
         router.sh("pkill -INT -x ping; sleep 1", check=False)
+    assert still_running, "the ping ended before the last re-apply"
     summary = router.sh("cat /tmp/ping.out").stdout
     match = re.search(r"(\d+) packets transmitted, (\d+) received", summary)
     assert match, summary

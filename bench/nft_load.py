@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""nftables load time of symroute's rendered table, by partner prefix count.
+
+Each size is rendered from a real plan with the role's own template and loaded
+with `nft -f` in a network namespace of this benchmark's own (first load, then
+a replacing reload, the case of every later run). Baseline, in the same run:
+the same table with one prefix. Needs root.
+
+    bench/nft_load.py [--smoke] [--markdown docs/results/nft_load.md]
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import jinja2
+from netaddr import IPAddress, IPNetwork
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from symroute.plan import build_plan  # noqa: E402
+
+TEMPLATES = REPOSITORY / "roles" / "symroute_nftables" / "templates"
+SIZES = (1, 1_000, 10_000, 100_000)
+ROUTER = {
+    "symroute_links": [
+        {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1"},
+        {"name": "wan_b", "interface": "wanb", "address": "198.51.100.6/30", "gateway": "198.51.100.5"},
+    ],
+    "symroute_lan_networks": ["203.0.113.0/24"],
+}
+
+
+def render(size):
+    """The role's template over a plan with `size` disjoint /32 prefixes (no aggregation)."""
+    base = IPNetwork("10.0.0.0/8").first
+    prefixes = [f"{IPAddress(base + 2 * i)}/32" for i in range(size)]
+    plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes, "link": "wan_a"}]))
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
+                                     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return environment.get_template("symroute.nft.j2").render(
+        symroute_nftables_plan=plan, symroute_nftables_header="symroute benchmark")
+
+
+def timed_load(namespace, path):
+    start = time.perf_counter()
+    subprocess.run(["ip", "netns", "exec", namespace, "nft", "-f", path], check=True)
+    return time.perf_counter() - start
+
+
+def measure(sizes, rounds):
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        files = {}
+        for size in sizes:
+            files[size] = Path(scratch) / f"symroute-{size}.nft"
+            files[size].write_text(render(size))
+        first, reload = {s: [] for s in sizes}, {s: [] for s in sizes}
+        for _ in range(rounds):
+            for size in sizes:  # interleaved sizes, a fresh namespace each time
+                namespace = f"symroute-bench-{uuid.uuid4().hex[:8]}"
+                subprocess.run(["ip", "netns", "add", namespace], check=True)
+                try:
+                    first[size].append(timed_load(namespace, str(files[size])))
+                    reload[size].append(timed_load(namespace, str(files[size])))
+                finally:
+                    subprocess.run(["ip", "netns", "del", namespace], check=False)
+        for size in sizes:
+            results[size] = {"first_s": statistics.median(first[size]), "reload_s": statistics.median(reload[size]),
+                             "max_s": max(first[size] + reload[size])}
+    return results
+
+
+def markdown(results, rounds):
+    base = results[min(results)]
+    lines = [f"nft -f of symroute's table (median of {rounds} interleaved rounds; baseline: 1 prefix).", "",
+             "| prefixes | first load | reload (replace) | slowest | reload / baseline |",
+             "|---:|---:|---:|---:|---:|"]
+    for size, r in sorted(results.items()):
+        lines.append(f"| {size:,} | {r['first_s'] * 1000:.0f} ms | {r['reload_s'] * 1000:.0f} ms | "
+                     f"{r['max_s'] * 1000:.0f} ms | {r['reload_s'] / base['reload_s']:.1f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="two small sizes, one round (make test)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--markdown", type=Path)
+    args = parser.parse_args()
+    sizes, rounds = ((1, 1_000), 1) if args.smoke else (SIZES, args.rounds)
+    table = markdown(measure(sizes, rounds), rounds)
+    print(table, end="")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
