@@ -23,9 +23,9 @@ def parse_prefix(text):
     network = _parse_network(text)
     if "/" not in text:
         raise AddressError(f"{text!r} has no prefix length (write {network.cidr})")
-    if network.ip != network.network:
+    if network.value != network.first:
         raise AddressError(f"{text!r} has host bits set; the network form is {network.cidr}")
-    return network.cidr
+    return network
 
 
 def parse_interface_address(text, version):

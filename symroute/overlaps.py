@@ -7,6 +7,7 @@ prefixes that are still "open" finds each containing prefix of each prefix.
 from collections import namedtuple
 
 Entry = namedtuple("Entry", "network owner")
+_Interval = namedtuple("_Interval", "first last entry")
 
 
 def overlapping_pairs(entries):
@@ -18,13 +19,14 @@ def overlapping_pairs(entries):
     """
     by_family = {4: [], 6: []}
     for entry in entries:
-        by_family[entry.network.version].append(entry)
-    for family_entries in by_family.values():
-        family_entries.sort(key=lambda e: (e.network.first, -e.network.last, e.owner))
+        network = entry.network
+        by_family[network.version].append(_Interval(network.first, network.last, entry))
+    for intervals in by_family.values():
+        intervals.sort(key=lambda i: (i.first, -i.last, i.entry.owner))
         stack = []
-        for entry in family_entries:
-            while stack and stack[-1].network.last < entry.network.first:
+        for interval in intervals:
+            while stack and stack[-1].last < interval.first:
                 stack.pop()
             for outer in stack:
-                yield outer, entry
-            stack.append(entry)
+                yield outer.entry, interval.entry
+            stack.append(interval)

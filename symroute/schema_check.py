@@ -96,9 +96,28 @@ def _message(error):
     return error.message
 
 
+def _lean(document):
+    """The same verdicts, faster: a prefix list of strings only is checked as one string.
+
+    Validating 100,000 prefix strings one by one costs seconds and cannot fail
+    when every item is a string; a list with any other item is kept whole, so
+    the problem and its index are reported exactly.
+    """
+    partners = document.get(PARTNERS)
+    if not isinstance(partners, list):
+        return document
+    lean = []
+    for partner in partners:
+        prefixes = partner.get("prefixes") if isinstance(partner, dict) else None
+        if isinstance(prefixes, list) and len(prefixes) > 1 and all(type(p) is str for p in prefixes):
+            partner = dict(partner, prefixes=prefixes[:1])
+        lean.append(partner)
+    return dict(document, **{PARTNERS: lean})
+
+
 def structural_problems(router, data):
     """Every schema violation of one router's inventory variables."""
-    document = {key: data[key] for key in INVENTORY_KEYS if key in data}
+    document = _lean({key: data[key] for key in INVENTORY_KEYS if key in data})
     problems = []
     for error in _validator().iter_errors(document):
         location, field = where(router, document, error.absolute_path)

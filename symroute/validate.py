@@ -219,13 +219,36 @@ def _validate_partners(collect, raw_partners, links):
     return partners
 
 
-def _check_partner_overlaps(collect, partners):
+ROUTER_OWNER = ("", "", "")
+
+
+def _router_networks(links, lan, management):
+    own = [(network, f"LAN network {network}") for network in lan]
+    own += [(network, f"management network {network}") for network in management]
+    for link in links:
+        own.append((link.address.cidr, f"link '{link.name}' network {link.address.cidr}"))
+        if link.address6 is not None:
+            own.append((link.address6.cidr, f"link '{link.name}' network {link.address6.cidr}"))
+    return own
+
+
+def _check_overlaps(collect, partners, router_networks):
+    """Partner prefixes against each other and against the router's own networks, in one sweep."""
     entries = [
         Entry(prefix, (partner.name, partner.link, partner.on_link_failure))
         for partner in partners
         for prefix in partner.prefixes
     ]
+    entries += [Entry(network, ROUTER_OWNER + (what,)) for network, what in router_networks]
     for outer, inner in overlapping_pairs(entries):
+        outer_is_router, inner_is_router = len(outer.owner) == 4, len(inner.owner) == 4
+        if outer_is_router and inner_is_router:
+            continue
+        if outer_is_router or inner_is_router:
+            partner_entry, router_entry = (inner, outer) if outer_is_router else (outer, inner)
+            collect.problem(f"partner '{partner_entry.owner[0]}'",
+                            f"field prefixes: {partner_entry.network} overlaps the router's own {router_entry.owner[3]}")
+            continue
         (outer_name, outer_link, outer_mode), (inner_name, inner_link, inner_mode) = outer.owner, inner.owner
         relation = "the same as" if outer.network == inner.network else "overlaps"
         pair = (
@@ -241,22 +264,6 @@ def _check_partner_overlaps(collect, partners):
             )
         else:
             collect.warning(f"partner '{inner_name}'", f"{pair}: redundant")
-
-
-def _check_router_networks(collect, partners, links, lan, management):
-    own = [(network, f"LAN network {network}") for network in lan]
-    own += [(network, f"management network {network}") for network in management]
-    for link in links:
-        own.append((link.address.cidr, f"link '{link.name}' network {link.address.cidr}"))
-        if link.address6 is not None:
-            own.append((link.address6.cidr, f"link '{link.name}' network {link.address6.cidr}"))
-    for partner in partners:
-        for prefix in partner.prefixes:
-            for network, what in own:
-                if network.version == prefix.version and network.first <= prefix.last and prefix.first <= network.last:
-                    collect.problem(
-                        f"partner '{partner.name}'", f"field prefixes: {prefix} overlaps the router's own {what}"
-                    )
 
 
 def _integer_option(collect, variables, key, default):
@@ -280,8 +287,7 @@ def validate_router(router, variables):
     if len(lan) + len(management) > MAX_MAIN_TABLE_NETWORKS:
         collect.problem("", f"more than {MAX_MAIN_TABLE_NETWORKS} LAN and management networks")
     partners = _validate_partners(collect, variables.get(PARTNERS, []), links)
-    _check_partner_overlaps(collect, partners)
-    _check_router_networks(collect, partners, links, lan, management)
+    _check_overlaps(collect, partners, _router_networks(links, lan, management))
     if collect.problems:
         raise InventoryError(collect.problems)
     return Router(
