@@ -9,7 +9,6 @@ the same table with one prefix. Needs root.
     bench/nft_load.py [--smoke] [--markdown docs/results/nft_load.md]
 """
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,9 @@ from netaddr import IPAddress, IPNetwork
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(REPOSITORY / "bench"))
 
+import report  # noqa: E402
 from symroute.plan import build_plan  # noqa: E402
 
 TEMPLATES = REPOSITORY / "roles" / "symroute_nftables" / "templates"
@@ -89,17 +90,9 @@ def markdown(results, rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="two small sizes, one round (make test)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--markdown", type=Path)
-    args = parser.parse_args()
+    args = report.arguments(__doc__.splitlines()[0], "two small sizes, one round (make test)", rounds=3)
     sizes, rounds = ((1, 1_000), 1) if args.smoke else (SIZES, args.rounds)
-    table = markdown(measure(sizes, rounds), rounds)
-    print(table, end="")
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(table)
+    report.emit(markdown(measure(sizes, rounds), rounds), args.markdown)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Figures are ratios to that baseline. `--smoke` runs the smallest size once.
     bench/plan_scale.py [--smoke] [--markdown docs/results/plan_scale.md]
 """
 
-import argparse
 import platform
 import random
 import statistics
@@ -21,7 +20,9 @@ import yaml
 from netaddr import IPAddress, IPNetwork, cidr_merge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import report  # noqa: E402
 from symroute.plan import build_plan  # noqa: E402
 
 LINKS = [
@@ -106,18 +107,9 @@ def markdown(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="smallest size, one round (make test)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
-    args = parser.parse_args()
+    args = report.arguments(__doc__.splitlines()[0], "smallest size, one round (make test)", rounds=5)
     sizes, rounds = ((SIZES[0],), 1) if args.smoke else (SIZES, args.rounds)
-    results = [measure(size, rounds) for size in sizes]
-    table = markdown(results)
-    print(table, end="")
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(table)
+    report.emit(markdown([measure(size, rounds) for size in sizes]), args.markdown)
 
 
 if __name__ == "__main__":

@@ -50,21 +50,7 @@ ip route add default via 203.0.113.1
 ip -6 route add default via 2001:db8:5::1
 EOF
 
-    # The edge router before symroute: link A preferred (lower metric), link B backup,
-    # no policy routing, no NAT: the site's /24 is announced by both providers.
-    on edge sh -s <<'EOF'
-sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-ip addr add 203.0.113.1/24 dev lan0
-ip -6 addr add 2001:db8:5::1/64 dev lan0 nodad
-ip addr add 198.51.100.2/30 dev wana
-ip -6 addr add 2001:db8:a::2/64 dev wana nodad
-ip addr add 198.51.100.6/30 dev wanb
-ip -6 addr add 2001:db8:b::2/64 dev wanb nodad
-ip route add default via 198.51.100.1 dev wana metric 10
-ip route add default via 198.51.100.5 dev wanb metric 20
-ip -6 route add default via 2001:db8:a::1 dev wana metric 10
-ip -6 route add default via 2001:db8:b::1 dev wanb metric 20
-EOF
+    on edge sh -s < "$here/edge-before-symroute.sh"
 
     # Provider edges: stateful firewalls. Towards the site only established and
     # related traffic passes, plus new connections to the app's published

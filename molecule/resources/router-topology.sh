@@ -19,18 +19,7 @@ wire wana isp_a
 wire wanb isp_b
 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 
-# Router: LAN 203.0.113.1/24, link A 198.51.100.2/30, link B 198.51.100.6/30 (+ IPv6).
-ip addr add 203.0.113.1/24 dev lan0
-ip -6 addr add 2001:db8:5::1/64 dev lan0 nodad
-ip addr add 198.51.100.2/30 dev wana
-ip -6 addr add 2001:db8:a::2/64 dev wana nodad
-ip addr add 198.51.100.6/30 dev wanb
-ip -6 addr add 2001:db8:b::2/64 dev wanb nodad
-# The main table before symroute: link A preferred, link B as backup.
-ip route replace default via 198.51.100.1 dev wana metric 10
-ip route replace default via 198.51.100.5 dev wanb metric 20
-ip -6 route replace default via 2001:db8:a::1 dev wana metric 10
-ip -6 route replace default via 2001:db8:b::1 dev wanb metric 20
+# The router's own addresses and main table: edge-before-symroute.sh (run next).
 
 # LAN host.
 ip -n lan addr add 203.0.113.10/24 dev eth0

@@ -98,6 +98,7 @@ def router(tmp_path_factory):
         "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
     device = Router(CONTAINER, inventory)
     device.sh((RESOURCES / "router-topology.sh").read_text())
+    device.sh((RESOURCES / "edge-before-symroute.sh").read_text())
     first = device.playbook()
     assert first.returncode == 0, first.stdout + first.stderr
     yield device

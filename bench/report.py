@@ -1,0 +1,21 @@
+"""What every benchmark shares: its command line and where its table goes."""
+
+import argparse
+from pathlib import Path
+
+
+def arguments(description, smoke_help, rounds):
+    """Parse --smoke, --rounds and --markdown for a benchmark."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    return parser.parse_args()
+
+
+def emit(table, path):
+    """Print the table, and write it to ``path`` when given."""
+    print(table, end="")
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(table)
