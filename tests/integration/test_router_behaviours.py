@@ -3,7 +3,7 @@
 import re
 import time
 
-from conftest import lab_partners, with_extra_partner
+from routerlab import lab_partners, with_extra_partner
 
 
 def _recap(result):

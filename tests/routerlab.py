@@ -1,0 +1,101 @@
+"""A router container from the lab image, driven by symmetric-routing.yml.
+
+Real kernel state (nftables, ip rules, routes) in a privileged podman container
+without podman networking; test traffic stays in namespaces inside it
+(molecule/resources/router-topology.sh). Used by tests/integration and bench/.
+"""
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import yaml
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+RESOURCES = REPOSITORY / "molecule" / "resources"
+def _image():
+    env = (RESOURCES / "lab-image.env").read_text()
+    return next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("SYMROUTE_LAB_IMAGE="))
+
+
+def podman(*args, check=True, stdin=None):
+    return subprocess.run(["podman", *args], input=stdin, capture_output=True, text=True, check=check)
+
+
+class Router:
+    """The container, its inventory, and helpers to run the playbook and read state."""
+
+    def __init__(self, name, inventory):
+        self.name = name
+        self.inventory = inventory
+
+    def sh(self, script, check=True):
+        result = podman("exec", "-i", self.name, "sh", "-c", script, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{script!r} failed: {result.stdout}{result.stderr}")
+        return result
+
+    def playbook(self, *args, extra_vars=None):
+        command = [str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(self.inventory),
+                   str(REPOSITORY / "symmetric-routing.yml"), *args]
+        if extra_vars is not None:
+            path = self.inventory.parent / f"extra-{uuid.uuid4().hex}.yml"
+            path.write_text(yaml.safe_dump(extra_vars))
+            command += ["-e", f"@{path}"]
+        env = dict(os.environ, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0")
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
+
+    def live_state(self):
+        """Everything symroute could touch, as text: compared byte for byte."""
+        return self.sh(
+            "nft list ruleset; echo ---; ip rule; ip -6 rule; echo ---;"
+            " ip route show table all; ip -6 route show table all; echo ---;"
+            " sysctl net.ipv4.ip_forward net.ipv4.conf.wana.rp_filter net.ipv4.conf.wanb.rp_filter;"
+            " cat /etc/symroute/symroute.nft /etc/symroute/routing.json 2>/dev/null || true"
+        ).stdout
+
+    def symroute_state(self):
+        """symroute's own live state: its table, the rules of its band, its tables' routes."""
+        return self.sh(
+            "nft list table inet symroute; echo ---; ip rule | awk -F: '$1 >= 10000 && $1 <= 10999';"
+            " ip -6 rule | awk -F: '$1 >= 10000 && $1 <= 10999'; echo ---;"
+            " ip route show table 200; ip route show table 201; ip -6 route show table 200;"
+            " ip -6 route show table 201"
+        ).stdout
+
+
+def lab_partners():
+    path = REPOSITORY / "inventories" / "lab" / "group_vars" / "all" / "partners.yml"
+    return yaml.safe_load(path.read_text())["symroute_partners"]
+
+
+def with_extra_partner():
+    """The lab's partners plus one: a real change to sets, marks' users and verification."""
+    return {"symroute_partners": lab_partners() + [
+        {"name": "partner-new", "prefixes": ["100.64.40.0/24"], "link": "wan_b"}]}
+
+
+
+def start_router(name, directory):
+    """A fresh router container `name` wired to its namespaces, with an inventory in `directory`."""
+    subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True)
+    podman("rm", "-f", "-t", "0", name, check=False)
+    podman("run", "-d", "--privileged", "--network", "none", "--stop-timeout", "0", "--name", name,
+           "--hostname", name, _image(), "sleep", "infinity")
+    inventory = Path(directory) / "router"
+    shutil.copytree(REPOSITORY / "inventories" / "lab" / "group_vars", inventory / "group_vars")
+    (inventory / "host_vars").mkdir()
+    shutil.copy(REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml", inventory / "host_vars" / f"{name}.yml")
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"symroute_routers": {"hosts": {name: {
+        "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    router = Router(name, inventory)
+    router.sh((RESOURCES / "router-topology.sh").read_text())
+    router.sh((RESOURCES / "edge-before-symroute.sh").read_text())
+    return router
+
+
+def remove_router(name):
+    podman("rm", "-f", "-t", "0", name, check=False)
