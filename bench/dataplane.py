@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Data plane: forwarding cost of symroute against the hand-written fix, by partner prefix count.
+
+Three network namespaces of this benchmark's own (sender, router, receiver;
+traffic only between them, bounded in time). The router forwards to the
+address of the *last* partner prefix (the worst case for a list) under:
+
+  stateless     no policy, no firewall
+  stateful      no policy, conntrack active (one `ct state` rule), as on every stateful edge
+  symroute      symroute's rendered nftables table (role template), rules (reconciler) and sysctls
+  ip-rules      the hand-written fix: one `ip rule to <prefix> lookup <table>` per prefix
+
+Packets per second: iperf3, UDP, 64-byte payloads, sender unthrottled; round
+trip: a bounded flood ping. Rounds are interleaved across configurations and
+each figure is a ratio to both baselines of the same round. Needs root and iperf3.
+
+    bench/dataplane.py [--smoke] [--markdown docs/results/dataplane.md] [--plot docs/results/dataplane.png]
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(REPOSITORY / "bench"))
+
+import jinja2  # noqa: E402
+import report  # noqa: E402
+from netaddr import IPAddress, IPNetwork  # noqa: E402
+
+from symroute.plan import build_plan  # noqa: E402
+
+SIZES = (1, 1_000, 10_000, 100_000)
+CONFIGURATIONS = ("stateless", "stateful", "symroute", "ip-rules")
+PREFIX_BASE = IPNetwork("100.80.0.0/12").first
+IP_RULES_LIMIT = 100_000  # one `ip rule` per prefix is installed up to this many
+ROUTER = {
+    "symroute_links": [
+        {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1"},
+        {"name": "wan_b", "interface": "wanb", "address": "198.51.100.6/30", "gateway": "198.51.100.5"},
+    ],
+    "symroute_lan_networks": ["203.0.113.0/24"],
+}
+STATEFUL = """table inet bench_stateful {
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        ct state established,related accept
+    }
+}
+"""
+
+
+RECONCILER = REPOSITORY / "roles" / "symroute_routing" / "files" / "symroute-routing"
+
+
+def prefixes(size):
+    return [f"{IPAddress(PREFIX_BASE + 4 * i)}/32" for i in range(size)]
+
+
+def destination(size):
+    return str(IPAddress(PREFIX_BASE + 4 * (size - 1)))
+
+
+class Lab:
+    """sender ── lan0 router wana ── receiver (wanb ── receiver too)."""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:6]
+        self.sender, self.router, self.receiver = (f"srb-{role}-{tag}" for role in ("snd", "rtr", "rcv"))
+
+    def run(self, namespace, *command, stdin=None, check=True):
+        return subprocess.run(["ip", "netns", "exec", namespace, *command], input=stdin, capture_output=True,
+                              text=True, check=check)
+
+    def __enter__(self):
+        for namespace in (self.sender, self.router, self.receiver):
+            subprocess.run(["ip", "netns", "add", namespace], check=True)
+            self.run(namespace, "ip", "link", "set", "lo", "up")
+        for left, left_if, right, right_if in ((self.sender, "eth0", self.router, "lan0"),
+                                               (self.router, "wana", self.receiver, "eth0"),
+                                               (self.router, "wanb", self.receiver, "eth1")):
+            subprocess.run(["ip", "link", "add", "srbtmp0", "netns", left, "type", "veth", "peer", "srbtmp1",
+                            "netns", right], check=True)
+            self.run(left, "ip", "link", "set", "srbtmp0", "name", left_if, "up")
+            self.run(right, "ip", "link", "set", "srbtmp1", "name", right_if, "up")
+        script = {
+            self.sender: "ip addr add 203.0.113.10/24 dev eth0; ip route add default via 203.0.113.1",
+            self.router: "sysctl -qw net.ipv4.ip_forward=1; ip addr add 203.0.113.1/24 dev lan0;"
+                         " ip addr add 198.51.100.2/30 dev wana; ip addr add 198.51.100.6/30 dev wanb;"
+                         " ip route add default via 198.51.100.1 dev wana metric 10;"
+                         " ip route add default via 198.51.100.5 dev wanb metric 20",
+            self.receiver: "ip addr add 198.51.100.1/30 dev eth0; ip addr add 198.51.100.5/30 dev eth1;"
+                           " ip route add 203.0.113.0/24 via 198.51.100.2",
+        }
+        for namespace, commands in script.items():
+            self.run(namespace, "sh", "-c", commands)
+        return self
+
+    def __exit__(self, *exc):
+        for namespace in (self.sender, self.router, self.receiver):
+            subprocess.run(["ip", "netns", "del", namespace], check=False)
+
+    def set_destination(self, address):
+        self.run(self.receiver, "sh", "-c", f"ip addr flush dev lo; ip link set lo up; ip addr add {address}/32 dev lo")
+
+    def reset_router(self):
+        self.run(self.router, "sh", "-c", "nft flush ruleset; ip rule flush 2>/dev/null;"
+                 " ip rule add priority 0 lookup local; ip rule add priority 32766 lookup main;"
+                 " ip rule add priority 32767 lookup default; ip route flush table 200; ip route flush table 201",
+                 check=False)
+
+    def configure(self, configuration, size, files):
+        if configuration == "stateful":
+            self.run(self.router, "nft", "-f", "-", stdin=STATEFUL)
+        elif configuration == "symroute":
+            self.run(self.router, "nft", "-f", str(files["nft"]))
+            self.run(self.router, "python3", str(RECONCILER), "apply", "--state", str(files["routing"]),
+                     "--owned-tables", str(files["owned"]))
+            self.run(self.router, "sh", "-c", "sysctl -qw net.ipv4.conf.wana.rp_filter=2 "
+                     "net.ipv4.conf.wanb.rp_filter=2")
+        elif configuration == "ip-rules":
+            self.run(self.router, "ip", "route", "replace", "default", "via", "198.51.100.1", "dev", "wana",
+                     "table", "200")
+            batch = "".join(f"rule add to {prefix} lookup 200 priority 5000\n" for prefix in prefixes(size))
+            self.run(self.router, "ip", "-batch", "-", stdin=batch)
+
+    def packets_per_second(self, address, seconds):
+        server = subprocess.Popen(["ip", "netns", "exec", self.receiver, "iperf3", "-s", "-1", "-B", address],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        try:
+            result = self.run(self.sender, "iperf3", "-c", address, "-u", "-b", "0", "-l", "64", "-t", str(seconds),
+                              "-J", "--connect-timeout", "2000", check=False)
+        finally:
+            server.wait(timeout=seconds + 10)
+        document = json.loads(result.stdout or "{}")
+        end = document.get("end", {})
+        received = end.get("sum_received") or end.get("sum") or {}
+        packets = received.get("packets", 0) - received.get("lost_packets", 0)
+        duration = received.get("seconds") or seconds
+        sender_cpu = end.get("cpu_utilization_percent", {}).get("host_total", 0.0)
+        return packets / duration, sender_cpu
+
+    def round_trip_ms(self, address):
+        result = self.run(self.sender, "ping", "-f", "-c", "2000", "-w", "10", "-q", address, check=False)
+        for line in result.stdout.splitlines():
+            if "min/avg/max" in line:
+                return float(line.split("=")[1].split("/")[1])
+        return float("nan")
+
+
+def render_files(size, directory):
+    plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes(size),
+                                                                "link": "wan_a"}]))
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(REPOSITORY / "roles" / "symroute_nftables" /
+                                                                    "templates"),
+                                     trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    nft = Path(directory) / f"symroute-{size}.nft"
+    nft.write_text(environment.get_template("symroute.nft.j2").render(symroute_nftables_plan=plan,
+                                                                       symroute_nftables_header="bench"))
+    routing = Path(directory) / f"routing-{size}.json"
+    routing.write_text(json.dumps({"priority_band": plan["priority_band"], "tables": [t["id"] for t in plan["tables"]],
+                                   "rules": plan["rules"], "routes": plan["routes"]}))
+    return {"nft": nft, "routing": routing, "owned": Path(directory) / "owned-tables.json"}
+
+
+def measure(sizes, rounds, seconds):
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch, Lab() as lab:
+        for size in sizes:
+            files = render_files(size, scratch)
+            lab.set_destination(destination(size))
+            samples = {c: {"pps": [], "rtt": [], "cpu": []} for c in CONFIGURATIONS}
+            for _ in range(rounds):
+                for configuration in CONFIGURATIONS:
+                    if configuration == "ip-rules" and size > IP_RULES_LIMIT:
+                        continue
+                    lab.reset_router()
+                    lab.configure(configuration, size, files)
+                    pps, cpu = lab.packets_per_second(destination(size), seconds)
+                    samples[configuration]["pps"].append(pps)
+                    samples[configuration]["cpu"].append(cpu)
+                    samples[configuration]["rtt"].append(lab.round_trip_ms(destination(size)))
+            lab.reset_router()
+            for configuration, values in samples.items():
+                if not values["pps"]:
+                    continue
+                ratios = {base: [p / b for p, b in zip(values["pps"], samples[base]["pps"])]
+                          for base in ("stateless", "stateful")}
+                rows.append({"size": size, "configuration": configuration,
+                             "pps": statistics.median(values["pps"]),
+                             "pps_range": [min(values["pps"]), max(values["pps"])],
+                             "rtt_ms": statistics.median(values["rtt"]),
+                             "sender_cpu": statistics.median(values["cpu"]),
+                             "vs_stateless": statistics.median(ratios["stateless"]),
+                             "vs_stateful": statistics.median(ratios["stateful"]),
+                             "vs_stateful_range": [min(ratios["stateful"]), max(ratios["stateful"])]})
+    return rows
+
+
+def markdown(rows, rounds, seconds):
+    lines = [f"Forwarding through the router namespace (median of {rounds} interleaved rounds, {seconds} s of "
+             "iperf3 UDP with 64-byte payloads each; round trip from a 2000-packet flood ping).", "",
+             "| prefixes | configuration | packets/s | × stateless | × stateful (range) | RTT | sender CPU |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        low, high = r["vs_stateful_range"]
+        lines.append(f"| {r['size']:,} | {r['configuration']} | {r['pps']:,.0f} | {r['vs_stateless']:.2f} | "
+                     f"{r['vs_stateful']:.2f} ({low:.2f}–{high:.2f}) | {r['rtt_ms'] * 1000:.0f} µs | "
+                     f"{r['sender_cpu']:.0f}% |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for configuration in CONFIGURATIONS:
+        points = [r for r in rows if r["configuration"] == configuration]
+        if not points:
+            continue
+        sizes = [r["size"] for r in points]
+        left.plot(sizes, [r["vs_stateful"] for r in points], marker="o", label=configuration)
+        right.plot(sizes, [r["rtt_ms"] * 1000 for r in points], marker="o", label=configuration)
+    left.set(xscale="log", xlabel="partner prefixes", ylabel="packets/s, × stateful baseline",
+             title="Forwarding rate")
+    right.set(xscale="log", yscale="log", xlabel="partner prefixes", ylabel="round trip (µs)", title="Round trip")
+    for axis in (left, right):
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
+def main():
+    args = report.arguments(__doc__.splitlines()[0], "1 and 1,000 prefixes, one short round", rounds=3)
+    sizes, rounds, seconds = ((1, 1_000), 1, 1) if args.smoke else (SIZES, args.rounds, 3)
+    rows = measure(sizes, rounds, seconds)
+    report.emit(markdown(rows, rounds, seconds), args.markdown)
+    if args.markdown and not args.smoke:
+        plot(rows, args.markdown.with_suffix(".png"))
+        (args.markdown.with_suffix(".json")).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
