@@ -43,6 +43,8 @@ integration: setup
 bench-smoke: setup
 	$(BIN)/python bench/plan_scale.py --smoke
 	$(BIN)/python bench/nft_load.py --smoke
+	$(BIN)/python bench/dataplane.py --smoke
+	$(BIN)/python bench/converge_time.py --smoke
 
 molecule: molecule-router molecule-incident
 
@@ -67,6 +69,9 @@ lab-shell:
 bench: setup
 	$(BIN)/python bench/plan_scale.py --markdown docs/results/plan_scale.md
 	$(BIN)/python bench/nft_load.py --markdown docs/results/nft_load.md
+	$(BIN)/python bench/dataplane.py --markdown docs/results/dataplane.md
+	$(BIN)/python bench/converge_time.py --markdown docs/results/converge_time.md
+	$(BIN)/python bench/record.py
 
 plan: setup
 	bin/symroute plan --inventory inventories/lab

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Write docs/performance.md from the tables the benchmarks wrote to docs/results/.
+
+The prose (method, targets, reading) lives here; every figure comes from a
+results file written by a benchmark run (`make bench` runs them all, then this).
+A benchmark without results is listed as not measured.
+"""
+
+import platform
+import subprocess
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+RESULTS = REPOSITORY / "docs" / "results"
+OUTPUT = REPOSITORY / "docs" / "performance.md"
+
+SECTIONS = [
+    ("Plan engine", "plan_scale", "bench/plan_scale.py", """\
+Time and peak memory (tracemalloc) to validate and plan one router whose
+partners hold 1k, 10k and 100k prefixes (IPv4 /24 and /32, a tenth IPv6),
+against the least any planner must do with the same YAML: load it and run
+netaddr's `cidr_merge` over the prefixes. **Target: at most 2× at 100k.**
+
+At 1k the fixed cost dominates (JSON Schema validation of the document, the
+plan's rules, routes and nftables structure); at scale the cost is parsing
+each prefix once, one O(n log n) overlap sweep that also checks the router's
+own networks, and the aggregation. The schema pass checks a prefix list that
+holds only strings as one string: the same verdicts, since the per-item schema
+can only reject non-strings."""),
+    ("nftables load", "nft_load", "bench/nft_load.py", """\
+`nft -f` of symroute's rendered table (the role's own template over a real
+plan) in a fresh network namespace: the first load, and the replacing reload of
+every later run (create, delete and define the table in one transaction).
+Baseline: the same table with one prefix. **Target: 100,000 elements in one
+transaction under 2 s.** The number of `ip rule`s does not depend on the
+prefixes, so the routing part of an apply costs the same at any partner count."""),
+    ("Data plane", "dataplane", "bench/dataplane.py", """\
+Sender, router and receiver namespaces of the benchmark's own; the router
+forwards to the address of the last partner prefix (the worst case for a
+list). `stateless`: no policy, no firewall; `stateful`: no policy, one
+`ct state` rule (conntrack active, as on every stateful edge); `symroute`: the
+rendered table, rules and sysctls exactly as the roles install them; `ip-rules`:
+the hand-written fix, one `ip rule to <prefix> lookup <table>` per prefix.
+Packets per second from iperf3 (UDP, 64-byte payloads, unthrottled sender),
+round trip from a bounded flood ping; rounds interleaved, every ratio taken
+against the baselines of the same round. **Target: symroute at 100,000
+prefixes at least 0.9× the stateful baseline.** With veth pairs the router's
+forwarding runs in the sender's softirq context, so the sender CPU column is
+the saturated resource; a lower packet rate at the same sender CPU is router
+work."""),
+    ("Converge time", "converge_time", "bench/converge_time.py", """\
+`ansible-playbook symmetric-routing.yml` against one router container from the
+lab image: a converge from scratch and the no-op re-run (which must report
+`changed=0`), with 100 and with 10,000 partner prefixes. Baseline: `ansible -m
+ping` to the same router, the cost of reaching it at all. Most of a run is
+per-task connection overhead (podman exec), not the plan or the kernel."""),
+]
+
+
+def machine():
+    cpus = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip() or "?"
+    return (f"{platform.system()} {platform.release()}, {cpus} CPUs, "
+            f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
+
+
+def main():
+    lines = ["# Performance", "",
+             "Written by `make bench` (`bench/record.py`) from the tables each benchmark wrote",
+             "to `docs/results/`. Timings on these shared machines are noisy, so every figure is",
+             "also a ratio to a baseline measured in the same run, interleaved with it. `make test`",
+             "runs each benchmark in a quick smoke mode so they cannot rot; no test asserts speed.", "",
+             f"Machine of this record: {machine()}.", ""]
+    for title, name, script, prose in SECTIONS:
+        lines += [f"## {title}: `{script}`", "", prose, ""]
+        table = RESULTS / f"{name}.md"
+        if table.exists():
+            lines += [table.read_text().rstrip(), ""]
+            if (RESULTS / f"{name}.png").exists():
+                lines += [f"![{title}](results/{name}.png)", ""]
+        else:
+            lines += ["Not measured yet.", ""]
+    OUTPUT.write_text("\n".join(lines))
+    print(f"wrote {OUTPUT.relative_to(REPOSITORY)}")
+
+
+if __name__ == "__main__":
+    main()
