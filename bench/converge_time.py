@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPOSITORY / "bench"))
 
 import report  # noqa: E402
 from netaddr import IPAddress, IPNetwork  # noqa: E402
+import routerlab  # noqa: E402
 from routerlab import lab_partners, remove_router, start_router  # noqa: E402
 
 CONTAINER = "symroute-bench-router"

@@ -20,8 +20,15 @@ def _image():
     return next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("SYMROUTE_LAB_IMAGE="))
 
 
+# podman on the lab machines needs runc and explicit ulimits (see containers.conf); the
+# Makefile exports this too, so that a direct `pytest` or benchmark run behaves the same.
+PODMAN_ENVIRONMENT = dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
+                                                                     str(RESOURCES / "containers.conf")))
+
+
 def podman(*args, check=True, stdin=None):
-    return subprocess.run(["podman", *args], input=stdin, capture_output=True, text=True, check=check)
+    return subprocess.run(["podman", *args], input=stdin, capture_output=True, text=True, check=check,
+                          env=PODMAN_ENVIRONMENT)
 
 
 class Router:
@@ -44,7 +51,7 @@ class Router:
             path = self.inventory.parent / f"extra-{uuid.uuid4().hex}.yml"
             path.write_text(yaml.safe_dump(extra_vars))
             command += ["-e", f"@{path}"]
-        env = dict(os.environ, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+        env = dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_FORCE_COLOR="0")
         return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
 
@@ -81,7 +88,7 @@ def with_extra_partner():
 
 def start_router(name, directory):
     """A fresh router container `name` wired to its namespaces, with an inventory in `directory`."""
-    subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True)
+    subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True, env=PODMAN_ENVIRONMENT)
     podman("rm", "-f", "-t", "0", name, check=False)
     podman("run", "-d", "--privileged", "--network", "none", "--stop-timeout", "0", "--name", name,
            "--hostname", name, _image(), "sleep", "infinity")
