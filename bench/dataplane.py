@@ -112,10 +112,23 @@ class Lab:
         self.run(self.receiver, "sh", "-c", f"ip addr flush dev lo; ip link set lo up; ip addr add {address}/32 dev lo")
 
     def reset_router(self):
-        self.run(self.router, "sh", "-c", "nft flush ruleset; ip rule flush 2>/dev/null;"
-                 " ip rule add priority 0 lookup local; ip rule add priority 32766 lookup main;"
-                 " ip rule add priority 32767 lookup default; ip route flush table 200; ip route flush table 201",
+        """Back to no policy and no firewall; fails unless the router is really clean."""
+        self.run(self.router, "sh", "-c", "nft flush ruleset; ip route flush table 200; ip route flush table 201",
                  check=False)
+        # `ip rule flush` removes one dump's worth at a time: repeat until only the kernel's rules are left.
+        for _ in range(1000):
+            rules = self.run(self.router, "ip", "rule", "show").stdout.strip().splitlines()
+            if len(rules) <= 3:
+                break
+            self.run(self.router, "ip", "rule", "flush", check=False)
+            self.run(self.router, "sh", "-c", "ip rule show priority 0 | grep -q local || "
+                     "ip rule add priority 0 lookup local; ip rule show priority 32766 | grep -q main || "
+                     "ip rule add priority 32766 lookup main; ip rule show priority 32767 | grep -q default || "
+                     "ip rule add priority 32767 lookup default", check=False)
+        rules = self.run(self.router, "ip", "rule", "show").stdout.strip().splitlines()
+        ruleset = self.run(self.router, "nft", "list", "ruleset").stdout.strip()
+        if len(rules) != 3 or ruleset:
+            raise RuntimeError(f"router not clean: {len(rules)} rules, ruleset {ruleset[:200]!r}")
 
     def configure(self, configuration, size, files):
         if configuration == "stateful":

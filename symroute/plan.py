@@ -145,20 +145,18 @@ def _nftables(router):
     partner_sets = [s for link in router.links for s in _link_sets(router, link)]
     # Fail-closed sets are matched first: an address they hold must never fail over.
     partner_sets.sort(key=lambda s: (s["mode"] != "fail_closed", s["link"], s["name"]))
-    snat, leak_guards = [], []
+    # SNAT on the output interface, and the connection is bound to that link:
+    # its mark becomes the link's fail-closed mark, so when the link dies its
+    # packets are rejected by the rules instead of leaving another link with
+    # this link's address (conntrack keeps the NAT binding).
+    snat = []
     for link in router.links:
-        snat.append({"interface": link.interface, "family": "ip", "address": str(link.address.ip), "link": link.name})
+        bind = scheme.hex_mark(scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT)
+        snat.append({"interface": link.interface, "family": "ip", "nfproto": "ipv4",
+                     "address": str(link.address.ip), "link": link.name, "bind_mark": bind})
         if link.nat66:
-            snat.append({"interface": link.interface, "family": "ip6", "address": str(link.address6.ip),
-                         "link": link.name})
-        for other in router.links:
-            if other.name == link.name:
-                continue
-            leak_guards.append({"interface": other.interface, "family": "ip", "address": str(link.address.ip),
-                                "link": link.name})
-            if link.address6 is not None:
-                leak_guards.append({"interface": other.interface, "family": "ip6",
-                                    "address": str(link.address6.ip), "link": link.name})
+            snat.append({"interface": link.interface, "family": "ip6", "nfproto": "ipv6",
+                         "address": str(link.address6.ip), "link": link.name, "bind_mark": bind})
     return {
         "family": scheme.NFT_FAMILY,
         "table": scheme.NFT_TABLE,
@@ -172,7 +170,6 @@ def _nftables(router):
                     for link in router.links],
         "partner_sets": partner_sets,
         "snat": snat,
-        "leak_guards": leak_guards,
     }
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from paths import REPOSITORY  # noqa: E402,F401  (also puts the repository on sys.path)
 
 BASE_ROUTER = {
     "symroute_links": [

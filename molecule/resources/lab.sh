@@ -109,6 +109,8 @@ EOF
         podman cp "$here/lab-http-server.py" "$PREFIX-$host:/usr/local/bin/lab-http-server"
     done
     on partner sh -c 'nohup python3 /usr/local/bin/lab-http-server 80 partner >/var/log/lab-http.log 2>&1 &'
+    # A TCP sink for long-lived connections (failover checks).
+    on partner sh -c 'nohup nc -4 -lk -p 9000 >/dev/null 2>&1 & nohup nc -6 -lk -p 9000 >/dev/null 2>&1 &'
     on app sh -c 'nohup python3 /usr/local/bin/lab-http-server 8080 app >/var/log/lab-http.log 2>&1 &'
 }
 

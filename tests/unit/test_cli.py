@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import REPOSITORY
+from paths import REPOSITORY
 
 SYMROUTE = [sys.executable, str(REPOSITORY / "bin" / "symroute")]
 LAB = REPOSITORY / "inventories" / "lab"

@@ -3,7 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from conftest import REPOSITORY  # noqa: F401  (puts the repository on sys.path)
+from paths import REPOSITORY  # noqa: F401  (puts the repository on sys.path)
 from filter_plugins.symroute_plan import FilterModule
 from symroute.plan import build_plan
 

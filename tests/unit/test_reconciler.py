@@ -5,7 +5,7 @@ import importlib.util
 
 import pytest
 
-from conftest import REPOSITORY
+from paths import REPOSITORY
 
 _PATH = REPOSITORY / "roles" / "symroute_routing" / "files" / "symroute-routing"
 _LOADER = importlib.machinery.SourceFileLoader("symroute_routing_reconciler", str(_PATH))

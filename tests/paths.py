@@ -1,0 +1,8 @@
+"""Where the repository is; importing this also puts it on sys.path."""
+
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))
