@@ -50,7 +50,10 @@ installing 10,000 rules took about 3 s here and 100,000 would take minutes
 (and the rate at 10,000 already shows the trend). With veth pairs the router's
 forwarding runs in the sender's softirq context, so the sender CPU column is
 the saturated resource; a lower packet rate at the same sender CPU is router
-work."""),
+work. symroute's per-packet work on an established connection is the mark
+restore (one conntrack-mark map lookup) and the SNAT that the fix requires (the
+stateful baseline does no NAT); the ip rules cost nothing measurable, since
+their number does not grow with the prefixes."""),
     ("Converge time", "converge_time", "bench/converge_time.py", """\
 `ansible-playbook symmetric-routing.yml` against one router container from the
 lab image: a converge from scratch and the no-op re-run (which must report
