@@ -104,15 +104,19 @@ check_inbound() {
 check_failover() {
     local family="$1" answer refused seen word
     word="$(ip_word "$family")"
-    # A connection established through link A before the failure keeps sending (about 6 s):
-    # it is bound to link A's address, so its packets must never leave by link B.
+    # Link A up, then a connection through it that keeps sending (about 6 s) across the
+    # failure: it is bound to link A's address, so its packets must never leave by link B.
+    on fw-a ip link set site up
+    sleep 1
     on app sh -c "(i=0; while [ \$i -lt 30 ]; do echo x; sleep 0.2; i=\$((i+1)); done) |
         timeout 10 nc $(partner_api "$family" | tr -d '[]') 9000 >/dev/null 2>&1 &"
     sleep 1
+    on edge conntrack -L -f "ipv$family" -p tcp --dport 9000 2>/dev/null | grep -q "ESTABLISHED.*mark=33024" \
+        || fail "the long-lived connection is not established and bound to link A"
     on fw-a ip link set site down
     sleep 0.5
     on edge ip link show wana | grep -q NO-CARRIER || fail "wana still has carrier"
-    capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]') or tcp port 9000"
+    capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]')"
     settle
     answer="$(request "$family" "$(partner_api "$family")")"
     refused="$(on app curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$(ledger "$family")/health" 2>&1 || true)"
@@ -121,7 +125,7 @@ check_failover() {
     echo "app -> fail-closed ledger: ${refused:-rejected}"
     echo "$answer" | grep -q "\"client\": \"$(address_b "$family")\"" || fail "the partner did not move to link B's address"
     [ "$refused" = 000 ] || [ -z "$refused" ] || fail "the fail-closed ledger answered ($refused)"
-    [ -z "$seen" ] || fail "packets with link A's address, to the ledger or of the connection bound to A left by wanb: $seen"
+    [ -z "$seen" ] || fail "packets with link A's address (the bound connection's too) or to the ledger left by wanb: $seen"
     echo "OK: IPv$family failover to link B with its own address; the ledger and the connection bound to A"
     echo "    rejected; nothing of link A's on wanb"
 }
