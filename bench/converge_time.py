@@ -83,14 +83,12 @@ def measure(sizes, rounds):
 
 
 def markdown(rows, rounds):
-    lines = [f"symmetric-routing.yml on one router container (median of {rounds}); "
-             "baseline: `ansible -m ping` to the same router.", "",
-             "| prefixes | baseline | converge | no-op re-run | no-op changed | converge / baseline |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['size']:,} | {r['baseline_s']:.1f} s | {r['converge_s']:.1f} s | {r['noop_s']:.1f} s | "
-                     f"{r['noop_changed']} | {r['converge_s'] / r['baseline_s']:.1f}x |")
-    return "\n".join(lines) + "\n"
+    return report.table(
+        f"symmetric-routing.yml on one router container (median of {rounds}); "
+        "baseline: `ansible -m ping` to the same router.",
+        ["prefixes", "baseline", "converge", "no-op re-run", "no-op changed", "converge / baseline"],
+        [[f"{r['size']:,}", f"{r['baseline_s']:.1f} s", f"{r['converge_s']:.1f} s", f"{r['noop_s']:.1f} s",
+          f"{r['noop_changed']}", f"{r['converge_s'] / r['baseline_s']:.1f}x"] for r in rows])
 
 
 def main():

@@ -220,16 +220,14 @@ def measure(sizes, rounds, seconds):
 
 
 def markdown(rows, rounds, seconds):
-    lines = [f"Forwarding through the router namespace (median of {rounds} interleaved rounds, {seconds} s of "
-             "iperf3 UDP with 64-byte payloads each; round trip from a 2000-packet flood ping).", "",
-             "| prefixes | configuration | packets/s | × stateless | × stateful (range) | RTT | sender CPU |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        low, high = r["vs_stateful_range"]
-        lines.append(f"| {r['size']:,} | {r['configuration']} | {r['pps']:,.0f} | {r['vs_stateless']:.2f} | "
-                     f"{r['vs_stateful']:.2f} ({low:.2f}–{high:.2f}) | {r['rtt_ms'] * 1000:.0f} µs | "
-                     f"{r['sender_cpu']:.0f}% |")
-    return "\n".join(lines) + "\n"
+    return report.table(
+        f"Forwarding through the router namespace (median of {rounds} interleaved rounds, {seconds} s of "
+        "iperf3 UDP with 64-byte payloads each; round trip from a 2000-packet flood ping).",
+        ["prefixes", "configuration", "packets/s", "× stateless", "× stateful (range)", "RTT", "sender CPU"],
+        [[f"{r['size']:,}", r["configuration"], f"{r['pps']:,.0f}", f"{r['vs_stateless']:.2f}",
+          "{:.2f} ({:.2f}–{:.2f})".format(r["vs_stateful"], *r["vs_stateful_range"]), f"{r['rtt_ms'] * 1000:.0f} µs",
+          f"{r['sender_cpu']:.0f}%"] for r in rows],
+        left_aligned={1})
 
 
 def plot(rows, path):

@@ -80,13 +80,11 @@ def measure(sizes, rounds):
 
 def markdown(results, rounds):
     base = results[min(results)]
-    lines = [f"nft -f of symroute's table (median of {rounds} interleaved rounds; baseline: 1 prefix).", "",
-             "| prefixes | first load | reload (replace) | slowest | reload / baseline |",
-             "|---:|---:|---:|---:|---:|"]
-    for size, r in sorted(results.items()):
-        lines.append(f"| {size:,} | {r['first_s'] * 1000:.0f} ms | {r['reload_s'] * 1000:.0f} ms | "
-                     f"{r['max_s'] * 1000:.0f} ms | {r['reload_s'] / base['reload_s']:.1f}x |")
-    return "\n".join(lines) + "\n"
+    return report.table(
+        f"nft -f of symroute's table (median of {rounds} interleaved rounds; baseline: 1 prefix).",
+        ["prefixes", "first load", "reload (replace)", "slowest", "reload / baseline"],
+        [[f"{size:,}", f"{r['first_s'] * 1000:.0f} ms", f"{r['reload_s'] * 1000:.0f} ms", f"{r['max_s'] * 1000:.0f} ms",
+          f"{r['reload_s'] / base['reload_s']:.1f}x"] for size, r in sorted(results.items())])
 
 
 def main():

@@ -96,14 +96,12 @@ def measure(size, rounds):
 
 
 def markdown(results):
-    lines = [f"Plan scale on {platform.node() or 'this machine'} ({platform.python_implementation()} "
-             f"{platform.python_version()}, {platform.machine()}), median of interleaved rounds.", "",
-             "| prefixes | baseline (YAML + cidr_merge) | symroute plan | ratio | peak MiB baseline | peak MiB plan |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        lines.append(f"| {r['size']:,} | {r['baseline_s'] * 1000:.0f} ms | {r['symroute_s'] * 1000:.0f} ms | "
-                     f"{r['ratio']:.2f}x | {r['baseline_peak_mib']:.1f} | {r['symroute_peak_mib']:.1f} |")
-    return "\n".join(lines) + "\n"
+    return report.table(
+        f"Plan scale on {platform.node() or 'this machine'} ({platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()}), median of interleaved rounds.",
+        ["prefixes", "baseline (YAML + cidr_merge)", "symroute plan", "ratio", "peak MiB baseline", "peak MiB plan"],
+        [[f"{r['size']:,}", f"{r['baseline_s'] * 1000:.0f} ms", f"{r['symroute_s'] * 1000:.0f} ms",
+          f"{r['ratio']:.2f}x", f"{r['baseline_peak_mib']:.1f}", f"{r['symroute_peak_mib']:.1f}"] for r in results])
 
 
 def main():
