@@ -3,7 +3,6 @@
 from netaddr import IPNetwork
 
 from .addresses import AddressError, parse_address
-from .scheme import FAIL_CLOSED_BIT, hex_mark
 
 
 def _containing(networks, address):
@@ -32,9 +31,7 @@ def explain_address(plan, text):
                 "path": "no partner: follows the main table; replies use the link the connection arrived on"}
     partner, prefix = best
     link = links[partner["link"]]
-    mark = link["mark"]
-    if partner["on_link_failure"] == "fail_closed":
-        mark = hex_mark(int(mark, 16) | FAIL_CLOSED_BIT)
+    mark = partner["mark"]
     if partner["on_link_failure"] == "fail_closed":
         failure = f"rejected (fail_closed): never sent by another link while {link['name']} is down"
     else:

@@ -10,7 +10,7 @@ import json
 from netaddr import cidr_merge
 
 from . import scheme
-from .model import FAIL_CLOSED
+from .model import FAIL_CLOSED, FAILOVER
 from .validate import validate_router
 
 PLAN_SCHEMA_VERSION = 1
@@ -103,20 +103,24 @@ def _rules(router):
     return sorted(rules, key=lambda r: (r["family"], r["priority"]))
 
 
+def _partner_mark(link, on_link_failure):
+    """The mark of a partner's connections: its link's, with the fail-closed bit if it fails closed."""
+    mark = scheme.link_mark(link.mark_number)
+    return mark | scheme.FAIL_CLOSED_BIT if on_link_failure == FAIL_CLOSED else mark
+
+
 def _link_sets(router, link):
     sets = []
     pinned = [p for p in router.partners if p.link == link.name]
-    for mode, suffix, mark in (
-        ("fail_closed", "fail_closed", scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT),
-        ("failover", "failover", scheme.link_mark(link.mark_number)),
-    ):
-        chosen = [p for p in pinned if (p.on_link_failure == FAIL_CLOSED) == (mode == "fail_closed")]
+    for mode in (FAIL_CLOSED, FAILOVER):
+        mark = _partner_mark(link, mode)
+        chosen = [p for p in pinned if p.on_link_failure == mode]
         for version, nft_type, selector in ((4, "ipv4_addr", "ip"), (6, "ipv6_addr", "ip6")):
             prefixes = [prefix for p in chosen for prefix in _family_prefixes(p.prefixes, version)]
             if not prefixes:
                 continue
             sets.append({
-                "name": f"{link.name}_{suffix}_v{version}",
+                "name": f"{link.name}_{mode}_v{version}",
                 "type": nft_type,
                 "selector": selector,
                 "link": link.name,
@@ -203,9 +207,7 @@ def _verify(router):
     checks = []
     for partner in router.partners:
         link = router.link(partner.link)
-        mark = scheme.link_mark(link.mark_number)
-        if partner.on_link_failure == FAIL_CLOSED:
-            mark |= scheme.FAIL_CLOSED_BIT
+        mark = _partner_mark(link, partner.on_link_failure)
         for version in (4, 6):
             prefixes = sorted(_family_prefixes(partner.prefixes, version), key=lambda n: (n.first, n.prefixlen))
             if prefixes:
@@ -217,6 +219,7 @@ def _verify(router):
 def _partners(router):
     return [
         {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
+         "mark": scheme.hex_mark(_partner_mark(router.link(p.link), p.on_link_failure)),
          "prefixes": sorted((str(x) for x in p.prefixes), key=lambda s: (":" in s, s)),
          "health_check": p.health_check, "description": p.description}
         for p in router.partners
