@@ -4,6 +4,8 @@ All problems are collected and raised together in one ``InventoryError``;
 warnings (redundant prefixes on one link) travel with the result.
 """
 
+from collections import namedtuple
+
 from .addresses import (
     AddressError,
     is_broad,
@@ -219,7 +221,8 @@ def _validate_partners(collect, raw_partners, links):
     return partners
 
 
-ROUTER_OWNER = ("", "", "")
+PartnerOwner = namedtuple("PartnerOwner", "name link mode")
+RouterOwner = namedtuple("RouterOwner", "what")
 
 
 def _router_networks(links, lan, management):
@@ -235,19 +238,19 @@ def _router_networks(links, lan, management):
 def _check_overlaps(collect, partners, router_networks):
     """Partner prefixes against each other and against the router's own networks, in one sweep."""
     entries = [
-        Entry(prefix, (partner.name, partner.link, partner.on_link_failure))
+        Entry(prefix, PartnerOwner(partner.name, partner.link, partner.on_link_failure))
         for partner in partners
         for prefix in partner.prefixes
     ]
-    entries += [Entry(network, ROUTER_OWNER + (what,)) for network, what in router_networks]
+    entries += [Entry(network, RouterOwner(what)) for network, what in router_networks]
     for outer, inner in overlapping_pairs(entries):
-        outer_is_router, inner_is_router = len(outer.owner) == 4, len(inner.owner) == 4
+        outer_is_router, inner_is_router = isinstance(outer.owner, RouterOwner), isinstance(inner.owner, RouterOwner)
         if outer_is_router and inner_is_router:
             continue
         if outer_is_router or inner_is_router:
             partner_entry, router_entry = (inner, outer) if outer_is_router else (outer, inner)
-            collect.problem(f"partner '{partner_entry.owner[0]}'",
-                            f"field prefixes: {partner_entry.network} overlaps the router's own {router_entry.owner[3]}")
+            collect.problem(f"partner '{partner_entry.owner.name}'",
+                            f"field prefixes: {partner_entry.network} overlaps the router's own {router_entry.owner.what}")
             continue
         (outer_name, outer_link, outer_mode), (inner_name, inner_link, inner_mode) = outer.owner, inner.owner
         relation = "the same as" if outer.network == inner.network else "overlaps"
@@ -266,7 +269,7 @@ def _check_overlaps(collect, partners, router_networks):
             collect.warning(f"partner '{inner_name}'", f"{pair}: redundant")
 
 
-def _integer_option(collect, variables, key, default):
+def _integer_option(variables, key, default):
     value = variables.get(key, default)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
@@ -277,8 +280,9 @@ def validate_router(router, variables):
     if not isinstance(variables, dict):
         raise InventoryError([Problem(router, "the router's variables are not a mapping")])
     collect.problems.extend(structural_problems(router, variables))
-    table_base = _integer_option(collect, variables, TABLE_ID_BASE, DEFAULT_TABLE_ID_BASE)
-    priority_base = _integer_option(collect, variables, RULE_PRIORITY_BASE, DEFAULT_RULE_PRIORITY_BASE)
+    # A wrong type was reported by the schema check; the default keeps the other checks going.
+    table_base = _integer_option(variables, TABLE_ID_BASE, DEFAULT_TABLE_ID_BASE)
+    priority_base = _integer_option(variables, RULE_PRIORITY_BASE, DEFAULT_RULE_PRIORITY_BASE)
     if LINKS not in variables:
         collect.problem("", f"{LINKS} is not set for this router")
     links = _validate_links(collect, variables.get(LINKS, []), table_base)
