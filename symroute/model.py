@@ -29,6 +29,17 @@ FAIL_CLOSED = "fail_closed"
 
 
 @dataclass(frozen=True)
+class LinkHealth:
+    """How the link monitor decides that a link is up or down (docs/monitor.md)."""
+
+    interval_ms: int = 300
+    timeout_ms: int = 200
+    reliability: int = 1
+    down_after: int = 3
+    up_after: int = 10
+
+
+@dataclass(frozen=True)
 class Link:
     """One WAN link of the router."""
 
@@ -43,6 +54,7 @@ class Link:
     gateway6: Optional[IPAddress] = None
     nat66: bool = False
     health_targets: Tuple[str, ...] = ()
+    health: LinkHealth = LinkHealth()
     description: str = ""
 
     @property

@@ -11,6 +11,7 @@ from netaddr import cidr_merge
 
 from . import scheme
 from .model import FAIL_CLOSED, FAILOVER
+from .monitor_plan import monitor_plan
 from .validate import validate_router
 
 PLAN_SCHEMA_VERSION = 1
@@ -67,6 +68,14 @@ def _rule(priority, family, comment, **selector):
     return rule
 
 
+def _link_addresses(link):
+    """(family, address) of the link's own addresses."""
+    addresses = [(4, str(link.address.ip))]
+    if link.has_ipv6:
+        addresses.append((6, str(link.address6.ip)))
+    return addresses
+
+
 def _rules(router):
     base = router.rule_priority_base
     rules = []
@@ -75,12 +84,9 @@ def _rules(router):
                            "LAN/management stays in main", to=str(network), table="main"))
     families_of = {link.name: (4, 6) if link.has_ipv6 else (4,) for link in router.links}
     for link in router.links:
-        rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, 4, f"replies from {link.name}'s address",
-                           **{"from": str(link.address.ip)}, table=link.table))
-        if link.has_ipv6:
-            rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, 6,
-                               f"replies from {link.name}'s address", **{"from": str(link.address6.ip)},
-                               table=link.table))
+        for family, address in _link_addresses(link):
+            rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, family,
+                               f"replies from {link.name}'s address", **{"from": address}, table=link.table))
     for link in router.links:
         mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.LINK_MARK_MASK)
         for family in families_of[link.name]:
@@ -90,6 +96,13 @@ def _rules(router):
     for family in (4, 6):
         rules.append(_rule(base + scheme.OFFSET_FAIL_CLOSED, family,
                            "fail-closed partner whose link is down", fwmark=fail_closed, action="prohibit"))
+    for link in router.links:
+        # Reached only when the link's table cannot route (no carrier): the
+        # link's own address must never leave by another link.
+        for family, address in _link_addresses(link):
+            rules.append(_rule(base + scheme.OFFSET_OWN_ADDRESS + link.index, family,
+                               f"{link.name}'s address never leaves by another link",
+                               **{"from": address}, action="prohibit"))
     for link in router.links:
         mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.MARK_MASK)
         others = [other for other in router.links if other.name != link.name]
@@ -255,6 +268,8 @@ def plan_router(router):
         "partners": _partners(router),
         "main_table_networks": [str(n) for n in _main_table_networks(router)],
         "verify": _verify(router),
+        "monitor": monitor_plan(router, {p.name: scheme.hex_mark(_partner_mark(router.link(p.link), p.on_link_failure))
+                                         for p in router.partners}),
         "management_probes": [_probe_address(n) for n in sorted(router.management_networks,
                                                                 key=lambda n: (n.version, n.first))],
         "warnings": list(router.warnings),

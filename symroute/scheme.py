@@ -16,13 +16,20 @@ FAIL_CLOSED_BIT = 0x8000
 MARK_SHIFT = 8
 PRIORITY_BAND = 1000
 
-# Offsets inside the band, in evaluation order.
+# Offsets inside the band, in evaluation order. (M) marks the link monitor's
+# rules: present only while a link is down; symroute-routing leaves them alone.
 OFFSET_MAIN_TABLE = 0  # to <LAN/management network> lookup main   (0-99)
 OFFSET_FROM_LINK = 100  # from <link address> lookup <link table>  (100 + link index)
+OFFSET_LINK_GATE = 150  # (M) fwmark <link mark>/0x7f00 goto <fail-closed rule>  (150 + link index)
 OFFSET_LINK_MARK = 200  # fwmark <link mark>/0x7f00 lookup <table>  (200 + link index)
 OFFSET_FAIL_CLOSED = 300  # fwmark 0x8000/0x8000 prohibit
+OFFSET_OWN_ADDRESS = 350  # from <link address> prohibit             (350 + link index)
 OFFSET_FAILOVER = 400  # fwmark <link mark>/0xff00 lookup <other>  (400 + 16 * index + k)
 FAILOVER_STRIDE = 16
+OFFSET_GENERAL = 900  # (M) lookup main suppress_prefixlength 0; then (901) lookup <healthy link table>
+
+# Sub-bands owned by the link monitor, as offsets (first, last).
+MONITOR_BANDS = ((OFFSET_LINK_GATE, OFFSET_LINK_MARK - 1), (OFFSET_GENERAL, PRIORITY_BAND - 1))
 
 NFT_FAMILY = "inet"
 NFT_TABLE = "symroute"

@@ -14,6 +14,7 @@ from .addresses import (
     parse_prefix,
 )
 from .errors import InventoryError, Problem
+from .health import parse_link_target, parse_partner_check
 from .model import (
     DEFAULT_RULE_PRIORITY_BASE,
     DEFAULT_TABLE_ID_BASE,
@@ -26,6 +27,7 @@ from .model import (
     RULE_PRIORITY_BASE,
     TABLE_ID_BASE,
     Link,
+    LinkHealth,
     Partner,
     Router,
 )
@@ -123,13 +125,8 @@ def _validate_links(collect, raw_links, table_base):
             collect.problem(label, f"field {missing}: IPv6 needs both address6 and gateway6")
         if item.get("nat66") is True and "address6" not in item:
             collect.problem(label, "field nat66: NAT66 needs the link's address6")
-        targets = item.get("health_targets")
-        for position, target in enumerate(targets if isinstance(targets, list) else []):
-            if isinstance(target, str):
-                try:
-                    parse_address(target)
-                except AddressError as error:
-                    collect.problem(label, f"field health_targets[{position}]: {error}")
+        targets = [t for t in item.get("health_targets") or [] if isinstance(t, str)]
+        health = _link_health(collect, label, item, targets, has_ipv6="address6" in item)
         table = item.get("table") if isinstance(item.get("table"), int) else table_base + index
         mark = item.get("mark") if isinstance(item.get("mark"), int) else index + 1
         if None in (address, gateway) or not isinstance(name, str) or not isinstance(interface, str):
@@ -146,12 +143,34 @@ def _validate_links(collect, raw_links, table_base):
                 address6=address6,
                 gateway6=gateway6,
                 nat66=item.get("nat66") is True,
-                health_targets=tuple(t for t in (targets or []) if isinstance(t, str)),
+                health_targets=tuple(targets),
+                health=health,
                 description=item.get("description", "") if isinstance(item.get("description"), str) else "",
             )
         )
     _check_link_numbers(collect, links)
     return links
+
+
+def _link_health(collect, label, item, targets, has_ipv6):
+    for position, target in enumerate(targets):
+        try:
+            parsed = parse_link_target(target)
+        except AddressError as error:
+            collect.problem(label, f"field health_targets[{position}]: {error}")
+            continue
+        if parsed["family"] == 6 and not has_ipv6:
+            collect.problem(label, f"field health_targets[{position}]: {target} is IPv6 but the link has no address6")
+    raw = item.get("health") if isinstance(item.get("health"), dict) else {}
+    values = {key: raw[key] for key in LinkHealth.__dataclass_fields__ if isinstance(raw.get(key), int)}
+    health = LinkHealth(**values)
+    if health.timeout_ms > health.interval_ms:
+        collect.problem(label, f"field health.timeout_ms: {health.timeout_ms} is longer than interval_ms "
+                               f"({health.interval_ms}); a probe must end before the next round")
+    if targets and health.reliability > len(targets):
+        collect.problem(label, f"field health.reliability: {health.reliability} targets must answer but the link "
+                               f"has {len(targets)}")
+    return health
 
 
 def _check_link_numbers(collect, links):
@@ -204,6 +223,12 @@ def _validate_partners(collect, raw_partners, links):
             if network.version == 6 and link is not None and not link.has_ipv6:
                 collect.problem(label, f"{field}: {network} is IPv6 but link '{link.name}' has no IPv6 (address6/gateway6)")
             prefixes.append(network)
+        check = item.get("health_check")
+        if isinstance(check, str):
+            try:
+                parse_partner_check(check)
+            except AddressError as error:
+                collect.problem(label, f"field health_check: {error}")
         if not isinstance(name, str) or link is None:
             continue
         partners.append(

@@ -24,10 +24,10 @@ def _rule(plan, **selector):
         ({"family": 4, "to": "203.0.113.0/24"}, {"priority": 10001, "table": "main"}),
         ({"family": 6, "to": "2001:db8:5::/64"}, {"priority": 10002, "table": "main"}),
         # Source rules: replies from a link's own address use that link's table.
-        ({"family": 4, "from": "198.51.100.2"}, {"priority": 10100, "table": 200}),
-        ({"family": 4, "from": "198.51.100.6"}, {"priority": 10101, "table": 201}),
-        ({"family": 6, "from": "2001:db8:a::2"}, {"priority": 10100, "table": 200}),
-        ({"family": 6, "from": "2001:db8:b::2"}, {"priority": 10101, "table": 201}),
+        ({"family": 4, "from": "198.51.100.2", "table": 200}, {"priority": 10100}),
+        ({"family": 4, "from": "198.51.100.6", "table": 201}, {"priority": 10101}),
+        ({"family": 6, "from": "2001:db8:a::2", "table": 200}, {"priority": 10100}),
+        ({"family": 6, "from": "2001:db8:b::2", "table": 201}, {"priority": 10101}),
         # Connection-mark rules, one per link and family, link bits only (fail-closed too).
         ({"family": 4, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200}),
         ({"family": 4, "fwmark": "0x200/0x7f00"}, {"priority": 10201, "table": 201}),
@@ -35,6 +35,10 @@ def _rule(plan, **selector):
         # Fail-closed traffic whose link table had no route is prohibited.
         ({"family": 4, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
         ({"family": 6, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
+        # A link's own address never leaves by another link (reached when its table cannot route).
+        ({"family": 4, "from": "198.51.100.2", "action": "prohibit"}, {"priority": 10350}),
+        ({"family": 4, "from": "198.51.100.6", "action": "prohibit"}, {"priority": 10351}),
+        ({"family": 6, "from": "2001:db8:a::2", "action": "prohibit"}, {"priority": 10350}),
         # Failover: a link's (non fail-closed) mark falls back to the other link's table.
         ({"family": 4, "fwmark": "0x100/0xff00"}, {"priority": 10400, "table": 201}),
         ({"family": 4, "fwmark": "0x200/0xff00"}, {"priority": 10416, "table": 200}),

@@ -84,6 +84,17 @@ def test_a_foreign_rule_inside_the_band_is_removed():
     assert [r["priority"] for r in changes["remove_rules"]] == [10050]
 
 
+def test_the_link_monitors_rules_are_left_to_the_monitor():
+    gate = {"priority": 10150, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00", "goto": 10300}
+    general = {"priority": 10901, "src": "all", "table": "201"}
+    rules, routes = _live(rules4=LIVE_RULES_4 + [gate, general])
+    state = dict(STATE, monitor_bands=[[10150, 10199], [10900, 10999]])
+    assert reconciler.is_empty(reconciler.compute_changes(state, rules, routes))
+    # Without the monitor's bands the same rules are strangers in the band, and removed.
+    changes = reconciler.compute_changes(STATE, rules, routes)
+    assert sorted(r["priority"] for r in changes["remove_rules"]) == [10150, 10901]
+
+
 def test_routes_only_in_owned_tables():
     rules, _ = _live()
     main_routes = [reconciler.live_route(r, 4, 254) for r in LIVE_ROUTES]

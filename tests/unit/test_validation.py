@@ -15,6 +15,12 @@ def _link(router_vars, index=0):
     return router_vars["symroute_links"][index]
 
 
+def _ipv4_only(link):
+    for key in ("address6", "gateway6", "nat66"):
+        link.pop(key, None)
+    return link
+
+
 CASES = [
     # (id, mutation, expected fragments of one problem)
     ("wrong type of prefixes", lambda v: _partner(v).update(prefixes="100.64.20.0/24"),
@@ -33,6 +39,23 @@ CASES = [
      ["partner 'partner-api'", "field on_link_failure", "failover, fail_closed"]),
     ("bad health_check", lambda v: _partner(v).update(health_check="http://x"),
      ["partner 'partner-api'", "field health_check"]),
+    ("health_check port out of range", lambda v: _partner(v).update(health_check="tcp://100.64.20.10:99999"),
+     ["partner 'partner-api'", "field health_check", "99999"]),
+    ("bad health target", lambda v: _link(v).update(health_targets=["198.51.100.300"]),
+     ["link 'wan_a'", "field health_targets[0]", "not a valid IP address"]),
+    ("tcp health target without port", lambda v: _link(v).update(health_targets=["tcp://198.51.100.1"]),
+     ["link 'wan_a'", "field health_targets[0]", "tcp://ADDRESS:PORT"]),
+    ("IPv6 health target on an IPv4 link",
+     lambda v: _ipv4_only(_link(v)).update(health_targets=["2001:db8:a::1"]),
+     ["link 'wan_a'", "field health_targets[0]", "the link has no address6"]),
+    ("probe timeout longer than the interval",
+     lambda v: _link(v).update(health={"interval_ms": 300, "timeout_ms": 400}),
+     ["link 'wan_a'", "field health.timeout_ms", "longer than interval_ms"]),
+    ("reliability above the number of targets",
+     lambda v: _link(v).update(health_targets=["198.51.100.1"], health={"reliability": 2}),
+     ["link 'wan_a'", "field health.reliability", "has 1"]),
+    ("unknown health key", lambda v: _link(v).update(health={"down_afer": 3}),
+     ["link 'wan_a'", "unknown key 'down_afer'", "did you mean 'down_after'"]),
     ("invalid prefix", lambda v: _partner(v).update(prefixes=["100.64.300.0/24"]),
      ["partner 'partner-api'", "field prefixes[0]", "not a valid IPv4 or IPv6 prefix"]),
     ("prefix without length", lambda v: _partner(v).update(prefixes=["100.64.20.7"]),

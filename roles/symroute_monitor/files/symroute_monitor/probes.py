@@ -1,0 +1,168 @@
+"""Probes through one link, and partner checks through a partner's path.
+
+A link probe leaves from the link's own address and is bound to the link's
+interface (SO_BINDTODEVICE): the rule ``from <link address> lookup <link
+table>`` routes it by that link, and it can never take another. A partner
+check carries the partner's mark (SO_MARK), so it follows exactly the rules
+the partner's traffic follows, failover included. Each returns the round
+trip in seconds, or None.
+"""
+
+import random
+import select
+import socket
+import ssl
+import struct
+import time
+
+ICMP_ECHO = {4: (8, 0), 6: (128, 129)}  # (request, reply) types
+FAMILIES = {4: socket.AF_INET, 6: socket.AF_INET6}
+
+
+def _checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(family, identifier, sequence, payload=b"symroute"):
+    request_type = ICMP_ECHO[family][0]
+    header = struct.pack("!BBHHH", request_type, 0, 0, identifier, sequence)
+    checksum = _checksum(header + payload) if family == 4 else 0  # the kernel sums ICMPv6
+    return struct.pack("!BBHHH", request_type, 0, checksum, identifier, sequence) + payload
+
+
+def is_echo_reply(family, packet, identifier, sequence):
+    if family == 4:
+        packet = packet[(packet[0] & 0x0F) * 4:] if packet else packet
+    if len(packet) < 8:
+        return False
+    kind, _code, _sum, got_identifier, got_sequence = struct.unpack_from("!BBHHH", packet)
+    return kind == ICMP_ECHO[family][1] and (got_identifier, got_sequence) == (identifier, sequence)
+
+
+def _bound_socket(family, kind, protocol, interface=None, source=None, mark=None):
+    sock = socket.socket(FAMILIES[family], kind, protocol)
+    try:
+        if interface:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
+        if mark is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        if source:
+            sock.bind((source, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def icmp_echo(address, family, interface, source, timeout):
+    protocol = socket.IPPROTO_ICMP if family == 4 else socket.IPPROTO_ICMPV6
+    identifier, sequence = random.randrange(1, 0xFFFF), random.randrange(1, 0xFFFF)
+    try:
+        with _bound_socket(family, socket.SOCK_RAW, protocol, interface, source) as sock:
+            started = time.monotonic()
+            deadline = started + timeout
+            sock.sendto(echo_request(family, identifier, sequence), (address, 0))
+            while (left := deadline - time.monotonic()) > 0:
+                if not select.select([sock], [], [], left)[0]:
+                    break
+                packet, sender = sock.recvfrom(2048)
+                if sender[0] == address and is_echo_reply(family, packet, identifier, sequence):
+                    return time.monotonic() - started
+    except OSError:
+        return None
+    return None
+
+
+def _connect(family, host, port, timeout, interface=None, source=None, mark=None):
+    """A connected TCP socket and the connect time (raises OSError)."""
+    sock = _bound_socket(family, socket.SOCK_STREAM, 0, interface, source, mark)
+    sock.settimeout(timeout)
+    started = time.monotonic()
+    try:
+        sock.connect((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock, time.monotonic() - started
+
+
+def _http_status(sock, host, path, tls, timeout):
+    if tls:
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    sock.settimeout(timeout)
+    with sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: symroute-monitor\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        status_line = sock.recv(64).split(b"\r\n", 1)[0].split()
+    return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
+
+
+def _addresses(host, port, families):
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    by_family = {socket.AF_INET: 4, socket.AF_INET6: 6}
+    return [(by_family[f], a[0]) for f, _, _, _, a in found if by_family.get(f) in families]
+
+
+def probe_target(target, link, timeout):
+    """One probe of a link target (plan form) through ``link``: the round trip or None."""
+    sources = {entry["family"]: entry["address"] for entry in link["addresses"]}
+    started = time.monotonic()
+    if target["kind"] == "icmp":
+        return icmp_echo(target["address"], target["family"], link["interface"],
+                         sources.get(target["family"]), timeout)
+    if target["kind"] == "tcp":
+        destinations = [(target["family"], target["address"])]
+    else:
+        destinations = _addresses(target["host"], target["port"], set(sources))[:1]
+    for family, address in destinations:
+        try:
+            sock, connected = _connect(family, address, target["port"], timeout, link["interface"],
+                                       sources.get(family))
+            if target["kind"] == "tcp":
+                sock.close()
+                return connected
+            left = max(0.001, timeout - (time.monotonic() - started))
+            if 200 <= _http_status(sock, target["host"], target["path"], target["kind"] == "https", left) < 400:
+                return time.monotonic() - started
+        except (OSError, ssl.SSLError, ValueError):
+            return None
+    return None
+
+
+def check_partner(check, mark, timeout):
+    """A partner's health check along the partner's path: (round trip or None, local address used or None)."""
+    started = time.monotonic()
+    families = {check["family"]} if check["family"] else {4, 6}
+    for family, address in _addresses(check["host"], check["port"], families)[:1]:
+        try:
+            sock, connected = _connect(family, address, check["port"], timeout, mark=mark)
+        except OSError:
+            return None, None
+        local = sock.getsockname()[0]
+        if check["kind"] == "tcp":
+            sock.close()
+            return connected, local
+        try:
+            left = max(0.001, timeout - (time.monotonic() - started))
+            status = _http_status(sock, check["host"], check["path"], True, left)
+        except (OSError, ssl.SSLError, ValueError):
+            return None, local
+        return (time.monotonic() - started, local) if 200 <= status < 400 else (None, local)
+    return None, None
+
+
+def round_of_probes(link, pool, timeout):
+    """Probe every target of ``link`` at once; the round trips of those that answered."""
+    futures = [pool.submit(probe_target, target, link, timeout) for target in link["targets"]]
+    results = [future.result() for future in futures]
+    return [rtt for rtt in results if rtt is not None]
+
+
