@@ -27,12 +27,19 @@ ip -n lan -6 addr add 2001:db8:5::10/64 dev eth0 nodad
 ip -n lan route add default via 203.0.113.1
 ip -n lan -6 route add default via 2001:db8:5::1
 
-# Provider ends; both reach the partner API (100.64.20.10, 2001:db8:20::10) and
+# Provider ends: both reach the partner API (100.64.20.10, 2001:db8:20::10) and
+# answer the link monitor's probes (100.64.1.2 behind link A, 100.64.2.2 behind B);
 # the management network's probe address 100.64.99.1 lives behind link A.
 for side in a b; do
-    case "$side" in a) v4=198.51.100.1; v6=2001:db8:a::1 ;; b) v4=198.51.100.5; v6=2001:db8:b::1 ;; esac
+    case "$side" in
+        a) v4=198.51.100.1; v6=2001:db8:a::1; probe4=100.64.1.2; probe6=2001:db8:f1::2 ;;
+        b) v4=198.51.100.5; v6=2001:db8:b::1; probe4=100.64.2.2; probe6=2001:db8:f2::2 ;;
+    esac
     ip -n "isp_$side" addr add "$v4/30" dev eth0
     ip -n "isp_$side" -6 addr add "$v6/64" dev eth0 nodad
+    # The link monitor's health targets in this provider's network (inventories/lab).
+    ip -n "isp_$side" addr add "$probe4/32" dev lo
+    ip -n "isp_$side" -6 addr add "$probe6/128" dev lo
     ip -n "isp_$side" addr add 100.64.20.10/32 dev lo
     ip -n "isp_$side" -6 addr add 2001:db8:20::10/128 dev lo
 done
