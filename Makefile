@@ -71,6 +71,9 @@ bench: setup
 	$(BIN)/python bench/nft_load.py --markdown docs/results/nft_load.md
 	$(BIN)/python bench/dataplane.py --markdown docs/results/dataplane.md
 	$(BIN)/python bench/converge_time.py --markdown docs/results/converge_time.md
+	molecule/resources/lab.sh up
+	$(BIN)/ansible-playbook symmetric-routing.yml
+	$(BIN)/python bench/failover.py --markdown docs/results/failover.md
 	$(BIN)/python bench/record.py
 
 plan: setup

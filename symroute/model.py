@@ -33,7 +33,7 @@ class LinkHealth:
     """How the link monitor decides that a link is up or down (docs/monitor.md)."""
 
     interval_ms: int = 300
-    timeout_ms: int = 200
+    timeout_ms: int = 150
     reliability: int = 1
     down_after: int = 3
     up_after: int = 10

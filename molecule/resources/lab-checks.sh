@@ -8,6 +8,8 @@
 #   lab-checks.sh inbound 4|6 a|b     a connection the partner opens arrives and is answered on one link
 #   lab-checks.sh failover 4|6        carrier loss on link A: the partner moves to B; the ledger is rejected
 #   lab-checks.sh recovery 4|6        link A back: new connections use A again
+#   lab-checks.sh blackhole 4|6       link A's provider drops everything, carrier up: the monitor moves the
+#                                     partner to B in time, a connection on B survives, nothing of A's on B
 set -euo pipefail
 PREFIX=symroute-lab
 CAPTURE_SECONDS=12
@@ -101,21 +103,33 @@ check_inbound() {
     echo "OK: IPv$family connection from the partner arrived on $iface and was answered on $iface"
 }
 
+# site_a up|down: cut or restore link A's carrier at fw-a; restoring also restores
+# fw-a's routes towards the site, which the kernel drops with the link.
+site_a() {
+    on fw-a ip link set site "$1"
+    if [ "$1" = up ]; then
+        on fw-a ip route replace 203.0.113.0/24 via 198.51.100.2
+        on fw-a ip -6 route replace 2001:db8:5::/64 via 2001:db8:a::2
+    fi
+}
+
 check_failover() {
     local family="$1" answer refused seen word
     word="$(ip_word "$family")"
     # Link A up, then a connection through it that keeps sending (about 6 s) across the
     # failure: it is bound to link A's address, so its packets must never leave by link B.
-    on fw-a ip link set site up
+    site_a up
     sleep 1
     on app sh -c "(i=0; while [ \$i -lt 30 ]; do echo x; sleep 0.2; i=\$((i+1)); done) |
         timeout 10 nc $(partner_api "$family" | tr -d '[]') 9000 >/dev/null 2>&1 &"
     sleep 1
     on edge conntrack -L -f "ipv$family" -p tcp --dport 9000 2>/dev/null | grep -q "ESTABLISHED.*mark=33024" \
         || fail "the long-lived connection is not established and bound to link A"
-    on fw-a ip link set site down
+    site_a down
     sleep 0.5
     on edge ip link show wana | grep -q NO-CARRIER || fail "wana still has carrier"
+    [ "$(link_state wan_a reason)" = "carrier lost" ] && [ "$(link_state wan_a gated)" = True ] \
+        || fail "the link monitor did not take wan_a out of service on carrier loss"
     capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]')"
     settle
     answer="$(request "$family" "$(partner_api "$family")")"
@@ -130,10 +144,84 @@ check_failover() {
     echo "    rejected; nothing of link A's on wanb"
 }
 
+# link_state LINK FIELD: a field of the link monitor's state file on the edge (up, gated, reason).
+link_state() {
+    on edge python3 -c "import json; print(json.load(open('/run/symroute/monitor.json'))['links']['$1']['$2'])"
+}
+# wait_link LINK True|False SECONDS: until the monitor reports the link up (True) or down (False).
+wait_link() {
+    local tries=$(( $3 * 10 ))
+    while [ "$tries" -gt 0 ]; do
+        [ "$(link_state "$1" up 2>/dev/null)" = "$2" ] && return 0
+        sleep 0.1; tries=$((tries - 1))
+    done
+    fail "the monitor did not report $1 up=$2 within $3 s (now: $(link_state "$1" reason 2>&1))"
+}
+now() { date +%s.%N; }
+elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+blackhole_a() { # on|off: provider A's network drops everything it should forward; fw-a's site link stays up
+    if [ "$1" = on ]; then
+        on fw-a nft add table inet symroute_lab_blackhole
+        on fw-a nft add chain inet symroute_lab_blackhole forward '{ type filter hook forward priority -10; policy drop; }'
+    else
+        on fw-a nft delete table inet symroute_lab_blackhole 2>/dev/null || true
+    fi
+}
+app_address() { [ "$1" = 6 ] && echo 2001:db8:5::10 || echo 203.0.113.10; }
+
+check_blackhole() {
+    local family="$1" word answer refused seen lines_before lines_after started moved="" took
+    word="$(ip_word "$family")"
+    blackhole_a off
+    wait_link wan_a True 10
+    # A connection on link B before the failure: the partner calls the app (its ISP routes the site by B).
+    on app sh -c "rm -f /tmp/conn-b.log; (timeout 15 nc -$family -l -p 9001 > /tmp/conn-b.log 2>/dev/null &)"
+    sleep 0.5
+    on partner sh -c "(i=0; while [ \$i -lt 60 ]; do echo x; sleep 0.2; i=\$((i+1)); done) |
+        timeout 15 nc $(app_address "$family") 9001 >/dev/null 2>&1 &"
+    sleep 1
+    on edge conntrack -L -f "ipv$family" -p tcp --dport 9001 2>/dev/null | grep -q "ESTABLISHED.*mark=512" \
+        || fail "the connection from the partner is not established on link B (mark 0x200)"
+    answer="$(request "$family" "$(partner_api "$family")")"
+    echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" || fail "the partner is not reached by link A before the failure"
+    capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]')"
+    settle
+    lines_before="$(on app sh -c "wc -l < /tmp/conn-b.log")"
+    started="$(now)"
+    blackhole_a on
+    while [ "$(elapsed_ms "$started" "$(now)")" -lt 5000 ]; do
+        answer="$(request "$family" "$(partner_api "$family")" 0.5)"
+        if echo "$answer" | grep -q "\"client\": \"$(address_b "$family")\""; then moved=yes; break; fi
+    done
+    took="$(elapsed_ms "$started" "$(now)")"
+    [ -n "$moved" ] || fail "the partner did not move to link B's address within 5 s"
+    refused="$(on app curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$(ledger "$family")/health" 2>&1 || true)"
+    sleep 1
+    lines_after="$(on app sh -c "wc -l < /tmp/conn-b.log")"
+    seen="$(captured leak edge)"
+    echo "link A blackholed (carrier up); the partner API answered by link B after $took ms"
+    echo "monitor: wan_a up=$(link_state wan_a up) gated=$(link_state wan_a gated) ($(link_state wan_a reason))"
+    echo "app -> fail-closed ledger: ${refused:-rejected}"
+    echo "connection on link B: $lines_before lines before the failure, $lines_after one second after the move"
+    [ "$(link_state wan_a gated)" = True ] || fail "the monitor did not gate wan_a"
+    [ "$refused" = 000 ] || [ -z "$refused" ] || fail "the fail-closed ledger answered ($refused)"
+    [ "$lines_after" -gt "$((lines_before + 3))" ] || fail "the connection on link B stopped carrying data"
+    on edge conntrack -L -f "ipv$family" -p tcp --dport 9001 2>/dev/null | grep -q "ESTABLISHED.*mark=512" \
+        || fail "the connection on link B lost its conntrack entry"
+    [ -z "$seen" ] || fail "packets with link A's address or to the ledger left by wanb: $seen"
+    blackhole_a off
+    wait_link wan_a True 10
+    answer="$(request "$family" "$(partner_api "$family")")"
+    echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" || fail "new connections did not return to link A"
+    echo "OK: IPv$family blackhole on link A: partner on link B after $took ms (request loop included); the"
+    echo "    connection on B survived; the ledger rejected; nothing of A's on wanb; back on A after recovery"
+}
+
 check_recovery() {
     local family="$1" answer
-    on fw-a ip link set site up
-    sleep 1
+    site_a up
+    # Carrier back is not enough: the monitor waits for up_after good probe rounds.
+    wait_link wan_a True 10
     answer="$(request "$family" "$(partner_api "$family")")"
     echo "link A back; app -> partner API (IPv$family): ${answer:-no answer}"
     echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" || fail "new connections did not return to link A"
@@ -146,5 +234,7 @@ case "${1:-}" in
     inbound) check_inbound "${2:?4 or 6}" "${3:?a or b}" ;;
     failover) check_failover "${2:?4 or 6}" ;;
     recovery) check_recovery "${2:?4 or 6}" ;;
-    *) echo "usage: $0 incident | partner-via-a F | inbound F a|b | failover F | recovery F" >&2; exit 2 ;;
+    blackhole) check_blackhole "${2:?4 or 6}" ;;
+    *) echo "usage: $0 incident | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" >&2
+       exit 2 ;;
 esac

@@ -54,7 +54,8 @@ EOF
 
     # Provider edges: stateful firewalls. Towards the site only established and
     # related traffic passes, plus new connections to the app's published
-    # service (203.0.113.10 tcp/8080); out-of-state packets are dropped and counted.
+    # services (203.0.113.10 tcp/8080, and tcp/9001 for long-lived test
+    # connections); out-of-state packets are dropped and counted.
     for side in a b; do
         if [ "$side" = a ]; then site4=198.51.100.1 edge4=198.51.100.2 site6=2001:db8:a::1 edge6=2001:db8:a::2 up4=100.64.1.1 peer4=100.64.1.2 up6=2001:db8:f1::1 peer6=2001:db8:f1::2 net=198.51.100.0/30
         else site4=198.51.100.5 edge4=198.51.100.6 site6=2001:db8:b::1 edge6=2001:db8:b::2 up4=100.64.2.1 peer4=100.64.2.2 up6=2001:db8:f2::1 peer6=2001:db8:f2::2 net=198.51.100.4/30; fi
@@ -77,8 +78,8 @@ table inet firewall {
 		ct state invalid counter name dropped_towards_site drop
 		ct state established,related accept
 		iifname "site" accept
-		oifname "site" ip daddr 203.0.113.10 tcp dport 8080 accept
-		oifname "site" ip6 daddr 2001:db8:5::10 tcp dport 8080 accept
+		oifname "site" ip daddr 203.0.113.10 tcp dport { 8080, 9001 } accept
+		oifname "site" ip6 daddr 2001:db8:5::10 tcp dport { 8080, 9001 } accept
 		oifname "site" counter name dropped_towards_site drop
 	}
 }

@@ -6,6 +6,8 @@
   main thread      applies events in order, writes state and metrics
 """
 
+import argparse
+import json
 import os
 import queue
 import signal
@@ -23,7 +25,9 @@ WRITE_EVERY_SECONDS = 1.0
 
 
 def log(message):
-    print(f"symroute-monitor: {message}", flush=True)
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    print(f"{stamp} symroute-monitor: {message}", flush=True)
 
 
 class Hook:
@@ -113,9 +117,6 @@ def run(config):
 
 
 def main(argv=None):
-    import argparse
-    import json
-
     parser = argparse.ArgumentParser(prog="symroute-monitor", description="symroute's link monitor")
     parser.add_argument("--config", default="/etc/symroute/monitor.json")
     args = parser.parse_args(argv)

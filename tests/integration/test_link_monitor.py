@@ -1,0 +1,76 @@
+"""The link monitor on a real router (a container): carrier loss, its rules, its life cycle.
+
+The router's link A ends in the namespace isp_a inside the container; taking
+isp_a's end down removes wana's carrier, as a provider's outage would.
+"""
+
+import json
+import time
+
+CARRIER_DOWN = "ip -n isp_a link set eth0 down"
+# The far end's IPv6 address goes with the link; put it back with it.
+CARRIER_UP = "ip -n isp_a link set eth0 up; ip -n isp_a -6 addr replace 2001:db8:a::1/64 dev eth0 nodad"
+GATE_V4 = "10150:\tfrom all fwmark 0x100/0x7f00 goto 10300"
+GENERAL_V4 = "10901:\tfrom all lookup symroute_wan_b"
+
+
+def _state(router):
+    return json.loads(router.sh("cat /run/symroute/monitor.json").stdout)
+
+
+def _wait_for(router, condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = _state(router)
+        if condition(state):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"{what} within {seconds} s; state: {_state(router)}")
+
+
+def _link_a(state):
+    return state["links"]["wan_a"]
+
+
+def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(router):
+    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
+    rules = router.sh("ip rule").stdout
+    assert GATE_V4 not in rules and GENERAL_V4 not in rules  # all links up: no monitor rule
+    router.sh(CARRIER_DOWN)
+    try:
+        state = _wait_for(router, lambda s: _link_a(s)["gated"], 2, "wan_a gated after carrier loss")
+        assert _link_a(state)["reason"] == "carrier lost" and state["general_traffic_link"] == "wan_b"
+        rules = router.sh("ip rule; ip -6 rule").stdout
+        assert GATE_V4 in rules and GENERAL_V4 in rules
+        assert "10150:\tfrom all fwmark 0x100/0x7f00 goto 10300" in router.sh("ip -6 rule").stdout
+        # A converge while the link is out of service: verification expects the
+        # partners elsewhere, the reconciler leaves the monitor's rules alone.
+        converge = router.playbook()
+        assert converge.returncode == 0, converge.stdout
+        assert GATE_V4 in router.sh("ip rule").stdout
+        route = router.sh("ip -json route get 100.64.20.10 mark 0x100").stdout
+        assert json.loads(route)[0]["dev"] == "wanb"  # partner-api fails over
+        refused = router.sh("ip route get 100.64.21.10 mark 0x8100", check=False)
+        assert refused.returncode != 0  # the fail-closed ledger is prohibited
+    finally:
+        router.sh(CARRIER_UP)
+    # Carrier back is not enough: up_after (10) good rounds of 300 ms first.
+    started = time.monotonic()
+    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
+    assert time.monotonic() - started >= 2.5
+    rules = router.sh("ip rule").stdout
+    assert GATE_V4 not in rules and GENERAL_V4 not in rules
+
+
+def test_disabling_the_monitor_stops_it_and_enabling_starts_it(router):
+    disabled = router.playbook(extra_vars={"symroute_monitor_enabled": False})
+    assert disabled.returncode == 0, disabled.stdout
+    status = router.sh("/usr/local/sbin/symroute-monitor-ctl status", check=False)
+    assert status.returncode == 3, status.stdout
+    enabled = router.playbook()
+    assert enabled.returncode == 0, enabled.stdout
+    assert router.sh("/usr/local/sbin/symroute-monitor-ctl status").returncode == 0
+    pid = router.sh("cat /run/symroute/monitor.pid").stdout
+    again = router.playbook()
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
+    assert router.sh("cat /run/symroute/monitor.pid").stdout == pid  # an unchanged converge leaves it running
