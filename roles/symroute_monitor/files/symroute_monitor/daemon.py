@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -43,7 +44,7 @@ class Hook:
         environment = dict(os.environ, SYMROUTE_ROUTER=self.router, SYMROUTE_LINK=transition.link,
                            SYMROUTE_STATE="up" if transition.up else "down", SYMROUTE_REASON=transition.reason)
         try:
-            self.running.append(subprocess.Popen([self.command], env=environment))  # noqa: S603 (operator's hook)
+            self.running.append(subprocess.Popen(shlex.split(self.command), env=environment))  # noqa: S603
         except OSError as error:
             log(f"hook {self.command} failed: {error}")
 
