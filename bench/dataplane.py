@@ -7,6 +7,7 @@ address of the *last* partner prefix (the worst case for a list) under:
 
   stateless     no policy, no firewall
   stateful      no policy, conntrack active (one `ct state` rule), as on every stateful edge
+  stateful-snat the same, plus SNAT to the link's address: the per-packet work the fix itself needs
   symroute      symroute's rendered nftables table (role template), rules (reconciler) and sysctls
   ip-rules      the hand-written fix: one `ip rule to <prefix> lookup <table>` per prefix
                 (installed with bench/rules_netlink.py: the same rules, without ip's
@@ -39,7 +40,8 @@ from netaddr import IPAddress, IPNetwork  # noqa: E402
 from symroute.plan import build_plan  # noqa: E402
 
 SIZES = (1, 1_000, 10_000, 100_000)
-CONFIGURATIONS = ("stateless", "stateful", "symroute", "ip-rules")
+CONFIGURATIONS = ("stateless", "stateful", "stateful-snat", "symroute", "ip-rules")
+BASELINES = ("stateless", "stateful", "stateful-snat")
 PREFIX_BASE = IPNetwork("100.80.0.0/12").first
 # The hand-written fix's rules sit between the kernel's `local` (0) and `main` (32766)
 # rules, in the order of their prefixes: the destination's rule is the last one walked.
@@ -59,6 +61,12 @@ STATEFUL = """table inet bench_stateful {
     }
 }
 """
+STATEFUL_SNAT = STATEFUL.replace("    }\n}", """    }
+    chain source_nat {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wana" snat ip to 198.51.100.2
+    }
+}""")
 
 
 RECONCILER = REPOSITORY / "roles" / "symroute_routing" / "files" / "symroute-routing"
@@ -147,6 +155,8 @@ class Lab:
     def configure(self, configuration, size, files):
         if configuration == "stateful":
             self.run(self.router, "nft", "-f", "-", stdin=STATEFUL)
+        elif configuration == "stateful-snat":
+            self.run(self.router, "nft", "-f", "-", stdin=STATEFUL_SNAT)
         elif configuration == "symroute":
             self.run(self.router, "nft", "-f", str(files["nft"]))
             self.run(self.router, "python3", str(RECONCILER), "apply", "--state", str(files["routing"]),
@@ -160,12 +170,13 @@ class Lab:
             self.run(self.router, "python3", str(RULES_NETLINK), "add", stdin=self.installed_rules)
 
     def packets_per_second(self, address, seconds):
-        server = subprocess.Popen(["ip", "netns", "exec", self.receiver, "iperf3", "-s", "-1", "-B", address],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Sender on CPU 0 (with veth, the router's forwarding runs there too), receiver on CPU 1.
+        server = subprocess.Popen(["ip", "netns", "exec", self.receiver, "iperf3", "-s", "-1", "-A", "1",
+                                   "-B", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
         try:
-            result = self.run(self.sender, "iperf3", "-c", address, "-u", "-b", "0", "-l", "64", "-t", str(seconds),
-                              "-J", "--connect-timeout", "2000", check=False)
+            result = self.run(self.sender, "iperf3", "-A", "0", "-c", address, "-u", "-b", "0", "-l", "64",
+                              "-t", str(seconds), "-J", "--connect-timeout", "2000", check=False)
         finally:
             server.wait(timeout=seconds + 10)
         document = json.loads(result.stdout or "{}")
@@ -219,7 +230,7 @@ def measure(sizes, rounds, seconds):
                 if not values["pps"]:
                     continue
                 ratios = {base: [p / b for p, b in zip(values["pps"], samples[base]["pps"])]
-                          for base in ("stateless", "stateful")}
+                          for base in BASELINES}
                 rows.append({"size": size, "configuration": configuration,
                              "pps": statistics.median(values["pps"]),
                              "pps_range": [min(values["pps"]), max(values["pps"])],
@@ -227,7 +238,8 @@ def measure(sizes, rounds, seconds):
                              "sender_cpu": statistics.median(values["cpu"]),
                              "vs_stateless": statistics.median(ratios["stateless"]),
                              "vs_stateful": statistics.median(ratios["stateful"]),
-                             "vs_stateful_range": [min(ratios["stateful"]), max(ratios["stateful"])]})
+                             "vs_stateful_range": [min(ratios["stateful"]), max(ratios["stateful"])],
+                             "vs_stateful_snat": statistics.median(ratios["stateful-snat"])})
     return rows
 
 
@@ -235,11 +247,16 @@ def markdown(rows, rounds, seconds):
     return report.table(
         f"Forwarding through the router namespace (median of {rounds} interleaved rounds, {seconds} s of "
         "iperf3 UDP with 64-byte payloads each; round trip from a 2000-packet flood ping).",
-        ["prefixes", "configuration", "packets/s", "× stateless", "× stateful (range)", "RTT", "sender CPU"],
+        ["prefixes", "configuration", "packets/s", "× stateless", "× stateful (range)", "× stateful+SNAT", "RTT",
+         "sender CPU"],
         [[f"{r['size']:,}", r["configuration"], f"{r['pps']:,.0f}", f"{r['vs_stateless']:.2f}",
-          "{:.2f} ({:.2f}–{:.2f})".format(r["vs_stateful"], *r["vs_stateful_range"]), f"{r['rtt_ms'] * 1000:.0f} µs",
-          f"{r['sender_cpu']:.0f}%"] for r in rows],
+          "{:.2f} ({:.2f}–{:.2f})".format(r["vs_stateful"], *r["vs_stateful_range"]), f"{r['vs_stateful_snat']:.2f}",
+          _round_trip(r["rtt_ms"]), f"{r['sender_cpu']:.0f}%"] for r in rows],
         left_aligned={1})
+
+
+def _round_trip(milliseconds):
+    return f"{milliseconds:.1f} ms" if milliseconds >= 1 else f"{milliseconds * 1000:.0f} µs"
 
 
 def plot(rows, path):

@@ -29,7 +29,7 @@ ip -n lan -6 route add default via 2001:db8:5::1
 
 # Provider ends: both reach the partner API (100.64.20.10, 2001:db8:20::10) and
 # answer the link monitor's probes (100.64.1.2 behind link A, 100.64.2.2 behind B);
-# the management network's probe address 100.64.99.1 lives behind link A.
+# the management network 100.64.99.0/24 is routed by the main table (default via link A).
 for side in a b; do
     case "$side" in
         a) v4=198.51.100.1; v6=2001:db8:a::1; probe4=100.64.1.2; probe6=2001:db8:f1::2 ;;

@@ -55,8 +55,7 @@ def _daemon_thread(target, *args):
     return thread
 
 
-def _watch_carrier(events):
-    watcher = netlink.CarrierWatcher()
+def _watch_carrier(watcher, events):
     for interface, carrier in watcher:
         events.put(("carrier", interface, carrier))
 
@@ -89,7 +88,8 @@ def run(config):
                       log, time.monotonic, time.time)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
-    _daemon_thread(_watch_carrier, events)  # subscribed before the first read: no change is missed
+    # Subscribed before the carriers are first read: no change falls in between.
+    _daemon_thread(_watch_carrier, netlink.CarrierWatcher(), events)
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     for link in plan["links"]:
         if link["targets"]:
