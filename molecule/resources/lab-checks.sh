@@ -116,10 +116,11 @@ site_a() {
 check_failover() {
     local family="$1" answer refused seen word
     word="$(ip_word "$family")"
-    # Link A up, then a connection through it that keeps sending (about 6 s) across the
-    # failure: it is bound to link A's address, so its packets must never leave by link B.
+    # Link A up (and back in service: the monitor waits for its good probe rounds), then a
+    # connection through it that keeps sending (about 6 s) across the failure: it is bound
+    # to link A's address, so its packets must never leave by link B.
     site_a up
-    sleep 1
+    wait_link wan_a True 10
     on app sh -c "(i=0; while [ \$i -lt 30 ]; do echo x; sleep 0.2; i=\$((i+1)); done) |
         timeout 10 nc $(partner_api "$family" | tr -d '[]') 9000 >/dev/null 2>&1 &"
     sleep 1

@@ -125,7 +125,7 @@ def test_verification_failure_rolls_back_to_the_previous_state(router):
         result = router.playbook(extra_vars=with_extra_partner())
         assert result.returncode != 0
         assert "previous state was restored" in result.stdout, result.stdout
-        assert "not out wana" in result.stdout
+        assert "is routed wanb; expected out wana (wan_a)" in result.stdout, result.stdout
         assert router.live_state() == before
     finally:
         router.sh("ip rule del priority 5000; ip route flush table 99", check=False)
