@@ -44,8 +44,8 @@ requires (rewriting each packet's source), as a third baseline; `symroute`:
 the rendered table, rules and sysctls exactly as the roles install them;
 `ip-rules`: the hand-written fix, one `ip rule to <prefix> lookup <table>` per
 prefix. Packets per second from iperf3 (UDP, 64-byte payloads, unthrottled
-sender pinned to CPU 0, receiver to CPU 1, which halves the spread between
-rounds), round trip from a bounded flood ping; rounds interleaved, every ratio
+sender pinned to CPU 0, receiver to CPU 1, so the scheduler does not move
+them between rounds), round trip from a bounded flood ping; rounds interleaved, every ratio
 taken against the baselines of the same round. **Target: symroute at 100,000
 prefixes at least 0.9× the stateful baseline.** `ip-rules` are installed by
 `bench/rules_netlink.py`: the same rules `ip rule add` makes, sent without
@@ -58,10 +58,11 @@ the saturated resource; a lower packet rate at the same sender CPU is router
 work. symroute's per-packet work on an established connection is the mark
 restore (one conntrack-mark map lookup), a handful of `ip rule`s whose number
 does not grow with the prefixes, and the SNAT that the fix requires; the
-`stateful-snat` row shows what the SNAT alone costs against `stateful`, so
-the target's 0.9× of a NAT-less router leaves symroute about the width of
-that gap. Against `stateful-snat` the rest (restore and rules) costs a few
-per cent, at every prefix count."""),
+`stateful-snat` row shows what the SNAT alone costs against `stateful`.
+symroute cannot drop the SNAT, so against the NAT-less `stateful` baseline it
+stays about that much below 1.0 (and, at 100,000 prefixes, below the 0.9×
+target); against `stateful-snat`, the mark restore and the rules cost a few
+per cent or less, at every prefix count."""),
     ("Failover", "failover", "bench/failover.py", """\
 In the incident lab, converged: a request stream from the app to the partner
 API (one request every 5 ms, each answered within 250 ms or counted lost),
