@@ -37,7 +37,8 @@ def _router_section(router, change):
     for name, elements in change["set_elements"].items():
         lines.append(f"- nftables set `{name}`:")
         lines += _items(elements["added"], "+") + _items(elements["removed"], "-")
-    for key, title in (("rules", "ip rules"), ("routes", "routes"), ("tables", "tables"), ("sysctls", "sysctls")):
+    for key, title in (("rules", "ip rules"), ("routes", "routes"), ("tables", "tables"), ("sysctls", "sysctls"),
+                       ("link_health", "link monitoring")):
         if change[key]["added"] or change[key]["removed"]:
             lines.append(f"- {title}:")
             lines += _items(change[key]["added"], "+") + _items(change[key]["removed"], "-")

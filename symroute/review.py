@@ -31,6 +31,16 @@ def _set_elements(plan):
     return {s["name"]: s["elements"] for s in plan["nftables"]["partner_sets"]}
 
 
+def _link_health(plan):
+    """One line per link target and per link's health settings (the link monitor's input)."""
+    lines = []
+    for link in (plan or {}).get("monitor", {}).get("links", []):
+        lines += [f"{link['name']} target {target['text']}" for target in link["targets"]]
+        settings = " ".join(f"{key}={value}" for key, value in sorted(link["health"].items()))
+        lines.append(f"{link['name']} health {settings}")
+    return lines
+
+
 def _partners(plan):
     return {p["name"]: p for p in (plan or {}).get("partners", [])}
 
@@ -65,7 +75,7 @@ def partner_changes(before_plan, after_plan):
 
 
 def router_changes(before_plan, after_plan):
-    """Per router: set elements, rules, routes and tables added and removed."""
+    """Per router: set elements, rules, routes, tables, sysctls and link monitoring added and removed."""
     status = "changed"
     if before_plan is None:
         status = "added"
@@ -90,9 +100,11 @@ def router_changes(before_plan, after_plan):
                                  (f"{t['id']} {t['name']}" for t in after_plan.get("tables", []))),
         "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),
                                   (f"{s['name']}={s['value']}" for s in after_plan.get("sysctls", []))),
+        "link_health": _added_removed(_link_health(before_plan), _link_health(after_plan)),
     }
     changed = result["partners"] or sets or any(
-        result[key]["added"] or result[key]["removed"] for key in ("rules", "routes", "tables", "sysctls")
+        result[key]["added"] or result[key]["removed"]
+        for key in ("rules", "routes", "tables", "sysctls", "link_health")
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"
