@@ -80,6 +80,14 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
+def _write(monitor, settings):
+    """State file and metrics; a full disk or a missing directory is logged, never fatal."""
+    try:
+        report.write(report.state(monitor, time.time()), settings["state_file"], settings.get("textfile"))
+    except OSError as error:
+        log(f"could not write the state file or metrics: {error}")
+
+
 def run(config):
     settings = config["settings"]
     plan = config["monitor"]
@@ -109,10 +117,10 @@ def run(config):
             {"carrier": monitor.carrier, "round": monitor.probe_round, "partner": monitor.partner_checked}[kind](*rest)
         shape = (monitor.gated, monitor.general, tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            report.write(report.state(monitor, time.time()), settings["state_file"], settings.get("textfile"))
+            _write(monitor, settings)
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
-    report.write(report.state(monitor, time.time()), settings["state_file"], settings.get("textfile"))
+    _write(monitor, settings)
     log("stopped; the monitor's rules are removed")
     return 0
 
