@@ -28,6 +28,14 @@ def _host_and_port(text, scheme):
     return parts, port
 
 
+def _family_of(host):
+    """4 or 6 for an IP literal, 0 for a host name (resolved when probed)."""
+    try:
+        return parse_address(host).version
+    except AddressError:
+        return 0
+
+
 def _tcp(text):
     parts, port = _host_and_port(text, "tcp")
     if port is None or parts.path not in ("", "/"):
@@ -38,12 +46,8 @@ def _tcp(text):
 
 def _http(text, scheme):
     parts, port = _host_and_port(text, scheme)
-    family = 0
-    try:
-        family = parse_address(parts.hostname).version
-    except AddressError:
-        pass  # a host name: resolved when probed
-    return {"kind": scheme, "host": parts.hostname, "family": family, "port": port or DEFAULT_PORTS[scheme],
+    return {"kind": scheme, "host": parts.hostname, "family": _family_of(parts.hostname),
+            "port": port or DEFAULT_PORTS[scheme],
             "path": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), "text": text}
 
 
@@ -66,12 +70,8 @@ def parse_partner_check(text):
         parts, port = _host_and_port(text, "tcp")
         if port is None:
             raise AddressError(f"{text!r}: write tcp://HOST:PORT")
-        family = 0
-        try:
-            family = parse_address(parts.hostname).version
-        except AddressError:
-            pass
-        return {"kind": "tcp", "host": parts.hostname, "family": family, "port": port, "text": text}
+        return {"kind": "tcp", "host": parts.hostname, "family": _family_of(parts.hostname), "port": port,
+                "text": text}
     if text.startswith("https://"):
         return _http(text, "https")
     raise AddressError(f"{text!r} is neither tcp://HOST:PORT nor an https:// URL")

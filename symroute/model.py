@@ -61,6 +61,19 @@ class Link:
     def has_ipv6(self):
         return self.address6 is not None and self.gateway6 is not None
 
+    @property
+    def families(self):
+        """The IP versions this link routes."""
+        return (4, 6) if self.has_ipv6 else (4,)
+
+    @property
+    def own_addresses(self):
+        """(family, address) of the link's own addresses."""
+        addresses = [(4, str(self.address.ip))]
+        if self.has_ipv6:
+            addresses.append((6, str(self.address6.ip)))
+        return tuple(addresses)
+
 
 @dataclass(frozen=True)
 class Partner:

@@ -20,17 +20,10 @@ def _rule_text(priority, selector):
     return f"priority {priority} {selector}"
 
 
-def _families(link):
-    return (4, 6) if link.has_ipv6 else (4,)
-
-
 def _link(router, link):
     base = router.rule_priority_base
     mark = scheme.link_mark(link.mark_number)
     fail_closed_rule = base + scheme.OFFSET_FAIL_CLOSED
-    addresses = [{"family": 4, "address": str(link.address.ip)}]
-    if link.has_ipv6:
-        addresses.append({"family": 6, "address": str(link.address6.ip)})
     gate = scheme.mark_with_mask(mark, scheme.LINK_MARK_MASK)
     return {
         "name": link.name,
@@ -38,30 +31,30 @@ def _link(router, link):
         "table": link.table,
         "mark": scheme.hex_mark(mark),
         "mark_mask": scheme.hex_mark(scheme.LINK_MARK_MASK),
-        "addresses": addresses,
+        "addresses": [{"family": family, "address": address} for family, address in link.own_addresses],
         "targets": [parse_link_target(target) for target in link.health_targets],
         "health": asdict(link.health),
         "gate_rules": [
             {"family": family,
              "rule": _rule_text(base + scheme.OFFSET_LINK_GATE + link.index, f"fwmark {gate} goto {fail_closed_rule}")}
-            for family in _families(link)
+            for family in link.families
         ],
         "general_rules": [
             {"family": family, "rule": _rule_text(base + scheme.OFFSET_GENERAL + 1, f"lookup {link.table}")}
-            for family in _families(link)
+            for family in link.families
         ],
     }
 
 
-def _partner(router, partner, mark):
-    return {"name": partner.name, "link": partner.link, "mark": mark, "on_link_failure": partner.on_link_failure,
-            "check": parse_partner_check(partner.health_check)}
+def _partner(partner):
+    return {"name": partner["name"], "link": partner["link"], "mark": partner["mark"],
+            "on_link_failure": partner["on_link_failure"], "check": parse_partner_check(partner["health_check"])}
 
 
-def monitor_plan(router, partner_marks):
-    """The monitor section of a router's plan; ``partner_marks`` maps partner name to its mark."""
+def monitor_plan(router, partners):
+    """The monitor section of a router's plan; ``partners`` is the plan's partner list (with marks)."""
     base = router.rule_priority_base
-    families = sorted({family for link in router.links for family in _families(link)})
+    families = sorted({family for link in router.links for family in link.families})
     return {
         "bands": [[base + first, base + last] for first, last in scheme.MONITOR_BANDS],
         "links": [_link(router, link) for link in router.links],
@@ -70,5 +63,5 @@ def monitor_plan(router, partner_marks):
              "rule": _rule_text(base + scheme.OFFSET_GENERAL, "lookup main suppress_prefixlength 0")}
             for family in families
         ],
-        "partners": [_partner(router, p, partner_marks[p.name]) for p in router.partners if p.health_check],
+        "partners": [_partner(p) for p in partners if p["health_check"]],
     }

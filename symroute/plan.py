@@ -68,28 +68,19 @@ def _rule(priority, family, comment, **selector):
     return rule
 
 
-def _link_addresses(link):
-    """(family, address) of the link's own addresses."""
-    addresses = [(4, str(link.address.ip))]
-    if link.has_ipv6:
-        addresses.append((6, str(link.address6.ip)))
-    return addresses
-
-
 def _rules(router):
     base = router.rule_priority_base
     rules = []
     for offset, network in enumerate(_main_table_networks(router)):
         rules.append(_rule(base + scheme.OFFSET_MAIN_TABLE + offset, network.version,
                            "LAN/management stays in main", to=str(network), table="main"))
-    families_of = {link.name: (4, 6) if link.has_ipv6 else (4,) for link in router.links}
     for link in router.links:
-        for family, address in _link_addresses(link):
+        for family, address in link.own_addresses:
             rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, family,
                                f"replies from {link.name}'s address", **{"from": address}, table=link.table))
     for link in router.links:
         mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.LINK_MARK_MASK)
-        for family in families_of[link.name]:
+        for family in link.families:
             rules.append(_rule(base + scheme.OFFSET_LINK_MARK + link.index, family,
                                f"connections marked for {link.name}", fwmark=mark, table=link.table))
     fail_closed = scheme.mark_with_mask(scheme.FAIL_CLOSED_BIT, scheme.FAIL_CLOSED_BIT)
@@ -99,7 +90,7 @@ def _rules(router):
     for link in router.links:
         # Reached only when the link's table cannot route (no carrier): the
         # link's own address must never leave by another link.
-        for family, address in _link_addresses(link):
+        for family, address in link.own_addresses:
             rules.append(_rule(base + scheme.OFFSET_OWN_ADDRESS + link.index, family,
                                f"{link.name}'s address never leaves by another link",
                                **{"from": address}, action="prohibit"))
@@ -107,8 +98,8 @@ def _rules(router):
         mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.MARK_MASK)
         others = [other for other in router.links if other.name != link.name]
         for position, other in enumerate(others):
-            for family in families_of[link.name]:
-                if family not in families_of[other.name]:
+            for family in link.families:
+                if family not in other.families:
                     continue
                 priority = base + scheme.OFFSET_FAILOVER + scheme.FAILOVER_STRIDE * link.index + position
                 rules.append(_rule(priority, family, f"{link.name} down: fail over to {other.name}",
@@ -255,6 +246,7 @@ def _links(router):
 def plan_router(router):
     """The plan of a validated ``Router``."""
     base = router.rule_priority_base
+    partners = _partners(router)
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
         "router": router.name,
@@ -265,11 +257,10 @@ def plan_router(router):
         "rules": _rules(router),
         "nftables": _nftables(router),
         "sysctls": _sysctls(router),
-        "partners": _partners(router),
+        "partners": partners,
         "main_table_networks": [str(n) for n in _main_table_networks(router)],
         "verify": _verify(router),
-        "monitor": monitor_plan(router, {p.name: scheme.hex_mark(_partner_mark(router.link(p.link), p.on_link_failure))
-                                         for p in router.partners}),
+        "monitor": monitor_plan(router, partners),
         "management_probes": [_probe_address(n) for n in sorted(router.management_networks,
                                                                 key=lambda n: (n.version, n.first))],
         "warnings": list(router.warnings),
