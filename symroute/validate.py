@@ -5,6 +5,7 @@ warnings (redundant prefixes on one link) travel with the result.
 """
 
 from collections import namedtuple
+from dataclasses import fields
 
 from .addresses import (
     AddressError,
@@ -125,7 +126,9 @@ def _validate_links(collect, raw_links, table_base):
             collect.problem(label, f"field {missing}: IPv6 needs both address6 and gateway6")
         if item.get("nat66") is True and "address6" not in item:
             collect.problem(label, "field nat66: NAT66 needs the link's address6")
-        targets = [t for t in item.get("health_targets") or [] if isinstance(t, str)]
+        raw_targets = item.get("health_targets")
+        targets = [(position, target) for position, target in enumerate(raw_targets)
+                   if isinstance(target, str)] if isinstance(raw_targets, list) else []
         health = _link_health(collect, label, item, targets, has_ipv6="address6" in item)
         table = item.get("table") if isinstance(item.get("table"), int) else table_base + index
         mark = item.get("mark") if isinstance(item.get("mark"), int) else index + 1
@@ -143,7 +146,7 @@ def _validate_links(collect, raw_links, table_base):
                 address6=address6,
                 gateway6=gateway6,
                 nat66=item.get("nat66") is True,
-                health_targets=tuple(targets),
+                health_targets=tuple(target for _, target in targets),
                 health=health,
                 description=item.get("description", "") if isinstance(item.get("description"), str) else "",
             )
@@ -153,7 +156,8 @@ def _validate_links(collect, raw_links, table_base):
 
 
 def _link_health(collect, label, item, targets, has_ipv6):
-    for position, target in enumerate(targets):
+    """The link's LinkHealth; ``targets`` are (position, text) of its string health targets."""
+    for position, target in targets:
         try:
             parsed = parse_link_target(target)
         except AddressError as error:
@@ -162,8 +166,8 @@ def _link_health(collect, label, item, targets, has_ipv6):
         if parsed["family"] == 6 and not has_ipv6:
             collect.problem(label, f"field health_targets[{position}]: {target} is IPv6 but the link has no address6")
     raw = item.get("health") if isinstance(item.get("health"), dict) else {}
-    values = {key: raw[key] for key in LinkHealth.__dataclass_fields__ if isinstance(raw.get(key), int)}
-    health = LinkHealth(**values)
+    # A wrong type was reported by the schema check; the default keeps the other checks going.
+    health = LinkHealth(**{f.name: _integer_option(raw, f.name, f.default) for f in fields(LinkHealth)})
     if health.timeout_ms > health.interval_ms:
         collect.problem(label, f"field health.timeout_ms: {health.timeout_ms} is longer than interval_ms "
                                f"({health.interval_ms}); a probe must end before the next round")

@@ -43,6 +43,8 @@ CASES = [
      ["partner 'partner-api'", "field health_check", "99999"]),
     ("bad health target", lambda v: _link(v).update(health_targets=["198.51.100.300"]),
      ["link 'wan_a'", "field health_targets[0]", "not a valid IP address"]),
+    ("bad health target after a non-string one", lambda v: _link(v).update(health_targets=[5, "198.51.100.300"]),
+     ["link 'wan_a'", "field health_targets[1]", "not a valid IP address"]),
     ("tcp health target without port", lambda v: _link(v).update(health_targets=["tcp://198.51.100.1"]),
      ["link 'wan_a'", "field health_targets[0]", "tcp://ADDRESS:PORT"]),
     ("IPv6 health target on an IPv4 link",
