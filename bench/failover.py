@@ -9,7 +9,7 @@ link A and the first answered by link B (their send times). Two failure kinds:
 
   blackhole      provider A's network drops everything; wana keeps its carrier
                  (detected by the link monitor's probes)
-  carrier loss   wana loses carrier (fw-a's end goes down)
+  carrier-loss   wana loses carrier (fw-a's end goes down)
 
 Between trials link A is restored and the monitor must report it up again.
 Baseline, in the same run: the largest gap between two answered requests of
@@ -31,12 +31,13 @@ sys.path.insert(0, str(REPOSITORY / "bench"))
 
 import report  # noqa: E402
 
+LAB = REPOSITORY / "molecule" / "resources" / "lab.sh"
 PREFIX = "symroute-lab-"
 URL = "http://100.64.20.10/health"
 ADDRESS_A, ADDRESS_B = "198.51.100.2", "198.51.100.6"
 SPACING_MS, TIMEOUT_MS = 5, 250
 FAIL_AFTER_SECONDS = 1.0
-STREAM_SECONDS = {"blackhole": 4.0, "carrier loss": 3.0}
+STREAM_SECONDS = {"blackhole": 4.0, "carrier-loss": 3.0}
 # Default detection times of the tools people use today (issue #5; documented
 # defaults, not measured here).
 ANCHORS = "mwan3 about 60 s, pfSense dpinger about 14 s, VyOS about 10 s"
@@ -47,19 +48,9 @@ def on(host, *command, check=True):
                           check=check)
 
 
-def fail_link_a(kind):
-    if kind == "blackhole":
-        on("fw-a", "nft", "add", "table", "inet", "symroute_lab_blackhole")
-        on("fw-a", "nft", "add", "chain", "inet", "symroute_lab_blackhole", "forward",
-           "{ type filter hook forward priority -10; policy drop; }")
-    else:
-        on("fw-a", "ip", "link", "set", "site", "down")
-
-
-def restore_link_a():
-    on("fw-a", "nft", "delete", "table", "inet", "symroute_lab_blackhole", check=False)
-    on("fw-a", "ip", "link", "set", "site", "up")
-    on("fw-a", "ip", "route", "replace", "203.0.113.0/24", "via", ADDRESS_A)
+def link_a(action):
+    """Fail link A at fw-a (blackhole, carrier-loss) or restore it: the lab's own command."""
+    subprocess.run([str(LAB), "link-a", action], check=True, capture_output=True, text=True)
 
 
 def monitor_state():
@@ -84,7 +75,7 @@ def stream(seconds, failure=None):
          str(SPACING_MS), str(TIMEOUT_MS)], stdout=subprocess.PIPE, text=True)
     if failure:
         time.sleep(FAIL_AFTER_SECONDS)
-        fail_link_a(failure)
+        link_a(failure)
     output, _ = client.communicate(timeout=seconds + 30)
     if client.returncode != 0:
         raise RuntimeError("the request stream failed")
@@ -112,7 +103,7 @@ def trial(kind):
     try:
         return outage(stream(STREAM_SECONDS[kind], kind))
     finally:
-        restore_link_a()
+        link_a("restore")
 
 
 def milliseconds(seconds):
@@ -124,7 +115,7 @@ def main():
     rounds = 1 if args.smoke else args.rounds
     subprocess.run(["podman", "cp", str(REPOSITORY / "bench" / "failover_client.py"),
                     PREFIX + "app:/tmp/failover_client.py"], check=True)
-    restore_link_a()
+    link_a("restore")
     wait_until_link_a_serves()
     baseline = largest_gap(stream(2.0))
     outages = {kind: [] for kind in STREAM_SECONDS}
@@ -135,7 +126,7 @@ def main():
     rows = []
     for kind, values in outages.items():
         median = statistics.median(values)
-        rows.append([kind, str(len(values)), milliseconds(median), milliseconds(min(values)),
+        rows.append([kind.replace("-", " "), str(len(values)), milliseconds(median), milliseconds(min(values)),
                      milliseconds(max(values)), f"{median / baseline:.1f}×"])
     caption = (f"Outage seen by a request stream (one request every {SPACING_MS} ms, {TIMEOUT_MS} ms budget each) "
                f"when link A fails; baseline: the stream's largest gap without failure, {milliseconds(baseline)} ms "

@@ -11,6 +11,7 @@
 #   lab-checks.sh blackhole 4|6       link A's provider drops everything, carrier up: the monitor moves the
 #                                     partner to B in time, a connection on B survives, nothing of A's on B
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 PREFIX=symroute-lab
 CAPTURE_SECONDS=12
 
@@ -103,43 +104,48 @@ check_inbound() {
     echo "OK: IPv$family connection from the partner arrived on $iface and was answered on $iface"
 }
 
-# site_a up|down: cut or restore link A's carrier at fw-a; restoring also restores
-# fw-a's routes towards the site, which the kernel drops with the link.
-site_a() {
-    on fw-a ip link set site "$1"
-    if [ "$1" = up ]; then
-        on fw-a ip route replace 203.0.113.0/24 via 198.51.100.2
-        on fw-a ip -6 route replace 2001:db8:5::/64 via 2001:db8:a::2
-    fi
+# link_a blackhole|carrier-loss|restore: fail link A at fw-a, or restore it (lab.sh).
+link_a() { "$here/lab.sh" link-a "$1"; }
+
+# capture_leaks FAMILY: start capturing on wanb whatever carries link A's address or goes to the ledger.
+capture_leaks() {
+    local word
+    word="$(ip_word "$1")"
+    capture leak edge wanb "$word src host $(address_a "$1") or $word dst host $(ledger "$1" | tr -d '[]')"
+}
+
+# ledger_refused FAMILY: the fail-closed ledger must not answer the app; prints what the app got.
+ledger_refused() {
+    local refused
+    refused="$(on app curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$(ledger "$1")/health" 2>&1 || true)"
+    echo "app -> fail-closed ledger: ${refused:-rejected}"
+    [ "$refused" = 000 ] || [ -z "$refused" ] || fail "the fail-closed ledger answered ($refused)"
 }
 
 check_failover() {
-    local family="$1" answer refused seen word
-    word="$(ip_word "$family")"
+    local family="$1" answer seen
     # Link A up (and back in service: the monitor waits for its good probe rounds), then a
     # connection through it that keeps sending (about 6 s) across the failure: it is bound
     # to link A's address, so its packets must never leave by link B.
-    site_a up
+    link_a restore
     wait_link wan_a True 10
     on app sh -c "(i=0; while [ \$i -lt 30 ]; do echo x; sleep 0.2; i=\$((i+1)); done) |
         timeout 10 nc $(partner_api "$family" | tr -d '[]') 9000 >/dev/null 2>&1 &"
     sleep 1
     on edge conntrack -L -f "ipv$family" -p tcp --dport 9000 2>/dev/null | grep -q "ESTABLISHED.*mark=33024" \
         || fail "the long-lived connection is not established and bound to link A"
-    site_a down
+    link_a carrier-loss
     sleep 0.5
     on edge ip link show wana | grep -q NO-CARRIER || fail "wana still has carrier"
     [ "$(link_state wan_a reason)" = "carrier lost" ] && [ "$(link_state wan_a gated)" = True ] \
         || fail "the link monitor did not take wan_a out of service on carrier loss"
-    capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]')"
+    capture_leaks "$family"
     settle
     answer="$(request "$family" "$(partner_api "$family")")"
-    refused="$(on app curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$(ledger "$family")/health" 2>&1 || true)"
-    seen="$(captured leak edge)"
     echo "link A without carrier; app -> partner API (IPv$family): ${answer:-no answer}"
-    echo "app -> fail-closed ledger: ${refused:-rejected}"
+    ledger_refused "$family"
+    seen="$(captured leak edge)"
     echo "$answer" | grep -q "\"client\": \"$(address_b "$family")\"" || fail "the partner did not move to link B's address"
-    [ "$refused" = 000 ] || [ -z "$refused" ] || fail "the fail-closed ledger answered ($refused)"
     [ -z "$seen" ] || fail "packets with link A's address (the bound connection's too) or to the ledger left by wanb: $seen"
     echo "OK: IPv$family failover to link B with its own address; the ledger and the connection bound to A"
     echo "    rejected; nothing of link A's on wanb"
@@ -160,20 +166,11 @@ wait_link() {
 }
 now() { date +%s.%N; }
 elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-blackhole_a() { # on|off: provider A's network drops everything it should forward; fw-a's site link stays up
-    if [ "$1" = on ]; then
-        on fw-a nft add table inet symroute_lab_blackhole
-        on fw-a nft add chain inet symroute_lab_blackhole forward '{ type filter hook forward priority -10; policy drop; }'
-    else
-        on fw-a nft delete table inet symroute_lab_blackhole 2>/dev/null || true
-    fi
-}
 app_address() { [ "$1" = 6 ] && echo 2001:db8:5::10 || echo 203.0.113.10; }
 
 check_blackhole() {
-    local family="$1" word answer refused seen lines_before lines_after started moved="" took
-    word="$(ip_word "$family")"
-    blackhole_a off
+    local family="$1" answer seen lines_before lines_after started moved="" took
+    link_a restore
     wait_link wan_a True 10
     # A connection on link B before the failure: the partner calls the app (its ISP routes the site by B).
     on app sh -c "rm -f /tmp/conn-b.log; (timeout 15 nc -$family -l -p 9001 > /tmp/conn-b.log 2>/dev/null &)"
@@ -185,32 +182,30 @@ check_blackhole() {
         || fail "the connection from the partner is not established on link B (mark 0x200)"
     answer="$(request "$family" "$(partner_api "$family")")"
     echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" || fail "the partner is not reached by link A before the failure"
-    capture leak edge wanb "$word src host $(address_a "$family") or $word dst host $(ledger "$family" | tr -d '[]')"
+    capture_leaks "$family"
     settle
     lines_before="$(on app sh -c "wc -l < /tmp/conn-b.log")"
     started="$(now)"
-    blackhole_a on
+    link_a blackhole
     while [ "$(elapsed_ms "$started" "$(now)")" -lt 5000 ]; do
         answer="$(request "$family" "$(partner_api "$family")" 0.5)"
         if echo "$answer" | grep -q "\"client\": \"$(address_b "$family")\""; then moved=yes; break; fi
     done
     took="$(elapsed_ms "$started" "$(now)")"
     [ -n "$moved" ] || fail "the partner did not move to link B's address within 5 s"
-    refused="$(on app curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$(ledger "$family")/health" 2>&1 || true)"
+    ledger_refused "$family"
     sleep 1
     lines_after="$(on app sh -c "wc -l < /tmp/conn-b.log")"
     seen="$(captured leak edge)"
     echo "link A blackholed (carrier up); the partner API answered by link B after $took ms"
     echo "monitor: wan_a up=$(link_state wan_a up) gated=$(link_state wan_a gated) ($(link_state wan_a reason))"
-    echo "app -> fail-closed ledger: ${refused:-rejected}"
     echo "connection on link B: $lines_before lines before the failure, $lines_after one second after the move"
     [ "$(link_state wan_a gated)" = True ] || fail "the monitor did not gate wan_a"
-    [ "$refused" = 000 ] || [ -z "$refused" ] || fail "the fail-closed ledger answered ($refused)"
     [ "$lines_after" -gt "$((lines_before + 3))" ] || fail "the connection on link B stopped carrying data"
     on edge conntrack -L -f "ipv$family" -p tcp --dport 9001 2>/dev/null | grep -q "ESTABLISHED.*mark=512" \
         || fail "the connection on link B lost its conntrack entry"
     [ -z "$seen" ] || fail "packets with link A's address or to the ledger left by wanb: $seen"
-    blackhole_a off
+    link_a restore
     wait_link wan_a True 10
     answer="$(request "$family" "$(partner_api "$family")")"
     echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" || fail "new connections did not return to link A"
@@ -220,7 +215,7 @@ check_blackhole() {
 
 check_recovery() {
     local family="$1" answer
-    site_a up
+    link_a restore
     # Carrier back is not enough: the monitor waits for up_after good probe rounds.
     wait_link wan_a True 10
     answer="$(request "$family" "$(partner_api "$family")")"

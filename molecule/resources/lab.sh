@@ -8,6 +8,8 @@
 #   lab.sh up      build the image if needed, (re)create and wire the lab
 #   lab.sh down    remove it (succeeds when nothing is left)
 #   lab.sh shell HOST
+#   lab.sh link-a blackhole|carrier-loss|restore
+#                  fail link A at fw-a (the lab checks and bench/failover.py), or restore it
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lab-image.env"
@@ -131,9 +133,30 @@ up() {
     echo "symroute: lab up (${HOSTS[*]/#/$PREFIX-})"
 }
 
+# link_a blackhole|carrier-loss|restore: provider A's network drops everything it should
+# forward while its link keeps carrier; or fw-a's side of link A goes down (wana loses
+# carrier); or both are undone, with fw-a's routes towards the site, which the kernel
+# drops with the link.
+link_a() {
+    case "$1" in
+        blackhole)
+            on fw-a nft add table inet symroute_lab_blackhole
+            on fw-a nft add chain inet symroute_lab_blackhole forward \
+                '{ type filter hook forward priority -10; policy drop; }' ;;
+        carrier-loss) on fw-a ip link set site down ;;
+        restore)
+            on fw-a sh -c 'nft delete table inet symroute_lab_blackhole 2>/dev/null || true'
+            on fw-a ip link set site up
+            on fw-a ip route replace 203.0.113.0/24 via 198.51.100.2
+            on fw-a ip -6 route replace 2001:db8:5::/64 via 2001:db8:a::2 ;;
+        *) echo "usage: $0 link-a blackhole|carrier-loss|restore" >&2; exit 2 ;;
+    esac
+}
+
 case "${1:-}" in
     up) up ;;
     down) down ;;
     shell) podman exec -it "$PREFIX-${2:?host}" bash ;;
-    *) echo "usage: $0 up|down|shell HOST" >&2; exit 2 ;;
+    link-a) link_a "${2:-}" ;;
+    *) echo "usage: $0 up|down|shell HOST|link-a blackhole|carrier-loss|restore" >&2; exit 2 ;;
 esac
