@@ -13,8 +13,9 @@ def _ip(family, *args, stdin=None):
     return subprocess.run(["ip", f"-{family}", *args], input=stdin, capture_output=True, text=True, check=False)
 
 
-def _priority(line):
-    return int(line["rule"].split()[1])
+def _priority(rule):
+    """The priority of a plan rule text ("priority 10150 fwmark ...")."""
+    return int(rule.split()[1])
 
 
 def desired_rules(monitor, gated, general):
@@ -35,8 +36,8 @@ def batches(current, wanted):
     """``ip -batch`` input per family: additions (ascending), then removals (descending)."""
     result = []
     for family in (4, 6):
-        added = sorted((r for f, r in wanted - current if f == family), key=lambda r: int(r.split()[1]))
-        removed = sorted((r for f, r in current - wanted if f == family), key=lambda r: -int(r.split()[1]))
+        added = sorted((r for f, r in wanted - current if f == family), key=_priority)
+        removed = sorted((r for f, r in current - wanted if f == family), key=_priority, reverse=True)
         lines = [f"rule add {r}" for r in added] + [f"rule del {r}" for r in removed]
         if lines:
             result.append((family, lines))
