@@ -19,9 +19,10 @@ help:
 	@echo "make bench      benchmarks -> docs/performance.md"
 	@echo "make lab-down   remove the lab; make lab-shell HOST=edge opens a shell in a lab container"
 
-$(VENV)/.installed: requirements.txt requirements.yml
+$(VENV)/.installed: requirements.txt requirements.yml pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	$(BIN)/ansible-galaxy collection install -r requirements.yml >/dev/null
 	touch $@
 

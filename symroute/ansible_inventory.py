@@ -1,71 +1,110 @@
-"""Load routers' variables through Ansible's own inventory loading.
+"""Load routers' variables from an inventory as data: the one loader of the CLI and the playbook.
 
-group_vars and host_vars merge exactly as in a playbook run; a YAML error or
-an unreadable inventory becomes an ``InventoryError``, never a traceback.
+1. Every file is scanned first (``inventory_files``): executable files, YAML that
+   is not plain data, and partner files that carry anything but the partner
+   list stop here, before Ansible parses anything.
+2. Ansible's own inventory loading then gives hosts, groups and the merged
+   variables exactly as in a playbook run, with only the YAML and INI inventory
+   plugins (a script or a dynamic inventory plugin never runs) and only the
+   host_group_vars vars plugin. Variables are taken as written: nothing is
+   templated here, ever.
+3. Per router: the ``symroute_*`` variables, and a check that the partner list
+   comes from exactly one file.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InventoryError, Problem
-from .inventory import router_variables
+from .inventory import plain
+from .inventory_files import scan
+from .model import PARTNERS
+from .planning import symroute_variables
 
 ROUTER_GROUP = "symroute_routers"
+INVENTORY_PLUGINS = ["yaml", "ini"]
+VARS_PLUGINS = ["host_group_vars"]
 
 
-YAML_SUFFIXES = (".yml", ".yaml", ".json")
+@dataclass
+class Inventory:
+    """What the review and the planner need of an inventory."""
+
+    routers: dict  # router -> its symroute_* variables, as written
+    files: dict  # source label -> {relative path: InventoryFile}
+    groups: dict  # group -> sorted host names
 
 
-def _yaml_problems(inventory):
-    """Name each YAML file of the inventory that does not parse, with line and column."""
-    import yaml
-
-    root = Path(inventory)
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES)
-    problems = []
-    for path in files:
-        try:
-            yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            position = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            problems.append(Problem(f"{path}{position}", f"malformed YAML: {problem}"))
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(str(path), f"cannot be read: {error}"))
-    return problems
-
-
-def _ansible_problems(source, error):
-    problems = _yaml_problems(source)
-    if problems:
-        return problems
-    text = " ".join(str(getattr(error, "message", error)).split())
-    return [Problem(str(source), f"cannot be loaded: {text}")]
-
-
-def load_routers(inventory, group=ROUTER_GROUP, limit=None):
-    """{router name: symroute variables} for every host of ``group``."""
-    # Imported here: the plan engine itself never needs Ansible.
+def _restrict_ansible():
+    """Data-only inventory plugins, the one vars plugin, unparsed sources fail (this process only)."""
     from ansible import constants
+
+    constants.INVENTORY_ENABLED = list(INVENTORY_PLUGINS)
+    constants.VARIABLE_PLUGINS_ENABLED = list(VARS_PLUGINS)
+    constants.INVENTORY_UNPARSED_IS_FAILED = True
+    constants.INVENTORY_ANY_UNPARSED_IS_FAILED = True
+
+
+def _ansible_problem(sources, error):
+    text = " ".join(str(getattr(error, "message", error)).split())
+    return Problem(", ".join(map(str, sources)), f"cannot be loaded: {text[:400]}")
+
+
+def _partner_files(files, router, groups):
+    """The vars files that define the partner list for ``router`` (member of ``groups``)."""
+    found = []
+    for label, entries in files.items():
+        for entry in entries.values():
+            kind, name = entry.applies_to or (None, None)
+            applies = (kind == "group" and name in groups) or (kind == "host" and name == router)
+            if applies and PARTNERS in entry.variables:
+                found.append(f"{label}/{entry.path}" if len(files) > 1 else entry.path)
+    return sorted(found)
+
+
+def _scan_all(sources):
+    files, problems = {}, []
+    for source in sources:
+        _, entries, found = scan(source)
+        files[str(source)] = entries
+        problems += found
+    return files, problems
+
+
+def load_inventory(sources, group=ROUTER_GROUP):
+    """The ``Inventory`` of one or more sources (raises InventoryError with every problem)."""
+    sources = [Path(source) for source in ([sources] if isinstance(sources, (str, Path)) else sources)]
+    files, problems = _scan_all(sources)
+    if problems:
+        raise InventoryError(problems)
+    # Imported here: the plan engine itself never needs Ansible.
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar
     from ansible.vars.manager import VariableManager
 
-    constants.INVENTORY_UNPARSED_IS_FAILED = True
+    _restrict_ansible()
     loader = DataLoader()
     try:
-        manager = InventoryManager(loader=loader, sources=[str(inventory)])
+        manager = InventoryManager(loader=loader, sources=[str(source) for source in sources])
         variable_manager = VariableManager(loader=loader, inventory=manager)
-        hosts = manager.get_hosts(pattern=group if limit is None else f"{group}:&{limit}")
+        groups = {name: sorted(host.name for host in item.get_hosts()) for name, item in manager.groups.items()}
         routers = {}
-        for host in sorted(hosts, key=lambda h: h.name):
+        for host in sorted(manager.get_hosts(pattern=group), key=lambda h: h.name):
             variables = variable_manager.get_vars(host=host)
-            templar = Templar(loader=loader, variables=variables)
-            routers[host.name] = router_variables(
-                {key: templar.template(value) for key, value in router_variables(variables).items()}
-            )
+            routers[host.name] = plain(symroute_variables(variables))
+            partner_files = _partner_files(files, host.name, {g.name for g in host.get_groups()})
+            if len(partner_files) > 1:
+                problems.append(Problem(host.name, f"{PARTNERS} is defined in {len(partner_files)} files "
+                                                   f"({', '.join(partner_files)}); Ansible would silently use "
+                                                   "one of them: keep one partner file"))
     except AnsibleError as error:
-        raise InventoryError(_ansible_problems(inventory, error)) from None
-    return routers
+        raise InventoryError([_ansible_problem(sources, error)]) from None
+    if problems:
+        raise InventoryError(problems)
+    return Inventory(routers=routers, files=files, groups=dict(sorted(groups.items())))
+
+
+def load_routers(inventory, group=ROUTER_GROUP):
+    """{router name: symroute variables as written} for every host of ``group``."""
+    return load_inventory(inventory, group).routers

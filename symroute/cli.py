@@ -9,13 +9,12 @@ import sys
 import tempfile
 
 from . import report
-from .ansible_inventory import ROUTER_GROUP, load_routers
+from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
-from .plan import plan_router
-from .review import compare, partners_by_router
-from .validate import validate_routers
+from .planning import plan_digest, plan_routers
+from .review import compare, contract_changes, manifest, partners_by_router
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 REVIEW_SCHEMA_VERSION = 1
@@ -43,23 +42,25 @@ def _parser():
 
 
 def _plans(inventory, group):
-    routers = load_routers(inventory, group=group)
-    validated = validate_routers(routers)
-    return {name: plan_router(router) for name, router in validated.items()}
+    """(plans, manifest) of an inventory (raises InventoryError)."""
+    loaded = load_inventory(inventory, group=group)
+    return plan_routers(loaded.routers), manifest(loaded)
 
 
 def _base_plans(inventory, ref, group):
+    """(plans, manifest, notes) of the inventory at ``ref``; an invalid base compares as empty."""
     with tempfile.TemporaryDirectory(prefix="symroute-base-") as scratch:
         try:
             path = inventory_at_ref(inventory, ref, scratch)
         except GitRefError as error:
             raise UsageError(f"--base {ref}: {error}") from None
         if path is None:
-            return {}, []
+            return {}, None, []
         try:
-            return _plans(path, group), []
+            plans, files = _plans(path, group)
+            return plans, files, []
         except InventoryError as error:
-            return {}, [f"the base inventory at {ref} is itself invalid; compared with an empty one"] + [
+            return {}, None, [f"the base inventory at {ref} is itself invalid; compared with an empty one"] + [
                 str(p) for p in error.problems]
 
 
@@ -67,7 +68,7 @@ def _plan_command(args):
     result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": args.inventory, "valid": True,
               "problems": [], "warnings": [], "routers": {}}
     try:
-        plans = _plans(args.inventory, args.group)
+        plans, files = _plans(args.inventory, args.group)
     except InventoryError as error:
         result.update(valid=False, problems=[str(p) for p in error.problems])
         plans = None
@@ -75,12 +76,14 @@ def _plan_command(args):
         if not plans:
             result.update(valid=False, problems=[str(Problem(args.inventory, f"no hosts in group '{args.group}'"))])
         result["routers"] = plans
+        result["digest"] = plan_digest(plans)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]
         if args.base:
-            before, notes = _base_plans(args.inventory, args.base, args.group)
+            before, before_files, notes = _base_plans(args.inventory, args.base, args.group)
             changes = compare(before, plans)
             result.update(base=args.base, base_notes=notes, changes=changes,
-                          partners_changed=partners_by_router(changes))
+                          partners_changed=partners_by_router(changes),
+                          outside_contract=contract_changes(before_files, files))
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
     else:
@@ -90,7 +93,7 @@ def _plan_command(args):
 
 def _explain_command(args):
     try:
-        plans = _plans(args.inventory, args.group)
+        plans, _ = _plans(args.inventory, args.group)
     except InventoryError as error:
         sys.stderr.write(error.describe() + "\n")
         return EXIT_INVALID

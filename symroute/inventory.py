@@ -1,12 +1,16 @@
 """Pick symroute's variables out of a router's variables, as plain Python data."""
 
 from .model import INVENTORY_KEYS
+from .yaml_strict import VaultValue
 
 
 def plain(value):
     """Deep copy into plain dict/list/str/int/float/bool/None (no templating types)."""
     if isinstance(value, bool) or value is None:
         return value
+    if type(value).__name__ == "EncryptedString":
+        # Ansible Vault: kept encrypted, never decrypted; refused in symroute's variables.
+        return VaultValue(getattr(value, "_ciphertext", ""))
     if isinstance(value, str):
         return str(value)
     if isinstance(value, int):

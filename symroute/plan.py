@@ -220,6 +220,13 @@ def _verify(router):
     return checks
 
 
+def _verify_tables(router):
+    """Each link table and family, with the default route verification expects in it."""
+    return [{"link": link.name, "table": link.table, "interface": link.interface, "family": family,
+             "gateway": str(link.gateway if family == 4 else link.gateway6)}
+            for link in router.links for family in link.families]
+
+
 def _partners(router):
     return [
         {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
@@ -243,8 +250,8 @@ def _links(router):
     ]
 
 
-def plan_router(router):
-    """The plan of a validated ``Router``."""
+def plan_router(router, settings=None):
+    """The plan of a validated ``Router``; ``settings`` are its validated router settings."""
     base = router.rule_priority_base
     partners = _partners(router)
     return {
@@ -260,15 +267,17 @@ def plan_router(router):
         "partners": partners,
         "main_table_networks": [str(n) for n in _main_table_networks(router)],
         "verify": _verify(router),
+        "verify_tables": _verify_tables(router),
         "monitor": monitor_plan(router, partners),
         "management_probes": [_probe_address(n) for n in sorted(router.management_networks,
                                                                 key=lambda n: (n.version, n.first))],
+        "settings": dict(sorted((settings or {}).items())),
         "warnings": list(router.warnings),
     }
 
 
 def build_plan(router_name, variables):
-    """Validate one router's variables and compute its plan (raises InventoryError)."""
+    """Validate one router's partner-contract variables and compute its plan (raises InventoryError)."""
     return plan_router(validate_router(router_name, variables))
 
 

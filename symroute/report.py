@@ -1,5 +1,7 @@
 """Markdown for a pull-request comment: validity, per-partner and per-router changes."""
 
+from .review import has_contract_changes
+
 MAX_LISTED = 50
 
 
@@ -60,6 +62,21 @@ def _plan_section(router, plan):
     return lines
 
 
+def _contract_section(changes):
+    lines = ["### ⚠ Changes outside the partner contract",
+             "", "These change more than the partner list: review them as changes to the routers themselves.", ""]
+    lines += [f"- new file `{path}`" for path in changes["files_added"]]
+    lines += [f"- removed file `{path}`" for path in changes["files_removed"]]
+    for entry in changes["files_changed"]:
+        details = [f"{kind} {', '.join(f'`{n}`' for n in names)}" for kind, names in entry["variables"].items() if names]
+        details += entry["modes"]
+        lines.append(f"- changed file `{entry['path']}`" + (": " + "; ".join(details) if details else ""))
+    for group, hosts in changes["hosts"].items():
+        moved = [f"+{h}" for h in hosts["added"]] + [f"-{h}" for h in hosts["removed"]]
+        lines.append(f"- hosts of group `{group}`: {', '.join(moved)}")
+    return lines
+
+
 def markdown(result):
     """The review as Markdown."""
     lines = ["## symroute plan"]
@@ -67,7 +84,9 @@ def markdown(result):
         lines += ["", f"**Invalid**: {len(result['problems'])} problem(s); nothing can be applied.", ""]
         lines += [f"- {problem}" for problem in result["problems"]]
         return "\n".join(lines) + "\n"
-    lines += ["", f"**Valid**: {len(result['routers'])} router(s)."]
+    lines += ["", f"**Valid**: {len(result['routers'])} router(s). Plan digest: `{result['digest']}`"]
+    if has_contract_changes(result.get("outside_contract")):
+        lines += [""] + _contract_section(result["outside_contract"])
     if result["warnings"]:
         lines += ["", "Warnings:"] + [f"- {warning}" for warning in result["warnings"]]
     if result.get("changes") is not None:

@@ -37,13 +37,39 @@ class Recorder(list):
         self.append(args)
 
 
-def make_monitor(router_vars, clock=None):
+def make_monitor(router_vars, clock=None, hook=None, logs=None):
+    """A Monitor on fakes; ``hook`` replaces the recording hook (e.g. a real Hook, or one that raises)."""
     plan = build_plan("edge", router_vars)
     clock = clock or FakeClock()
-    switch, flushes, hooks, logs = FakeSwitch(), Recorder(), Recorder(), Recorder()
+    switch, flushes = FakeSwitch(), Recorder()
+    hooks = Recorder() if hook is None else hook
+    logs = Recorder() if logs is None else logs
     monitor = Monitor({"router": "edge", "monitor": plan["monitor"]}, switch, flushes, hooks, logs, clock,
                       lambda: 1.7e9 + clock())
     return monitor, clock, switch, flushes, hooks, logs
+
+
+class Journal(list):
+    """One ordered record of what the rule switch, conntrack deletion and hook were asked to do."""
+
+    def watch(self, monitor):
+        """Wrap the monitor's switch.apply, flush and hook so each call is journaled, then passed on."""
+        switch_apply, flush, hook = monitor.switch.apply, monitor.flush, monitor.hook
+
+        def apply(gated, general):
+            self.append(("rules", frozenset(gated), general))
+            return switch_apply(gated, general)
+
+        def flushing(mark, mask):
+            self.append(("conntrack", mark, mask))
+            return flush(mark, mask)
+
+        def hooked(transition):
+            self.append(("hook", transition.link, transition.up))
+            return hook(transition)
+
+        monitor.switch.apply, monitor.flush, monitor.hook = apply, flushing, hooked
+        return self
 
 
 def run_rounds(monitor, clock, answered_by_link, rounds, interval=0.3):

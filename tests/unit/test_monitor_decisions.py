@@ -1,6 +1,14 @@
 """The monitor's decisions on events: gating, conntrack deletion, hooks (fakes, no network)."""
 
-from monitorfakes import make_monitor, run_rounds
+import subprocess
+
+import pytest
+
+from monitorfakes import FakeClock, Journal, Recorder, make_monitor, run_rounds
+from symroute.plan import build_plan
+from symroute_monitor.daemon import Hook
+from symroute_monitor.monitor import Monitor
+from symroute_monitor.rules import RuleSwitch
 
 
 def _targets(router_vars):
@@ -90,3 +98,106 @@ def test_partner_path_and_the_off_pinned_alert(router_vars):
     monitor.partner_checked(partner, None, None)
     assert monitor.partners["partner-api"]["reachable"] is False
     assert monitor.partners["partner-api"]["off_pinned_link"] is False
+
+
+# The hook comes after the failover, and nothing it does can undo or block it.
+
+class RaisingHook:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, transition):
+        self.calls += 1
+        raise RuntimeError("hook exploded")
+
+
+def _fail_and_recover(monitor, clock):
+    monitor.start({"wana": True, "wanb": True})
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 3)
+    run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)  # wan_a down
+    failed = (monitor.gated, monitor.general)
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 10)  # wan_a up again
+    monitor.carrier("wanb", False)  # wan_b down at once
+    return failed
+
+
+def _decisions(monitor, switch, flushes):
+    return {
+        "gated": monitor.gated, "general": monitor.general, "applied": list(switch.applied), "flushes": list(flushes),
+        "links": {name: (t.up, t.carrier, t.reason, t.transitions) for name, t in monitor.trackers.items()},
+    }
+
+
+def test_rules_then_conntrack_deletion_then_the_hook(router_vars):
+    monitor, clock, _, _, _, _ = make_monitor(_targets(router_vars))
+    journal = Journal().watch(monitor)
+    monitor.start({"wana": True, "wanb": True})
+    run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
+    assert journal == [("rules", frozenset({"wan_a"}), "wan_b"), ("conntrack", 0x100, 0x7F00), ("hook", "wan_a", False)]
+    journal.clear()
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 10)
+    assert journal == [("rules", frozenset(), None), ("hook", "wan_a", True)]
+
+
+def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
+    reference, clock, switch, flushes, _, _ = make_monitor(_targets(router_vars))
+    _fail_and_recover(reference, clock)
+    expected = _decisions(reference, switch, flushes)
+
+    hook = RaisingHook()
+    monitor, clock, switch, flushes, _, logs = make_monitor(_targets(router_vars), hook=hook)
+    journal = Journal().watch(monitor)
+    failed = _fail_and_recover(monitor, clock)
+    assert failed == (frozenset({"wan_a"}), "wan_b")  # the gate went in although the hook raised
+    assert journal[:3] == [("rules", frozenset({"wan_a"}), "wan_b"), ("conntrack", 0x100, 0x7F00),
+                           ("hook", "wan_a", False)]
+    assert hook.calls == 3  # wan_a down, wan_a up, wan_b down: called every time, raised every time
+    assert _decisions(monitor, switch, flushes) == expected  # exactly as without a failing hook
+    failures = [line for (line,) in logs if "hook" in line]
+    assert failures == [
+        "hook for link wan_a down (3 missed rounds in a row) failed: RuntimeError: hook exploded",
+        "hook for link wan_a up (10 good rounds in a row) failed: RuntimeError: hook exploded",
+        "hook for link wan_b down (carrier lost) failed: RuntimeError: hook exploded",
+    ]
+
+
+@pytest.mark.parametrize("value", ["sh -c 'x", "   ", [], [""], ["relative/path"], [1, 2], ["/bin/true\x00"],
+                                   {"argv": ["/bin/true"]}, ["/nonexistent/symroute-hook"]],
+                         ids=["unbalanced-quote", "spaces", "empty-list", "empty-element", "relative", "integers",
+                              "nul", "dict", "missing-program"])
+def test_a_broken_hook_setting_still_gates_the_link_and_deletes_its_connections(router_vars, value):
+    logs = Recorder()
+    hook = Hook(value, "edge", log=logs)  # refused (or, for a missing program, failing) without raising
+    monitor, clock, switch, flushes, _, _ = make_monitor(_targets(router_vars), hook=hook, logs=logs)
+    monitor.start({"wana": True, "wanb": True})
+    monitor.carrier("wana", False)
+    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert flushes == [(0x100, 0x7F00)]
+    assert monitor.gated == frozenset({"wan_a"}) and monitor.general == "wan_b"
+    assert hook.running == []
+
+
+class FakeIp:
+    """Stands for ``ip``: no earlier rules, every batch accepted and recorded."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, family, *args, stdin=None):
+        if stdin is not None:
+            self.batches.append((family, stdin))
+        return subprocess.CompletedProcess(["ip", *args], 0, stdout="[]", stderr="")
+
+
+def test_with_a_raising_hook_the_gate_rule_itself_goes_in(router_vars):
+    plan = build_plan("edge", _targets(router_vars))["monitor"]
+    ip, flushes, logs = FakeIp(), Recorder(), Recorder()
+    monitor = Monitor({"router": "edge", "monitor": plan}, RuleSwitch(plan, run=ip), flushes, RaisingHook(), logs,
+                      FakeClock(), lambda: 1.7e9)
+    monitor.start({"wana": True, "wanb": True})
+    monitor.carrier("wana", False)
+    gate = {f"rule add {rule['rule']}" for rule in plan["links"][0]["gate_rules"]}
+    added = {line for _, batch in ip.batches for line in batch.splitlines()}
+    assert gate and gate <= added
+    assert flushes == [(0x100, 0x7F00)]
+    assert any("failed: RuntimeError" in line for (line,) in logs)

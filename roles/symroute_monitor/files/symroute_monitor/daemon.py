@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import queue
-import shlex
 import signal
 import subprocess
 import sys
@@ -31,22 +30,66 @@ def log(message):
     print(f"{stamp} symroute-monitor: {message}", flush=True)
 
 
-class Hook:
-    """Runs the configured command on each transition, without waiting for it."""
+def hook_argv(value):
+    """The hook setting checked: ``(argv, None)``, ``(None, None)`` for no hook, or ``(None, problem)``.
 
-    def __init__(self, command, router):
-        self.command, self.router, self.running = command, router, []
+    The hook is an argv list, run as it is (never through a shell, never split):
+    its first element an absolute path, every element a non-empty string without
+    NUL. ``None`` or an empty list means no hook.
+    """
+    if value is None or (isinstance(value, list) and not value):
+        return None, None
+    if not isinstance(value, list):
+        return None, f"must be a list of strings (an argv), not a {type(value).__name__}"
+    for position, item in enumerate(value):
+        if not isinstance(item, str):
+            return None, f"element {position} is a {type(item).__name__}, not a string"
+        if not item:
+            return None, f"element {position} is empty"
+        if "\x00" in item:
+            return None, f"element {position} contains a NUL character"
+        try:
+            os.fsencode(item)
+        except UnicodeError:
+            return None, f"element {position} cannot be encoded for the file system"
+    if not os.path.isabs(value[0]):
+        return None, "its first element must be an absolute path to the program"
+    return list(value), None
+
+
+class Hook:
+    """Runs the configured argv on each transition, without waiting for it.
+
+    A hook setting that is not a valid argv is refused once, here, with a log
+    line; the monitor then runs without a hook. Starting the hook may fail
+    (missing program, no permission): that is logged, never raised.
+    """
+
+    def __init__(self, command, router, log=log):
+        self.router, self.log, self.running = router, log, []
+        self.argv, problem = hook_argv(command)
+        if problem is not None:
+            shown = repr(command)
+            shown = shown if len(shown) <= 200 else shown[:200] + "..."
+            self.log(f"hook refused, running without one: {problem} (setting {shown})")
+
+    def reap(self):
+        """Forget the hook processes that have ended (collecting their exit status)."""
+        self.running = [process for process in self.running if process.poll() is None]
 
     def __call__(self, transition):
-        self.running = [process for process in self.running if process.poll() is None]
-        if not self.command:
-            return
-        environment = dict(os.environ, SYMROUTE_ROUTER=self.router, SYMROUTE_LINK=transition.link,
-                           SYMROUTE_STATE="up" if transition.up else "down", SYMROUTE_REASON=transition.reason)
+        state = "up" if transition.up else "down"
         try:
-            self.running.append(subprocess.Popen(shlex.split(self.command), env=environment))  # noqa: S603
-        except OSError as error:
-            log(f"hook {self.command} failed: {error}")
+            self.reap()
+            if self.argv is None:
+                return
+            environment = dict(os.environ, SYMROUTE_ROUTER=str(self.router), SYMROUTE_LINK=str(transition.link),
+                               SYMROUTE_STATE=state, SYMROUTE_REASON=str(transition.reason))
+            self.running.append(subprocess.Popen(self.argv, env=environment, stdin=subprocess.DEVNULL,  # noqa: S603
+                                                 close_fds=True))
+        except Exception as error:  # noqa: BLE001  (a hook never stops the monitor)
+            self.log(f"hook {self.argv!r} for link {transition.link} {state} ({transition.reason}) "
+                     f"failed: {type(error).__name__}: {error}")
 
 
 def _daemon_thread(target, *args):
@@ -84,7 +127,7 @@ def _write(monitor, settings):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     try:
         report.write(report.state(monitor, time.time()), settings["state_file"], settings.get("textfile"))
-    except OSError as error:
+    except (OSError, ValueError) as error:
         log(f"could not write the state file or metrics: {error}")
 
 
@@ -92,8 +135,8 @@ def run(config):
     settings = config["settings"]
     plan = config["monitor"]
     events, stopping = queue.Queue(), threading.Event()
-    monitor = Monitor(config, RuleSwitch(plan), netlink.flush_conntrack, Hook(settings.get("hook"), config["router"]),
-                      log, time.monotonic, time.time)
+    hook = Hook(settings.get("hook"), config["router"])
+    monitor = Monitor(config, RuleSwitch(plan), netlink.flush_conntrack, hook, log, time.monotonic, time.time)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
@@ -118,6 +161,7 @@ def run(config):
         shape = (monitor.gated, monitor.general, tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
             _write(monitor, settings)
+            hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
     _write(monitor, settings)

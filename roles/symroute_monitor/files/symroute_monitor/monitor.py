@@ -4,7 +4,9 @@ Events come in (carrier changes, probe rounds, partner checks); after each
 transition the monitor recomputes which links are gated and which link
 carries general traffic, switches the rules, and deletes the conntrack
 entries bound to each newly gated link, so only those flows start again on
-another link; connections on healthy links are never touched.
+another link; connections on healthy links are never touched. Only then is
+the transition hook called, and whatever it does (or raises) changes nothing
+of the above: the hook never stands between a failure and the failover.
 """
 
 from .tracker import LinkTracker, choose_gated
@@ -63,8 +65,18 @@ class Monitor:
         if transition is None:
             return
         self.log(f"link {transition.link} {'up' if transition.up else 'down'}: {transition.reason}")
-        self.hook(transition)
         self.reconcile()
+        self._call_hook(transition)
+
+    def _call_hook(self, transition):
+        """After the rules and the conntrack deletion; a failing hook is logged, nothing else."""
+        if self.hook is None:
+            return
+        try:
+            self.hook(transition)
+        except Exception as error:  # noqa: BLE001  (whatever the hook does, the monitor goes on)
+            self.log(f"hook for link {transition.link} {'up' if transition.up else 'down'} "
+                     f"({transition.reason}) failed: {type(error).__name__}: {error}")
 
     def reconcile(self):
         links_up = {name: tracker.up for name, tracker in self.trackers.items()}

@@ -1,10 +1,14 @@
 """What the monitor tells the world: a JSON state file and node_exporter textfile metrics.
 
 Both are written to a temporary file and renamed into place, so a reader never
-sees half a file.
+sees half a file. Names in them (router, links, partners) come from the
+inventory and are treated as data: the state file is one strict JSON document
+(ASCII, no NaN), and every metrics label value is escaped as the Prometheus
+text exposition format requires, so no name can break a line or add a series.
 """
 
 import json
+import math
 import os
 
 
@@ -17,6 +21,27 @@ def _write_atomically(path, text):
     os.replace(temporary, path)
 
 
+def _finite(value):
+    """A measured number as it may be reported: a finite float, or None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _rounded(seconds):
+    """Seconds to the microsecond, or None when unknown or not finite."""
+    seconds = _finite(seconds)
+    return None if seconds is None else round(seconds, 6)
+
+
+def _partner_state(partner):
+    return dict(partner, latency_seconds=_finite(partner.get("latency_seconds")))
+
+
 def state(monitor, now_wall):
     """The state file's content (plain data)."""
     return {
@@ -25,16 +50,36 @@ def state(monitor, now_wall):
         "links": {
             name: {"up": t.up, "carrier": t.carrier, "gated": name in monitor.gated, "reason": t.reason,
                    "since": round(monitor.wall(t.since), 3), "transitions": t.transitions,
-                   "rtt_seconds": t.rtt, "loss_ratio": round(t.loss, 4)}
+                   "rtt_seconds": _finite(t.rtt), "loss_ratio": round(t.loss, 4)}
             for name, t in monitor.trackers.items()
         },
         "general_traffic_link": monitor.general,
-        "partners": monitor.partners,
+        "partners": {name: _partner_state(partner) for name, partner in monitor.partners.items()},
     }
 
 
+def escape_label_value(value):
+    """A label value in the text exposition format: backslash, double quote and line feed escaped.
+
+    The text is UTF-8: a character that has no UTF-8 form (a lone surrogate) becomes "?".
+    """
+    value = str(value).encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def _labels(**labels):
-    return "{" + ",".join(f'{key}="{value}"' for key, value in labels.items()) + "}"
+    """Label names are fixed here (valid names); only their values come from the inventory."""
+    return "{" + ",".join(f'{key}="{escape_label_value(value)}"' for key, value in labels.items()) + "}"
+
+
+def sample_value(value):
+    """A sample value's text, or None when there is nothing valid to write (None, NaN, infinities)."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    value = _finite(value)
+    return None if value is None else repr(value)
 
 
 METRICS = (
@@ -62,28 +107,32 @@ def metrics(snapshot):
         samples["symroute_link_up"].append((labels, int(link["up"])))
         samples["symroute_link_carrier"].append((labels, int(link["carrier"])))
         samples["symroute_link_gated"].append((labels, int(link["gated"])))
-        if link["rtt_seconds"] is not None:
-            samples["symroute_link_rtt_seconds"].append((labels, round(link["rtt_seconds"], 6)))
+        samples["symroute_link_rtt_seconds"].append((labels, _rounded(link["rtt_seconds"])))
         samples["symroute_link_loss_ratio"].append((labels, link["loss_ratio"]))
         samples["symroute_link_transitions_total"].append((labels, link["transitions"]))
     for name, partner in snapshot["partners"].items():
         labels = _labels(router=router, partner=name, pinned_link=partner["pinned_link"])
         samples["symroute_partner_reachable"].append((labels, int(partner["reachable"])))
-        if partner["latency_seconds"] is not None:
-            samples["symroute_partner_latency_seconds"].append((labels, round(partner["latency_seconds"], 6)))
+        samples["symroute_partner_latency_seconds"].append((labels, _rounded(partner["latency_seconds"])))
         if partner["link"]:
             path = _labels(router=router, partner=name, pinned_link=partner["pinned_link"], link=partner["link"])
             samples["symroute_partner_path"].append((path, 1))
         samples["symroute_partner_off_pinned_link"].append((labels, int(partner["off_pinned_link"])))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
     lines = []
-    for name, kind, help_text in METRICS:
+    for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        lines += [f"{name}{labels} {value}" for labels, value in samples[name]]
+        for labels, value in samples[name]:
+            text = sample_value(value)
+            if text is not None:  # an unknown value is no sample, never "None" or "nan"
+                lines.append(f"{name}{labels} {text}")
     return "\n".join(lines) + "\n"
 
 
 def write(snapshot, state_file, textfile):
-    _write_atomically(state_file, json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
+    # ensure_ascii (the default): one ASCII document, every control character escaped;
+    # allow_nan=False: strict JSON (a non-finite number is a ValueError, logged by the daemon).
+    _write_atomically(state_file, json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=True,
+                                             allow_nan=False) + "\n")
     if textfile:
         _write_atomically(textfile, metrics(snapshot))

@@ -1,0 +1,75 @@
+"""The inventory is data: no template, no encrypted value, no foreign type.
+
+Ansible renders Jinja in inventory variables when a playbook reads them
+through ``hostvars``; symroute never does (it reads the files), and it refuses
+any Jinja delimiter in its own variables and in router names, so what the
+pull-request check saw is exactly what the playbook applies.
+"""
+
+import re
+
+from .schema_check import where
+from .yaml_strict import VaultValue
+
+JINJA_DELIMITER = re.compile(r"\{\{|\{%|\{#")
+MAX_DEPTH = 12
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _shown(text):
+    text = repr(text)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _value_problem(value):
+    if isinstance(value, VaultValue):
+        return "an encrypted !vault value: symroute's variables are reviewed as plain text and never decrypted"
+    if isinstance(value, str):
+        found = JINJA_DELIMITER.search(value)
+        if found:
+            return (f"contains the Jinja delimiter {found.group()!r} ({_shown(value)}): symroute's variables "
+                    "are data and are never rendered")
+        return None
+    if not isinstance(value, _PLAIN_SCALARS):
+        return f"a {type(value).__name__} is not plain data"
+    return None
+
+
+def _walk(value, path, depth, found):
+    if depth > MAX_DEPTH:
+        found.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key_problem = _value_problem(key) if isinstance(key, str) else "a mapping key that is not a string"
+            if key_problem:
+                found.append((path, f"key {_shown(key)}: {key_problem}"))
+            _walk(item, path + [key], depth + 1, found)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _walk(item, path + [index], depth + 1, found)
+    else:
+        problem = _value_problem(value)
+        if problem:
+            found.append((path, problem))
+
+
+def variable_problems(router, variables):
+    """(where, message) for every non-data value in a router's ``symroute_*`` variables."""
+    problems = []
+    for name in sorted(variables):
+        found = []
+        _walk(variables[name], [name], 0, found)
+        for path, message in found:
+            if len(path) == 1:
+                problems.append((router, f"variable {name}: {message}"))
+                continue
+            location, field = where(router, variables, path)
+            problems.append((location, field + message))
+    return problems
+
+
+def router_name_problem(name):
+    """A Jinja delimiter in a router (host) name, or None."""
+    found = JINJA_DELIMITER.search(name)
+    return None if found is None else f"the router name {_shown(name)} contains the Jinja delimiter {found.group()!r}"
