@@ -68,10 +68,10 @@ def measure(sizes, rounds):
                               " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
                               " while read p; do ip -$f rule del priority $p; done; done", check=False)
                     base.append(timed(lambda: ping(router))[0])
-                    seconds, result = timed(lambda: router.playbook(extra_vars=partners(size)))
+                    seconds, result = timed(lambda: router.playbook(inventory_vars=partners(size)))
                     changed(result)
                     converge.append(seconds)
-                    seconds, result = timed(lambda: router.playbook(extra_vars=partners(size)))
+                    seconds, result = timed(lambda: router.playbook(inventory_vars=partners(size)))
                     noop_changes.append(changed(result))
                     noop.append(seconds)
                 rows.append({"size": size, "baseline_s": statistics.median(base),

@@ -1,16 +1,21 @@
 #!/usr/bin/python
 """Plan every router of an inventory from its files (controller side; read-only)."""
 
+import json
+import sys
+
 from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
 module: symroute_inventory_plan
 short_description: Validate an inventory and compute every router's symroute plan, from the files as written
 description:
-  - Loads the inventory sources with the same loader as C(bin/symroute plan) (only the YAML and INI
+  - Runs C(python -m symroute plan), the loader of C(bin/symroute plan) (only the YAML and INI
     inventory plugins; nothing is templated, an executable file is refused), validates every router
     and returns the plans and their content digest.
-  - Run it on the controller (C(hosts: localhost)). It never changes anything, so check mode is exact.
+  - Run it on the controller with the Python that has the plan engine (C(delegate_to: localhost),
+    C(ansible_python_interpreter: "{{ ansible_playbook_python }}")). It never changes anything, so
+    check mode is exact.
   - With O(expected_digest), it fails unless the plans are exactly the ones reviewed.
 version_added: "0.10.0"
 options:
@@ -66,6 +71,20 @@ problems:
 """
 
 
+def _plan(module, sources, group):
+    """The review document of `python -m symroute plan` (the CLI's own loader) over the sources."""
+    command = [sys.executable, "-m", "symroute", "plan", "--format", "json", "--group", group]
+    for source in sources:
+        command += ["--inventory", source]
+    status, stdout, stderr = module.run_command(command)
+    try:
+        document = json.loads(stdout)
+    except ValueError:
+        module.fail_json(msg=f"symroute: the plan engine failed (exit {status}): {stderr.strip()[:2000]}",
+                         problems=[])
+    return document
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -75,25 +94,17 @@ def main():
         },
         supports_check_mode=True,
     )
-    # The plan engine is installed in the controller's virtualenv (bin/run setup).
-    from symroute.ansible_inventory import load_inventory
-    from symroute.errors import InventoryError
-    from symroute.planning import plan_digest, plan_routers
-
-    group = module.params["group"]
-    try:
-        plans = plan_routers(load_inventory(module.params["sources"], group=group).routers)
-    except InventoryError as error:
-        module.fail_json(msg=error.describe(), problems=[str(problem) for problem in error.problems])
-    if not plans:
-        module.fail_json(msg=f"symroute: no hosts in group '{group}'", problems=[])
-    digest = plan_digest(plans)
-    expected = module.params["expected_digest"]
+    document = _plan(module, module.params["sources"], module.params["group"])
+    if not document["valid"]:
+        count = len(document["problems"])
+        module.fail_json(msg="\n".join([f"symroute: the inventory has {count} problem{'s' if count != 1 else ''}:"]
+                                       + [f"  - {problem}" for problem in document["problems"]]),
+                         problems=document["problems"])
+    digest, expected = document["digest"], module.params["expected_digest"]
     if expected and expected != digest:
         module.fail_json(msg=f"symroute: the plan's digest is {digest}, not the reviewed {expected}: the inventory "
                              "changed since the review; nothing was applied", digest=digest, problems=[])
-    warnings = [warning for plan in plans.values() for warning in plan["warnings"]]
-    module.exit_json(changed=False, plans=plans, digest=digest, plan_warnings=warnings)
+    module.exit_json(changed=False, plans=document["routers"], digest=digest, plan_warnings=document["warnings"])
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ def _parser():
     parser = argparse.ArgumentParser(prog="symroute", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser("plan", help="validate the inventory and print each router's plan")
-    plan.add_argument("--inventory", required=True, help="inventory directory or file")
+    plan.add_argument("--inventory", required=True, action="append",
+                      help="inventory directory or file (repeat for several sources, as ansible-playbook -i)")
     plan.add_argument("--base", help="git ref to compare with (e.g. origin/main)")
     plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
     plan.add_argument("--group", default=ROUTER_GROUP, help=f"inventory group of the routers ({ROUTER_GROUP})")
@@ -50,8 +51,10 @@ def _plans(inventory, group):
 def _base_plans(inventory, ref, group):
     """(plans, manifest, notes) of the inventory at ``ref``; an invalid base compares as empty."""
     with tempfile.TemporaryDirectory(prefix="symroute-base-") as scratch:
+        if len(inventory) != 1:
+            raise UsageError("--base compares one inventory source at a time")
         try:
-            path = inventory_at_ref(inventory, ref, scratch)
+            path = inventory_at_ref(inventory[0], ref, scratch)
         except GitRefError as error:
             raise UsageError(f"--base {ref}: {error}") from None
         if path is None:
@@ -65,7 +68,8 @@ def _base_plans(inventory, ref, group):
 
 
 def _plan_command(args):
-    result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": args.inventory, "valid": True,
+    shown = args.inventory[0] if len(args.inventory) == 1 else ", ".join(args.inventory)
+    result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": shown, "valid": True,
               "problems": [], "warnings": [], "routers": {}}
     try:
         plans, files = _plans(args.inventory, args.group)
@@ -74,7 +78,7 @@ def _plan_command(args):
         plans = None
     if plans is not None:
         if not plans:
-            result.update(valid=False, problems=[str(Problem(args.inventory, f"no hosts in group '{args.group}'"))])
+            result.update(valid=False, problems=[str(Problem(shown, f"no hosts in group '{args.group}'"))])
         result["routers"] = plans
         result["digest"] = plan_digest(plans)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]

@@ -44,9 +44,21 @@ class Router:
             raise AssertionError(f"{script!r} failed: {result.stdout}{result.stderr}")
         return result
 
-    def playbook(self, *args, extra_vars=None):
+    def write_inventory(self, variables=None):
+        """The lab's inventory files plus ``variables``: the partner list to the partner file, the rest to
+        the router's host_vars (the playbook plans from the files, never from extra vars)."""
+        variables = dict(variables or {})
+        partners = {"symroute_partners": variables.pop("symroute_partners", lab_partners())}
+        (self.inventory / "group_vars" / "all" / "partners.yml").write_text(yaml.safe_dump(partners))
+        host_vars = yaml.safe_load((REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml").read_text())
+        host_vars.update(variables)
+        (self.inventory / "host_vars" / f"{self.name}.yml").write_text(yaml.safe_dump(host_vars))
+
+    def playbook(self, *args, inventory_vars=None, extra_vars=None, playbook="symmetric-routing.yml"):
+        """Run a playbook with the lab inventory changed by ``inventory_vars`` (files rewritten each run)."""
+        self.write_inventory(inventory_vars)
         command = [str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(self.inventory),
-                   str(REPOSITORY / "symmetric-routing.yml"), *args]
+                   str(REPOSITORY / playbook), *args]
         if extra_vars is not None:
             path = self.inventory.parent / f"extra-{uuid.uuid4().hex}.yml"
             path.write_text(yaml.safe_dump(extra_vars))

@@ -63,7 +63,7 @@ def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(rou
 
 
 def test_disabling_the_monitor_stops_it_and_enabling_starts_it(router):
-    disabled = router.playbook(extra_vars={"symroute_monitor_enabled": False})
+    disabled = router.playbook(inventory_vars={"symroute_monitor_enabled": False})
     assert disabled.returncode == 0, disabled.stdout
     status = router.sh("/usr/local/sbin/symroute-monitor-ctl status", check=False)
     assert status.returncode == 3, status.stdout

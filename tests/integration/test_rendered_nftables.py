@@ -3,14 +3,13 @@
 import subprocess
 import uuid
 
-import jinja2
 import pytest
 import yaml
 
+from rendering import environment
 from routerlab import REPOSITORY
 from symroute.plan import build_plan
 
-TEMPLATES = REPOSITORY / "roles" / "symroute_nftables" / "templates"
 
 
 def _lab_variables():
@@ -21,9 +20,7 @@ def _lab_variables():
 
 
 def _render(plan):
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
-                                     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    return environment.get_template("symroute.nft.j2").render(
+    return environment("symroute_nftables").get_template("symroute.nft.j2").render(
         symroute_nftables_plan=plan, symroute_nftables_header="test")
 
 

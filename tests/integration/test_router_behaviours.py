@@ -20,7 +20,7 @@ def test_second_run_changes_nothing(router):
 
 def test_check_mode_reports_the_change_and_changes_nothing(router):
     before = router.live_state()
-    result = router.playbook("--check", "--diff", extra_vars=with_extra_partner())
+    result = router.playbook("--check", "--diff", inventory_vars=with_extra_partner())
     assert result.returncode == 0, result.stdout
     assert _recap(result)["changed"] > 0
     assert "+\t\t\t100.64.40.0/24," in result.stdout  # the new set element, in the nftables diff
@@ -33,7 +33,7 @@ def test_invalid_inventory_fails_before_the_router_is_touched(router):
     broken = {"symroute_partners": lab_partners() + [
         {"name": "typo", "prefxes": ["100.64.41.0/24"], "link": "wan_a"},
         {"name": "hostbits", "prefixes": ["100.64.42.7/24"], "link": "wan_z"}]}
-    result = router.playbook(extra_vars=broken)
+    result = router.playbook(inventory_vars=broken)
     assert result.returncode != 0
     for fragment in ("unknown key 'prefxes'", "host bits set", "unknown link 'wan_z'"):
         assert fragment in result.stdout, result.stdout
@@ -67,7 +67,7 @@ def test_foreign_rules_routes_and_tables_survive(router):
     router.sh(FOREIGN)
     try:
         assert _foreign_present(router)
-        changed = router.playbook(extra_vars=with_extra_partner())
+        changed = router.playbook(inventory_vars=with_extra_partner())
         assert changed.returncode == 0 and _recap(changed)["changed"] > 0, changed.stdout
         assert _foreign_present(router)
         back = router.playbook()
@@ -86,7 +86,7 @@ def test_reapplying_under_traffic_loses_no_packet(router):
     try:
         for run in range(10):
             result = router.playbook("--tags", "nftables,routing",
-                                     extra_vars=with_extra_partner() if run % 2 == 0 else None)
+                                     inventory_vars=with_extra_partner() if run % 2 == 0 else None)
             assert result.returncode == 0 and _recap(result)["changed"] > 0, result.stdout
         still_running = router.sh("pgrep -x ping", check=False).returncode == 0
     finally:
@@ -122,7 +122,7 @@ def test_verification_failure_rolls_back_to_the_previous_state(router):
               " ip rule add priority 5000 fwmark 0x100/0x7f00 lookup 99")
     try:
         before = router.live_state()
-        result = router.playbook(extra_vars=with_extra_partner())
+        result = router.playbook(inventory_vars=with_extra_partner())
         assert result.returncode != 0
         assert "previous state was restored" in result.stdout, result.stdout
         assert "is routed wanb; expected out wana (wan_a)" in result.stdout, result.stdout

@@ -9,7 +9,7 @@ import pytest
 
 from paths import REPOSITORY
 
-SYMROUTE = [sys.executable, str(REPOSITORY / "bin" / "symroute")]
+SYMROUTE = [str(REPOSITORY / "bin" / "symroute")]
 LAB = REPOSITORY / "inventories" / "lab"
 
 
