@@ -15,6 +15,8 @@ from .monitor_plan import monitor_plan
 from .validate import validate_router
 
 PLAN_SCHEMA_VERSION = 1
+# The version of what the controller hands the router (module_utils/symroute_router/contract.py checks it).
+ROUTER_CONTRACT_VERSION = 1
 IPV6_NEVER_MARKED = ("fe80::/10", "ff00::/8")
 
 
@@ -256,6 +258,7 @@ def plan_router(router, settings=None):
     partners = _partners(router)
     return {
         "schema_version": PLAN_SCHEMA_VERSION,
+        "contract_version": ROUTER_CONTRACT_VERSION,
         "router": router.name,
         "priority_band": [base, base + scheme.PRIORITY_BAND - 1],
         "tables": _tables(router),

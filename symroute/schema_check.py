@@ -1,26 +1,75 @@
-"""Structural validation against the JSON Schema, as readable problems."""
+"""Structural validation against the JSON Schema, as readable problems.
+
+The schema is written for editors (ECMA regexes); the validator here is
+stricter where Python's defaults are lax:
+
+- ``pattern`` must match the whole value (``re.fullmatch``): with ``re.search``
+  a ``$`` also matches before a final newline, so "acme\\n" passed as a name;
+- ``integer`` means an int, never a float such as 200.0 nor a boolean;
+- the keywords whose stock message is the repr() of the value are replaced,
+  so a hostile value (10 MB, nested 10,000 deep, a 5,000-digit integer)
+  neither crashes nor floods the report: ``_message`` words every problem and
+  shows at most about 80 characters of a value.
+"""
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
+from .addresses import shown
 from .errors import Problem
 from .model import INVENTORY_KEYS, LINKS, PARTNERS
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "inventory.schema.json"
+MAX_SUGGESTED_KEY = 64
 
-_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    list: "a list",
-    dict: "a mapping",
-    type(None): "empty",
+_TYPE_NAMES = (  # bool before int: a boolean is an int in Python
+    (str, "a string"),
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (list, "a list"),
+    (dict, "a mapping"),
+    (type(None), "empty"),
+)
+
+
+def _is_integer(checker, instance):
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# keyword -> violated(validator, keyword value, instance, schema). The schema uses no other keyword
+# whose stock message shows the instance (required, minItems and the applicators are safe); its
+# enums list strings only.
+_VIOLATED = {
+    "type": lambda v, types, x, s: not any(v.is_type(x, t) for t in ([types] if isinstance(types, str) else types)),
+    "enum": lambda v, values, x, s: not any(isinstance(x, str) and x == value for value in values),
+    "pattern": lambda v, pattern, x, s: v.is_type(x, "string") and re.fullmatch(pattern, x) is None,
+    "maxLength": lambda v, length, x, s: v.is_type(x, "string") and len(x) > length,
+    "minimum": lambda v, bound, x, s: v.is_type(x, "number") and x < bound,
+    "maximum": lambda v, bound, x, s: v.is_type(x, "number") and x > bound,
+    "additionalProperties": lambda v, allowed, x, s: allowed is False and v.is_type(x, "object")
+    and any(key not in s.get("properties", {}) for key in x),
 }
+
+
+def _keyword(violated):
+    def keyword(validator, value, instance, schema):
+        if violated(validator, value, instance, schema):
+            yield ValidationError("worded by schema_check._message")
+
+    return keyword
+
+
+StrictValidator = validators.extend(
+    Draft202012Validator,
+    validators={name: _keyword(violated) for name, violated in _VIOLATED.items()},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +80,18 @@ def schema():
 
 @lru_cache(maxsize=1)
 def _validator():
-    return Draft202012Validator(schema())
+    return StrictValidator(schema())
+
+
+def named(kind, name):
+    """"partner 'acme'": a hostile name is shown escaped and shortened."""
+    return f"{kind} {shown(name)}"
+
+
+def item_label(kind, index, item):
+    """How problems name one partner or link: by its name, else by its position."""
+    name = item.get("name") if isinstance(item, dict) else None
+    return named(kind, name) if isinstance(name, str) and name else f"{kind} #{index + 1}"
 
 
 def describe_item(data, path):
@@ -42,10 +102,7 @@ def describe_item(data, path):
     key = path[0]
     if key in (PARTNERS, LINKS) and len(path) > 1 and isinstance(path[1], int):
         kind = "partner" if key == PARTNERS else "link"
-        item = data.get(key)[path[1]]
-        name = item.get("name") if isinstance(item, dict) else None
-        label = f"{kind} '{name}'" if isinstance(name, str) and name else f"{key}[{path[1]}]"
-        return label, path[2:]
+        return item_label(kind, path[1], data.get(key)[path[1]]), path[2:]
     return str(key), path[1:]
 
 
@@ -64,36 +121,50 @@ def where(router, data, path):
 
 
 def _type_name(value):
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), type(value).__name__)
+
+
+def key_problem(key):
+    """The message for a mapping key that is not a string (YAML `1:` or `~:`), else None."""
+    return None if isinstance(key, str) else f"key {shown(key)} is not a string"
+
+
+def _unknown_key(key, known):
+    close = difflib.get_close_matches(key, known, n=1) if len(key) <= MAX_SUGGESTED_KEY else []
+    hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
+    return f"unknown key {shown(key)}{hint}"
+
+
+def _unknown_keys(error):
+    known = sorted(error.schema.get("properties", {}))
+    extra = sorted((key for key in error.instance if key not in known), key=repr)
+    return "; ".join(key_problem(key) or _unknown_key(key, known) for key in extra)
+
+
+def _wanted_type(error):
+    wanted = error.validator_value
+    wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+    article = "an" if wanted[0] in "aeiou" else "a"
+    return f"must be {article} {wanted}, got {_type_name(error.instance)} {shown(error.instance)}"
+
+
+_MESSAGES = {
+    "additionalProperties": _unknown_keys,
+    "required": lambda e: e.message.replace("is a required property", "is required but missing"),
+    "type": _wanted_type,
+    "enum": lambda e: f"must be one of {', '.join(map(str, e.validator_value))}; got {shown(e.instance)}",
+    "pattern": lambda e: f"{shown(e.instance)} does not have the expected form "
+    f"({e.schema.get('description', e.validator_value)})",
+    "maxLength": lambda e: f"{shown(e.instance)} is longer than {e.validator_value} characters",
+    "minimum": lambda e: f"{shown(e.instance)} is out of range (minimum {e.validator_value})",
+    "maximum": lambda e: f"{shown(e.instance)} is out of range (maximum {e.validator_value})",
+    "minItems": lambda e: "must list at least one entry",
+}
 
 
 def _message(error):
-    validator = error.validator
-    instance = error.instance
-    if validator == "additionalProperties":
-        known = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(instance) - set(known))
-        texts = []
-        for key in extra:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
-            texts.append(f"unknown key '{key}'{hint}")
-        return "; ".join(texts)
-    if validator == "required":
-        return error.message.replace("is a required property", "is required but missing")
-    if validator == "type":
-        wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"must be {'an' if wanted[0] in 'aeiou' else 'a'} {wanted}, got {_type_name(instance)} {instance!r}"
-    if validator == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))}; got {instance!r}"
-    if validator == "pattern":
-        return f"{instance!r} does not have the expected form ({error.schema.get('description', error.validator_value)})"
-    if validator in ("minimum", "maximum"):
-        return f"{instance!r} is out of range ({validator} {error.validator_value})"
-    if validator == "minItems":
-        return "must list at least one entry"
-    return error.message
+    message = _MESSAGES.get(error.validator)
+    return message(error) if message else f"does not satisfy the schema's {error.validator} {error.validator_value!r}"
 
 
 def _lean(document):
@@ -116,9 +187,9 @@ def _lean(document):
 
 
 def structural_problems(router, data):
-    """Every schema violation of one router's inventory variables."""
+    """Every schema violation of one router's inventory variables, and keys that are not strings."""
+    problems = [Problem(router, message) for message in map(key_problem, data) if message]
     document = _lean({key: data[key] for key in INVENTORY_KEYS if key in data})
-    problems = []
     for error in _validator().iter_errors(document):
         location, field = where(router, document, error.absolute_path)
         problems.append(Problem(location, field + _message(error)))

@@ -65,7 +65,7 @@ RUN_OPTIONS = ("symroute_serial", "symroute_expected_plan_digest", "symroute_pla
 KNOWN_NAMES = tuple(INVENTORY_KEYS) + tuple(ROUTER_SETTINGS)
 NAME_PREFIX = "symroute_"
 
-_PATH = re.compile(r"/[A-Za-z0-9._+@-]+(?:/[A-Za-z0-9._+@-]+)*")
+_PATH = re.compile(r"/[A-Za-z0-9._+@/-]+")
 _ARGUMENT = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
 _LINE = re.compile(r"[^\x00-\x1f\x7f]{0,200}")
 MAX_ARGUMENTS = 32

@@ -1,6 +1,7 @@
 """bin/symroute plan and explain: exit codes, output, --base comparison."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -116,6 +117,63 @@ def test_plan_base_shows_what_changes(tmp_path):
     assert document["partners_changed"]["partner-ledger"]["routers"] == ["edge"]
     markdown = run("plan", "--inventory", repo / "inventories" / "lab", "--base", "HEAD", cwd=repo).stdout
     assert "re-pinned `wan_a` → `wan_b`" in markdown and "+ `100.64.22.0/24`" in markdown
+
+
+def _committed_lab(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(LAB, repo / "inventories" / "lab")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    return repo, repo / "inventories" / "lab"
+
+
+def test_plan_base_lists_every_change_outside_the_partner_contract(tmp_path):
+    repo, lab = _committed_lab(tmp_path)
+    host_vars = lab / "host_vars" / "edge.yml"
+    host_vars.write_text(host_vars.read_text() + "symroute_monitor_hook: [/usr/local/bin/alert]\n")
+    (lab / "host_vars" / "edge2.yml").write_text("symroute_links: []\n")
+    (lab / "hosts.yml").write_text((lab / "hosts.yml").read_text() + "    edge2:\n      ansible_host: 100.64.99.7\n")
+    partners = _partners_file(lab)
+    partners.write_text(partners.read_text().replace("100.64.20.0/24", "100.64.20.0/24, 100.64.22.0/24"))
+    result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
+    document = json.loads(result.stdout)
+    assert result.returncode == 1  # edge2 has no links: invalid, and nothing to compare
+    host_vars.write_text(host_vars.read_text())
+    (lab / "host_vars" / "edge2.yml").unlink()
+    (lab / "hosts.yml").write_text((lab / "hosts.yml").read_text().replace("    edge2:\n      ansible_host: 100.64.99.7\n",
+                                                                           ""))
+    (lab / "group_vars" / "all" / "zz-extra.yml").write_text("ansible_ssh_common_args: -o ProxyCommand=nc\n")
+    result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    outside = json.loads(result.stdout)["outside_contract"]
+    assert outside["files_added"] == ["group_vars/all/zz-extra.yml"]
+    assert outside["files_changed"] == [{"path": "host_vars/edge.yml", "modes": [], "variables": {
+        "added": ["symroute_monitor_hook"], "removed": [], "changed": []}}]
+    assert outside["hosts"] == {}
+    markdown = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo).stdout
+    assert "### ⚠ Changes outside the partner contract" in markdown
+    assert "new file `group_vars/all/zz-extra.yml`" in markdown
+    assert "changed file `host_vars/edge.yml`: added `symroute_monitor_hook`" in markdown
+
+
+def test_a_partner_change_alone_shows_no_contract_warning(tmp_path):
+    repo, lab = _committed_lab(tmp_path)
+    partners = _partners_file(lab)
+    partners.write_text(partners.read_text().replace("100.64.20.0/24", "100.64.20.0/24, 100.64.22.0/24"))
+    result = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo)
+    assert result.returncode == 0 and "outside the partner contract" not in result.stdout
+    assert "Plan digest: `sha256:" in result.stdout
+
+
+def test_the_digest_is_the_same_in_two_processes_with_different_hash_seeds():
+    digests = set()
+    for seed in ("1", "2"):
+        environment = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run([*SYMROUTE, "plan", "--inventory", str(REPOSITORY / "inventories" / "production"),
+                                 "--format", "json"], capture_output=True, text=True, env=environment, check=True)
+        digests.add(json.loads(result.stdout)["digest"])
+    assert len(digests) == 1
 
 
 def test_plan_base_unknown_ref_is_a_usage_error(tmp_path):
