@@ -8,6 +8,7 @@ pull-request check saw is exactly what the playbook applies.
 
 import re
 
+from .addresses import shown
 from .schema_check import where
 from .yaml_strict import VaultValue
 
@@ -16,18 +17,13 @@ MAX_DEPTH = 12
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
-def _shown(text):
-    text = repr(text)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _value_problem(value):
     if isinstance(value, VaultValue):
         return "an encrypted !vault value: symroute's variables are reviewed as plain text and never decrypted"
     if isinstance(value, str):
         found = JINJA_DELIMITER.search(value)
         if found:
-            return (f"contains the Jinja delimiter {found.group()!r} ({_shown(value)}): symroute's variables "
+            return (f"contains the Jinja delimiter {found.group()!r} ({shown(value)}): symroute's variables "
                     "are data and are never rendered")
         return None
     if not isinstance(value, _PLAIN_SCALARS):
@@ -43,7 +39,7 @@ def _walk(value, path, depth, found):
         for key, item in value.items():
             key_problem = _value_problem(key) if isinstance(key, str) else "a mapping key that is not a string"
             if key_problem:
-                found.append((path, f"key {_shown(key)}: {key_problem}"))
+                found.append((path, f"key {shown(key)}: {key_problem}"))
             _walk(item, path + [key], depth + 1, found)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
@@ -72,4 +68,4 @@ def variable_problems(router, variables):
 def router_name_problem(name):
     """A Jinja delimiter in a router (host) name, or None."""
     found = JINJA_DELIMITER.search(name)
-    return None if found is None else f"the router name {_shown(name)} contains the Jinja delimiter {found.group()!r}"
+    return None if found is None else f"the router name {shown(name)} contains the Jinja delimiter {found.group()!r}"

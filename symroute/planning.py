@@ -13,6 +13,7 @@ the playbook refuses to apply a plan with another digest when it is given
 import hashlib
 import json
 
+from .addresses import shown
 from .data_only import router_name_problem, variable_problems
 from .errors import InventoryError, Problem
 from .model import INVENTORY_KEYS
@@ -33,7 +34,7 @@ def _router_problems(router, variables):
     problems = []
     name_problem = router_name_problem(router)
     if name_problem:
-        problems.append(Problem(repr(router)[:60], name_problem))
+        problems.append(Problem(shown(router), name_problem))
     for name in variables:
         message = unknown_name_problem(name)
         if message:

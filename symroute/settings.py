@@ -14,6 +14,7 @@ import math
 import os
 import re
 
+from .addresses import shown
 from .model import INVENTORY_KEYS
 
 PATH = "path"
@@ -71,22 +72,17 @@ _LINE = re.compile(r"[^\x00-\x1f\x7f]{0,200}")
 MAX_ARGUMENTS = 32
 
 
-def _shown(value):
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _path_problem(value):
     if not isinstance(value, str) or not _PATH.fullmatch(value):
-        return f"{_shown(value)} is not an absolute path of letters, digits and . _ + @ -"
+        return f"{shown(value)} is not an absolute path of letters, digits and . _ + @ -"
     if os.path.normpath(value) != value or "/../" in value + "/" or "/./" in value + "/":
-        return f"{_shown(value)} is not a normalized path (write {os.path.normpath(value)})"
+        return f"{shown(value)} is not a normalized path (write {os.path.normpath(value)})"
     return None
 
 
 def _command_problem(value):
     if not isinstance(value, list):
-        return (f"{_shown(value)} is not a list of arguments: write [/absolute/path/to/program, arg, ...] "
+        return (f"{shown(value)} is not a list of arguments: write [/absolute/path/to/program, arg, ...] "
                 "(a shell string is never run)")
     if len(value) > MAX_ARGUMENTS:
         return f"{len(value)} arguments; at most {MAX_ARGUMENTS}"
@@ -94,13 +90,13 @@ def _command_problem(value):
         return f"the program {_path_problem(value[0])}"
     for position, argument in enumerate(value[1:], start=1):
         if not isinstance(argument, str) or not _ARGUMENT.fullmatch(argument):
-            return f"argument {position} {_shown(argument)} is not a non-empty line of printable text"
+            return f"argument {position} {shown(argument)} is not a non-empty line of printable text"
     return None
 
 
 def _seconds_problem(value, bounds):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return f"{_shown(value)} is not a number of seconds"
+        return f"{shown(value)} is not a number of seconds"
     low, high = bounds
     return None if low <= value <= high else f"{value} is out of range ({low} to {high} seconds)"
 
@@ -113,15 +109,15 @@ def setting_problem(name, value):
     if kind == OPTIONAL_PATH:
         return None if value == "" else _path_problem(value)
     if kind == FLAG:
-        return None if isinstance(value, bool) else f"{_shown(value)} is not true or false"
+        return None if isinstance(value, bool) else f"{shown(value)} is not true or false"
     if kind == SECONDS:
         return _seconds_problem(value, extra)
     if kind == CHOICE:
-        return None if value in extra else f"{_shown(value)} is not one of {', '.join(extra)}"
+        return None if value in extra else f"{shown(value)} is not one of {', '.join(extra)}"
     if kind == COMMAND:
         return _command_problem(value)
     if not isinstance(value, str) or not _LINE.fullmatch(value):
-        return f"{_shown(value)} is not one line of at most 200 printable characters"
+        return f"{shown(value)} is not one line of at most 200 printable characters"
     return None
 
 
