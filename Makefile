@@ -9,6 +9,8 @@ export CONTAINERS_CONF ?= $(CURDIR)/molecule/resources/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 HOST ?= edge
+# The benchmarks share the tests' helpers (tests/) and the router package (module_utils/).
+BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils $(BIN)/python
 
 .PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
 
@@ -42,10 +44,10 @@ integration: setup
 	$(BIN)/pytest -q tests/integration
 
 bench-smoke: setup
-	$(BIN)/python bench/plan_scale.py --smoke
-	$(BIN)/python bench/nft_load.py --smoke
-	$(BIN)/python bench/dataplane.py --smoke
-	$(BIN)/python bench/converge_time.py --smoke
+	$(BENCH) bench/plan_scale.py --smoke
+	$(BENCH) bench/nft_load.py --smoke
+	$(BENCH) bench/dataplane.py --smoke
+	$(BENCH) bench/converge_time.py --smoke
 
 molecule: molecule-router molecule-incident
 
@@ -68,14 +70,14 @@ lab-shell:
 	molecule/resources/lab.sh shell $(HOST)
 
 bench: setup
-	$(BIN)/python bench/plan_scale.py --markdown docs/results/plan_scale.md
-	$(BIN)/python bench/nft_load.py --markdown docs/results/nft_load.md
-	$(BIN)/python bench/dataplane.py --markdown docs/results/dataplane.md
-	$(BIN)/python bench/converge_time.py --markdown docs/results/converge_time.md
+	$(BENCH) bench/plan_scale.py --markdown docs/results/plan_scale.md
+	$(BENCH) bench/nft_load.py --markdown docs/results/nft_load.md
+	$(BENCH) bench/dataplane.py --markdown docs/results/dataplane.md
+	$(BENCH) bench/converge_time.py --markdown docs/results/converge_time.md
 	molecule/resources/lab.sh up
 	$(BIN)/ansible-playbook symmetric-routing.yml
-	$(BIN)/python bench/failover.py --markdown docs/results/failover.md
-	$(BIN)/python bench/record.py
+	$(BENCH) bench/failover.py --markdown docs/results/failover.md
+	$(BENCH) bench/record.py
 
 plan: setup
 	bin/symroute plan --inventory inventories/lab

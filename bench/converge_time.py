@@ -13,19 +13,16 @@ the cost of reaching the router at all. Needs root and podman.
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY / "tests"))
-sys.path.insert(0, str(REPOSITORY / "bench"))
 
-import report  # noqa: E402
-from netaddr import IPAddress, IPNetwork  # noqa: E402
-import routerlab  # noqa: E402
-from routerlab import lab_partners, remove_router, start_router  # noqa: E402
+import report
+from netaddr import IPAddress, IPNetwork
+import routerlab
+from routerlab import lab_partners, remove_router, start_router
 
 CONTAINER = "symroute-bench-router"
 SIZES = (100, 10_000)

@@ -23,21 +23,18 @@ each figure is a ratio to both baselines of the same round. Needs root and iperf
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY))
-sys.path.insert(0, str(REPOSITORY / "bench"))
 
-import jinja2  # noqa: E402
-import report  # noqa: E402
-from netaddr import IPAddress, IPNetwork  # noqa: E402
+import report
+from rendering import environment
+from netaddr import IPAddress, IPNetwork
 
-from symroute.plan import build_plan  # noqa: E402
+from symroute.plan import build_plan
 
 SIZES = (1, 1_000, 10_000, 100_000)
 CONFIGURATIONS = ("stateless", "stateful", "stateful-snat", "symroute", "ip-rules")
@@ -69,7 +66,7 @@ STATEFUL_SNAT = STATEFUL.replace("    }\n}", """    }
 }""")
 
 
-RECONCILER = REPOSITORY / "roles" / "symroute_routing" / "files" / "symroute-routing"
+ROUTER_PACKAGE = REPOSITORY / "module_utils"
 
 
 def prefixes(size):
@@ -159,7 +156,8 @@ class Lab:
             self.run(self.router, "nft", "-f", "-", stdin=STATEFUL_SNAT)
         elif configuration == "symroute":
             self.run(self.router, "nft", "-f", str(files["nft"]))
-            self.run(self.router, "python3", str(RECONCILER), "apply", "--state", str(files["routing"]),
+            self.run(self.router, "env", f"PYTHONPATH={ROUTER_PACKAGE}", "python3", "-m", "symroute_router", "apply",
+                     "--state", str(files["routing"]),
                      "--owned-tables", str(files["owned"]))
             self.run(self.router, "sh", "-c", "sysctl -qw net.ipv4.conf.wana.rp_filter=2 "
                      "net.ipv4.conf.wanb.rp_filter=2")
@@ -198,11 +196,8 @@ class Lab:
 def render_files(size, directory):
     plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes(size),
                                                                 "link": "wan_a"}]))
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(REPOSITORY / "roles" / "symroute_nftables" /
-                                                                    "templates"),
-                                     trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     nft = Path(directory) / f"symroute-{size}.nft"
-    nft.write_text(environment.get_template("symroute.nft.j2").render(symroute_nftables_plan=plan,
+    nft.write_text(environment("symroute_nftables").get_template("symroute.nft.j2").render(symroute_nftables_plan=plan,
                                                                        symroute_nftables_header="bench"))
     routing = Path(directory) / f"routing-{size}.json"
     routing.write_text(json.dumps({"priority_band": plan["priority_band"], "tables": [t["id"] for t in plan["tables"]],

@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY / "bench"))
 
-import report  # noqa: E402
+import report
 
 LAB = REPOSITORY / "molecule" / "resources" / "lab.sh"
 PREFIX = "symroute-lab-"

@@ -11,23 +11,19 @@ the same table with one prefix. Needs root.
 
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import jinja2
 from netaddr import IPAddress, IPNetwork
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY))
-sys.path.insert(0, str(REPOSITORY / "bench"))
 
-import report  # noqa: E402
-from symroute.plan import build_plan  # noqa: E402
+import report
+from rendering import environment
+from symroute.plan import build_plan
 
-TEMPLATES = REPOSITORY / "roles" / "symroute_nftables" / "templates"
 SIZES = (1, 1_000, 10_000, 100_000)
 ROUTER = {
     "symroute_links": [
@@ -43,9 +39,7 @@ def render(size):
     base = IPNetwork("10.0.0.0/8").first
     prefixes = [f"{IPAddress(base + 2 * i)}/32" for i in range(size)]
     plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes, "link": "wan_a"}]))
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
-                                     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    return environment.get_template("symroute.nft.j2").render(
+    return environment("symroute_nftables").get_template("symroute.nft.j2").render(
         symroute_nftables_plan=plan, symroute_nftables_header="symroute benchmark")
 
 

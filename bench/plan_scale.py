@@ -11,7 +11,6 @@ Figures are ratios to that baseline. `--smoke` runs the smallest size once.
 import platform
 import random
 import statistics
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -19,11 +18,9 @@ from pathlib import Path
 import yaml
 from netaddr import IPAddress, IPNetwork, cidr_merge
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import report  # noqa: E402
-from symroute.plan import build_plan  # noqa: E402
+import report
+from symroute.plan import build_plan
 
 LINKS = [
     {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1",

@@ -13,7 +13,8 @@ description:
   - Runs C(python -m symroute plan), the loader of C(bin/symroute plan) (only the YAML and INI
     inventory plugins; nothing is templated, an executable file is refused), validates every router
     and returns the plans and their content digest.
-  - Run it on the controller with the Python that has the plan engine (C(delegate_to: localhost),
+  - >-
+    Run it on the controller with the Python that has the plan engine (C(delegate_to: localhost),
     C(ansible_python_interpreter: "{{ ansible_playbook_python }}")). It never changes anything, so
     check mode is exact.
   - With O(expected_digest), it fails unless the plans are exactly the ones reviewed.

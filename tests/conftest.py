@@ -1,14 +1,8 @@
-"""Shared fixtures: the repository on sys.path and a small valid router."""
+"""Shared fixtures: a small valid router."""
 
 import copy
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from paths import REPOSITORY  # noqa: E402,F401  (also puts the repository on sys.path)
 
 BASE_ROUTER = {
     "symroute_links": [

@@ -1,13 +1,8 @@
 """A router container from the lab image, converged by symmetric-routing.yml (see tests/routerlab.py)."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from routerlab import remove_router, start_router  # noqa: E402
+from routerlab import remove_router, start_router
 
 CONTAINER = "symroute-test-router"
 

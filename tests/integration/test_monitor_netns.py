@@ -86,7 +86,7 @@ LINK_A = {"name": "wan_a", "interface": "wana", "addresses": [{"family": 4, "add
 def test_link_probes(namespaces, target, answered):
     rtt = in_namespace(namespaces["mon"], f"""
         import json
-        from symroute_monitor.probes import probe_target
+        from symroute_router.monitor.probes import probe_target
         print(json.dumps(probe_target({target!r}, {LINK_A!r}, 0.5)))
     """)
     assert (rtt is not None) is answered
@@ -98,7 +98,7 @@ def test_carrier_changes_arrive_through_netlink(namespaces):
     watcher = subprocess.Popen(
         ["ip", "netns", "exec", namespaces["mon"], "python3", "-c", textwrap.dedent("""
             import json, sys
-            from symroute_monitor.netlink import CarrierWatcher, read_carrier
+            from symroute_router.monitor.netlink import CarrierWatcher, read_carrier
             print(json.dumps(["start", read_carrier("wanb")]), flush=True)
             for event in CarrierWatcher():
                 if event[0] == "wanb":
@@ -134,7 +134,7 @@ ip netns exec {mon} ping -c 1 -W 1 100.64.2.2 >/dev/null""")
     try:
         listed = in_namespace(mon, """
             import json, subprocess
-            from symroute_monitor.netlink import flush_conntrack
+            from symroute_router.monitor.netlink import flush_conntrack
             def marks():
                 out = subprocess.run(["conntrack", "-L"], capture_output=True, text=True).stdout
                 return sorted(word for line in out.splitlines() for word in line.split() if word.startswith("mark="))

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from paths import REPOSITORY
-from rendering import render_all
+from rendering import environment, role_variables
 from symroute.planning import plan_routers
 from symroute_router import routing
 from symroute_router.command import Runner
@@ -58,9 +58,12 @@ def _changed_router():
 
 def _slices(variables):
     plan = plan_routers({"edge": variables})["edge"]
-    rendered = render_all(plan)
-    return {"routing": dict(json.loads(rendered["routing.json.j2"]), contract_version=1),
-            "nft": rendered["symroute.nft.j2"], "sysctls": plan["sysctls"]}
+    nft = environment("symroute_nftables").get_template("symroute.nft.j2").render(
+        dict(role_variables("symroute_nftables", plan), symroute_nftables_plan=plan))
+    routing_slice = {"contract_version": 1, "priority_band": plan["priority_band"],
+                     "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
+                     "rules": plan["rules"], "routes": plan["routes"]}
+    return {"routing": routing_slice, "nft": nft, "sysctls": plan["sysctls"]}
 
 
 PLAN_A, PLAN_B = _slices(ROUTER), _slices(_changed_router())

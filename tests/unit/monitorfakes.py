@@ -1,8 +1,7 @@
 """Fakes for the link monitor's unit tests: a clock, the rule switch, conntrack and a prober."""
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
 from symroute.plan import build_plan
-from symroute_monitor.monitor import Monitor
+from symroute_router.monitor.monitor import Monitor
 
 
 class FakeClock:

@@ -20,7 +20,7 @@ from hostile_corpus import ACCEPTED, CANARY, CASES
 from paths import REPOSITORY
 from promtext import parse
 from rendering import render_all
-from symroute_monitor import report
+from symroute_router.monitor import report
 
 LAB = REPOSITORY / "inventories" / "lab"
 IDS = [case[0] for case in CASES]

@@ -12,7 +12,8 @@ from symroute.settings import ROUTER_SETTINGS, setting_problem, unknown_name_pro
 from symroute.yaml_strict import VaultValue, YamlProblem, loads
 
 INTERNAL = {"symroute_sysctl_plan", "symroute_nftables_plan", "symroute_routing_plan", "symroute_verify_plan",
-            "symroute_monitor_plan", "symroute_verify_management_before"}
+            "symroute_monitor_plan", "symroute_verify_management_before", "symroute_snapshot_plan",
+            "symroute_snapshot_files"}
 
 
 def _role_options():

@@ -6,9 +6,9 @@ import pytest
 
 from monitorfakes import FakeClock, Journal, Recorder, make_monitor, run_rounds
 from symroute.plan import build_plan
-from symroute_monitor.daemon import Hook
-from symroute_monitor.monitor import Monitor
-from symroute_monitor.rules import RuleSwitch
+from symroute_router.monitor.daemon import Hook
+from symroute_router.monitor.monitor import Monitor
+from symroute_router.monitor.rules import RuleSwitch
 
 
 def _targets(router_vars):

@@ -9,11 +9,10 @@ import time
 
 import pytest
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
 from monitorfakes import Recorder
-from symroute_monitor import daemon
-from symroute_monitor.daemon import Hook, hook_argv
-from symroute_monitor.tracker import Transition
+from symroute_router.monitor import daemon
+from symroute_router.monitor.daemon import Hook, hook_argv
+from symroute_router.monitor.tracker import Transition
 
 PYTHON = os.path.abspath(sys.executable)
 DOWN = Transition("wan_b", False, "carrier lost", 1.0)

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
 from monitorfakes import make_monitor
-from symroute_monitor import daemon, report
+from symroute_router.monitor import daemon, report
 
 from promtext import parse
 

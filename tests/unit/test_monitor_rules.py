@@ -5,9 +5,8 @@ import subprocess
 
 import pytest
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
 from symroute.plan import build_plan
-from symroute_monitor.rules import RuleSwitch, batches, desired_rules
+from symroute_router.monitor.rules import RuleSwitch, batches, desired_rules
 
 
 @pytest.fixture

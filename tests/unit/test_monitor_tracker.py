@@ -2,8 +2,7 @@
 
 import pytest
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
-from symroute_monitor.tracker import LinkTracker, choose_gated
+from symroute_router.monitor.tracker import LinkTracker, choose_gated
 
 HEALTH = {"interval_ms": 300, "timeout_ms": 150, "reliability": 1, "down_after": 3, "up_after": 10}
 

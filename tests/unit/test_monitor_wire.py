@@ -3,8 +3,7 @@
 import socket
 import struct
 
-from paths import REPOSITORY  # noqa: F401  (puts the monitor's package on sys.path)
-from symroute_monitor import netlink, probes, report
+from symroute_router.monitor import netlink, probes, report
 
 
 def _newlink(name, flags):

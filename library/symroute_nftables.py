@@ -1,0 +1,117 @@
+#!/usr/bin/python
+"""Load symroute's nftables table in one transaction when its file changed or the live table drifted."""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import contract, nftables
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.files import read_text, write_atomically
+
+DOCUMENTATION = r"""
+module: symroute_nftables
+short_description: symroute's nftables table (inet symroute), checked, then loaded in one transaction
+description:
+  - >-
+    Checks the rendered file with C(nft -c) (also in check mode: it changes nothing), compares it with
+    the installed file, and compares the live table's listing with the one saved at the last load
+    (someone changed or deleted the table). When either differs, and not in check mode, installs the
+    file, loads it in one transaction (the file replaces the table whole) and saves the new listing.
+  - Optionally includes the file from the system's nftables configuration, so the table comes back at boot.
+  - The diff shows the file's lines added and removed, set elements one per line.
+options:
+  nftables:
+    description: The plan's C(nftables) slice with the rendered file (plan contract version 1).
+    type: dict
+    required: true
+  path:
+    description: symroute's nftables file.
+    type: path
+    required: true
+  listing_path:
+    description: Where the live table's listing is saved after each load (drift detection).
+    type: path
+    required: true
+  include_in:
+    description: The system's nftables configuration to include the file from; empty to leave it alone.
+    type: path
+    default: ""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author: symroute
+"""
+
+EXAMPLES = r"""
+- name: The nftables table
+  symroute_nftables:
+    nftables: {contract_version: 1, table: inet symroute, content: "{{ lookup('ansible.builtin.template', 'symroute.nft.j2') }}"}
+    path: /etc/symroute/symroute.nft
+    listing_path: /var/lib/symroute/nftables.listing
+    include_in: /etc/nftables.conf
+"""
+
+RETURN = r"""
+reason:
+  description: Why the table was (or would be) loaded, empty when nothing changes.
+  returned: always
+  type: str
+elements:
+  description: Lines added and removed (C(added), C(removed)).
+  returned: always
+  type: dict
+systemd:
+  description: Whether the router runs systemd (nftables.service then loads the file at boot).
+  returned: always
+  type: bool
+"""
+
+
+def main():
+    module = AnsibleModule(argument_spec={"nftables": {"type": "dict", "required": True},
+                                          "path": {"type": "path", "required": True},
+                                          "listing_path": {"type": "path", "required": True},
+                                          "include_in": {"type": "path", "default": ""}},
+                           supports_check_mode=True)
+    params = module.params
+    problems = contract.check("nftables", params["nftables"])
+    if problems:
+        module.fail_json(msg="symroute_nftables: the plan slice breaks the contract: " + "; ".join(problems))
+    runner, content, table = Runner(), params["nftables"]["content"], params["nftables"]["table"]
+    try:
+        nftables.check(runner, content)
+    except nftables.NftError as error:
+        module.fail_json(msg=f"symroute_nftables: nft -c refused the rendered file: {error}")
+    installed = read_text(params["path"])
+    live = nftables.read_table(runner, table)
+    reason = ""
+    if installed != content:
+        reason = "the file changed" if installed is not None else "first load"
+    elif live is None:
+        reason = f"the live table {table} is missing"
+    elif nftables.drifted(live, read_text(params["listing_path"])):
+        reason = f"the live table {table} was changed by hand"
+    include_line = f'include "{params["path"]}"'
+    include_changed = bool(params["include_in"]) and include_line not in (
+        read_text(params["include_in"]) or "").splitlines()
+    if not module.check_mode:
+        if reason:
+            write_atomically(params["path"], content, mode=0o600)
+            try:
+                nftables.load(runner, content)
+            except nftables.NftError as error:
+                module.fail_json(msg=f"symroute_nftables: loading the table failed: {error}")
+            write_atomically(params["listing_path"], nftables.read_table(runner, table) or "", mode=0o600)
+        if include_changed:
+            nftables.ensure_include(params["include_in"], include_line)
+    elements = nftables.diff(installed or "", content)
+    diff = {"before": installed or "", "after": content, "before_header": params["path"],
+            "after_header": params["path"]}
+    module.exit_json(changed=bool(reason) or include_changed, reason=reason, elements=elements, diff=diff,
+                     systemd=os.path.isdir("/run/systemd/system"))
+
+
+if __name__ == "__main__":
+    main()

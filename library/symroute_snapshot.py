@@ -1,0 +1,81 @@
+#!/usr/bin/python
+"""One snapshot of all of symroute's state before a change; restored whole on any failure."""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import snapshot
+from ansible.module_utils.symroute_router.command import Runner
+
+DOCUMENTATION = r"""
+module: symroute_snapshot
+short_description: Take, or restore, one snapshot of all of symroute's state on the router
+description:
+  - C(state=taken) records symroute's files (nftables file, routing state, sysctl.d file, table names,
+    monitor configuration and units), the live nftables table, the rules of its priority band, the
+    routes of its tables and the values of the sysctls it sets, before anything changes.
+  - C(state=restored) puts all of it back (files rewritten or removed, the table reloaded or deleted,
+    rules and routes reconciled, sysctl values written back) and says what it restored.
+  - In check mode nothing is taken or restored, and the result says so.
+options:
+  state:
+    description: C(taken) before a change, C(restored) after a failure.
+    type: str
+    choices: [taken, restored]
+    required: true
+  path:
+    description: Where the snapshot is kept on the router.
+    type: path
+    required: true
+  scope:
+    description: >-
+      What to record (state=taken): C(files), C(nft_table), C(priority_band), C(monitor_bands),
+      C(tables), C(sysctls).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author: symroute
+"""
+
+EXAMPLES = r"""
+- name: Snapshot symroute's state
+  symroute_snapshot:
+    state: taken
+    path: /var/lib/symroute/snapshot.json
+    scope: "{{ symroute_snapshot_scope }}"
+"""
+
+RETURN = r"""
+restored:
+  description: What was restored, one line per part.
+  returned: state=restored
+  type: list
+  elements: str
+"""
+
+
+def main():
+    module = AnsibleModule(argument_spec={"state": {"type": "str", "choices": ["taken", "restored"], "required": True},
+                                          "path": {"type": "path", "required": True},
+                                          "scope": {"type": "dict", "default": {}}},
+                           supports_check_mode=True)
+    path = module.params["path"]
+    if module.check_mode:
+        module.exit_json(changed=False, restored=[], msg="check mode: nothing was taken or restored")
+    runner = Runner()
+    if module.params["state"] == "taken":
+        snapshot.save(path, snapshot.take(runner, module.params["scope"]))
+        module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
+    if not os.path.exists(path):
+        module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
+    restored = snapshot.restore(runner, snapshot.load(path))
+    module.exit_json(changed=bool(restored), restored=restored,
+                     msg="restored " + ("; ".join(restored) if restored else "nothing (nothing had changed)"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""symroute's routing at boot, and by hand:
+
+  python3 -m symroute_router diff  --state /etc/symroute/routing.json   # what apply would do (read-only)
+  python3 -m symroute_router apply --state /etc/symroute/routing.json   # add first, then remove
+
+Prints JSON ({"changed", "changes", "links": {table: status}, ...}) and one
+line per link table on stderr. Exit status 0 when every rule is installed and
+each link's table is installed or waits for its interface (a degraded boot is
+a working boot: that link's traffic fails over); 1 on a real failure (ip
+refused a rule, a link's routes failed for another reason, the state file is
+unusable), or with --strict when a link is not installed.
+"""
+
+import argparse
+import json
+import sys
+
+from . import contract, routing
+from .command import Runner
+
+
+def _state(path):
+    if path == "-":
+        return json.load(sys.stdin)
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _routes_by_table(state):
+    devices = {}
+    for route in state.get("routes", []):
+        devices.setdefault(str(route.get("table")), set()).add(str(route.get("dev")))
+    return devices
+
+
+def _summary(state, result, out):
+    devices = _routes_by_table(state)
+    for table, status in result.get("links", {}).items():
+        names = ", ".join(sorted(devices.get(str(table), ()))) or "no routes"
+        out.write(f"symroute-routing: table {table} ({names}): {status}\n")
+    if result.get("error"):
+        out.write(f"symroute-routing: error: {result['error']}\n")
+
+
+def _ok(result):
+    if result.get("error") or not result.get("rules_installed", True):
+        return False
+    return all(status == routing.INSTALLED or status.startswith("waiting for interface")
+               for status in result.get("links", {}).values())
+
+
+def run(command, state, runner, owned_path, strict=False):
+    """The outcome of ``command`` ("diff" or "apply") as printed."""
+    problems = contract.check("routing", state)
+    if problems:
+        return {"changed": False, "error": "; ".join(problems), "converged": False, "links": {}}
+    if command == "diff":
+        changes = routing.diff(state, routing.read_live(runner, state, owned_path))
+        return {"changed": not routing.is_empty(changes), "changes": routing.describe(changes),
+                "links": routing.pending(runner, state, changes)}
+    try:
+        return routing.apply(runner, state, strict=strict, owned_path=owned_path)
+    except routing.ApplyError as error:
+        return error.result or {"changed": False, "error": str(error), "converged": False, "links": {}}
+
+
+def main(argv=None, runner=None, out=None, err=None):
+    out, err = out or sys.stdout, err or sys.stderr
+    parser = argparse.ArgumentParser(prog="python3 -m symroute_router", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("diff", "apply"))
+    parser.add_argument("--state", default="/etc/symroute/routing.json", help="state file, or - for stdin")
+    parser.add_argument("--owned-tables", default=routing.OWNED_TABLES_FILE,
+                        help="where the tables of the last applied state are remembered")
+    parser.add_argument("--strict", action="store_true", help="fail unless every link's table is installed")
+    args = parser.parse_args(argv)
+    try:
+        state = _state(args.state)
+        result = run(args.command, state, runner or Runner(), args.owned_tables, strict=args.strict)
+    except (OSError, ValueError) as error:
+        state, result = {}, {"changed": False, "error": f"{args.state}: {error}", "converged": False, "links": {}}
+    except routing.ApplyError as error:
+        result = {"changed": False, "error": str(error), "converged": False, "links": {}}
+    json.dump(result, out, indent=2, sort_keys=True)
+    out.write("\n")
+    _summary(state, result, err)
+    if args.command == "diff":
+        return 1 if result.get("error") else 0
+    return 0 if _ok(result) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

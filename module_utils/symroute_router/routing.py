@@ -1,0 +1,256 @@
+"""symroute's ip rules and link-table routes: read the live ones, diff, apply.
+
+Only rules whose priority lies in symroute's band and routes in symroute's own
+tables are ever touched; everything else is left as it is. Inside the band,
+the link monitor's sub-bands (``monitor_bands``) belong to the monitor.
+
+``apply`` adds first, then removes, then reads the live state again. Each
+link table is installed on its own: a link whose interface is absent or down
+does not keep the other links' routes, nor the rules, from being installed
+(its status says it waits for its interface; its rules fall through to the
+failover rules while its table is empty). A rule that cannot be added is a
+real failure: nothing is removed then, and ``ApplyError`` is raised.
+
+The state (``routing.json``) is the plan's: ``priority_band``,
+``monitor_bands``, ``tables`` and its ``rules`` and ``routes``. The tables of
+the last applied state are remembered (``OWNED_TABLES_FILE``), so that the
+routes of a link removed from the plan are flushed on the next apply.
+"""
+
+import json
+
+from . import files
+from .command import message
+from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
+                      rule_key, rule_text)
+
+__all__ = ["ApplyError", "INSTALLED", "OWNED_TABLES_FILE", "apply", "converge", "describe", "diff", "is_empty",
+           "owned", "pending", "previously_owned", "read_live", "route_text", "rule_text", "target"]
+
+OWNED_TABLES_FILE = "/var/lib/symroute/routing-tables.json"
+INSTALLED = "installed"
+
+
+class ApplyError(Exception):
+    """ip refused a command, or the live state does not match afterwards; ``result`` is apply's outcome."""
+
+    def __init__(self, text, result=None):
+        super().__init__(text)
+        self.result = result
+
+
+def _sorted_tables(tables):
+    return sorted({str(t) for t in tables}, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
+
+
+def previously_owned(path):
+    """The tables of the last applied state (none when unknown)."""
+    try:
+        owned = json.loads(files.read_text(path) or "[]") if path else []
+    except (OSError, ValueError):
+        return []
+    return _sorted_tables(t for t in owned if str(t).isdigit()) if isinstance(owned, list) else []
+
+
+def _ip_json(runner, args):
+    result = runner.run(["ip", *args])
+    if result.rc != 0:
+        if "table does not exist" in result.stderr:
+            return []  # the kernel creates a table with its first route
+        raise ApplyError(message(result, f"ip {' '.join(args)} failed"))
+    try:
+        return json.loads(result.stdout or "[]")
+    except ValueError:
+        raise ApplyError(f"ip {' '.join(args)}: unreadable output") from None
+
+
+def read_live(runner, state, owned_path=OWNED_TABLES_FILE):
+    """{"rules": every live rule, "routes": the routes of the state's and the previously owned tables, ...}."""
+    previous = previously_owned(owned_path)
+    tables = _sorted_tables([*state["tables"], *previous])
+    rules, routes = [], []
+    for family in (4, 6):
+        rules += [live_rule(entry, family) for entry in _ip_json(runner, [f"-{family}", "-N", "-json", "rule", "show"])]
+        for table in tables:
+            entries = _ip_json(runner, [f"-{family}", "-N", "-json", "route", "show", "table", table])
+            routes += [live_route(entry, family, table) for entry in entries]
+    return {"rules": rules, "routes": routes, "tables": tables, "previously_owned": previous}
+
+
+def target(state):
+    """The state in normalized forms: what ``converge`` reconciles to (snapshots are already in them)."""
+    return {"priority_band": list(state["priority_band"]), "monitor_bands": list(state.get("monitor_bands", [])),
+            "tables": _sorted_tables(state["tables"]),
+            "rules": [desired_rule(rule) for rule in state["rules"]],
+            "routes": [desired_route(route) for route in state["routes"]]}
+
+
+def owned(wanted, live):
+    """({key: rule} in the band outside the monitor's sub-bands, {key: route} in the owned tables) of ``live``."""
+    low, high = wanted["priority_band"]
+    bands = wanted["monitor_bands"]
+    rules = {rule_key(r): r for r in live["rules"] if low <= r["priority"] <= high
+             and not any(first <= r["priority"] <= last for first, last in bands)}
+    tables = set(wanted["tables"]) | {str(t) for t in live.get("previously_owned", [])}
+    routes = {route_key(r): r for r in live["routes"] if r["table"] in tables}
+    return rules, routes
+
+
+def _keys(wanted, live):
+    rules, routes = owned(wanted, live)
+    return set(rules), set(routes)
+
+
+def compare(wanted, live):
+    """What to add and remove so that the owned live state equals ``wanted`` (normalized forms)."""
+    owned_rules, owned_routes = owned(wanted, live)
+    rules = {rule_key(r): r for r in wanted["rules"]}
+    routes = {route_key(r): r for r in wanted["routes"]}
+    return {
+        "add_rules": [rules[k] for k in sorted(set(rules) - set(owned_rules), key=str)],
+        "remove_rules": [owned_rules[k] for k in sorted(set(owned_rules) - set(rules), key=str)],
+        "add_routes": [routes[k] for k in sorted(set(routes) - set(owned_routes), key=str)],
+        "remove_routes": [owned_routes[k] for k in sorted(set(owned_routes) - set(routes), key=str)],
+    }
+
+
+def diff(state, live):
+    """{"add_rules", "remove_rules", "add_routes", "remove_routes"} for a state of the plan."""
+    return compare(target(state), live)
+
+
+def is_empty(changes):
+    return not any(changes.values())
+
+
+def _batch(runner, family, lines):
+    """Every line is tried (-force); the error text of the failed ones, or None."""
+    result = runner.run(["ip", f"-{family}", "-force", "-batch", "-"], stdin="\n".join(lines) + "\n")
+    if result.rc == 0:
+        return None
+    errors = [line.strip() for line in result.stderr.splitlines()
+              if line.strip() and not line.startswith("Command failed")]
+    return "; ".join(errors) or f"ip -batch failed ({result.rc})"
+
+
+def _interface_missing(runner, device):
+    """True when ``device`` does not exist or is administratively down."""
+    result = runner.run(["ip", "-json", "link", "show", "dev", device])
+    if result.rc != 0:
+        return True
+    try:
+        return "UP" not in json.loads(result.stdout)[0].get("flags", [])
+    except (ValueError, IndexError, AttributeError):
+        return False
+
+
+def _add_routes(runner, routes, sent):
+    """Each table's routes on their own; {table: "waiting for interface X" | "failed: ..."} of the failed."""
+    blocked = {}
+    for table in _sorted_tables(r["table"] for r in routes):
+        for family in (4, 6):
+            chosen = [r for r in routes if r["table"] == table and r["family"] == family]
+            lines = [f"route replace {route_text(r)} proto {r.get('protocol') or 'static'}" for r in chosen]
+            if not lines:
+                continue
+            sent += lines
+            error = _batch(runner, family, lines)
+            if error and table not in blocked:
+                devices = dict.fromkeys(r["dev"] for r in chosen if r.get("dev"))
+                waiting = [device for device in devices if _interface_missing(runner, device)]
+                blocked[table] = f"waiting for interface {waiting[0]}" if waiting else f"failed: {error}"
+    return blocked
+
+
+def _rules(runner, verb, rules, sent):
+    errors = []
+    for family in (4, 6):
+        lines = [f"rule {verb} {rule_text(r)}" for r in rules if r["family"] == family]
+        if lines:
+            sent += lines
+            error = _batch(runner, family, lines)
+            if error:
+                errors.append(error)
+    return errors
+
+
+def _remove_routes(runner, routes, blocked, sent):
+    """Routes are removed one by one, except in tables whose additions failed (add first, then remove)."""
+    for route in routes:
+        if route["table"] in blocked:
+            continue
+        sent.append(f"route del {route_text(route)}")
+        runner.run(["ip", f"-{route['family']}", "route", "del", *route_text(route).split()])
+
+
+def _table_id(table):
+    return int(table) if table.isdigit() else table
+
+
+def _statuses(wanted, remaining, blocked):
+    links = {}
+    for table in wanted["tables"]:
+        left = {key: [r for r in remaining[key] if r["table"] == table] for key in ("add_routes", "remove_routes")}
+        if not any(left.values()):
+            links[_table_id(table)] = INSTALLED
+        else:
+            lines = describe(dict(left, add_rules=[], remove_rules=[]))
+            links[_table_id(table)] = blocked.get(table) or f"failed: not converged: {'; '.join(lines)}"
+    return links
+
+
+def pending(runner, state, changes):
+    """{table: "installed" | "waiting for interface X" | "would change"} before an apply (for a diff)."""
+    wanted, links = target(state), {}
+    for table in wanted["tables"]:
+        left = [r for r in changes["add_routes"] + changes["remove_routes"] if r["table"] == table]
+        devices = dict.fromkeys(r["dev"] for r in wanted["routes"] if r["table"] == table and r.get("dev"))
+        waiting = [device for device in devices if left and _interface_missing(runner, device)]
+        links[_table_id(table)] = (INSTALLED if not left else
+                                   f"waiting for interface {waiting[0]}" if waiting else "would change")
+    return links
+
+
+def _remember(owned_path, wanted, live):
+    still = {r["table"] for r in live["routes"]}
+    tables = set(wanted["tables"]) | (set(live["previously_owned"]) & still)
+    try:
+        files.write_atomically(owned_path, json.dumps([_table_id(t) for t in _sorted_tables(tables)]) + "\n")
+    except OSError:
+        pass  # the next apply flushes fewer old tables; nothing else depends on it
+
+
+def converge(runner, wanted, owned_path=None, strict=False):
+    """Reconcile the live rules and routes to ``wanted`` (normalized forms, see ``target``)."""
+    live = read_live(runner, wanted, owned_path)
+    changes = compare(wanted, live)
+    sent = []
+    blocked = _add_routes(runner, changes["add_routes"], sent)
+    rule_errors = _rules(runner, "add", changes["add_rules"], sent)
+    if not rule_errors:  # nothing is removed while an addition of a rule failed
+        rule_errors += _rules(runner, "del", changes["remove_rules"], sent)
+        if changes["remove_routes"]:  # computed after the additions: a replace may have swapped a route already
+            _remove_routes(runner, compare(wanted, read_live(runner, wanted, owned_path))["remove_routes"], blocked,
+                           sent)
+    after = read_live(runner, wanted, owned_path) if sent else live
+    remaining = compare(wanted, after)
+    links = _statuses(wanted, remaining, blocked)
+    if owned_path:
+        _remember(owned_path, wanted, after)
+    rules_left = remaining["add_rules"] + remaining["remove_rules"]
+    result = {"changed": _keys(wanted, live) != _keys(wanted, after), "changes": describe(changes),
+              "applied": sent, "remaining": describe(remaining), "converged": is_empty(remaining),
+              "rules_installed": not rules_left, "links": links, "error": None}
+    if rule_errors or rules_left:
+        result["error"] = "; ".join(rule_errors) or "rules not converged: " + "; ".join(
+            describe(dict(remaining, add_routes=[], remove_routes=[])))
+        raise ApplyError(result["error"], result)
+    if strict and any(status != INSTALLED for status in links.values()):
+        result["error"] = "; ".join(f"table {t}: {s}" for t, s in links.items() if s != INSTALLED)
+        raise ApplyError(result["error"], result)
+    return result
+
+
+def apply(runner, state, strict=False, owned_path=OWNED_TABLES_FILE):
+    """Apply a state of the plan; {"changed", "links": {table: status}, ...}; raises ApplyError (see module)."""
+    return converge(runner, target(state), owned_path=owned_path, strict=strict)

@@ -1,0 +1,122 @@
+"""One snapshot of all of symroute's state before a change, and its restore on any failure.
+
+``take(runner, scope)`` records, for the scope of a run::
+
+    {"files": [paths], "nft_table": "inet symroute", "priority_band": [lo, hi],
+     "monitor_bands": [[lo, hi], ...], "tables": [ids], "sysctls": [names]}
+
+the files' contents and modes (or their absence), the live listing of the nft
+table (or its absence), the rules in the band (except the monitor's
+sub-bands) and the routes of the tables in routing's normalized forms, and
+the sysctl values. ``tables`` must cover the new plan's tables and the tables
+symroute owned before, so that every table a run may touch is restored: with
+``"owned_tables_file"`` in the scope (routing.OWNED_TABLES_FILE), the tables
+listed there are added. ``restore`` puts back what differs and says what it
+restored.
+"""
+
+import json
+
+from . import files, nftables, routing, sysctl
+
+SNAPSHOT_VERSION = 1
+
+
+class RestoreError(Exception):
+    """Part of the state could not be restored; ``restored`` lists what was."""
+
+    def __init__(self, text, restored):
+        super().__init__(text)
+        self.restored = restored
+
+
+def _file(path):
+    text = files.read_text(path)
+    return None if text is None else {"content": text, "mode": files.mode_of(path)}
+
+
+def take(runner, scope):
+    """The snapshot of ``scope`` (see the module's docstring); plain JSON data."""
+    tables = [str(t) for t in scope.get("tables", [])] + routing.previously_owned(scope.get("owned_tables_file"))
+    routing_scope = {"priority_band": list(scope["priority_band"]), "monitor_bands": list(scope.get("monitor_bands", [])),
+                     "tables": sorted(set(tables), key=lambda t: (len(t), t))}
+    live = routing.read_live(runner, routing_scope, owned_path=None)
+    rules, routes = routing.owned(routing.target(dict(routing_scope, rules=[], routes=[])), live)
+    table = scope.get("nft_table", nftables.DEFAULT_TABLE)
+    root = scope.get("sysctl_root", sysctl.PROC_SYS)
+    return {
+        "snapshot_version": SNAPSHOT_VERSION,
+        "files": {path: _file(path) for path in scope.get("files", [])},
+        "nft_table": table,
+        "nft_listing": nftables.read_table(runner, table),
+        "routing": dict(routing_scope, rules=list(rules.values()), routes=list(routes.values())),
+        "sysctl_root": root,
+        "sysctls": sysctl.read(scope.get("sysctls", []), root),
+    }
+
+
+def _restore_files(snapshot):
+    restored = []
+    for path, saved in snapshot["files"].items():
+        if saved is None:
+            if files.remove(path):
+                restored.append(f"file {path} (removed: it did not exist before)")
+        elif files.write_atomically(path, saved["content"], mode=saved["mode"]):
+            restored.append(f"file {path}")
+    return restored
+
+
+def _restore_nft(runner, snapshot):
+    table, listing = snapshot["nft_table"], snapshot["nft_listing"]
+    if listing is None:
+        deleted = nftables.delete_table(runner, table)
+        return [f"nft table {table} (deleted: it did not exist before)"] if deleted else []
+    if nftables.read_table(runner, table) == listing:
+        return []
+    nftables.load(runner, nftables.reload_listing(table, listing))
+    return [f"nft table {table}"]
+
+
+def _restore_routing(runner, snapshot):
+    saved = snapshot["routing"]
+    result = routing.converge(runner, saved, owned_path=None)
+    rules = sum(1 for line in result["changes"] if line[2:].startswith("rule "))
+    routes = len(result["changes"]) - rules
+    bad = {table: status for table, status in result["links"].items() if status != routing.INSTALLED}
+    if bad:
+        raise routing.ApplyError("; ".join(f"table {t}: {s}" for t, s in bad.items()), result)
+    return [f"{rules} rules, {routes} routes"] if result["changed"] else []
+
+
+def _restore_sysctls(snapshot):
+    saved = {name: value for name, value in snapshot["sysctls"].items() if value is not None}
+    written = sysctl.apply(saved, snapshot.get("sysctl_root", sysctl.PROC_SYS))
+    return [f"sysctl {name}={saved[name]}" for name in written]
+
+
+def restore(runner, snapshot):
+    """Put back every part that differs from ``snapshot``; what was restored. Raises RestoreError
+    (after trying every part) when a part could not be restored."""
+    restored, errors = [], []
+    steps = (("files", lambda: _restore_files(snapshot)), ("nftables", lambda: _restore_nft(runner, snapshot)),
+             ("rules and routes", lambda: _restore_routing(runner, snapshot)),
+             ("sysctls", lambda: _restore_sysctls(snapshot)))
+    for name, step in steps:
+        try:
+            restored += step()
+        except (OSError, ValueError, nftables.NftError, routing.ApplyError) as error:
+            errors.append(f"{name}: {error}")
+    if errors:
+        raise RestoreError("could not restore " + "; ".join(errors), restored)
+    return restored
+
+
+def save(path, snapshot):
+    """Write ``snapshot`` as JSON (mode 0600: it holds files' contents)."""
+    return files.write_atomically(path, json.dumps(snapshot, indent=1, sort_keys=True) + "\n", mode=0o600)
+
+
+def load(path):
+    """The snapshot saved at ``path``, or None when there is none."""
+    text = files.read_text(path)
+    return None if text is None else json.loads(text)

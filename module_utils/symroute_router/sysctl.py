@@ -1,0 +1,75 @@
+"""Kernel settings under /proc/sys: where a key lives, read, diff, apply (only what differs)."""
+
+import os
+
+PROC_SYS = "/proc/sys"
+
+
+def key_path(name, root=PROC_SYS):
+    """The file of a sysctl key, as sysctl.d(5) reads keys.
+
+    The first separator decides: ``net.ipv4.conf.eth0/100.rp_filter`` uses '.'
+    (a '/' in a component stands for a '.'), ``net/ipv4/conf/eth0.100/rp_filter``
+    uses '/' (dots are part of the component, here the interface eth0.100).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"not a sysctl key: {name!r}")
+    separators = [index for index in (name.find("."), name.find("/")) if index >= 0]
+    if separators and name[min(separators)] == ".":
+        components = [part.replace("/", ".") for part in name.split(".")]
+    else:
+        components = name.split("/")
+    if any(part in ("", ".", "..") for part in components):
+        raise ValueError(f"not a sysctl key: {name!r}")
+    return os.path.join(root, *components)
+
+
+def _normalized(value):
+    return " ".join(str(value).split())
+
+
+def read(names, root=PROC_SYS):
+    """{name: live value, or None when the key does not exist (an interface not there yet)}."""
+    values = {}
+    for name in names:
+        try:
+            with open(key_path(name, root), encoding="ascii") as handle:
+                values[name] = _normalized(handle.read())
+        except FileNotFoundError:
+            values[name] = None
+    return values
+
+
+def _wanted(values):
+    """{name: value} from a dict or from the plan's list of {"name", "value"}."""
+    if isinstance(values, dict):
+        return {name: _normalized(value) for name, value in values.items()}
+    return {item["name"]: _normalized(item["value"]) for item in values}
+
+
+def diff(wanted, live):
+    """["name: old -> new"] for each value that differs (old "(absent)" when the key does not exist)."""
+    live = {name: None if value is None else _normalized(value) for name, value in live.items()}
+    return [f"{name}: {'(absent)' if live.get(name) is None else live[name]} -> {value}"
+            for name, value in _wanted(wanted).items() if live.get(name) != value]
+
+
+def apply(values, root=PROC_SYS):
+    """Write each value that differs from the live one; the names written (OSError if a key is missing)."""
+    wanted = _wanted(values)
+    live = read(wanted, root)
+    changed = []
+    for name, value in wanted.items():
+        if live[name] != value:
+            with open(key_path(name, root), "w", encoding="ascii") as handle:
+                handle.write(value + "\n")
+            changed.append(name)
+    return changed
+
+
+def render(values, header):
+    """The text of a sysctl.d file: ``header`` as comment lines, then ``name = value`` per key."""
+    printable = ["".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
+                 for line in header.splitlines()]
+    comments = [f"# {line}" if line else "#" for line in printable]
+    return "\n".join(comments + [f"{name} = {value}" for name, value in _wanted(values).items()]) + "\n"

@@ -1,0 +1,109 @@
+"""Read and check what the router does with the applied state (the checks of the former symroute_verify).
+
+The request is the plan's verification slice: ``tables`` (each link table and
+family with the default route it must hold), ``partners`` (an address of each
+pinned partner with its mark, and the interface it must leave by),
+``management`` (addresses whose route must not change) and optionally
+``monitor_state_file``. A table that does not exist reads as no routes, an
+unroutable address as {}: never as broken JSON.
+"""
+
+import json
+
+from . import files
+
+MONITOR_STATE_FILE = "/run/symroute/monitor.json"
+
+
+def _ip_json(runner, args, missing):
+    result = runner.run(["ip", *args])
+    if result.rc != 0 or not result.stdout.strip():
+        return missing
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        return missing
+
+
+def read_management(runner, addresses):
+    """{address: `ip -json route get` answer} (capture this before a change, compare after)."""
+    return {address: _ip_json(runner, ["-json", "route", "get", address], [{}]) for address in addresses}
+
+
+def _monitor(path):
+    try:
+        state = json.loads(files.read_text(path) or "{}")
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def read(runner, request):
+    """{"tables": [table + routes], "partners": [route get], "management": [route get], "monitor": {...}}."""
+    tables = [dict(table, routes=_ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show", "table",
+                                                   str(table["table"])], []))
+              for table in request["tables"]]
+    partners = [_ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
+                                  probe["mark"]], [{}])
+                for probe in request["partners"]]
+    management = [_ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
+    return {"tables": tables, "partners": partners, "management": management,
+            "monitor": _monitor(request.get("monitor_state_file", MONITOR_STATE_FILE))}
+
+
+def gated_links(observed):
+    """The links the monitor has taken out of service, from its state file as read."""
+    links = observed.get("monitor", {}).get("links", {})
+    return sorted(name for name, link in links.items() if isinstance(link, dict) and link.get("gated"))
+
+
+def _first(answer):
+    if isinstance(answer, str):
+        try:
+            answer = json.loads(answer)
+        except ValueError:
+            answer = [{}]
+    return (answer or [{}])[0] if isinstance(answer, list) else {}
+
+
+def _table_failures(request, observed):
+    failures = []
+    for index, table in enumerate(request["tables"]):
+        routes = observed["tables"][index].get("routes", []) if index < len(observed["tables"]) else []
+        default = [r for r in routes if r.get("dst") == "default" and r.get("gateway") == table["gateway"]
+                   and r.get("dev") == table["interface"]]
+        if len(default) != 1:
+            failures.append(f"table {table['table']} has no ipv{table['family']} default route via "
+                            f"{table['gateway']} dev {table['interface']}")
+    return failures
+
+
+def _partner_failures(request, observed, gated):
+    failures = []
+    for index, probe in enumerate(request["partners"]):
+        dev = _first(observed["partners"][index] if index < len(observed["partners"]) else [{}]).get("dev", "")
+        out_of_service = probe["link"] in gated
+        if (dev == probe["interface"]) == out_of_service:
+            failures.append(
+                f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "
+                f"{dev or 'nowhere'}; expected {'not ' if out_of_service else ''}out {probe['interface']} "
+                f"({probe['link']}{', out of service' if out_of_service else ''})")
+    return failures
+
+
+def _management_failures(request, observed, before):
+    failures = []
+    for index, address in enumerate(request["management"]):
+        now = _first(observed["management"][index] if index < len(observed["management"]) else [{}])
+        then = _first(before.get(address, [{}]))
+        same = all(then.get(key, "") == now.get(key, "") for key in ("dev", "gateway"))
+        if address not in before or not same:
+            failures.append(f"the route to management address {address} changed: {then} -> {now}")
+    return failures
+
+
+def check(request, observed, management_before, gated_links):
+    """The failures, one message each (the same messages as the playbook's former assertions)."""
+    gated = set(gated_links)
+    return (_table_failures(request, observed) + _partner_failures(request, observed, gated)
+            + _management_failures(request, observed, management_before))
