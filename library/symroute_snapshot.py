@@ -72,7 +72,11 @@ def main():
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
     if not os.path.exists(path):
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
-    restored = snapshot.restore(runner, snapshot.load(path))
+    try:
+        restored = snapshot.restore(runner, snapshot.load(path))
+    except snapshot.RestoreError as error:
+        module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
+                             + "; ".join(error.restored), restored=error.restored)
     module.exit_json(changed=bool(restored), restored=restored,
                      msg="restored " + ("; ".join(restored) if restored else "nothing (nothing had changed)"))
 

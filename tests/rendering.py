@@ -18,7 +18,6 @@ TEMPLATES = (
     ("symroute_nftables", "symroute.nft.j2", "symroute_nftables_plan"),
     ("symroute_sysctl", "90-symroute.conf.j2", "symroute_sysctl_plan"),
     ("symroute_routing", "rt_tables.conf.j2", "symroute_routing_plan"),
-    ("symroute_routing", "routing.json.j2", "symroute_routing_plan"),
     ("symroute_routing", "symroute-routing.service.j2", "symroute_routing_plan"),
     ("symroute_monitor", "monitor.json.j2", "symroute_monitor_plan"),
     ("symroute_monitor", "symroute-monitor.service.j2", "symroute_monitor_plan"),

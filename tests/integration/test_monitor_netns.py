@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from paths import MONITOR_FILES
+from paths import REPOSITORY
 
 SETUP = """
 ip link add wana netns {mon} type veth peer name eth0 netns {isp_a}
@@ -66,7 +66,7 @@ def in_namespace(namespace, code, timeout=20):
     return json.loads(result.stdout)
 
 
-MONITOR_ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(MONITOR_FILES), "PYTHONDONTWRITEBYTECODE": "1"}
+MONITOR_ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"), "PYTHONDONTWRITEBYTECODE": "1"}
 LINK_A = {"name": "wan_a", "interface": "wana", "addresses": [{"family": 4, "address": "198.51.100.2"}]}
 
 

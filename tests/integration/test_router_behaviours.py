@@ -37,7 +37,8 @@ def test_invalid_inventory_fails_before_the_router_is_touched(router):
     assert result.returncode != 0
     for fragment in ("unknown key 'prefxes'", "host bits set", "unknown link 'wan_z'"):
         assert fragment in result.stdout, result.stdout
-    assert "Record how the management networks route now" not in result.stdout
+    assert "symroute_verify : Record how the management networks route" not in result.stdout
+    assert "symroute_snapshot" not in result.stdout
     assert router.live_state() == before
 
 
@@ -110,9 +111,11 @@ def test_boot_commands_restore_the_state_exactly(router):
     assert "symroute" not in router.sh("nft list tables").stdout
     assert "fwmark" not in router.sh("ip rule").stdout
     # What the boot does: nftables.service loads /etc/nftables.conf, symroute-routing.service runs its ExecStart.
-    exec_start = router.sh("sed -n 's/^ExecStart=//p' /etc/systemd/system/symroute-routing.service").stdout.strip()
+    unit = "/etc/systemd/system/symroute-routing.service"
+    environment = " ".join(router.sh(f"sed -n 's/^Environment=//p' {unit}").stdout.split())
+    exec_start = router.sh(f"sed -n 's/^ExecStart=//p' {unit}").stdout.strip()
     router.sh("nft -f /etc/nftables.conf")
-    router.sh(exec_start)
+    router.sh(f"env {environment} {exec_start}")
     assert router.symroute_state() == before
 
 
