@@ -4,8 +4,9 @@ import re
 import time
 
 import pytest
+import yaml
 
-from routerlab import remove_router, start_router, with_extra_partner
+from routerlab import REPOSITORY, remove_router, start_router, with_extra_partner
 
 FRESH = "symroute-test-fresh"
 # Wrappers put before /usr/sbin in PATH: each fails once (the marker file is removed), then behaves.
@@ -49,9 +50,10 @@ def test_check_mode_on_a_fresh_router_changes_nothing_and_shows_everything(fresh
     for element in ("100.64.20.0/24,", "100.64.21.0/24,", "2001:db8:20::/48,", "2001:db8:21::/48,"):
         assert f"+\t\t\t{element}" in result.stdout, element
     assert "+net.ipv4.conf.wana.rp_filter = 2" in result.stdout
-    assert re.search(r"\+ipv4 pref 10200 fwmark 0x100/0x7f00 lookup 200", result.stdout), result.stdout[-3000:]
-    assert "+ipv4 table 200 default via 198.51.100.1 dev wana" in result.stdout
-    assert "restored" not in result.stdout
+    for line in ("+ipv4 priority 10200 fwmark 0x100/0x7f00 lookup 200", "+ipv6 priority 10300 fwmark 0x8000/0x8000 prohibit",
+                 "+ipv4 default via 198.51.100.1 dev wana table 200", "+ipv6 default via 2001:db8:b::1 dev wanb table 201"):
+        assert line in result.stdout, line
+    assert "was restored" not in result.stdout and "Restore the snapshot" not in result.stdout
 
 
 def _inject(router, step):
@@ -91,3 +93,37 @@ def test_a_failure_at_each_step_restores_all_of_symroute_state(router, step):
         _clean(router)
     assert after == before
     assert router.playbook().returncode == 0
+
+
+def _lab_links():
+    return yaml.safe_load((REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml").read_text())["symroute_links"]
+
+
+def _renamed_b():
+    links = _lab_links()
+    links[1]["name"] = "wan_c"
+    return {"symroute_links": links}
+
+
+def _without_b():
+    return {"symroute_links": _lab_links()[:1]}
+
+
+@pytest.mark.parametrize("change", [_renamed_b, _without_b, with_extra_partner], ids=["rename link B",
+                                                                                     "remove link B",
+                                                                                     "add and remove a partner"])
+def test_changes_beside_a_partner_lose_none_of_its_packets(router, change):
+    """50 pings a second to the partner pinned to link A while link B or another partner changes and comes back."""
+    router.sh("rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 5000 -w 200 100.64.20.10 > /tmp/ping.out 2>&1 &)")
+    time.sleep(1)
+    try:
+        changed = router.playbook(inventory_vars=change())
+        assert changed.returncode == 0, changed.stdout[-3000:]
+        back = router.playbook()
+        assert back.returncode == 0, back.stdout[-3000:]
+    finally:
+        router.sh("pkill -INT -x ping; sleep 1", check=False)
+    summary = router.sh("cat /tmp/ping.out").stdout
+    match = re.search(r"(\d+) packets transmitted, (\d+) received", summary)
+    assert match and int(match[1]) > 100, summary
+    assert match[2] == match[1], summary
