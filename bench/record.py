@@ -84,8 +84,17 @@ intervals the outage spans."""),
 `ansible-playbook symmetric-routing.yml` against one router container from the
 lab image: a converge from scratch and the no-op re-run (which must report
 `changed=0`), with 100 and with 10,000 partner prefixes. Baseline: `ansible -m
-ping` to the same router, the cost of reaching it at all. Most of a run is
-per-task connection overhead (podman exec), not the plan or the kernel."""),
+ping` to the same router, the cost of reaching it at all. **Targets: no-op
+≤ 3×, from scratch ≤ 5× the baseline.** Most of a run is per-task connection
+overhead (one podman exec per module), not the plan or the kernel: the router
+side is one module per concern (snapshot, sysctls, nftables, package, routing,
+verify, the monitor's files and service), about ten round trips, where the
+earlier roles made about forty (16× the baseline; 40 s no-op). **The targets
+are not met yet**: each round trip costs the baseline's own module execution
+(a podman exec, Python start and the module's bundle), and ten of them plus the
+controller's plan step (the CLI's loader in a subprocess) add up to about 10×.
+Meeting 3× needs fewer round trips still (one module per run for the whole
+state, or a persistent connection), which is open work."""),
 ]
 
 

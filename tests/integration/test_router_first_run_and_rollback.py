@@ -109,9 +109,16 @@ def _without_b():
     return {"symroute_links": _lab_links()[:1]}
 
 
-@pytest.mark.parametrize("change", [_renamed_b, _without_b, with_extra_partner], ids=["rename link B",
-                                                                                     "remove link B",
-                                                                                     "add and remove a partner"])
+def _reordered():
+    """Link B first: with their table and mark pinned (as they were), only the failover order changes."""
+    links = _lab_links()
+    for number, link in enumerate(links):
+        link.update(table=200 + number, mark=number + 1)
+    return {"symroute_links": links[::-1]}
+
+
+@pytest.mark.parametrize("change", [_renamed_b, _without_b, _reordered, with_extra_partner],
+                         ids=["rename link B", "remove link B", "reorder the links", "add and remove a partner"])
 def test_changes_beside_a_partner_lose_none_of_its_packets(router, change):
     """50 pings a second to the partner pinned to link A while link B or another partner changes and comes back."""
     router.sh("rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 5000 -w 200 100.64.20.10 > /tmp/ping.out 2>&1 &)")
