@@ -74,3 +74,36 @@ def test_disabling_the_monitor_stops_it_and_enabling_starts_it(router):
     again = router.playbook()
     assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
     assert router.sh("cat /run/symroute/monitor.pid").stdout == pid  # an unchanged converge leaves it running
+
+
+def test_an_interface_bounce_gets_the_link_table_back_and_the_link_back_in_service(router):
+    """ip link set wana down/up (ifdown/ifup, a NIC reset, a reconfigure) deletes table 200's routes."""
+    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
+    table = "ip route show table 200"
+    before = router.sh(table).stdout
+    assert "default via 198.51.100.1 dev wana" in before
+    router.sh("ip link set wana down; ip link set wana up")
+    bounced = time.monotonic()
+    while router.sh(table).stdout != before:
+        assert time.monotonic() - bounced < 1.0, f"table 200 not repaired within 1 s: {router.sh(table).stdout!r}"
+        time.sleep(0.05)
+    state = _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
+    assert state["repairs"]["total"] >= 1 and "carrier up on wana" in state["repairs"]["last"]["reason"]
+    route = json.loads(router.sh("ip -json route get 100.64.20.10 mark 0x100").stdout)[0]
+    assert route["dev"] == "wana" and route.get("prefsrc", "198.51.100.2") == "198.51.100.2"
+    assert router.sh("ip route get 100.64.21.10 mark 0x8100").returncode == 0  # the fail-closed ledger again
+    metrics = router.sh("cat /var/lib/prometheus/node-exporter/symroute.prom").stdout
+    assert 'symroute_repairs_total{router="symroute-test-router",what="routing"}' in metrics
+
+
+def test_a_rule_and_a_route_deleted_by_hand_are_repaired_by_the_periodic_reconcile(router):
+    router.sh("ip rule del priority 10200 fwmark 0x100/0x7f00 lookup 200; ip route del default table 201")
+    deadline = time.monotonic() + 15  # the lab repairs every 5 s (inventories/lab)
+    while time.monotonic() < deadline:
+        rules, routes = router.sh("ip rule").stdout, router.sh("ip route show table 201").stdout
+        if "10200:\tfrom all fwmark 0x100/0x7f00 lookup symroute_wan_a" in rules and "default via" in routes:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the deleted rule and route were not repaired")
+    assert _state(router)["repairs"]["last"]["reason"] == "periodic reconcile"

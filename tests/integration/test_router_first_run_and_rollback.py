@@ -1,6 +1,8 @@
 """Check mode on a router symroute never configured, and the whole-state rollback after a failure at each step."""
 
+import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -134,3 +136,28 @@ def test_changes_beside_a_partner_lose_none_of_its_packets(router, change):
     match = re.search(r"(\d+) packets transmitted, (\d+) received", summary)
     assert match and int(match[1]) > 100, summary
     assert match[2] == match[1], summary
+
+
+def _reviewed_digest(router, inventory_vars=None):
+    """The digest `bin/symroute plan` prints for the router's inventory (what a reviewer approves)."""
+    router.write_inventory(inventory_vars)
+    result = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory", str(router.inventory),
+                             "--format", "json"], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)["digest"]
+
+
+def test_a_stale_digest_applies_nothing_and_the_reviewed_one_applies(router):
+    reviewed = _reviewed_digest(router)
+    before = router.live_state()
+    stale = router.playbook(inventory_vars=with_extra_partner(), extra_vars={"symroute_expected_plan_digest": reviewed})
+    assert stale.returncode != 0
+    text = " ".join(stale.stdout.split())  # the YAML callback folds long messages
+    assert f"not the reviewed {reviewed}" in text and "nothing was applied" in text, stale.stdout[-2000:]
+    assert "symroute_snapshot" not in stale.stdout  # no router task ran
+    assert router.live_state() == before
+    changed = _reviewed_digest(router, with_extra_partner())
+    applied = router.playbook(inventory_vars=with_extra_partner(), extra_vars={"symroute_expected_plan_digest": changed})
+    assert applied.returncode == 0, applied.stdout[-2000:]
+    assert f"symroute plan digest {changed}" in " ".join(applied.stdout.split())
+    assert "100.64.40.0/24" in router.sh("nft list table inet symroute").stdout
+    assert router.playbook().returncode == 0

@@ -18,6 +18,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import netlink, probes, report
+from ..command import Runner
+from .repair import Repairer
 from .monitor import Monitor
 from .rules import RuleSwitch
 
@@ -123,10 +125,13 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings):
+def _write(monitor, settings, repairer=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
+    snapshot = report.state(monitor, time.time())
+    if repairer is not None:
+        snapshot["repairs"] = repairer.report()
     try:
-        report.write(report.state(monitor, time.time()), settings["state_file"], settings.get("textfile"))
+        report.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
         log(f"could not write the state file or metrics: {error}")
 
@@ -147,6 +152,10 @@ def run(config):
             _daemon_thread(_probe_link, link, events, stopping)
     if plan["partners"]:
         _daemon_thread(_check_partners, plan["partners"], settings, events, stopping)
+    repairer = None
+    if settings.get("routing_state_file"):
+        repairer = Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
+                            float(settings.get("repair_interval_s", 30)))
     log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
         f"{len(plan['partners'])} partner checks")
     last_written, last_shape = 0.0, None
@@ -158,13 +167,17 @@ def run(config):
         if event is not None:
             kind, *rest = event
             {"carrier": monitor.carrier, "round": monitor.probe_round, "partner": monitor.partner_checked}[kind](*rest)
+            if kind == "carrier" and repairer is not None:
+                repairer.carrier(*rest)
+        if repairer is not None:
+            repairer.tick()
         shape = (monitor.gated, monitor.general, tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings)
+            _write(monitor, settings, repairer)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
-    _write(monitor, settings)
+    _write(monitor, settings, repairer)
     log("stopped; the monitor's rules are removed")
     return 0
 

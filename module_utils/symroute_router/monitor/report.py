@@ -95,6 +95,8 @@ METRICS = (
     ("symroute_partner_off_pinned_link", "gauge",
      "1 when the partner's traffic leaves by a link other than the one it is pinned to."),
     ("symroute_monitor_last_update_timestamp_seconds", "gauge", "When the monitor last wrote these metrics."),
+    ("symroute_repairs_total", "counter",
+     "Times the monitor re-installed symroute's rules or link-table routes that were missing."),
 )
 
 
@@ -119,6 +121,9 @@ def metrics(snapshot):
             samples["symroute_partner_path"].append((path, 1))
         samples["symroute_partner_off_pinned_link"].append((labels, int(partner["off_pinned_link"])))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
+    if "repairs" in snapshot:
+        samples["symroute_repairs_total"].append((_labels(router=router, what="routing"),
+                                                  snapshot["repairs"]["total"]))
     lines = []
     for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]

@@ -1,0 +1,66 @@
+"""Repair symroute's rules and link-table routes from the installed state file.
+
+The kernel deletes every route through an interface that goes down (ifdown/ifup,
+a NIC reset, a network manager's reconfigure, a PPPoE reconnect), including the
+routes of symroute's link table, and other tools may delete rules or routes of
+symroute's. The monitor re-applies the routing state file (the one the boot
+unit applies, /etc/symroute/routing.json) at once when a link's interface gets
+its carrier back or is re-created, and every ``every_s`` seconds in any case.
+Applying is idempotent and link by link (routing.apply): a link whose interface
+is still down waits, the others are repaired. The link re-enters service through
+the monitor's usual ``up_after`` good probe rounds, which need its table.
+"""
+
+import json
+
+from .. import routing
+
+
+class Repairer:
+    def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE):
+        self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
+        self.owned_path = owned_path
+        self.last_run = clock()
+        self.total, self.failures, self.last = 0, 0, None
+
+    def _state(self):
+        try:
+            with open(self.state_file, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError) as error:
+            self.log(f"cannot repair: the routing state {self.state_file} is unreadable: {error}")
+            return None
+
+    def repair(self, reason):
+        """Re-apply the state; True when something had to be repaired."""
+        self.last_run = self.clock()
+        state = self._state()
+        if state is None:
+            return False
+        try:
+            result = routing.apply(self.runner, state, owned_path=self.owned_path)
+        except (routing.ApplyError, OSError) as error:
+            self.failures += 1
+            self.log(f"repair after {reason} failed: {error}")
+            return False
+        if not result.get("changed"):
+            return False
+        self.total += 1
+        links = {str(table): status for table, status in sorted(result.get("links", {}).items())}
+        self.last = {"reason": reason, "links": links}
+        self.log(f"repaired symroute's rules and routes after {reason}: "
+                 + ", ".join(f"table {table} {status}" for table, status in links.items()))
+        return True
+
+    def carrier(self, interface, carrier):
+        """An interface came back (carrier, or re-created): repair at once."""
+        if carrier:
+            self.repair(f"carrier up on {interface}")
+
+    def tick(self):
+        """The periodic reconcile: repairs what another tool removed."""
+        if self.clock() - self.last_run >= self.every_s:
+            self.repair("periodic reconcile")
+
+    def report(self):
+        return {"total": self.total, "failures": self.failures, "last": self.last}

@@ -1,0 +1,74 @@
+"""The monitor repairs symroute's routing from the state file: when an interface comes back, and periodically."""
+
+import json
+
+from symroute_router.monitor.repair import Repairer
+from test_router_fakes import FakeRouter
+from test_router_routing import TWO_LINKS
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def _repairer(tmp_path, fake, logs, clock):
+    state = tmp_path / "routing.json"
+    state.write_text(json.dumps(TWO_LINKS))
+    return Repairer(str(state), fake, logs.append, clock, every_s=30, owned_path=str(tmp_path / "owned.json"))
+
+
+def _table(fake, table):
+    return fake.routes.get((4, str(table)), fake.routes.get((4, table), []))
+
+
+def test_an_interface_bounce_gets_its_link_table_back_at_once(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = _repairer(tmp_path, fake, logs, clock)
+    assert repairer.repair("start") is True and _table(fake, 200)
+    # The kernel deletes every route through wana when it goes down.
+    for key in [key for key in fake.routes if str(key[1]) == "200"]:
+        fake.routes[key] = []
+    repairer.carrier("wana", False)
+    assert not _table(fake, 200)  # no carrier: nothing to repair yet
+    repairer.carrier("wana", True)
+    assert _table(fake, 200)
+    assert repairer.report()["total"] == 2 and repairer.report()["last"]["reason"] == "carrier up on wana"
+    assert any("repaired symroute's rules and routes after carrier up on wana" in line for line in logs)
+
+
+def test_nothing_to_repair_changes_nothing_and_counts_nothing(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = _repairer(tmp_path, fake, logs, clock)
+    repairer.repair("start")
+    writes = len(fake.writes())
+    repairer.carrier("wanb", True)
+    assert len(fake.writes()) == writes and repairer.report()["total"] == 1
+
+
+def test_the_periodic_reconcile_runs_only_when_its_interval_is_over(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = _repairer(tmp_path, fake, logs, clock)
+    repairer.repair("start")
+    for key in [key for key in fake.routes if str(key[1]) == "201"]:
+        fake.routes[key] = []  # another tool flushed link B's table
+    clock.now += 29
+    repairer.tick()
+    assert not _table(fake, 201)
+    clock.now += 2
+    repairer.tick()
+    assert _table(fake, 201) and repairer.report()["last"]["reason"] == "periodic reconcile"
+
+
+def test_an_unreadable_state_or_a_refusing_kernel_is_logged_never_raised(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = Repairer(str(tmp_path / "missing.json"), fake, logs.append, clock, owned_path=str(tmp_path / "o"))
+    assert repairer.repair("start") is False and "unreadable" in logs[-1]
+    refusing = FakeRouter()
+    refusing.refuse = ["rule"]
+    repairer = _repairer(tmp_path, refusing, logs, clock)
+    assert repairer.repair("start") is False
+    assert repairer.report()["failures"] == 1 and "repair after start failed" in logs[-1]
