@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 HOST ?= edge
 # The benchmarks share the tests' helpers (tests/) and the router package (module_utils/).
-BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils $(BIN)/python
+BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils:$(CURDIR) $(BIN)/python
 
 .PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
 

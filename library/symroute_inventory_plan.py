@@ -74,7 +74,7 @@ problems:
 
 def _plan(module, sources, group):
     """The review document of `python -m symroute plan` (the CLI's own loader) over the sources."""
-    command = [sys.executable, "-m", "symroute", "plan", "--format", "json", "--group", group]
+    command = [sys.executable, "-I", "-m", "symroute", "plan", "--format", "json", "--group", group]
     for source in sources:
         command += ["--inventory", source]
     status, stdout, stderr = module.run_command(command)

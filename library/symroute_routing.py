@@ -110,7 +110,7 @@ def main():
         for path, text, mode in files:
             write_atomically(path, text, mode=mode)
         try:
-            applied = routing.apply(runner, state)
+            applied = routing.apply(runner, state, lock_path=routing.LOCK_FILE)
         except routing.ApplyError as error:
             module.fail_json(msg=f"symroute_routing: {error}", changes=changes)
         result["links"] = applied["links"]

@@ -4,7 +4,7 @@
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import snapshot
+from ansible.module_utils.symroute_router import routing, snapshot
 from ansible.module_utils.symroute_router.command import Runner
 
 DOCUMENTATION = r"""
@@ -68,7 +68,10 @@ def main():
         module.exit_json(changed=False, restored=[], msg="check mode: nothing was taken or restored")
     runner = Runner()
     if module.params["state"] == "taken":
-        snapshot.save(path, snapshot.take(runner, module.params["scope"]))
+        # The tables symroute owned before this run (a link this run removes) and their record come back too.
+        scope = dict(module.params["scope"], owned_tables_file=routing.OWNED_TABLES_FILE)
+        scope["files"] = list(scope.get("files", [])) + [routing.OWNED_TABLES_FILE]
+        snapshot.save(path, snapshot.take(runner, scope))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
     if not os.path.exists(path):
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")

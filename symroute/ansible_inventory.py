@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import InventoryError, Problem
 from .inventory import plain
-from .inventory_files import scan
+from .inventory_files import scan, value_digest
 from .model import PARTNERS
 from .planning import symroute_variables
 
@@ -62,6 +62,13 @@ def _partner_files(files, router, groups):
     return sorted(found)
 
 
+def _partner_digests(files, labels):
+    """The digests of the partner list in the named partner files."""
+    entries = {f"{label}/{path}" if len(files) > 1 else path: entry
+               for label, items in files.items() for path, entry in items.items()}
+    return {entries[label].variables[PARTNERS] for label in labels}
+
+
 def _scan_all(sources):
     files, problems = {}, []
     for source in sources:
@@ -98,6 +105,11 @@ def load_inventory(sources, group=ROUTER_GROUP):
                 problems.append(Problem(host.name, f"{PARTNERS} is defined in {len(partner_files)} files "
                                                    f"({', '.join(partner_files)}); Ansible would silently use "
                                                    "one of them: keep one partner file"))
+            elif PARTNERS in routers[host.name] and _partner_digests(files, partner_files) != {
+                    value_digest(routers[host.name][PARTNERS])}:
+                problems.append(Problem(host.name, f"{PARTNERS} does not come from the partner file "
+                                                   f"({', '.join(partner_files) or 'none'}): something else (an INI "
+                                                   "inventory, inline variables) sets or overrides it"))
     except AnsibleError as error:
         raise InventoryError([_ansible_problem(sources, error)]) from None
     if problems:

@@ -80,7 +80,7 @@ def _plan_command(args):
         if not plans:
             result.update(valid=False, problems=[str(Problem(shown, f"no hosts in group '{args.group}'"))])
         result["routers"] = plans
-        result["digest"] = plan_digest(plans)
+        result["digest"] = plan_digest(plans, files)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]
         if args.base:
             before, before_files, notes = _base_plans(args.inventory, args.base, args.group)

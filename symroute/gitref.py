@@ -31,6 +31,9 @@ def inventory_at_ref(inventory, ref, destination):
     if not listing.strip():
         return None
     archive = _git(top, "archive", "--format=tar", ref, "--", relative)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(destination, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(destination, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        raise GitRefError(f"the inventory at {ref} cannot be extracted safely: {error}") from None
     return Path(destination) / relative

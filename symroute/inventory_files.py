@@ -17,16 +17,19 @@ contract (other variables, new or removed files, executable bits).
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
 from .model import PARTNERS
-from .yaml_strict import load_file
+from .yaml_strict import MAX_FILE_BYTES, load_file
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
 VARS_DIRECTORIES = ("group_vars", "host_vars")
+MAX_FILES = 20_000
+JINJA = re.compile(r"\{\{|\{%|\{#")
 
 
 @dataclass
@@ -41,10 +44,22 @@ class InventoryFile:
     variables: dict = field(default_factory=dict)
     # For vars files: ("group", name) or ("host", name).
     applies_to: tuple = ()
+    # Variables whose values hold Jinja (Ansible renders them when it uses them).
+    templated: tuple = ()
 
     def as_dict(self):
         return {"sha256": self.sha256, "executable": self.executable, "symlink": self.symlink,
-                "variables": dict(sorted(self.variables.items()))}
+                "variables": dict(sorted(self.variables.items())), "templated": list(self.templated)}
+
+
+def _holds_jinja(value):
+    if isinstance(value, str):
+        return bool(JINJA.search(value))
+    if isinstance(value, dict):
+        return any(_holds_jinja(key) or _holds_jinja(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_jinja(item) for item in value)
+    return False
 
 
 def value_digest(value):
@@ -53,9 +68,11 @@ def value_digest(value):
 
 
 def _files_under(directory):
-    """Every file under ``directory``, following symlinked directories once."""
+    """Every file under ``directory``, following symlinked directories once, at most MAX_FILES."""
     seen, found = set(), []
     for top, directories, files in os.walk(directory, followlinks=True):
+        if len(found) > MAX_FILES:
+            break
         real = os.path.realpath(top)
         if real in seen:
             directories[:] = []
@@ -93,7 +110,7 @@ def _is_yaml(relative, applies_to):
 
 
 def _inline_variables(data):
-    """Variables an inventory file sets inline (hosts: {h: {vars}}, vars: {...}), by group and host."""
+    """Variables an inventory file sets inline (hosts: {h: {vars}}, vars: {...}), as "group:name" or "host:name"."""
     found = {}
     if not isinstance(data, dict):
         return found
@@ -101,40 +118,55 @@ def _inline_variables(data):
         if not isinstance(body, dict):
             continue
         for name, value in (body.get("vars") or {}).items() if isinstance(body.get("vars"), dict) else []:
-            found[f"{group}:{name}"] = value_digest(value)
+            found[f"{group}:{name}"] = value
         hosts = body.get("hosts") if isinstance(body.get("hosts"), dict) else {}
         for host, host_vars in hosts.items():
             for name, value in (host_vars or {}).items() if isinstance(host_vars, dict) else []:
-                found[f"{host}:{name}"] = value_digest(value)
+                found[f"{host}:{name}"] = value
         found.update(_inline_variables(body.get("children")))
     return found
 
 
-def _file_entry(root, path, problems):
+def _read_entry(root, path, problems):
+    """The file's entry without its variables, or None when it must not be read (not a regular file, too large)."""
     relative = path.relative_to(root)
-    label = relative.as_posix()
-    mode = path.stat().st_mode
-    entry = InventoryFile(path=label, sha256="", executable=bool(mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        problems.append(Problem(str(path), "not a regular file (a device, a pipe or a socket): refused"))
+        return None
+    if status.st_size > MAX_FILE_BYTES:
+        problems.append(Problem(str(path), f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused"))
+        return None
+    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                          executable=bool(status.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
                           symlink=os.readlink(path) if path.is_symlink() else "", applies_to=_applies_to(relative))
-    entry.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     if entry.executable:
         problems.append(Problem(str(path), "the file is executable: Ansible would run it as an inventory script; "
                                            "an inventory holds data only (chmod -x it)"))
-    if not _is_yaml(relative, entry.applies_to):
+    return entry
+
+
+def _file_entry(root, path, problems):
+    entry = _read_entry(root, path, problems)
+    if entry is None or not _is_yaml(path.relative_to(root), entry.applies_to):
         return entry
     data, yaml_problems = load_file(path)
     problems.extend(yaml_problems)
     if entry.applies_to and isinstance(data, dict):
-        entry.variables = {str(name): value_digest(value) for name, value in data.items()}
-        extra = sorted(name for name in entry.variables if name != PARTNERS)
-        if PARTNERS in entry.variables and extra:
+        values = {str(name): value for name, value in data.items()}
+        extra = sorted(name for name in values if name != PARTNERS)
+        if PARTNERS in values and extra:
             problems.append(Problem(str(path), f"defines {PARTNERS} and also {', '.join(extra)}: the partner file "
                                                f"holds {PARTNERS} only (docs/security.md)"))
     elif not entry.applies_to:
-        entry.variables = _inline_variables(data)
-        if any(name.endswith(f":{PARTNERS}") for name in entry.variables):
+        values = _inline_variables(data)
+        if any(name.endswith(f":{PARTNERS}") for name in values):
             problems.append(Problem(str(path), f"sets {PARTNERS} inline; the partner list lives in a vars file of "
                                                "its own (group_vars/all/partners.yml)"))
+    else:
+        values = {}
+    entry.variables = {name: value_digest(value) for name, value in values.items()}
+    entry.templated = tuple(sorted(name for name, value in values.items() if _holds_jinja(value)))
     return entry
 
 
@@ -145,11 +177,14 @@ def scan(source):
         return source, {}, [Problem(str(source), "no such inventory file or directory")]
     root, paths = _source_files(source)
     files, problems = {}, []
+    if len(paths) > MAX_FILES:
+        return root, {}, [Problem(str(source), f"more than {MAX_FILES:,} files: is a symlink pointing out of it?")]
     for path in paths:
         try:
             entry = _file_entry(root, path, problems)
         except OSError as error:
             problems.append(Problem(str(path), f"cannot be read: {error.strerror or error}"))
             continue
-        files[entry.path] = entry
+        if entry is not None:
+            files[entry.path] = entry
     return root, files, problems

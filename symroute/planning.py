@@ -73,6 +73,12 @@ def canonical_json(data):
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def plan_digest(plans):
-    """The content digest of a set of plans: what a reviewer approves."""
-    return f"{DIGEST_ALGORITHM}:{hashlib.sha256(canonical_json(plans).encode()).hexdigest()}"
+def plan_digest(plans, manifest=None):
+    """The content digest of a set of plans and of the inventory files they came from: what a reviewer approves.
+
+    The files' checksums are part of it, so a change to any inventory file after the review (a connection
+    variable, a new file) also changes the digest, not only a change to a plan.
+    """
+    files = {path: entry["sha256"] for path, entry in (manifest or {}).get("files", {}).items()}
+    document = {"plans": plans, "inventory_files": files}
+    return f"{DIGEST_ALGORITHM}:{hashlib.sha256(canonical_json(document).encode()).hexdigest()}"

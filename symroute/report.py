@@ -1,12 +1,18 @@
 """Markdown for a pull-request comment: validity, per-partner and per-router changes."""
 
+from .quoting import comment
 from .review import has_contract_changes
+
+
+def _code(value):
+    """Untrusted text (file, variable, host names) as one inline code span that cannot break the comment."""
+    return "`" + comment(str(value)).replace("`", "'").replace("<", "&lt;") + "`"
 
 MAX_LISTED = 50
 
 
 def _items(values, sign):
-    lines = [f"  {sign} `{value}`" for value in values[:MAX_LISTED]]
+    lines = [f"  {sign} {_code(value)}" for value in values[:MAX_LISTED]]
     if len(values) > MAX_LISTED:
         lines.append(f"  {sign} ... and {len(values) - MAX_LISTED} more")
     return lines
@@ -33,14 +39,14 @@ def _partner_line(name, entry):
 
 
 def _router_section(router, change):
-    lines = [f"### Router `{router}` ({change['status']})"]
+    lines = [f"### Router {_code(router)} ({change['status']})"]
     for name, entry in change["partners"].items():
         lines.append(_partner_line(name, entry))
     for name, elements in change["set_elements"].items():
         lines.append(f"- nftables set `{name}`:")
         lines += _items(elements["added"], "+") + _items(elements["removed"], "-")
     for key, title in (("rules", "ip rules"), ("routes", "routes"), ("tables", "tables"), ("sysctls", "sysctls"),
-                       ("link_health", "link monitoring")):
+                       ("link_health", "link monitoring"), ("settings", "router settings")):
         if change[key]["added"] or change[key]["removed"]:
             lines.append(f"- {title}:")
             lines += _items(change[key]["added"], "+") + _items(change[key]["removed"], "-")
@@ -48,7 +54,7 @@ def _router_section(router, change):
 
 
 def _plan_section(router, plan):
-    lines = [f"### Router `{router}`", "", "| partner | link | on link failure | prefixes |", "|---|---|---|---|"]
+    lines = [f"### Router {_code(router)}", "", "| partner | link | on link failure | prefixes |", "|---|---|---|---|"]
     for partner in plan["partners"]:
         lines.append(f"| {partner['name']} | {partner['link']} | {partner['on_link_failure']} | "
                      f"{', '.join(partner['prefixes'])} |")
@@ -65,15 +71,21 @@ def _plan_section(router, plan):
 def _contract_section(changes):
     lines = ["### ⚠ Changes outside the partner contract",
              "", "These change more than the partner list: review them as changes to the routers themselves.", ""]
-    lines += [f"- new file `{path}`" for path in changes["files_added"]]
-    lines += [f"- removed file `{path}`" for path in changes["files_removed"]]
+    for entry in changes["files_added"]:
+        names = ", ".join(_code(name) for name in entry["variables"])
+        lines.append(f"- new file {_code(entry['path'])}{entry['note']}" + (f": defines {names}" if names else ""))
+    lines += [f"- removed file {_code(path)}" for path in changes["files_removed"]]
     for entry in changes["files_changed"]:
-        details = [f"{kind} {', '.join(f'`{n}`' for n in names)}" for kind, names in entry["variables"].items() if names]
-        details += entry["modes"]
-        lines.append(f"- changed file `{entry['path']}`" + (": " + "; ".join(details) if details else ""))
+        details = [f"{kind} {', '.join(_code(n) for n in names)}" for kind, names in entry["variables"].items()
+                   if names]
+        details += [comment(mode) for mode in entry["modes"]]
+        lines.append(f"- changed file {_code(entry['path'])}" + (": " + "; ".join(details) if details else ""))
     for group, hosts in changes["hosts"].items():
-        moved = [f"+{h}" for h in hosts["added"]] + [f"-{h}" for h in hosts["removed"]]
-        lines.append(f"- hosts of group `{group}`: {', '.join(moved)}")
+        moved = [_code(f"+{h}") for h in hosts["added"]] + [_code(f"-{h}") for h in hosts["removed"]]
+        lines.append(f"- hosts of group {_code(group)}: {', '.join(moved)}")
+    for entry in changes.get("templates", []):
+        lines.append(f"- {_code(entry['variable'])} in {_code(entry['path'])} holds Jinja: Ansible renders it "
+                     "on the controller when it uses the variable")
     return lines
 
 
@@ -91,7 +103,8 @@ def markdown(result):
         lines += ["", "Warnings:"] + [f"- {warning}" for warning in result["warnings"]]
     if result.get("changes") is not None:
         changed = {r: c for r, c in result["changes"].items() if c["status"] != "unchanged"}
-        lines += ["", f"Compared with `{result['base']}`: {len(changed)} router(s) change."]
+        lines += ["", f"Compared with {_code(result['base'])}: {len(changed)} router(s) change."]
+        lines += [f"- note: {comment(note)}" for note in result.get("base_notes", [])]
         if result["partners_changed"]:
             lines += ["", "### Partners"]
             for partner, item in result["partners_changed"].items():

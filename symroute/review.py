@@ -3,6 +3,8 @@
 Pure data in, pure data out: what changed for which partners on which routers.
 """
 
+import json
+
 
 def _rule_text(rule):
     parts = [f"pref {rule['priority']}"]
@@ -39,6 +41,11 @@ def _link_health(plan):
         settings = " ".join(f"{key}={value}" for key, value in sorted(link["health"].items()))
         lines.append(f"{link['name']} health {settings}")
     return lines
+
+
+def _settings(plan):
+    """One line per router setting with its value (the monitor's hook, paths...)."""
+    return [f"{name}={json.dumps(value, sort_keys=True)}" for name, value in (plan or {}).get("settings", {}).items()]
 
 
 def _partners(plan):
@@ -101,10 +108,11 @@ def router_changes(before_plan, after_plan):
         "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),
                                   (f"{s['name']}={s['value']}" for s in after_plan.get("sysctls", []))),
         "link_health": _added_removed(_link_health(before_plan), _link_health(after_plan)),
+        "settings": _added_removed(_settings(before_plan), _settings(after_plan)),
     }
     changed = result["partners"] or sets or any(
         result[key]["added"] or result[key]["removed"]
-        for key in ("rules", "routes", "tables", "sysctls", "link_health")
+        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings")
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"
@@ -134,9 +142,9 @@ def manifest(inventory):
     """What the review compares outside the plans: the inventory's files and its groups' hosts."""
     several = len(inventory.files) > 1
     files = {}
-    for source, entries in inventory.files.items():
+    for index, entries in enumerate(inventory.files.values()):
         for path, entry in entries.items():
-            files[f"{source}:{path}" if several else path] = entry.as_dict()
+            files[f"{index}:{path}" if several else path] = entry.as_dict()
     return {"files": dict(sorted(files.items())), "groups": inventory.groups}
 
 
@@ -167,7 +175,9 @@ def contract_changes(before, after):
     before = before or {"files": {}, "groups": {}}
     old_files, new_files = before["files"], after["files"]
     result = {
-        "files_added": [path + _file_note(new_files[path]) for path in sorted(set(new_files) - set(old_files))],
+        "files_added": [{"path": path, "note": _file_note(new_files[path]),
+                         "variables": sorted(new_files[path]["variables"])}
+                        for path in sorted(set(new_files) - set(old_files))],
         "files_removed": sorted(set(old_files) - set(new_files)),
         "files_changed": [],
         "hosts": {},
@@ -178,6 +188,9 @@ def contract_changes(before, after):
                           and old["symlink"] == new["symlink"]):
             continue
         result["files_changed"].append(_changed_file(path, old, new))
+    result["templates"] = [{"path": path, "variable": name} for path in sorted(new_files)
+                           for name in new_files[path].get("templated", [])
+                           if path not in old_files or name not in old_files[path].get("templated", [])]
     groups = set(before["groups"]) | set(after["groups"])
     for group in sorted(groups):
         change = _added_removed(before["groups"].get(group, []), after["groups"].get(group, []))
@@ -188,4 +201,4 @@ def contract_changes(before, after):
 
 def has_contract_changes(changes):
     return bool(changes and (changes["files_added"] or changes["files_removed"] or changes["files_changed"]
-                             or changes["hosts"]))
+                             or changes["hosts"] or changes.get("templates")))

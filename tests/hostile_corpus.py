@@ -224,6 +224,9 @@ CASES = [
     ("run option in the inventory", [host_vars(symroute_expected_plan_digest="sha256:0")],
      refused("edge", "symroute_expected_plan_digest", "-e")),
     ("internal variable in the inventory", [host_vars(symroute_plan={})], refused("edge", "symroute_plan")),
+    ("partner list overridden by an INI inventory file",
+     [write("extra", "edge symroute_partners=\"[{'name': 'evil', 'prefixes': ['100.64.77.0/24'], 'link': 'wan_b'}]\"\n")],
+     refused("edge", "does not come from the partner file")),
     ("partners inline in hosts.yml", [write("hosts.yml", "symroute_routers:\n  hosts:\n    edge:\n"
                                                         "      ansible_connection: local\n"
                                                         "      symroute_partners: []\n")],

@@ -73,7 +73,10 @@ class Router:
             "nft list ruleset; echo ---; ip rule; ip -6 rule; echo ---;"
             " ip route show table all; ip -6 route show table all; echo ---;"
             " sysctl net.ipv4.ip_forward net.ipv4.conf.wana.rp_filter net.ipv4.conf.wanb.rp_filter;"
-            " cat /etc/symroute/symroute.nft /etc/symroute/routing.json 2>/dev/null || true"
+            " cat /etc/symroute/symroute.nft /etc/symroute/routing.json /etc/symroute/monitor.json"
+            " /etc/sysctl.d/90-symroute.conf /etc/iproute2/rt_tables.d/symroute.conf /etc/nftables.conf"
+            " /etc/systemd/system/symroute-routing.service /etc/systemd/system/symroute-monitor.service"
+            " /usr/local/sbin/symroute-monitor-ctl /var/lib/symroute/routing-tables.json 2>/dev/null || true"
         ).stdout
 
     def symroute_state(self):

@@ -49,7 +49,7 @@ def _ok(result):
                for status in result.get("links", {}).values())
 
 
-def run(command, state, runner, owned_path, strict=False):
+def run(command, state, runner, owned_path, strict=False, lock_path=None):
     """The outcome of ``command`` ("diff" or "apply") as printed."""
     problems = contract.check("routing", state)
     if problems:
@@ -59,7 +59,7 @@ def run(command, state, runner, owned_path, strict=False):
         return {"changed": not routing.is_empty(changes), "changes": routing.describe(changes),
                 "links": routing.pending(runner, state, changes)}
     try:
-        return routing.apply(runner, state, strict=strict, owned_path=owned_path)
+        return routing.apply(runner, state, strict=strict, owned_path=owned_path, lock_path=lock_path)
     except routing.ApplyError as error:
         return error.result or {"changed": False, "error": str(error), "converged": False, "links": {}}
 
@@ -72,10 +72,13 @@ def main(argv=None, runner=None, out=None, err=None):
     parser.add_argument("--owned-tables", default=routing.OWNED_TABLES_FILE,
                         help="where the tables of the last applied state are remembered")
     parser.add_argument("--strict", action="store_true", help="fail unless every link's table is installed")
+    parser.add_argument("--lock", default=routing.LOCK_FILE,
+                        help="lock shared with the Ansible module and the monitor's repair ('' for none)")
     args = parser.parse_args(argv)
     try:
         state = _state(args.state)
-        result = run(args.command, state, runner or Runner(), args.owned_tables, strict=args.strict)
+        result = run(args.command, state, runner or Runner(), args.owned_tables, strict=args.strict,
+                     lock_path=args.lock or None)
     except (OSError, ValueError) as error:
         state, result = {}, {"changed": False, "error": f"{args.state}: {error}", "converged": False, "links": {}}
     except routing.ApplyError as error:

@@ -21,6 +21,7 @@ import json
 
 from . import files
 from .command import message
+from .locking import LOCK_FILE, locked
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
                       rule_key, rule_text)
 
@@ -251,6 +252,9 @@ def converge(runner, wanted, owned_path=None, strict=False):
     return result
 
 
-def apply(runner, state, strict=False, owned_path=OWNED_TABLES_FILE):
-    """Apply a state of the plan; {"changed", "links": {table: status}, ...}; raises ApplyError (see module)."""
-    return converge(runner, target(state), owned_path=owned_path, strict=strict)
+def apply(runner, state, strict=False, owned_path=OWNED_TABLES_FILE, lock_path=None):
+    """Apply a state of the plan; {"changed", "links": {table: status}, ...}; raises ApplyError (see module).
+
+    With ``lock_path`` (LOCK_FILE on a router), the reconcile holds an exclusive lock on it."""
+    with locked(lock_path):
+        return converge(runner, target(state), owned_path=owned_path, strict=strict)

@@ -147,14 +147,33 @@ def test_plan_base_lists_every_change_outside_the_partner_contract(tmp_path):
     result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
     outside = json.loads(result.stdout)["outside_contract"]
-    assert outside["files_added"] == ["group_vars/all/zz-extra.yml"]
+    assert outside["files_added"] == [{"path": "group_vars/all/zz-extra.yml", "note": "",
+                                       "variables": ["ansible_ssh_common_args"]}]
     assert outside["files_changed"] == [{"path": "host_vars/edge.yml", "modes": [], "variables": {
         "added": ["symroute_monitor_hook"], "removed": [], "changed": []}}]
     assert outside["hosts"] == {}
     markdown = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo).stdout
     assert "### ⚠ Changes outside the partner contract" in markdown
-    assert "new file `group_vars/all/zz-extra.yml`" in markdown
+    assert "new file `group_vars/all/zz-extra.yml`: defines `ansible_ssh_common_args`" in markdown
     assert "changed file `host_vars/edge.yml`: added `symroute_monitor_hook`" in markdown
+
+
+def test_the_review_shows_router_settings_jinja_and_cannot_be_hidden_by_names(tmp_path):
+    repo, lab = _committed_lab(tmp_path)
+    (lab / "group_vars" / "all" / "monitoring.yml").write_text(
+        'symroute_monitor_hook: [/usr/local/bin/alert, --team, net]\n"x\\n<!-- ": 1\n')
+    (lab / "hosts.yml").write_text((lab / "hosts.yml").read_text().replace(
+        "ansible_host: symroute-lab-edge", "ansible_host: \"{{ 'symroute-lab-edge' }}\""))
+    result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["changes"]["edge"]["status"] == "changed"
+    assert document["changes"]["edge"]["settings"]["added"] == [
+        'symroute_monitor_hook=["/usr/local/bin/alert", "--team", "net"]']
+    assert document["outside_contract"]["templates"] == [{"path": "hosts.yml", "variable": "edge:ansible_host"}]
+    markdown = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo).stdout
+    assert "<!--" not in markdown and "x\\n&lt;!-- " in markdown
+    assert "router settings:" in markdown and "holds Jinja" in markdown
 
 
 def test_a_partner_change_alone_shows_no_contract_warning(tmp_path):

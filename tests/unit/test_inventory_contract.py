@@ -119,3 +119,14 @@ def test_ansible_itself_never_runs_an_inventory_script(tmp_path):
                         str(REPOSITORY / "symmetric-routing.yml")], capture_output=True, env=environment,
                        cwd=REPOSITORY, check=False, timeout=120)
     assert not canary.exists()
+
+
+def test_a_symlink_to_a_device_or_a_huge_file_is_refused_before_it_is_read(tmp_path):
+    from symroute.inventory_files import scan
+
+    inventory = tmp_path / "inventory"
+    shutil.copytree(REPOSITORY / "inventories" / "lab", inventory)
+    (inventory / "group_vars" / "all" / "zero.yml").symlink_to("/dev/zero")
+    _, files, problems = scan(inventory)
+    assert any("zero.yml" in problem.where and "not a regular file" in problem.message for problem in problems)
+    assert "group_vars/all/zero.yml" not in files

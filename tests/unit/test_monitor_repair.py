@@ -18,7 +18,8 @@ class Clock:
 def _repairer(tmp_path, fake, logs, clock):
     state = tmp_path / "routing.json"
     state.write_text(json.dumps(TWO_LINKS))
-    return Repairer(str(state), fake, logs.append, clock, every_s=30, owned_path=str(tmp_path / "owned.json"))
+    return Repairer(str(state), fake, logs.append, clock, every_s=30, owned_path=str(tmp_path / "owned.json"),
+                    lock_path=str(tmp_path / "lock"))
 
 
 def _table(fake, table):
@@ -65,7 +66,8 @@ def test_the_periodic_reconcile_runs_only_when_its_interval_is_over(tmp_path):
 
 def test_an_unreadable_state_or_a_refusing_kernel_is_logged_never_raised(tmp_path):
     fake, logs, clock = FakeRouter(), [], Clock()
-    repairer = Repairer(str(tmp_path / "missing.json"), fake, logs.append, clock, owned_path=str(tmp_path / "o"))
+    repairer = Repairer(str(tmp_path / "missing.json"), fake, logs.append, clock, owned_path=str(tmp_path / "o"),
+                        lock_path=None)
     assert repairer.repair("start") is False and "unreadable" in logs[-1]
     refusing = FakeRouter()
     refusing.refuse = ["rule"]

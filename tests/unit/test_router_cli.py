@@ -16,7 +16,7 @@ def _run(tmp_path, command, state, fake):
     path = tmp_path / "routing.json"
     path.write_text(json.dumps(state))
     out, err = io.StringIO(), io.StringIO()
-    status = main([command, "--state", str(path), "--owned-tables", str(tmp_path / "owned.json")],
+    status = main([command, "--state", str(path), "--owned-tables", str(tmp_path / "owned.json"), "--lock", ""],
                   runner=fake, out=out, err=err)
     return status, json.loads(out.getvalue()), err.getvalue().splitlines()
 

@@ -17,9 +17,10 @@ from .. import routing
 
 
 class Repairer:
-    def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE):
+    def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
+                 lock_path=routing.LOCK_FILE):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
-        self.owned_path = owned_path
+        self.owned_path, self.lock_path = owned_path, lock_path
         self.last_run = clock()
         self.total, self.failures, self.last = 0, 0, None
 
@@ -38,7 +39,7 @@ class Repairer:
         if state is None:
             return False
         try:
-            result = routing.apply(self.runner, state, owned_path=self.owned_path)
+            result = routing.apply(self.runner, state, owned_path=self.owned_path, lock_path=self.lock_path)
         except (routing.ApplyError, OSError) as error:
             self.failures += 1
             self.log(f"repair after {reason} failed: {error}")
