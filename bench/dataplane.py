@@ -200,7 +200,9 @@ def render_files(size, directory):
     nft.write_text(environment("symroute_nftables").get_template("symroute.nft.j2").render(symroute_nftables_plan=plan,
                                                                        symroute_nftables_header="bench"))
     routing = Path(directory) / f"routing-{size}.json"
-    routing.write_text(json.dumps({"priority_band": plan["priority_band"], "tables": [t["id"] for t in plan["tables"]],
+    routing.write_text(json.dumps({"contract_version": plan["contract_version"],
+                                   "priority_band": plan["priority_band"], "monitor_bands": plan["monitor"]["bands"],
+                                   "tables": [t["id"] for t in plan["tables"]],
                                    "rules": plan["rules"], "routes": plan["routes"]}))
     return {"nft": nft, "routing": routing, "owned": Path(directory) / "owned-tables.json"}
 
