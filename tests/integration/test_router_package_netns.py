@@ -27,7 +27,6 @@ from symroute.planning import plan_routers
 from symroute_router import routing
 from symroute_router.command import Runner
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
 ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
                "PYTHONDONTWRITEBYTECODE": "1"}
