@@ -4,7 +4,7 @@
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.files import mode_of, read_text, write_atomically
+from ansible.module_utils.symroute_router.files import mode_of, read_text, runs_systemd, write_atomically
 
 DOCUMENTATION = r"""
 module: symroute_files
@@ -64,7 +64,7 @@ def main():
         if not module.check_mode:
             write_atomically(path, content, mode=mode)
     module.exit_json(changed=bool(written), written=written, diff=diffs,
-                     systemd=os.path.isdir("/run/systemd/system"))
+                     systemd=runs_systemd())
 
 
 if __name__ == "__main__":

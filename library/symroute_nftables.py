@@ -1,12 +1,10 @@
 #!/usr/bin/python
 """Load symroute's nftables table in one transaction when its file changed or the live table drifted."""
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.symroute_router import contract, nftables
 from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.files import read_text, write_atomically
+from ansible.module_utils.symroute_router.files import read_text, runs_systemd, write_atomically
 
 DOCUMENTATION = r"""
 module: symroute_nftables
@@ -76,9 +74,9 @@ def main():
                                           "include_in": {"type": "path", "default": ""}},
                            supports_check_mode=True)
     params = module.params
-    problems = contract.check("nftables", params["nftables"])
-    if problems:
-        module.fail_json(msg="symroute_nftables: the plan slice breaks the contract: " + "; ".join(problems))
+    refused = contract.refusal("nftables", params["nftables"])
+    if refused:
+        module.fail_json(msg=f"symroute_nftables: {refused}")
     runner, content, table = Runner(), params["nftables"]["content"], params["nftables"]["table"]
     try:
         nftables.check(runner, content)
@@ -110,7 +108,7 @@ def main():
     diff = {"before": installed or "", "after": content, "before_header": params["path"],
             "after_header": params["path"]}
     module.exit_json(changed=bool(reason) or include_changed, reason=reason, elements=elements, diff=diff,
-                     systemd=os.path.isdir("/run/systemd/system"))
+                     systemd=runs_systemd())
 
 
 if __name__ == "__main__":

@@ -2,12 +2,11 @@
 """Reconcile symroute's ip rules and link-table routes with the plan (add first, then remove)."""
 
 import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.symroute_router import contract, routing
 from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.files import read_text, write_atomically
+from ansible.module_utils.symroute_router.files import read_text, runs_systemd, write_atomically
 from ansible.module_utils.symroute_router.ipforms import route_text, rule_text
 
 DOCUMENTATION = r"""
@@ -93,9 +92,9 @@ def main():
                                           "boot_unit": {"type": "dict", "default": {}}},
                            supports_check_mode=True)
     state = module.params["routing"]
-    problems = contract.check("routing", state)
-    if problems:
-        module.fail_json(msg="symroute_routing: the plan slice breaks the contract: " + "; ".join(problems))
+    refused = contract.refusal("routing", state)
+    if refused:
+        module.fail_json(msg=f"symroute_routing: {refused}")
     runner = Runner()
     changes = _texts(routing.diff(state, routing.read_live(runner, state)))
     state_text = json.dumps(state, indent=2, sort_keys=True) + "\n"
@@ -105,7 +104,7 @@ def main():
         files.append((module.params["boot_unit"]["path"], module.params["boot_unit"]["content"], 0o644))
     files_changed = [path for path, text, _ in files if read_text(path) != text]
     changed = bool(files_changed) or any(changes.values())
-    result = {"changes": changes, "files": files_changed, "systemd": os.path.isdir("/run/systemd/system")}
+    result = {"changes": changes, "files": files_changed, "systemd": runs_systemd()}
     if not module.check_mode:
         for path, text, mode in files:
             write_atomically(path, text, mode=mode)

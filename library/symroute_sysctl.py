@@ -55,9 +55,9 @@ def main():
                                           "path": {"type": "path", "required": True},
                                           "content": {"type": "str", "required": True}},
                            supports_check_mode=True)
-    problems = contract.check("sysctls", module.params["sysctls"])
-    if problems:
-        module.fail_json(msg="symroute_sysctl: the plan slice breaks the contract: " + "; ".join(problems))
+    refused = contract.refusal("sysctls", module.params["sysctls"])
+    if refused:
+        module.fail_json(msg=f"symroute_sysctl: {refused}")
     wanted = {item["name"]: str(item["value"]) for item in module.params["sysctls"]["sysctls"]}
     live = sysctl.read(list(wanted))
     missing = sorted(name for name, value in live.items() if value is None)

@@ -64,9 +64,9 @@ def main():
                                           "monitor_state_file": {"type": "path", "default": "/run/symroute/monitor.json"}},
                            supports_check_mode=True)
     request = module.params["verify"]
-    problems = contract.check("verify", request)
-    if problems:
-        module.fail_json(msg="symroute_verify: the plan slice breaks the contract: " + "; ".join(problems))
+    refused = contract.refusal("verify", request)
+    if refused:
+        module.fail_json(msg=f"symroute_verify: {refused}")
     runner = Runner()
     if module.params["capture"]:
         module.exit_json(changed=False, management=verify.read_management(runner, request["management"]))

@@ -244,3 +244,9 @@ def check(part, data):
         _common(problems, data)
         _PARTS[part](problems, data)
     return problems.problems
+
+
+def refusal(part, data):
+    """One message for a slice that breaks the contract, or None when it is usable."""
+    problems = check(part, data)
+    return "the plan slice breaks the contract: " + "; ".join(problems) if problems else None

@@ -68,6 +68,11 @@ def write_atomically(path, text, mode=0o644):
     return True
 
 
+def runs_systemd():
+    """Whether this host runs systemd (services are then systemd units)."""
+    return os.path.isdir("/run/systemd/system")
+
+
 def remove(path):
     """Remove ``path``; False when it did not exist."""
     try:

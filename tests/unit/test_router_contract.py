@@ -294,3 +294,11 @@ def test_problems_name_the_field(lab):
 def test_an_unknown_part_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown contract part"):
         contract.check("monitor", {})
+
+
+def test_refusal_is_one_message_naming_every_problem_or_none():
+    from symroute_router.contract import refusal
+
+    assert refusal("sysctls", {"contract_version": 1, "sysctls": [{"name": "net.ipv4.ip_forward", "value": "1"}]}) is None
+    message = refusal("sysctls", {"contract_version": 2, "sysctls": "x"})
+    assert message.startswith("the plan slice breaks the contract: ") and "2" in message
