@@ -38,6 +38,8 @@ def _parser():
     explain.add_argument("--host", required=True, help="the router")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--group", default=ROUTER_GROUP)
+    explain.add_argument("--down", action="append", default=[], metavar="LINK",
+                         help="a link out of service (repeat for several); the answer walks the plan's rules")
     explain.add_argument("addresses", nargs="+", metavar="ADDRESS")
     return parser
 
@@ -103,19 +105,31 @@ def _explain_command(args):
         return EXIT_INVALID
     if args.host not in plans:
         raise UsageError(f"--host {args.host}: not a router of the inventory (routers: {', '.join(plans) or 'none'})")
-    answers = [explain_address(plans[args.host], address) for address in args.addresses]
+    plan = plans[args.host]
+    links = [link["name"] for link in plan["links"]]
+    unknown = sorted(set(args.down) - set(links))
+    if unknown:
+        raise UsageError(f"--down {', '.join(unknown)}: not a link of {args.host} (links: {', '.join(links)})")
+    answers = [explain_address(plan, address, args.down) for address in args.addresses]
     if args.format == "json":
         sys.stdout.write(json.dumps(answers, indent=2, sort_keys=True) + "\n")
     else:
-        for answer in answers:
-            if "error" in answer:
-                sys.stdout.write(f"{answer['address']}: {answer['error']}\n")
-                continue
-            where = f" (partner {answer['partner']}, prefix {answer['prefix']})" if answer["partner"] else ""
-            sys.stdout.write(f"{answer['address']}{where}: {answer['path']}\n")
-            if answer.get("when_link_fails"):
-                sys.stdout.write(f"  when {answer['link']} fails: {answer['when_link_fails']}\n")
+        _explain_text(answers)
     return EXIT_INVALID if any("error" in answer for answer in answers) else EXIT_VALID
+
+
+def _explain_text(answers):
+    for answer in answers:
+        if "error" in answer:
+            sys.stdout.write(f"{answer['address']}: {answer['error']}\n")
+            continue
+        where = f" (partner {answer['partner']}, prefix {answer['prefix']})" if answer["partner"] else ""
+        down = f" with {', '.join(answer['down'])} out of service" if answer["down"] else ""
+        sys.stdout.write(f"{answer['address']}{where}{down}: {answer['path']}\n")
+        if answer.get("when_link_fails"):
+            sys.stdout.write(f"  when {answer['pinned_link']} is out of service: {answer['when_link_fails']}\n")
+        if answer["down"]:
+            sys.stdout.write("".join(f"  rule {step}\n" for step in answer["rules"]))
 
 
 def main(argv=None):

@@ -1,8 +1,13 @@
-"""Say where an address goes: which partner and prefix, which link, what on failure."""
+"""Say where an address goes: which partner and prefix, which link and source, with some links out of service.
+
+The answer comes from walking the plan's own rules (rule_walk), the data the
+router gets, so ``explain --down`` says what the router does.
+"""
 
 from netaddr import IPNetwork
 
 from .addresses import AddressError, parse_address
+from .rule_walk import source_address, walk
 
 
 def _containing(networks, address):
@@ -10,37 +15,58 @@ def _containing(networks, address):
     return max(matches, key=lambda n: n.prefixlen) if matches else None
 
 
-def explain_address(plan, text):
-    """The path of one address on the router of ``plan``, as a dict."""
-    try:
-        address = parse_address(text)
-    except AddressError as error:
-        return {"address": text, "error": str(error)}
-    links = {link["name"]: link for link in plan["links"]}
-    local = _containing(plan["main_table_networks"], address)
-    if local is not None:
-        return {"address": str(address), "partner": None, "prefix": str(local), "link": None,
-                "path": f"main table: {local} is a LAN or management network, never re-routed"}
+def _partner_of(plan, address):
     best = None
     for partner in plan["partners"]:
         prefix = _containing(partner["prefixes"], address)
         if prefix is not None and (best is None or prefix.prefixlen > best[1].prefixlen):
             best = (partner, prefix)
-    if best is None:
-        return {"address": str(address), "partner": None, "prefix": None, "link": None,
-                "path": "no partner: follows the main table; replies use the link the connection arrived on"}
-    partner, prefix = best
-    link = links[partner["link"]]
-    mark = partner["mark"]
-    if partner["on_link_failure"] == "fail_closed":
-        failure = f"rejected (fail_closed): never sent by another link while {link['name']} is down"
-    else:
-        others = [name for name in links if name != link["name"]]
-        failure = f"fails over to {', '.join(others) or 'no other link'} with that link's own address"
-    source = link["address"].split("/")[0] if address.version == 4 else (
-        link["address6"].split("/")[0] if link["nat66"] else "its own source (no NAT66)")
-    return {"address": str(address), "partner": partner["name"], "prefix": str(prefix), "link": link["name"],
-            "interface": link["interface"], "mark": mark, "source": source,
-            "on_link_failure": partner["on_link_failure"],
-            "path": f"pinned to {link['name']} ({link['interface']}, mark {mark}, source {source})",
-            "when_link_fails": failure}
+    return best
+
+
+def _summary(outcome, address):
+    if outcome.rejected:
+        return "rejected"
+    if outcome.link is not None:
+        source = source_address(outcome.link, address.version)
+        prefix = "main table, or if its route goes through a link out of service: " if outcome.main_unless_out else ""
+        return f"{prefix}leaves by {outcome.link['name']} ({outcome.link['interface']}, source {source})"
+    return "main table"
+
+
+def explain_address(plan, text, down=()):
+    """The path of one address on the router of ``plan``, as a dict; ``down``: links out of service."""
+    try:
+        address = parse_address(text)
+    except AddressError as error:
+        return {"address": text, "error": str(error)}
+    down = frozenset(down)
+    local = _containing(plan["main_table_networks"], address)
+    found = None if local is not None else _partner_of(plan, address)
+    mark = int(found[0]["mark"], 16) if found else 0
+    outcome = walk(plan, address, mark, down)
+    answer = {"address": str(address), "down": sorted(down), "family": address.version,
+              "partner": None, "prefix": str(local) if local is not None else None,
+              "link": outcome.link["name"] if outcome.link else None,
+              "source": source_address(outcome.link, address.version) if outcome.link else None,
+              "rejected": outcome.rejected, "main_table": outcome.main,
+              "main_table_unless_out_of_service": outcome.main_unless_out,
+              "rules": outcome.steps, "path": _summary(outcome, address)}
+    if local is not None:
+        answer["path"] = f"main table: {local} is a LAN or management network, never re-routed"
+        return answer
+    if found is None:
+        if not down:
+            answer["path"] = "no partner: follows the main table; replies use the link the connection arrived on"
+        return answer
+    partner, prefix = found
+    answer.update(partner=partner["name"], prefix=str(prefix), mark=partner["mark"], pinned_link=partner["link"],
+                  on_link_failure=partner["on_link_failure"], failover_links=partner["failover_links"])
+    if outcome.link is not None:
+        answer["interface"] = outcome.link["interface"]
+    if not down:
+        failed = walk(plan, address, mark, frozenset({partner["link"]}))
+        answer["when_link_fails"] = _summary(failed, address) + (
+            " (fail_closed: never sent by another link)" if partner["on_link_failure"] == "fail_closed" else
+            " (with that link's own address)" if failed.link else "")
+    return answer

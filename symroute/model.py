@@ -85,6 +85,8 @@ class Partner:
     on_link_failure: str = FAILOVER
     health_check: str = ""
     description: str = ""
+    # The partner's own failover order (link names); empty: the other links in symroute_links order.
+    failover_links: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """The link monitor's part of the plan: what it probes, and which rules it adds
 while a link is down (docs/monitor.md).
 
-The monitor decides only *when*; every rule it may add is computed here.
+The monitor decides only *when*; what it changes is computed here.
 While a link is down:
-  - its gate rule sends its marked traffic past its table to the fail-closed
-    and failover rules: ``fwmark <link mark>/0x7f00 goto <fail-closed rule>``;
-  - traffic that no rule of symroute claims ignores the main table's default
-    route and takes the first healthy link's table instead.
-One rule is one netlink message, so each family switches in one step.
+  - its interface is in the out-of-service group: every rule of the plan that
+    routes forwarded traffic by a link's table skips it (one netlink message
+    for both families), so each partner takes the first link in service of
+    its failover order;
+  - while any link is down, traffic that no rule of symroute claims skips
+    main-table routes through a link out of service and takes the first link
+    in service instead (the general rules, the same set whichever link is down).
 """
 
 from dataclasses import asdict
@@ -16,34 +18,33 @@ from . import scheme
 from .health import parse_link_target, parse_partner_check
 
 
-def _rule_text(priority, selector):
-    return f"priority {priority} {selector}"
-
-
-def _link(router, link):
-    base = router.rule_priority_base
-    mark = scheme.link_mark(link.mark_number)
-    fail_closed_rule = base + scheme.OFFSET_FAIL_CLOSED
-    gate = scheme.mark_with_mask(mark, scheme.LINK_MARK_MASK)
+def _link(link):
     return {
         "name": link.name,
         "interface": link.interface,
         "table": link.table,
-        "mark": scheme.hex_mark(mark),
+        "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
         "mark_mask": scheme.hex_mark(scheme.LINK_MARK_MASK),
+        "families": list(link.families),
         "addresses": [{"family": family, "address": address} for family, address in link.own_addresses],
         "targets": [parse_link_target(target) for target in link.health_targets],
         "health": asdict(link.health),
-        "gate_rules": [
-            {"family": family,
-             "rule": _rule_text(base + scheme.OFFSET_LINK_GATE + link.index, f"fwmark {gate} goto {fail_closed_rule}")}
-            for family in link.families
-        ],
-        "general_rules": [
-            {"family": family, "rule": _rule_text(base + scheme.OFFSET_GENERAL + 1, f"lookup {link.table}")}
-            for family in link.families
-        ],
     }
+
+
+def _general_rules(router):
+    """Traffic no rule of symroute claims, while a link is out of service: main's routes except through
+    such a link, else the first link in service (plan-rule form, like the plan's ``rules``)."""
+    base, skip = router.rule_priority_base, {"suppress_ifgroup": scheme.OUT_OF_SERVICE_GROUP}
+    families = sorted({family for link in router.links for family in link.families})
+    rules = [dict({"priority": base + scheme.OFFSET_GENERAL, "family": family, "table": "main",
+                   "comment": "main table, except through a link out of service"}, **skip)
+             for family in families]
+    for link in router.links:
+        rules += [dict({"priority": base + scheme.OFFSET_GENERAL + 1 + link.index, "family": family,
+                        "table": link.table, "comment": f"else {link.name} if in service"}, **skip)
+                  for family in link.families]
+    return sorted(rules, key=lambda r: (r["family"], r["priority"]))
 
 
 def _partner(partner):
@@ -54,14 +55,11 @@ def _partner(partner):
 def monitor_plan(router, partners):
     """The monitor section of a router's plan; ``partners`` is the plan's partner list (with marks)."""
     base = router.rule_priority_base
-    families = sorted({family for link in router.links for family in link.families})
     return {
         "bands": [[base + first, base + last] for first, last in scheme.MONITOR_BANDS],
-        "links": [_link(router, link) for link in router.links],
-        "suppress_main_default": [
-            {"family": family,
-             "rule": _rule_text(base + scheme.OFFSET_GENERAL, "lookup main suppress_prefixlength 0")}
-            for family in families
-        ],
+        "out_of_service_group": scheme.OUT_OF_SERVICE_GROUP,
+        "in_service_group": scheme.IN_SERVICE_GROUP,
+        "links": [_link(link) for link in router.links],
+        "general_rules": _general_rules(router),
         "partners": [_partner(p) for p in partners if p["health_check"]],
     }

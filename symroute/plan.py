@@ -12,6 +12,7 @@ from netaddr import cidr_merge
 from . import scheme
 from .model import FAIL_CLOSED, FAILOVER
 from .monitor_plan import monitor_plan
+from .rule_plan import failover_orders, main_table_networks, plan_rules
 from .validate import validate_router
 
 PLAN_SCHEMA_VERSION = 1
@@ -59,88 +60,59 @@ def _routes(router):
     return routes
 
 
-def _main_table_networks(router):
-    networks = list(router.lan_networks) + list(router.management_networks)
-    return sorted(set(networks), key=lambda n: (n.version, n.first, n.prefixlen))
+def _partner_mark(router, partner, order_numbers=None):
+    """The mark of a partner's new connections: its own failover order's, else its link's
+    (with the fail-closed bit if it fails closed)."""
+    if partner.failover_links:
+        if order_numbers is None:
+            order_numbers = _order_numbers(router)
+        return scheme.link_mark(order_numbers[(partner.link, partner.failover_links)])
+    mark = scheme.link_mark(router.link(partner.link).mark_number)
+    return mark | scheme.FAIL_CLOSED_BIT if partner.on_link_failure == FAIL_CLOSED else mark
 
 
-def _rule(priority, family, comment, **selector):
-    rule = {"priority": priority, "family": family, "comment": comment}
-    rule.update(selector)
-    return rule
+def _order_numbers(router):
+    return {(o["link"], tuple(o["failover_links"])): o["mark_number"] for o in failover_orders(router)}
 
 
-def _rules(router):
-    base = router.rule_priority_base
-    rules = []
-    for offset, network in enumerate(_main_table_networks(router)):
-        rules.append(_rule(base + scheme.OFFSET_MAIN_TABLE + offset, network.version,
-                           "LAN/management stays in main", to=str(network), table="main"))
-    for link in router.links:
-        for family, address in link.own_addresses:
-            rules.append(_rule(base + scheme.OFFSET_FROM_LINK + link.index, family,
-                               f"replies from {link.name}'s address", **{"from": address}, table=link.table))
-    for link in router.links:
-        mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.LINK_MARK_MASK)
-        for family in link.families:
-            rules.append(_rule(base + scheme.OFFSET_LINK_MARK + link.index, family,
-                               f"connections marked for {link.name}", fwmark=mark, table=link.table))
-    fail_closed = scheme.mark_with_mask(scheme.FAIL_CLOSED_BIT, scheme.FAIL_CLOSED_BIT)
-    for family in (4, 6):
-        rules.append(_rule(base + scheme.OFFSET_FAIL_CLOSED, family,
-                           "fail-closed partner whose link is down", fwmark=fail_closed, action="prohibit"))
-    for link in router.links:
-        # Reached only when the link's table cannot route (no carrier): the
-        # link's own address must never leave by another link.
-        for family, address in link.own_addresses:
-            rules.append(_rule(base + scheme.OFFSET_OWN_ADDRESS + link.index, family,
-                               f"{link.name}'s address never leaves by another link",
-                               **{"from": address}, action="prohibit"))
-    for link in router.links:
-        mark = scheme.mark_with_mask(scheme.link_mark(link.mark_number), scheme.MARK_MASK)
-        others = [other for other in router.links if other.name != link.name]
-        for position, other in enumerate(others):
-            for family in link.families:
-                if family not in other.families:
-                    continue
-                priority = base + scheme.OFFSET_FAILOVER + scheme.FAILOVER_STRIDE * link.index + position
-                rules.append(_rule(priority, family, f"{link.name} down: fail over to {other.name}",
-                                   fwmark=mark, table=other.table))
-    return sorted(rules, key=lambda r: (r["family"], r["priority"]))
+def _set(name, version, link, mode, mark, chosen):
+    nft_type, selector = ("ipv4_addr", "ip") if version == 4 else ("ipv6_addr", "ip6")
+    prefixes = [prefix for p in chosen for prefix in _family_prefixes(p.prefixes, version)]
+    if not prefixes:
+        return []
+    return [{
+        "name": name, "type": nft_type, "selector": selector, "link": link, "mode": mode,
+        "mark_chain": f"mark_{scheme.hex_mark(mark)}",
+        "partners": sorted(p.name for p in chosen if _family_prefixes(p.prefixes, version)),
+        "elements": _aggregate(prefixes),
+        "input_prefixes": len(prefixes),
+    }]
 
 
-def _partner_mark(link, on_link_failure):
-    """The mark of a partner's connections: its link's, with the fail-closed bit if it fails closed."""
-    mark = scheme.link_mark(link.mark_number)
-    return mark | scheme.FAIL_CLOSED_BIT if on_link_failure == FAIL_CLOSED else mark
+def _order_sets(router):
+    sets = []
+    for order in failover_orders(router):
+        chosen = [p for p in router.partners
+                  if (p.link, p.failover_links) == (order["link"], tuple(order["failover_links"]))]
+        for version in (4, 6):
+            sets += _set(f"order{order['index']}_v{version}", version, order["link"], FAILOVER,
+                         scheme.link_mark(order["mark_number"]), chosen)
+    return sets
 
 
 def _link_sets(router, link):
     sets = []
-    pinned = [p for p in router.partners if p.link == link.name]
+    pinned = [p for p in router.partners if p.link == link.name and not p.failover_links]
     for mode in (FAIL_CLOSED, FAILOVER):
-        mark = _partner_mark(link, mode)
         chosen = [p for p in pinned if p.on_link_failure == mode]
-        for version, nft_type, selector in ((4, "ipv4_addr", "ip"), (6, "ipv6_addr", "ip6")):
-            prefixes = [prefix for p in chosen for prefix in _family_prefixes(p.prefixes, version)]
-            if not prefixes:
-                continue
-            sets.append({
-                "name": f"{link.name}_{mode}_v{version}",
-                "type": nft_type,
-                "selector": selector,
-                "link": link.name,
-                "mode": mode,
-                "mark_chain": f"mark_{scheme.hex_mark(mark)}",
-                "partners": sorted(p.name for p in chosen if _family_prefixes(p.prefixes, version)),
-                "elements": _aggregate(prefixes),
-                "input_prefixes": len(prefixes),
-            })
+        mark = scheme.link_mark(link.mark_number) | (scheme.FAIL_CLOSED_BIT if mode == FAIL_CLOSED else 0)
+        for version in (4, 6):
+            sets += _set(f"{link.name}_{mode}_v{version}", version, link.name, mode, mark, chosen)
     return sets
 
 
 def _nftables(router):
-    networks = _main_table_networks(router)
+    networks = main_table_networks(router)
     local_sets = []
     for version, nft_type in ((4, "ipv4_addr"), (6, "ipv6_addr")):
         elements = _aggregate(_family_prefixes(networks, version))
@@ -152,7 +124,12 @@ def _nftables(router):
             marks.append({"value": scheme.hex_mark(value), "link": link.name, "fail_closed": fail_closed,
                           "mark_chain": f"mark_{scheme.hex_mark(value)}",
                           "restore_chain": f"restore_{scheme.hex_mark(value)}"})
-    partner_sets = [s for link in router.links for s in _link_sets(router, link)]
+    for order in failover_orders(router):
+        value = scheme.link_mark(order["mark_number"])
+        marks.append({"value": scheme.hex_mark(value), "link": order["link"], "fail_closed": False,
+                      "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                      "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+    partner_sets = [s for link in router.links for s in _link_sets(router, link)] + _order_sets(router)
     # Fail-closed sets are matched first: an address they hold must never fail over.
     partner_sets.sort(key=lambda s: (s["mode"] != "fail_closed", s["link"], s["name"]))
     # SNAT on the output interface, and the connection is bound to that link:
@@ -210,10 +187,10 @@ def _probe_address(prefix):
 
 
 def _verify(router):
-    checks = []
+    checks, order_numbers = [], _order_numbers(router)
     for partner in router.partners:
         link = router.link(partner.link)
-        mark = _partner_mark(link, partner.on_link_failure)
+        mark = _partner_mark(router, partner, order_numbers)
         for version in (4, 6):
             prefixes = sorted(_family_prefixes(partner.prefixes, version), key=lambda n: (n.first, n.prefixlen))
             if prefixes:
@@ -229,10 +206,18 @@ def _verify_tables(router):
             for link in router.links for family in link.families]
 
 
+def _default_order(router, partner):
+    if partner.on_link_failure == FAIL_CLOSED:
+        return []
+    return [link.name for link in router.links if link.name != partner.link]
+
+
 def _partners(router):
+    order_numbers = _order_numbers(router)
     return [
         {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
-         "mark": scheme.hex_mark(_partner_mark(router.link(p.link), p.on_link_failure)),
+         "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
+         "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
          "prefixes": sorted((str(x) for x in p.prefixes), key=lambda s: (":" in s, s)),
          "health_check": p.health_check, "description": p.description}
         for p in router.partners
@@ -264,11 +249,11 @@ def plan_router(router, settings=None):
         "tables": _tables(router),
         "links": _links(router),
         "routes": _routes(router),
-        "rules": _rules(router),
+        "rules": plan_rules(router),
         "nftables": _nftables(router),
         "sysctls": _sysctls(router),
         "partners": partners,
-        "main_table_networks": [str(n) for n in _main_table_networks(router)],
+        "main_table_networks": [str(n) for n in main_table_networks(router)],
         "verify": _verify(router),
         "verify_tables": _verify_tables(router),
         "monitor": monitor_plan(router, partners),

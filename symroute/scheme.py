@@ -4,7 +4,14 @@ Marks live in bits 8-15 of the packet and connection mark, so other tools
 keep bits 0-7 and 16-31:
 
     bit 15        fail-closed flag (the partner must never leave by another link)
-    bits 8-14     link number (1-127): link mark = number << 8
+    bits 8-14     link number (1-127): link mark = number << 8; numbers no link
+                  uses name a partner's own failover order (``failover_links``)
+
+A link is out of service while its interface is in the interface group
+OUT_OF_SERVICE_GROUP (the link monitor moves it there and back): every rule
+that routes forwarded traffic by a link's table carries
+``suppress_ifgroup OUT_OF_SERVICE_GROUP``, so one netlink message takes a
+link out of every path (pinned, failover, general) in both families.
 
 Rule priorities are offsets from ``symroute_rule_priority_base`` (10000 by
 default); symroute owns exactly [base, base + 999].
@@ -18,18 +25,24 @@ PRIORITY_BAND = 1000
 
 # Offsets inside the band, in evaluation order. (M) marks the link monitor's
 # rules: present only while a link is down; symroute-routing leaves them alone.
+# "(S)" = the rule carries suppress_ifgroup OUT_OF_SERVICE_GROUP.
 OFFSET_MAIN_TABLE = 0  # to <LAN/management network> lookup main   (0-99)
-OFFSET_FROM_LINK = 100  # from <link address> lookup <link table>  (100 + link index)
-OFFSET_LINK_GATE = 150  # (M) fwmark <link mark>/0x7f00 goto <fail-closed rule>  (150 + link index)
-OFFSET_LINK_MARK = 200  # fwmark <link mark>/0x7f00 lookup <table>  (200 + link index)
+OFFSET_FROM_LINK = 100  # from <link address> lookup <link table>  (100 + link index; probes use it)
+OFFSET_LINK_MARK = 200  # fwmark <link mark>/0x7f00 lookup <link table> (S)  (200 + link index)
 OFFSET_FAIL_CLOSED = 300  # fwmark 0x8000/0x8000 prohibit
 OFFSET_OWN_ADDRESS = 350  # from <link address> prohibit             (350 + link index)
-OFFSET_FAILOVER = 400  # fwmark <link mark>/0xff00 lookup <other>  (400 + 16 * index + k)
-FAILOVER_STRIDE = 16
-OFFSET_GENERAL = 900  # (M) lookup main suppress_prefixlength 0; then (901) lookup <healthy link table>
+OFFSET_ORDER = 400  # a partner's own failover order q: 400 + ORDER_STRIDE * q + k
+ORDER_STRIDE = 20  #   k = 0 pinned link (S), 1.. its failover links (S), last: prohibit
+MAX_FAILOVER_ORDERS = 24
+OFFSET_FAILOVER = 870  # not fwmark 0x0/0x7f00 lookup <link table> (S)  (870 + link index: links in order)
+OFFSET_NO_LINK = 899  # not fwmark 0x0/0x7f00 prohibit: marked traffic and no link in service
+OFFSET_GENERAL = 900  # (M) lookup main (S); then (901 + link index) lookup <link table> (S)
 
-# Sub-bands owned by the link monitor, as offsets (first, last).
-MONITOR_BANDS = ((OFFSET_LINK_GATE, OFFSET_LINK_MARK - 1), (OFFSET_GENERAL, PRIORITY_BAND - 1))
+# Sub-band owned by the link monitor, as offsets (first, last).
+MONITOR_BANDS = ((OFFSET_GENERAL, PRIORITY_BAND - 1),)
+# The interface group of a link taken out of service (0 = "default" is in service).
+OUT_OF_SERVICE_GROUP = 0x5359
+IN_SERVICE_GROUP = 0
 
 NFT_FAMILY = "inet"
 NFT_TABLE = "symroute"

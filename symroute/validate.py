@@ -40,6 +40,7 @@ from .model import (
     Router,
 )
 from .overlaps import Entry, overlapping_pairs
+from .scheme import MAX_FAILOVER_ORDERS
 from .schema_check import item_label, named, structural_problems
 
 __all__ = ["router_name_problems", "validate_router", "validate_routers"]
@@ -319,6 +320,45 @@ def _check_partner_health(collect, label, check):
             collect.problem(label, f"field health_check: {error}")
 
 
+def _failover_links(collect, label, item, link, link_by_name):
+    """The partner's own failover order (a tuple of link names), every problem reported."""
+    value = item.get("failover_links")
+    if value is None or not isinstance(value, list):
+        return ()
+    if item.get("on_link_failure") == FAIL_CLOSED:
+        collect.problem(label, "field failover_links: only for on_link_failure failover "
+                               "(a fail_closed partner never leaves by another link)")
+        return ()
+    names, valid = [], True
+    for position, name in enumerate(value):
+        if not isinstance(name, str):
+            valid = False
+        elif name not in link_by_name:
+            known = ", ".join(_bare(known) for known in sorted(link_by_name)) or "none"
+            collect.problem(label, f"field failover_links[{position}]: unknown link {shown(name)} "
+                                   f"(this router's links: {known})")
+            valid = False
+        elif link is not None and name == link.name:
+            collect.problem(label, f"field failover_links[{position}]: {_bare(name)} is the pinned link itself")
+            valid = False
+        elif name in names:
+            collect.problem(label, f"field failover_links[{position}]: {_bare(name)} is listed twice")
+            valid = False
+        names.append(name)
+    if valid and not value:
+        collect.problem(label, "field failover_links: empty; leave it out for the default order, "
+                               "or use on_link_failure fail_closed")
+        valid = False
+    return tuple(names) if valid else ()
+
+
+def _check_failover_orders(collect, partners):
+    orders = {(partner.link, partner.failover_links) for partner in partners if partner.failover_links}
+    if len(orders) > MAX_FAILOVER_ORDERS:
+        collect.problem(PARTNERS, f"{len(orders)} different failover_links orders; "
+                                  f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}")
+
+
 def _validate_partners(collect, raw_partners, links):
     link_by_name = {link.name: link for link in links}
     partners, seen = [], {}
@@ -328,6 +368,7 @@ def _validate_partners(collect, raw_partners, links):
         _check_unique_name(collect, "partner", label, index, name, seen)
         link = _partner_link(collect, label, item.get("link"), link_by_name)
         prefixes = _partner_prefixes(collect, label, item, link)
+        failover_links = _failover_links(collect, label, item, link, link_by_name)
         _check_partner_health(collect, label, item.get("health_check"))
         if not isinstance(name, str) or link is None:
             continue
@@ -341,12 +382,14 @@ def _validate_partners(collect, raw_partners, links):
                 else FAILOVER,
                 health_check=item.get("health_check", "") if isinstance(item.get("health_check"), str) else "",
                 description=item.get("description", "") if isinstance(item.get("description"), str) else "",
+                failover_links=failover_links,
             )
         )
+    _check_failover_orders(collect, partners)
     return partners
 
 
-PartnerOwner = namedtuple("PartnerOwner", "name link mode")
+PartnerOwner = namedtuple("PartnerOwner", "name link mode order")
 # ``position``: the link's index, -1 for LAN and management networks (whose ``link`` and ``field`` are "").
 RouterOwner = namedtuple("RouterOwner", "what link field position")
 
@@ -377,7 +420,8 @@ def _report_own_network_overlap(collect, partner_entry, router_entry):
 
 
 def _report_partner_overlap(collect, outer, inner):
-    (outer_name, outer_link, outer_mode), (inner_name, inner_link, inner_mode) = outer.owner, inner.owner
+    (outer_name, outer_link, outer_mode, outer_order), (inner_name, inner_link, inner_mode, inner_order) = (
+        outer.owner, inner.owner)
     relation = "the same as" if outer.network == inner.network else "overlaps"
     pair = (
         f"{inner.network} of partner {shown(inner_name)} (link {_bare(inner_link)}) {relation} "
@@ -388,6 +432,8 @@ def _report_partner_overlap(collect, outer, inner):
         collect.problem(label, f"field prefixes: {pair}: pinned to different links")
     elif outer_mode != inner_mode:
         collect.problem(label, f"field prefixes: {pair} with on_link_failure {inner_mode} vs {outer_mode}: ambiguous")
+    elif outer_order != inner_order:
+        collect.problem(label, f"field prefixes: {pair} with different failover_links: ambiguous")
     else:
         collect.warning(label, f"{pair}: redundant")
 
@@ -396,7 +442,7 @@ def _check_overlaps(collect, partners, router_networks):
     """Partner prefixes against each other and against the router's own networks, and the router's
     link networks against its other networks, in one sweep."""
     entries = [
-        Entry(prefix, PartnerOwner(partner.name, partner.link, partner.on_link_failure))
+        Entry(prefix, PartnerOwner(partner.name, partner.link, partner.on_link_failure, partner.failover_links))
         for partner in partners
         for prefix in partner.prefixes
     ]

@@ -88,7 +88,8 @@ def _band(check, data):
 
 
 def _rule(check, where, rule, band, bands, tables, seen):
-    if not check.keys(where, rule, ("priority", "family"), ("comment", "from", "to", "fwmark", "table", "action")):
+    if not check.keys(where, rule, ("priority", "family"), ("comment", "from", "to", "fwmark", "table", "action", "not",
+                                                              "suppress_ifgroup")):
         return
     family = check.family(f"{where}.family", rule["family"])
     if check.integer(f"{where}.priority", rule["priority"]) and band:
@@ -105,6 +106,10 @@ def _rule(check, where, rule, band, bands, tables, seen):
             check.address(f"{where}.{key}", rule[key], family, network="/" in str(rule[key]))
     if "fwmark" in rule:
         check.token(f"{where}.fwmark", rule["fwmark"], FWMARK, "a mark/mask like 0x100/0x7f00")
+    if "not" in rule and rule["not"] is not True:
+        check.add(f"{where}.not", "must be true when present")
+    if "suppress_ifgroup" in rule:
+        check.integer(f"{where}.suppress_ifgroup", rule["suppress_ifgroup"], 1, 2**31 - 1)
     if ("table" in rule) == ("action" in rule):
         check.add(where, "needs exactly one of table and action")
     elif "action" in rule and rule["action"] not in RULE_ACTIONS:

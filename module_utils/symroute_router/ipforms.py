@@ -14,7 +14,7 @@ RULE_ACTIONS = {"1": "", "to_tbl": "", "2": "goto", "3": "nop", "6": "blackhole"
 # `ip -N` prints route scopes as numbers (rtnetlink.h).
 ROUTE_SCOPES = {"0": "global", "200": "site", "253": "link", "254": "host", "255": "nowhere"}
 _RULE_FIELDS = {"priority", "src", "srclen", "dst", "dstlen", "fwmark", "fwmask", "iif", "oif", "table", "action",
-                "flags"}
+                "flags", "not"}
 # Selectors and actions of `ip -json rule` outside the fields above, as `ip rule add` takes them back.
 _RULE_EXTRAS = {"ipproto": "ipproto", "sport": "sport", "dport": "dport", "tos": "tos", "dsfield": "tos",
                 "suppress_prefixlen": "suppress_prefixlength", "suppress_ifgroup": "suppress_ifgroup",
@@ -42,24 +42,34 @@ def table_number(table):
     return str(TABLE_NUMBERS.get(str(table), table))
 
 
+def mark(value, mask):
+    """``0x100/0x7f00`` from ip's or the plan's spelling ("0", "0x0", "256")."""
+    try:
+        return f"{int(str(value), 0):#x}/{int(str(mask), 0):#x}"
+    except ValueError:
+        return f"{value}/{mask}"
+
+
 def rule_key(rule):
     """A hashable, comparable form of one rule (desired or live)."""
     return (
-        rule["family"], rule["priority"], rule.get("src", ""), rule.get("dst", ""), rule.get("fwmark", ""),
-        rule.get("iif", ""), rule.get("oif", ""), rule.get("table", ""), rule.get("action", ""),
-        rule.get("other", ""),
+        rule["family"], rule["priority"], bool(rule.get("not")), rule.get("src", ""), rule.get("dst", ""),
+        rule.get("fwmark", ""), rule.get("iif", ""), rule.get("oif", ""), rule.get("table", ""),
+        rule.get("action", ""), rule.get("other", ""),
     )
 
 
 def desired_rule(rule):
     """A rule of the plan (``from``/``to``/``fwmark``/``table`` or ``action``) in the normalized form."""
     family = rule["family"]
+    fwmark = mark(*rule["fwmark"].split("/", 1)) if "/" in rule.get("fwmark", "") else rule.get("fwmark", "")
     return {
-        "family": family, "priority": rule["priority"],
+        "family": family, "priority": rule["priority"], "not": bool(rule.get("not")),
         "src": prefix(rule.get("from"), family), "dst": prefix(rule.get("to"), family),
-        "fwmark": rule.get("fwmark", ""), "iif": "", "oif": "",
+        "fwmark": fwmark, "iif": "", "oif": "",
         "table": table_number(rule.get("table")) if "action" not in rule else "",
-        "action": rule.get("action", ""), "other": "",
+        "action": rule.get("action", ""),
+        "other": f"suppress_ifgroup={rule['suppress_ifgroup']}" if "suppress_ifgroup" in rule else "",
     }
 
 
@@ -67,12 +77,13 @@ def live_rule(entry, family):
     """One entry of `ip -N -json rule` in the normalized form."""
     fwmark = ""
     if "fwmark" in entry:
-        fwmark = f"{entry['fwmark']}/{entry.get('fwmask', '0xffffffff')}"
+        fwmark = mark(entry["fwmark"], entry.get("fwmask", "0xffffffff"))
     action = RULE_ACTIONS.get(str(entry.get("action", "")), str(entry.get("action", "")))
     other = ",".join(f"{key}={entry[key]}" for key in sorted(entry) if key not in _RULE_FIELDS)
     return {
         "family": family,
         "priority": entry.get("priority", 0),
+        "not": "not" in entry,
         "src": _cidr(entry.get("src"), entry.get("srclen"), family),
         "dst": _cidr(entry.get("dst"), entry.get("dstlen"), family),
         "fwmark": fwmark,
@@ -100,6 +111,8 @@ def _extras(other):
 def rule_text(rule):
     """``priority 10100 from 198.51.100.2/32 lookup 200``: `ip rule add` arguments, and diff text."""
     parts = [f"priority {rule['priority']}"]
+    if rule.get("not"):
+        parts.append("not")
     if rule.get("src"):
         parts.append(f"from {rule['src']}")
     if rule.get("dst"):

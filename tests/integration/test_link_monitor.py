@@ -10,8 +10,13 @@ import time
 CARRIER_DOWN = "ip -n isp_a link set eth0 down"
 # The far end's IPv6 address goes with the link; put it back with it.
 CARRIER_UP = "ip -n isp_a link set eth0 up; ip -n isp_a -6 addr replace 2001:db8:a::1/64 dev eth0 nodad"
-GATE_V4 = "10150:\tfrom all fwmark 0x100/0x7f00 goto 10300"
-GENERAL_V4 = "10901:\tfrom all lookup symroute_wan_b"
+OUT_OF_SERVICE_GROUP = "21337"
+GENERAL_V4 = "10900:\tfrom all lookup main suppress_ifgroup 21337"
+GENERAL_V6 = "10902:\tfrom all lookup symroute_wan_b suppress_ifgroup 21337"
+
+
+def _group(router, interface):
+    return json.loads(router.sh(f"ip -json link show dev {interface}").stdout)[0]["group"]
 
 
 def _state(router):
@@ -35,19 +40,18 @@ def _link_a(state):
 def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(router):
     _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
     rules = router.sh("ip rule").stdout
-    assert GATE_V4 not in rules and GENERAL_V4 not in rules  # all links up: no monitor rule
+    assert GENERAL_V4 not in rules and _group(router, "wana") == "default"  # all links up: no monitor change
     router.sh(CARRIER_DOWN)
     try:
-        state = _wait_for(router, lambda s: _link_a(s)["gated"], 2, "wan_a gated after carrier loss")
-        assert _link_a(state)["reason"] == "carrier lost" and state["general_traffic_link"] == "wan_b"
-        rules = router.sh("ip rule; ip -6 rule").stdout
-        assert GATE_V4 in rules and GENERAL_V4 in rules
-        assert "10150:\tfrom all fwmark 0x100/0x7f00 goto 10300" in router.sh("ip -6 rule").stdout
+        state = _wait_for(router, lambda s: _link_a(s)["gated"], 2, "wan_a out of service after carrier loss")
+        assert _link_a(state)["reason"] == "carrier lost" and state["general_rules"]
+        assert state["kernel_holds_decision"] and _group(router, "wana") == OUT_OF_SERVICE_GROUP
+        assert GENERAL_V4 in router.sh("ip rule").stdout and GENERAL_V6 in router.sh("ip -6 rule").stdout
         # A converge while the link is out of service: verification expects the
-        # partners elsewhere, the reconciler leaves the monitor's rules alone.
+        # partners elsewhere, the reconciler leaves the monitor's rules and the group alone.
         converge = router.playbook()
         assert converge.returncode == 0, converge.stdout
-        assert GATE_V4 in router.sh("ip rule").stdout
+        assert GENERAL_V4 in router.sh("ip rule").stdout and _group(router, "wana") == OUT_OF_SERVICE_GROUP
         route = router.sh("ip -json route get 100.64.20.10 mark 0x100").stdout
         assert json.loads(route)[0]["dev"] == "wanb"  # partner-api fails over
         refused = router.sh("ip route get 100.64.21.10 mark 0x8100", check=False)
@@ -58,8 +62,7 @@ def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(rou
     started = time.monotonic()
     _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
     assert time.monotonic() - started >= 2.5
-    rules = router.sh("ip rule").stdout
-    assert GATE_V4 not in rules and GENERAL_V4 not in rules
+    assert GENERAL_V4 not in router.sh("ip rule").stdout and _group(router, "wana") == "default"
 
 
 def test_disabling_the_monitor_stops_it_and_enabling_starts_it(router):

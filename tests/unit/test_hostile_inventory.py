@@ -179,4 +179,4 @@ def test_every_rendered_file_stays_sound(case, outcomes, tmp_path):
         script = tmp_path / "ctl"
         script.write_text(files["symroute-monitor-ctl.j2"])
         assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
-        assert len(parse(_metrics_of(plan))) == 6 * len(plan["links"]) + 4 * len(plan["partners"]) + 1
+        assert len(parse(_metrics_of(plan))) == 6 * len(plan["links"]) + 4 * len(plan["partners"]) + 2

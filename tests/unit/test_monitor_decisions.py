@@ -1,14 +1,12 @@
 """The monitor's decisions on events: gating, conntrack deletion, hooks (fakes, no network)."""
 
-import subprocess
-
 import pytest
 
-from monitorfakes import FakeClock, Journal, Recorder, make_monitor, run_rounds
+from monitorfakes import FakeClock, FakeIpKernel, FakeSwitch, Journal, Recorder, make_monitor, run_rounds
 from symroute.plan import build_plan
-from symroute_router.monitor.daemon import Hook
+from symroute_router.monitor.hook import Hook
 from symroute_router.monitor.monitor import Monitor
-from symroute_router.monitor.rules import RuleSwitch
+from symroute_router.monitor.service import ServiceSwitch
 
 
 def _targets(router_vars):
@@ -29,7 +27,7 @@ def test_a_blackholed_link_is_gated_and_only_its_connections_are_deleted(router_
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 2)
     assert switch.applied == []  # two missed rounds: not yet
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 1)
-    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert switch.applied == [frozenset({"wan_a"})]
     assert flushes == [(0x100, 0x7F00)]  # wan_a's mark; wan_b's connections (0x200) are untouched
     assert [(t.link, t.up) for (t,) in hooks] == [("wan_a", False)]
 
@@ -39,9 +37,9 @@ def test_recovery_restores_the_plan_without_deleting_connections(router_vars):
     monitor.start({"wana": True, "wanb": True})
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 9)
-    assert switch.applied[-1] == (frozenset({"wan_a"}), "wan_b")
+    assert switch.applied[-1] == frozenset({"wan_a"})
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 1)
-    assert switch.applied[-1] == (frozenset(), None)
+    assert switch.applied[-1] == frozenset()
     assert flushes == [(0x100, 0x7F00)]  # the one at failure; none at recovery
     assert [(t.link, t.up) for (t,) in hooks] == [("wan_a", False), ("wan_a", True)]
 
@@ -50,7 +48,7 @@ def test_carrier_loss_acts_at_once(router_vars):
     monitor, clock, switch, flushes, _, _ = make_monitor(_targets(router_vars))
     monitor.start({"wana": True, "wanb": True})
     monitor.carrier("wana", False)
-    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert switch.applied == [frozenset({"wan_a"})]
     assert flushes == [(0x100, 0x7F00)]
     monitor.carrier("eth9", False)  # not a link: ignored
     assert len(switch.applied) == 1
@@ -61,20 +59,41 @@ def test_every_link_down_keeps_the_last_configuration(router_vars):
     monitor.start({"wana": True, "wanb": True})
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": DEAD}, 3)
-    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert switch.applied == [frozenset({"wan_a"})]
     assert flushes == [(0x100, 0x7F00)]
     assert any("every link is down" in line for (line,) in logs)
     # When wan_a comes back while wan_b is still down, wan_b is gated instead.
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": DEAD}, 10)
-    assert switch.applied[-1] == (frozenset({"wan_b"}), "wan_a")
+    assert switch.applied[-1] == frozenset({"wan_b"})
     assert flushes[-1] == (0x200, 0x7F00)
 
 
-def test_start_removes_old_rules_and_a_link_without_carrier_starts_gated(router_vars):
+def test_a_link_without_carrier_starts_gated(router_vars):
     monitor, _, switch, flushes, _, _ = make_monitor(_targets(router_vars))
     monitor.start({"wana": False, "wanb": True})
-    assert switch.resets == 1
-    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert switch.applied == [frozenset({"wan_a"})]
+
+
+def test_a_link_left_out_of_service_by_a_killed_monitor_stays_out_until_it_earns_its_way_back(router_vars):
+    """kill -9 in an outage leaves wan_a's interface in the out-of-service group: the new monitor keeps it
+    out (no return to a dead link while it re-learns) and brings it back after up_after good rounds."""
+    monitor, clock, switch, _, _, logs = make_monitor(_targets(router_vars), switch=FakeSwitch({"wan_a"}))
+    monitor.start({"wana": True, "wanb": True})
+    assert monitor.gated == frozenset({"wan_a"}) and switch.applied == []
+    assert any("out of service when the monitor started" in line for (line,) in logs)
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 9)
+    assert switch.kernel_out == frozenset({"wan_a"})
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 1)
+    assert switch.applied == [frozenset()]  # no stale gate: back in service
+
+
+def test_a_left_out_link_and_no_carrier_elsewhere_keeps_the_last_state_until_one_is_up(router_vars):
+    monitor, clock, switch, _, _, _ = make_monitor(_targets(router_vars), switch=FakeSwitch({"wan_a"}))
+    monitor.start({"wana": True, "wanb": False})
+    # wan_b has no carrier and wan_a is down until proven: every link down, the last state stays.
+    assert switch.kernel_out == frozenset({"wan_a"})
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": DEAD}, 10)
+    assert switch.kernel_out == frozenset({"wan_b"})
 
 
 def test_stop_leaves_the_plans_state(router_vars):
@@ -82,7 +101,7 @@ def test_stop_leaves_the_plans_state(router_vars):
     monitor.start({"wana": True, "wanb": True})
     monitor.carrier("wana", False)
     monitor.stop()
-    assert switch.applied[-1] == (frozenset(), None)
+    assert switch.applied[-1] == frozenset()
 
 
 def test_partner_path_and_the_off_pinned_alert(router_vars):
@@ -115,7 +134,7 @@ def _fail_and_recover(monitor, clock):
     monitor.start({"wana": True, "wanb": True})
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 3)
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)  # wan_a down
-    failed = (monitor.gated, monitor.general)
+    failed = monitor.gated
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 10)  # wan_a up again
     monitor.carrier("wanb", False)  # wan_b down at once
     return failed
@@ -123,7 +142,7 @@ def _fail_and_recover(monitor, clock):
 
 def _decisions(monitor, switch, flushes):
     return {
-        "gated": monitor.gated, "general": monitor.general, "applied": list(switch.applied), "flushes": list(flushes),
+        "gated": monitor.gated, "applied": list(switch.applied), "flushes": list(flushes),
         "links": {name: (t.up, t.carrier, t.reason, t.transitions) for name, t in monitor.trackers.items()},
     }
 
@@ -133,10 +152,10 @@ def test_rules_then_conntrack_deletion_then_the_hook(router_vars):
     journal = Journal().watch(monitor)
     monitor.start({"wana": True, "wanb": True})
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
-    assert journal == [("rules", frozenset({"wan_a"}), "wan_b"), ("conntrack", 0x100, 0x7F00), ("hook", "wan_a", False)]
+    assert journal == [("service", frozenset({"wan_a"})), ("conntrack", 0x100, 0x7F00), ("hook", "wan_a", False)]
     journal.clear()
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 10)
-    assert journal == [("rules", frozenset(), None), ("hook", "wan_a", True)]
+    assert journal == [("service", frozenset()), ("hook", "wan_a", True)]
 
 
 def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
@@ -148,8 +167,8 @@ def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
     monitor, clock, switch, flushes, _, logs = make_monitor(_targets(router_vars), hook=hook)
     journal = Journal().watch(monitor)
     failed = _fail_and_recover(monitor, clock)
-    assert failed == (frozenset({"wan_a"}), "wan_b")  # the gate went in although the hook raised
-    assert journal[:3] == [("rules", frozenset({"wan_a"}), "wan_b"), ("conntrack", 0x100, 0x7F00),
+    assert failed == frozenset({"wan_a"})  # the gate went in although the hook raised
+    assert journal[:3] == [("service", frozenset({"wan_a"})), ("conntrack", 0x100, 0x7F00),
                            ("hook", "wan_a", False)]
     assert hook.calls == 3  # wan_a down, wan_a up, wan_b down: called every time, raised every time
     assert _decisions(monitor, switch, flushes) == expected  # exactly as without a failing hook
@@ -171,33 +190,19 @@ def test_a_broken_hook_setting_still_gates_the_link_and_deletes_its_connections(
     monitor, clock, switch, flushes, _, _ = make_monitor(_targets(router_vars), hook=hook, logs=logs)
     monitor.start({"wana": True, "wanb": True})
     monitor.carrier("wana", False)
-    assert switch.applied == [(frozenset({"wan_a"}), "wan_b")]
+    assert switch.applied == [frozenset({"wan_a"})]
     assert flushes == [(0x100, 0x7F00)]
-    assert monitor.gated == frozenset({"wan_a"}) and monitor.general == "wan_b"
+    assert monitor.gated == frozenset({"wan_a"})
     assert hook.running == []
 
 
-class FakeIp:
-    """Stands for ``ip``: no earlier rules, every batch accepted and recorded."""
-
-    def __init__(self):
-        self.batches = []
-
-    def __call__(self, family, *args, stdin=None):
-        if stdin is not None:
-            self.batches.append((family, stdin))
-        return subprocess.CompletedProcess(["ip", *args], 0, stdout="[]", stderr="")
-
-
-def test_with_a_raising_hook_the_gate_rule_itself_goes_in(router_vars):
+def test_with_a_raising_hook_the_link_still_leaves_service(router_vars):
     plan = build_plan("edge", _targets(router_vars))["monitor"]
-    ip, flushes, logs = FakeIp(), Recorder(), Recorder()
-    monitor = Monitor({"router": "edge", "monitor": plan}, RuleSwitch(plan, run=ip), flushes, RaisingHook(), logs,
-                      FakeClock(), lambda: 1.7e9)
+    ip, flushes, logs = FakeIpKernel(plan), Recorder(), Recorder()
+    monitor = Monitor({"router": "edge", "monitor": plan}, ServiceSwitch(plan, run=ip, sleep=lambda s: None),
+                      flushes, RaisingHook(), logs, FakeClock(), lambda: 1.7e9)
     monitor.start({"wana": True, "wanb": True})
     monitor.carrier("wana", False)
-    gate = {f"rule add {rule['rule']}" for rule in plan["links"][0]["gate_rules"]}
-    added = {line for _, batch in ip.batches for line in batch.splitlines()}
-    assert gate and gate <= added
+    assert ip.groups == {"wana": plan["out_of_service_group"], "wanb": 0}
     assert flushes == [(0x100, 0x7F00)]
     assert any("failed: RuntimeError" in line for (line,) in logs)

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from monitorfakes import Recorder
-from symroute_router.monitor import daemon
-from symroute_router.monitor.daemon import Hook, hook_argv
+from symroute_router.monitor import hook as hook_module
+from symroute_router.monitor.hook import Hook, hook_argv
 from symroute_router.monitor.tracker import Transition
 
 PYTHON = os.path.abspath(sys.executable)
@@ -149,7 +149,7 @@ def test_any_failure_to_start_the_hook_is_logged_with_the_transition_not_raised(
     def popen(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(daemon.subprocess, "Popen", popen)
+    monkeypatch.setattr(hook_module.subprocess, "Popen", popen)
     logs = Recorder()
     hook = Hook(["/usr/local/bin/alert"], "edge", log=logs)
     hook(DOWN)
@@ -173,7 +173,7 @@ def test_the_hook_runs_without_a_shell(monkeypatch):
         seen.update(kwargs, argv=argv)
         return real_popen([PYTHON, "-c", "pass"])
 
-    monkeypatch.setattr(daemon.subprocess, "Popen", popen)
+    monkeypatch.setattr(hook_module.subprocess, "Popen", popen)
     hook = Hook(["/usr/local/bin/alert", "--team", "net"], "edge")
     hook(DOWN)
     _wait_all(hook)

@@ -30,7 +30,7 @@ def _snapshot(router, link_names, partner_names):
     partners = {name: {"pinned_link": link_names[0], "reachable": True, "latency_seconds": 0.004,
                        "link": link_names[-1], "off_pinned_link": True, "checked": 1.0}
                 for name in partner_names}
-    return {"router": router, "updated": 1700000000.123, "links": links, "general_traffic_link": None,
+    return {"router": router, "updated": 1700000000.123, "links": links, "kernel_holds_decision": True,
             "partners": partners}
 
 
@@ -39,8 +39,8 @@ def test_hostile_names_give_only_valid_lines_and_their_values_back(router):
     link_names = [f"wan {name}" for name in HOSTILE]
     partner_names = [f"partner {name}" for name in HOSTILE]
     samples = parse(report.metrics(_snapshot(router, link_names, partner_names)))
-    # No line added or lost: 6 per link, 4 per partner, 1 timestamp.
-    assert len(samples) == 6 * len(link_names) + 4 * len(partner_names) + 1
+    # No line added or lost: 6 per link, 4 per partner, the timestamp and kernel_holds_decision.
+    assert len(samples) == 6 * len(link_names) + 4 * len(partner_names) + 2
     assert {labels["router"] for _, labels, _ in samples} == {router}
     by_link = {labels["link"] for name, labels, _ in samples if name == "symroute_link_up"}
     assert by_link == set(link_names)
@@ -67,7 +67,7 @@ def test_an_unknown_or_non_finite_measure_writes_no_sample(unknown):
     samples = parse(text)
     names = [name for name, _, _ in samples]
     assert "symroute_link_rtt_seconds" not in names and "symroute_partner_latency_seconds" not in names
-    assert len(samples) == 5 + 3 + 1
+    assert len(samples) == 5 + 3 + 2  # the timestamp and kernel_holds_decision
     assert not re.search(r"(?i)\b(none|nan|inf)\b", "\n".join(line for line in text.splitlines()
                                                             if not line.startswith("#")))
 

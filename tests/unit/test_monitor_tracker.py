@@ -86,16 +86,18 @@ def test_loss_ratio_over_the_window():
 
 
 @pytest.mark.parametrize(
-    "links_up, previously, gated, general",
+    "links_up, previously, gated",
     [
-        ({"a": True, "b": True}, set(), set(), None),
-        ({"a": False, "b": True}, set(), {"a"}, "b"),
-        ({"a": True, "b": False}, set(), {"b"}, "a"),
-        ({"a": False, "b": False}, {"a"}, {"a"}, "b"),  # all down: keep the last configuration
-        ({"a": False, "b": False}, set(), set(), None),
-        ({"a": False, "b": True, "c": True}, set(), {"a"}, "b"),
-        ({"a": False, "b": False, "c": True}, {"a"}, {"a", "b"}, "c"),
+        ({"a": True, "b": True}, set(), set()),
+        ({"a": False, "b": True}, set(), {"a"}),
+        ({"a": True, "b": False}, set(), {"b"}),
+        ({"a": False, "b": False}, {"a"}, {"a"}),  # all down: keep the last configuration
+        ({"a": False, "b": False}, set(), set()),
+        ({"a": False, "b": True, "c": True}, set(), {"a"}),
+        ({"a": False, "b": False, "c": True}, {"a"}, {"a", "b"}),
+        ({"a": False, "b": False, "c": False}, {"a", "b"}, {"a", "b"}),  # c stays in service
+        ({"a": True, "b": False, "c": False}, {"b", "c"}, {"b", "c"}),
     ],
 )
-def test_choose_gated(links_up, previously, gated, general):
-    assert choose_gated(links_up, previously) == (frozenset(gated), general)
+def test_choose_gated(links_up, previously, gated):
+    assert choose_gated(links_up, previously) == frozenset(gated)

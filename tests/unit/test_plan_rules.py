@@ -28,27 +28,70 @@ def _rule(plan, **selector):
         ({"family": 4, "from": "198.51.100.6", "table": 201}, {"priority": 10101}),
         ({"family": 6, "from": "2001:db8:a::2", "table": 200}, {"priority": 10100}),
         ({"family": 6, "from": "2001:db8:b::2", "table": 201}, {"priority": 10101}),
-        # Connection-mark rules, one per link and family, link bits only (fail-closed too).
-        ({"family": 4, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200}),
-        ({"family": 4, "fwmark": "0x200/0x7f00"}, {"priority": 10201, "table": 201}),
-        ({"family": 6, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200}),
-        # Fail-closed traffic whose link table had no route is prohibited.
+        # Connection-mark rules, one per link and family, link bits only (fail-closed too); skipped while the
+        # link's interface is in the out-of-service group.
+        ({"family": 4, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200, "suppress_ifgroup": 0x5359}),
+        ({"family": 4, "fwmark": "0x200/0x7f00"}, {"priority": 10201, "table": 201, "suppress_ifgroup": 0x5359}),
+        ({"family": 6, "fwmark": "0x100/0x7f00"}, {"priority": 10200, "table": 200, "suppress_ifgroup": 0x5359}),
+        # Fail-closed traffic whose link is out of service is prohibited.
         ({"family": 4, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
         ({"family": 6, "fwmark": "0x8000/0x8000"}, {"priority": 10300, "action": "prohibit"}),
         # A link's own address never leaves by another link (reached when its table cannot route).
         ({"family": 4, "from": "198.51.100.2", "action": "prohibit"}, {"priority": 10350}),
         ({"family": 4, "from": "198.51.100.6", "action": "prohibit"}, {"priority": 10351}),
         ({"family": 6, "from": "2001:db8:a::2", "action": "prohibit"}, {"priority": 10350}),
-        # Failover: a link's (non fail-closed) mark falls back to the other link's table.
-        ({"family": 4, "fwmark": "0x100/0xff00"}, {"priority": 10400, "table": 201}),
-        ({"family": 4, "fwmark": "0x200/0xff00"}, {"priority": 10416, "table": 200}),
-        ({"family": 6, "fwmark": "0x200/0xff00"}, {"priority": 10416, "table": 200}),
+        # Failover: any symroute mark whose own rule fell through takes the first link in service, in order.
+        ({"family": 4, "not": True, "table": 200}, {"priority": 10870, "fwmark": "0x0/0x7f00",
+                                                    "suppress_ifgroup": 0x5359}),
+        ({"family": 4, "not": True, "table": 201}, {"priority": 10871, "fwmark": "0x0/0x7f00"}),
+        ({"family": 6, "not": True, "table": 201}, {"priority": 10871, "fwmark": "0x0/0x7f00"}),
+        # None in service: rejected, never left to the main table.
+        ({"family": 4, "not": True, "action": "prohibit"}, {"priority": 10899, "fwmark": "0x0/0x7f00"}),
+        ({"family": 6, "not": True, "action": "prohibit"}, {"priority": 10899, "fwmark": "0x0/0x7f00"}),
     ],
 )
 def test_rule(plan, selector, expected):
     rule = _rule(plan, **selector)
     for key, value in expected.items():
         assert rule[key] == value
+
+
+def test_the_rules_that_route_by_a_links_table_are_the_ones_that_skip_it_out_of_service(plan):
+    """Only the link-address rules (the router's own traffic and the probes) ignore the service state."""
+    for rule in plan["rules"]:
+        if "table" in rule and rule["table"] != "main":
+            assert ("suppress_ifgroup" in rule) == ("from" not in rule), rule
+
+
+def test_a_partners_own_failover_order_gets_its_own_mark_and_rules(router_vars):
+    router_vars["symroute_links"].append(
+        {"name": "lte", "interface": "wwan0", "address": "100.64.77.2/30", "gateway": "100.64.77.1"})
+    router_vars["symroute_partners"][0]["failover_links"] = ["lte", "wan_b"]
+    plan = build_plan("edge", router_vars)
+    partner = plan["partners"][0]
+    assert partner["failover_links"] == ["lte", "wan_b"] and partner["mark"] == "0x7f00"
+    order = [(r["priority"], r.get("table", r.get("action"))) for r in plan["rules"]
+             if r["family"] == 4 and r.get("fwmark") == "0x7f00/0x7f00"]
+    assert order == [(10400, 200), (10401, 202), (10402, 201), (10419, "prohibit")]
+    v6 = [(r["priority"], r.get("table", r.get("action"))) for r in plan["rules"]
+          if r["family"] == 6 and r.get("fwmark") == "0x7f00/0x7f00"]
+    assert v6 == [(10400, 200), (10402, 201), (10419, "prohibit")]  # lte has no IPv6: not in the v6 order
+    sets = {s["name"]: s["mark_chain"] for s in plan["nftables"]["partner_sets"]}
+    assert sets["order0_v4"] == "mark_0x7f00"
+    assert "mark_0x7f00" in {m["mark_chain"] for m in plan["nftables"]["marks"]}
+
+
+def test_partners_with_the_same_order_share_it_and_the_default_order_is_spelled_out(router_vars):
+    router_vars["symroute_partners"].append(dict(router_vars["symroute_partners"][0], name="second",
+                                                 prefixes=["100.66.0.0/24"]))
+    for partner in (router_vars["symroute_partners"][0], router_vars["symroute_partners"][-1]):
+        partner["failover_links"] = ["wan_b"]
+    plan = build_plan("edge", router_vars)
+    assert {p["mark"] for p in plan["partners"] if p["name"] in ("partner-api", "second")} == {"0x7f00"}
+    assert len([r for r in plan["rules"] if r.get("action") == "prohibit" and r["priority"] == 10419]) == 2
+    default = [p for p in plan["partners"] if p["name"] not in ("partner-api", "second")]
+    assert all(p["failover_links"] == ([] if p["on_link_failure"] == "fail_closed" else
+                                       [n for n in ("wan_a", "wan_b") if n != p["link"]]) for p in default)
 
 
 def test_rule_count_does_not_depend_on_partner_prefixes(router_vars):

@@ -233,7 +233,7 @@ REFUSED_BY_BOTH = [
 
 REFUSED_BY_CHECK = [
     ("routing", "a priority below the band", _set(["rules", 0, "priority"], 9999)),
-    ("routing", "a priority in the monitor's sub-band", _set(["rules", 0, "priority"], 10150)),
+    ("routing", "a priority in the monitor's sub-band", _set(["rules", 0, "priority"], 10950)),
     ("routing", "a rule looking up a table the state does not own", _set(["rules", 2, "table"], 999)),
     ("routing", "a route in a table the state does not own", _set(["routes", 0, "table"], 999)),
     # JSON Schema counts 200.0 as an integer; the check takes integers only.

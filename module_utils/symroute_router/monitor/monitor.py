@@ -1,12 +1,15 @@
 """The monitor's decisions, free of threads, sockets and clocks (unit-tested with fakes).
 
 Events come in (carrier changes, probe rounds, partner checks); after each
-transition the monitor recomputes which links are gated and which link
-carries general traffic, switches the rules, and deletes the conntrack
-entries bound to each newly gated link, so only those flows start again on
-another link; connections on healthy links are never touched. Only then is
-the transition hook called, and whatever it does (or raises) changes nothing
-of the above: the hook never stands between a failure and the failover.
+transition the monitor recomputes which links are out of service ("gated"),
+has the kernel hold it (service.ServiceSwitch: interface groups and the
+general rules, read back until they match), and deletes the conntrack entries
+bound to each newly gated link, so only those flows start again on another
+link; connections on links in service are never touched. Only then is the
+transition hook called, and whatever it does (or raises) changes nothing of
+the above: the hook never stands between a failure and the failover.
+
+``held`` is what the kernel was last read to hold; the state file reports it.
 """
 
 from .tracker import LinkTracker, choose_gated
@@ -25,7 +28,8 @@ class Monitor:
             link["name"]: LinkTracker(link["name"], link["health"], bool(link["targets"]), now)
             for link in self.plan["links"]
         }
-        self.gated, self.general = frozenset(), None
+        self.gated = frozenset()
+        self.held = None
         self.link_of_address = {entry["address"]: link["name"]
                                 for link in self.plan["links"] for entry in link["addresses"]}
         self.partners = {}
@@ -34,16 +38,36 @@ class Monitor:
         return self.wall_clock() - (self.clock() - monotonic_time)
 
     def start(self, carriers):
-        """Begin from the plan's state: no monitor rule, every link up unless it has no carrier."""
-        for error in self.switch.reset():
-            self.log(f"could not remove an earlier run's rules: {error}")
+        """Begin from the kernel's state: a link an earlier run left out of service (a crash, a kill -9
+        in an outage) stays out until it earns ``up_after`` good rounds; the others are up unless they
+        have no carrier. Then the kernel is made to hold that decision."""
+        held = self.switch.read()
+        now = self.clock()
+        for name in sorted(held.out):
+            if self.trackers[name].start_down(now, "out of service when the monitor started"):
+                self.log(f"link {name} was out of service when the monitor started: it stays out until it is up")
+        self.gated = frozenset(name for name in held.out if not self.trackers[name].up)
         for interface, carrier in sorted(carriers.items()):
-            self.carrier(interface, carrier)
+            name = self.by_interface.get(interface)
+            if name is not None:
+                self.trackers[name].observe_carrier(carrier, now)
+        self.reconcile(force=True)
 
     def stop(self):
         """Leave the plan's state: a stopped monitor must not keep a decision nobody revisits."""
-        self.switch.apply(frozenset(), None)
-        self.gated, self.general = frozenset(), None
+        self.held = self.switch.converge(frozenset())
+        self.gated = frozenset()
+
+    def resync(self):
+        """Make the kernel hold the current decision again (periodic, and after any link event):
+        repairs groups and rules changed by hand and interfaces re-created without their group."""
+        before = self.held
+        self.held = self.switch.converge(self.gated)
+        if before is not None and (before.out, before.general) != (self.held.out, self.held.general) \
+                and self.switch.holds(self.held, self.gated):
+            self.log(f"resync: the kernel again holds out of service: {', '.join(sorted(self.gated)) or 'none'}")
+        for error in self.held.errors:
+            self.log(f"ip refused a change: {error}")
 
     def carrier(self, interface, carrier):
         name = self.by_interface.get(interface)
@@ -78,18 +102,20 @@ class Monitor:
             self.log(f"hook for link {transition.link} {'up' if transition.up else 'down'} "
                      f"({transition.reason}) failed: {type(error).__name__}: {error}")
 
-    def reconcile(self):
+    def reconcile(self, force=False):
         links_up = {name: tracker.up for name, tracker in self.trackers.items()}
-        gated, general = choose_gated(links_up, self.gated)
-        if (gated, general) == (self.gated, self.general):
+        gated = choose_gated(links_up, self.gated)
+        if gated == self.gated and not force:
             if gated and not any(links_up.values()):
                 self.log("every link is down: keeping the last configuration")
             return
-        for error in self.switch.apply(gated, general):
-            self.log(f"ip refused a rule: {error}")
+        self.held = self.switch.converge(gated)
+        for error in self.held.errors:
+            self.log(f"ip refused a change: {error}")
         newly_gated = sorted(gated - self.gated)
-        self.gated, self.general = gated, general
-        self.log(f"gated: {', '.join(sorted(gated)) or 'none'}; general traffic: {general or 'main table'}")
+        self.gated = gated
+        self.log(f"out of service: {', '.join(sorted(gated)) or 'none'}"
+                 + ("" if self.switch.holds(self.held, gated) else " (the kernel does not hold it yet)"))
         for name in newly_gated:
             link = self.links[name]
             try:

@@ -12,6 +12,7 @@ NETLINK_ROUTE = 0
 NETLINK_NETFILTER = 12
 RTMGRP_LINK = 0x1
 RTM_NEWLINK = 16
+RTM_DELLINK = 17
 NLMSG_ERROR = 2
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
@@ -51,14 +52,16 @@ def _messages(data):
 
 
 def parse_link_messages(data):
-    """(interface name, carrier) for each RTM_NEWLINK in one netlink datagram."""
+    """(interface name, carrier) for each RTM_NEWLINK and RTM_DELLINK (an interface that vanished has no
+    carrier: a PPPoE or LTE interface going away is a link going down) in one netlink datagram."""
     for kind, body in _messages(data):
-        if kind != RTM_NEWLINK or len(body) < IFINFOMSG.size:
+        if kind not in (RTM_NEWLINK, RTM_DELLINK) or len(body) < IFINFOMSG.size:
             continue
         _family, _type, _index, flags, _change = IFINFOMSG.unpack_from(body)
         for attribute, value in _attributes(body[IFINFOMSG.size:]):
             if attribute == IFLA_IFNAME:
-                yield value.split(b"\0", 1)[0].decode(), bool(flags & IFF_LOWER_UP)
+                name = value.split(b"\0", 1)[0].decode(errors="replace")
+                yield name, kind == RTM_NEWLINK and bool(flags & IFF_LOWER_UP)
 
 
 def read_carrier(interface):
@@ -70,17 +73,32 @@ def read_carrier(interface):
         return False
 
 
-class CarrierWatcher:
-    """Blocking iterator of (interface, carrier) for link change notifications."""
+LOST_EVENTS = (None, None)
 
-    def __init__(self):
+
+class CarrierWatcher:
+    """Blocking iterator of (interface, carrier) for link change notifications.
+
+    When the kernel had to drop notifications (the socket's buffer overflowed:
+    ENOBUFS) it yields LOST_EVENTS: the reader must read every carrier again.
+    Any other error ends the iteration with the exception.
+    """
+
+    def __init__(self, receive_buffer=1 << 20):
         self.socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.socket.bind((0, RTMGRP_LINK))
 
     def __iter__(self):
         while True:
-            yield from parse_link_messages(self.socket.recv(1 << 16))
+            try:
+                data = self.socket.recv(1 << 16)
+            except OSError as error:
+                if error.errno != errno.ENOBUFS:
+                    raise
+                yield LOST_EVENTS
+                continue
+            yield from parse_link_messages(data)
 
     def close(self):
         self.socket.close()

@@ -43,17 +43,23 @@ def _partner_state(partner):
 
 
 def state(monitor, now_wall):
-    """The state file's content (plain data)."""
+    """The state file's content (plain data). ``gated`` and ``general_rules`` are what the kernel was
+    last read to hold (interface group, the monitor's band), ``decided`` what the monitor wants."""
+    held = monitor.held
+    out = held.out if held is not None else frozenset()
+    missing = held.missing if held is not None else frozenset()
     return {
         "router": monitor.router,
         "updated": round(now_wall, 3),
         "links": {
-            name: {"up": t.up, "carrier": t.carrier, "gated": name in monitor.gated, "reason": t.reason,
+            name: {"up": t.up, "carrier": t.carrier, "gated": name in out, "decided_gated": name in monitor.gated,
+                   "interface_present": name not in missing, "reason": t.reason,
                    "since": round(monitor.wall(t.since), 3), "transitions": t.transitions,
                    "rtt_seconds": _finite(t.rtt), "loss_ratio": round(t.loss, 4)}
             for name, t in monitor.trackers.items()
         },
-        "general_traffic_link": monitor.general,
+        "general_rules": bool(held is not None and held.general),
+        "kernel_holds_decision": held is not None and monitor.switch.holds(held, monitor.gated),
         "partners": {name: _partner_state(partner) for name, partner in monitor.partners.items()},
     }
 
@@ -85,7 +91,7 @@ def sample_value(value):
 METRICS = (
     ("symroute_link_up", "gauge", "1 while the link monitor considers the link up."),
     ("symroute_link_carrier", "gauge", "1 while the link's interface has carrier."),
-    ("symroute_link_gated", "gauge", "1 while the link's traffic is moved to other links."),
+    ("symroute_link_gated", "gauge", "1 while the link's interface is out of service (read from the kernel)."),
     ("symroute_link_rtt_seconds", "gauge", "Mean round trip of the last answered probe round."),
     ("symroute_link_loss_ratio", "gauge", "Share of unanswered probes over the last 20 rounds."),
     ("symroute_link_transitions_total", "counter", "Up/down transitions since the monitor started."),
@@ -95,6 +101,8 @@ METRICS = (
     ("symroute_partner_off_pinned_link", "gauge",
      "1 when the partner's traffic leaves by a link other than the one it is pinned to."),
     ("symroute_monitor_last_update_timestamp_seconds", "gauge", "When the monitor last wrote these metrics."),
+    ("symroute_monitor_kernel_holds_decision", "gauge",
+     "1 when the kernel was last read to hold the monitor's decision (groups and rules)."),
     ("symroute_repairs_total", "counter",
      "Times the monitor re-installed symroute's rules or link-table routes that were missing."),
 )
@@ -121,6 +129,8 @@ def metrics(snapshot):
             samples["symroute_partner_path"].append((path, 1))
         samples["symroute_partner_off_pinned_link"].append((labels, int(partner["off_pinned_link"])))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
+    samples["symroute_monitor_kernel_holds_decision"].append(
+        (_labels(router=router), int(bool(snapshot.get("kernel_holds_decision")))))
     if "repairs" in snapshot:
         samples["symroute_repairs_total"].append((_labels(router=router, what="routing"),
                                                   snapshot["repairs"]["total"]))

@@ -48,6 +48,14 @@ class LinkTracker:
         self.misses = self.successes = 0
         return Transition(self.name, up, reason, now)
 
+    def start_down(self, now, reason):
+        """Begin down (a link an earlier run left out of service); only a link with targets can earn
+        its way back, a link without them is judged by its carrier. True when it starts down."""
+        if not self.has_targets:
+            return False
+        self.up, self.since, self.reason = False, now, reason
+        return True
+
     def observe_carrier(self, carrier, now):
         if carrier == self.carrier:
             return None
@@ -78,13 +86,11 @@ class LinkTracker:
 
 
 def choose_gated(links_up, previously_gated):
-    """Which links to take out of service, and which link carries general traffic.
+    """Which links to take out of service.
 
     ``links_up`` maps link name to up/down in the inventory's order. With every
     link down nothing is gained by moving traffic, so the last configuration
-    stays as it is.
+    stays as it is (at least one link stays in service).
     """
     down = frozenset(name for name, up in links_up.items() if not up)
-    gated = frozenset(previously_gated) if down == frozenset(links_up) else down
-    general = next((name for name in links_up if name not in gated), None) if gated else None
-    return gated, general
+    return frozenset(previously_gated) if down == frozenset(links_up) else down
