@@ -68,18 +68,21 @@ In the incident lab, converged: a request stream from the app to the partner
 API (one request every 5 ms, each answered within 250 ms or counted lost),
 and link A failing a second into it, ten trials of each kind, interleaved.
 The outage is the time between the last request answered by link A and the
-first answered by link B. `blackhole`: provider A's network drops everything
-while wana keeps its carrier; the link monitor notices after `down_after` (3)
-missed probe rounds of `interval_ms` (300) with a `timeout_ms` (150) budget:
-the third missed round ends 0.75-1.05 s after the failure (the failure falls
-anywhere in a round), then the link is gated in one rule per family (about
-5 ms, with the conntrack deletion). `carrier loss`: the kernel stops using
-the link's routes at once (`ignore_routes_with_linkdown`) and the monitor's
-netlink watcher gates it and deletes its conntrack entries within
-milliseconds. **Targets: blackhole
-median at most 1 s, carrier loss median at most 100 ms.** Baseline: the
-stream's own largest gap without failure, so the ratio says how many request
-intervals the outage spans."""),
+first answered by the link the partner moves to. `blackhole`: provider A's
+network drops everything while wana keeps its carrier; the link monitor
+notices after `down_after` (3) missed probe rounds of `interval_ms` (300)
+with a `timeout_ms` (150) budget: the third missed round ends 0.75-1.05 s
+after the failure (the failure falls anywhere in a round), then the link
+leaves service in one netlink message (its interface's group) and its
+conntrack entries are deleted. `carrier loss`: the kernel stops using the
+link's routes at once (`ignore_routes_with_linkdown`) and the monitor's
+netlink watcher takes it out of service within milliseconds. `compound`:
+link B is blackholed and out of service first, then link A loses its
+carrier; the partner must reach link C (the third link), never B, and any
+request answered with B's address fails the trial. **Targets: blackhole at
+most 1 s, carrier loss (alone or compound) at most 100 ms, median and
+maximum.** Baseline: the stream's own largest gap without failure, so the
+ratio says how many request intervals the outage spans."""),
     ("Converge time", "converge_time", "bench/converge_time.py", """\
 `ansible-playbook symmetric-routing.yml` against one router container from the
 lab image: a converge from scratch and the no-op re-run (which must report

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The edge router as it was in the incident, before symroute: its addresses on
-# lan0, wana and wanb, forwarding on, and a main table that prefers link A
-# (lower metric) with link B as backup. No policy routing, no NAT: the site's
+# lan0, wana, wanb and wanc (the LTE-style backup), forwarding on, and a main
+# table that prefers link A (lower metric) with links B and C as backups. No policy routing, no NAT: the site's
 # /24 is announced by both providers. Runs inside the edge (lab or router scenario).
 set -eu
 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
@@ -15,3 +15,5 @@ ip route replace default via 198.51.100.1 dev wana metric 10
 ip route replace default via 198.51.100.5 dev wanb metric 20
 ip -6 route replace default via 2001:db8:a::1 dev wana metric 10
 ip -6 route replace default via 2001:db8:b::1 dev wanb metric 20
+ip addr replace 198.51.100.10/30 dev wanc
+ip route replace default via 198.51.100.9 dev wanc metric 30

@@ -10,6 +10,10 @@
 #   lab-checks.sh recovery 4|6        link A back: new connections use A again
 #   lab-checks.sh blackhole 4|6       link A's provider drops everything, carrier up: the monitor moves the
 #                                     partner to B in time, a connection on B survives, nothing of A's on B
+#   lab-checks.sh compound X KIND Y KIND   link X fails (blackhole|carrier-loss), then link Y: for IPv4 and
+#                                     IPv6 the partner and the ledger take the link and source address that
+#                                     `bin/symroute explain --down` gives (or are rejected), no packet with a
+#                                     dead link's address leaves by another link; then both come back
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PREFIX=symroute-lab
@@ -105,7 +109,7 @@ check_inbound() {
 }
 
 # link_a blackhole|carrier-loss|restore: fail link A at fw-a, or restore it (lab.sh).
-link_a() { "$here/lab.sh" link-a "$1"; }
+link_a() { "$here/lab.sh" link a "$1"; }
 
 # capture_leaks FAMILY: start capturing on wanb whatever carries link A's address or goes to the ledger.
 capture_leaks() {
@@ -154,6 +158,15 @@ check_failover() {
 # link_state LINK FIELD: a field of the link monitor's state file on the edge (up, gated, reason).
 link_state() {
     on edge python3 -c "import json; print(json.load(open('/run/symroute/monitor.json'))['links']['$1']['$2'])"
+}
+# wait_gated LINK SECONDS: until the kernel holds the link out of service (the monitor's state file).
+wait_gated() {
+    local tries=$(( $2 * 10 ))
+    while [ "$tries" -gt 0 ]; do
+        [ "$(link_state "$1" gated 2>/dev/null)" = True ] && return 0
+        sleep 0.1; tries=$((tries - 1))
+    done
+    fail "the monitor did not take $1 out of service within $2 s (now: $(link_state "$1" reason 2>&1))"
 }
 # wait_link LINK True|False SECONDS: until the monitor reports the link up (True) or down (False).
 wait_link() {
@@ -224,6 +237,62 @@ check_recovery() {
     echo "OK: IPv$family new connections use link A again"
 }
 
+# expected FAMILY ADDRESS LINK LINK: the source address `explain --down` says the edge uses, or "rejected".
+expected() {
+    "$here/../../bin/symroute" explain --inventory "$here/../../inventories/lab" --host edge --format json \
+        --down "$3" --down "$4" "$2" | python3 -c '
+import json, sys
+answer = json.load(sys.stdin)[0]
+print("rejected" if answer["rejected"] else answer["source"])'
+}
+# leaks: tcpdump lines on the edge where a WAN address leaves by another link's interface.
+leaks() {
+    awk '$2 ~ /^wan[abc]$/ && $3 == "Out" {
+        split($5, parts, "."); source = $5
+        owner = ""
+        if (index(source, "198.51.100.2.") == 1 || index(source, "2001:db8:a::2.") == 1) owner = "wana"
+        if (index(source, "198.51.100.6.") == 1 || index(source, "2001:db8:b::2.") == 1) owner = "wanb"
+        if (index(source, "198.51.100.10.") == 1) owner = "wanc"
+        if (owner != "" && owner != $2) print
+    }'
+}
+
+check_compound() {
+    local first="$1" first_kind="$2" second="$3" second_kind="$4" family side want answer seen
+    for side in a b c; do "$here/lab.sh" link "$side" restore; done
+    for side in a b c; do wait_link "wan_$side" True 15; done
+    "$here/lab.sh" link "$first" "$first_kind"
+    wait_gated "wan_$first" 5
+    "$here/lab.sh" link "$second" "$second_kind"
+    wait_gated "wan_$second" 5
+    capture leak edge any "tcp port 80"
+    settle
+    for family in 4 6; do
+        for target in partner_api ledger; do
+            want="$(expected "$family" "$("$target" "$family" | tr -d '[]')" "wan_$first" "wan_$second")"
+            answer="$(request "$family" "$("$target" "$family")" 2)"
+            echo "link $first $first_kind, link $second $second_kind; app -> $target (IPv$family): ${answer:-no answer}"
+            echo "  explain --down wan_$first --down wan_$second: $want"
+            if [ "$want" = rejected ]; then
+                [ -z "$answer" ] || fail "$target answered over IPv$family although explain says rejected"
+            else
+                echo "$answer" | grep -q "\"client\": \"$want\"" \
+                    || fail "$target (IPv$family) was not reached with $want, as explain --down says"
+            fi
+        done
+    done
+    seen="$(captured leak edge | leaks)"
+    [ -z "$seen" ] || fail "a link's address left by another link: $seen"
+    "$here/lab.sh" link "$second" restore
+    "$here/lab.sh" link "$first" restore
+    wait_link "wan_$first" True 15
+    wait_link "wan_$second" True 15
+    answer="$(request 4 "$(partner_api 4)")"
+    echo "$answer" | grep -q "\"client\": \"$(address_a 4)\"" || fail "new connections did not return to link A"
+    echo "OK: links $first ($first_kind) then $second ($second_kind): IPv4 and IPv6 paths as explain --down"
+    echo "    says; no address left by another link; back on link A after recovery"
+}
+
 case "${1:-}" in
     incident) check_incident ;;
     partner-via-a) check_partner_via_a "${2:?4 or 6}" ;;
@@ -231,6 +300,8 @@ case "${1:-}" in
     failover) check_failover "${2:?4 or 6}" ;;
     recovery) check_recovery "${2:?4 or 6}" ;;
     blackhole) check_blackhole "${2:?4 or 6}" ;;
-    *) echo "usage: $0 incident | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" >&2
+    compound) check_compound "${2:?a|b|c}" "${3:?blackhole|carrier-loss}" "${4:?a|b|c}" "${5:?blackhole|carrier-loss}" ;;
+    *) echo "usage: $0 incident | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" \
+            "| compound X KIND Y KIND" >&2
        exit 2 ;;
 esac

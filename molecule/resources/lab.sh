@@ -1,20 +1,22 @@
 #!/bin/bash
-# The incident lab: five containers wired with veth pairs (no podman networking,
+# The incident lab: six containers wired with veth pairs (no podman networking,
 # so the host is never on a lab link and lab routes point at lab containers only).
 #
 #   app ── edge ──wana── fw-a ──┐
-#            └───wanb── fw-b ──┴── partner
+#            ├───wanb── fw-b ──┼── partner
+#            └───wanc── fw-c ──┘   (link C: an LTE-style backup, IPv4 only)
 #
 #   lab.sh up      build the image if needed, (re)create and wire the lab
 #   lab.sh down    remove it (succeeds when nothing is left)
 #   lab.sh shell HOST
-#   lab.sh link-a blackhole|carrier-loss|restore
-#                  fail link A at fw-a (the lab checks and bench/failover.py), or restore it
+#   lab.sh link a|b|c blackhole|carrier-loss|restore
+#                  fail a link at its firewall (the lab checks and bench/failover.py), or restore it
+#   lab.sh link-a ...   the same for link A
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lab-image.env"
 PREFIX=symroute-lab
-HOSTS=(app edge fw-a fw-b partner)
+HOSTS=(app edge fw-a fw-b fw-c partner)
 
 on() { # on HOST COMMAND...: run a shell script from stdin in a lab container
     local host="$1"
@@ -54,24 +56,29 @@ EOF
 
     on edge sh -s < "$here/edge-before-symroute.sh"
 
-    # Provider edges: stateful firewalls. Towards the site only established and
+    # Provider edges: stateful firewalls (provider C: IPv4 only). Towards the site only established and
     # related traffic passes, plus new connections to the app's published
     # services (203.0.113.10 tcp/8080, and tcp/9001 for long-lived test
     # connections); out-of-state packets are dropped and counted.
-    for side in a b; do
-        if [ "$side" = a ]; then site4=198.51.100.1 edge4=198.51.100.2 site6=2001:db8:a::1 edge6=2001:db8:a::2 up4=100.64.1.1 peer4=100.64.1.2 up6=2001:db8:f1::1 peer6=2001:db8:f1::2 net=198.51.100.0/30
-        else site4=198.51.100.5 edge4=198.51.100.6 site6=2001:db8:b::1 edge6=2001:db8:b::2 up4=100.64.2.1 peer4=100.64.2.2 up6=2001:db8:f2::1 peer6=2001:db8:f2::2 net=198.51.100.4/30; fi
+    for side in a b c; do
+        case "$side" in
+            a) site4=198.51.100.1 edge4=198.51.100.2 site6=2001:db8:a::1 edge6=2001:db8:a::2 up4=100.64.1.1 peer4=100.64.1.2 up6=2001:db8:f1::1 peer6=2001:db8:f1::2 ;;
+            b) site4=198.51.100.5 edge4=198.51.100.6 site6=2001:db8:b::1 edge6=2001:db8:b::2 up4=100.64.2.1 peer4=100.64.2.2 up6=2001:db8:f2::1 peer6=2001:db8:f2::2 ;;
+            c) site4=198.51.100.9 edge4=198.51.100.10 site6="" edge6="" up4=100.64.3.1 peer4=100.64.3.2 up6="" peer6="" ;;
+        esac
         # keep_addr_on_down: the tests take the site link down to cut link A's carrier.
         on "fw-$side" sh -s <<EOF
 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.site.keep_addr_on_down=1
 ip addr add $site4/30 dev site
-ip -6 addr add $site6/64 dev site nodad
 ip addr add $up4/30 dev up
-ip -6 addr add $up6/64 dev up nodad
 ip route add 203.0.113.0/24 via $edge4
-ip -6 route add 2001:db8:5::/64 via $edge6
 ip route add default via $peer4
-ip -6 route add default via $peer6
+if [ -n "$site6" ]; then
+    ip -6 addr add $site6/64 dev site nodad
+    ip -6 addr add $up6/64 dev up nodad
+    ip -6 route add 2001:db8:5::/64 via $edge6
+    ip -6 route add default via $peer6
+fi
 nft -f - <<'NFT'
 table inet firewall {
 	counter dropped_towards_site { }
@@ -98,11 +105,13 @@ ip addr add 100.64.1.2/30 dev pa
 ip -6 addr add 2001:db8:f1::2/64 dev pa nodad
 ip addr add 100.64.2.2/30 dev pb
 ip -6 addr add 2001:db8:f2::2/64 dev pb nodad
+ip addr add 100.64.3.2/30 dev pc
 for address in 100.64.20.10/32 100.64.21.10/32; do ip addr add "$address" dev lo; done
 for address in 2001:db8:20::10/128 2001:db8:21::10/128; do ip -6 addr add "$address" dev lo; done
 ip route add 203.0.113.0/24 via 100.64.2.1
 ip route add 198.51.100.0/30 via 100.64.1.1
 ip route add 198.51.100.4/30 via 100.64.2.1
+ip route add 198.51.100.8/30 via 100.64.3.1
 ip -6 route add 2001:db8:5::/64 via 2001:db8:f2::1
 ip -6 route add 2001:db8:a::/64 via 2001:db8:f1::1
 ip -6 route add 2001:db8:b::/64 via 2001:db8:f2::1
@@ -127,29 +136,38 @@ up() {
     wire app eth0 edge lan0
     wire edge wana fw-a site
     wire edge wanb fw-b site
+    wire edge wanc fw-c site
     wire fw-a up partner pa
     wire fw-b up partner pb
+    wire fw-c up partner pc
     configure
     echo "symroute: lab up (${HOSTS[*]/#/$PREFIX-})"
 }
 
-# link_a blackhole|carrier-loss|restore: provider A's network drops everything it should
-# forward while its link keeps carrier; or fw-a's side of link A goes down (wana loses
-# carrier); or both are undone, with fw-a's routes towards the site, which the kernel
-# drops with the link.
-link_a() {
-    case "$1" in
+# link a|b|c blackhole|carrier-loss|restore: the link's provider network drops everything it
+# should forward while the link keeps carrier; or the firewall's side of the link goes down
+# (the edge's interface loses carrier); or both are undone, with the firewall's routes towards
+# the site, which the kernel drops with the link.
+link() {
+    local side="$1" edge4 edge6=""
+    case "$side" in
+        a) edge4=198.51.100.2 edge6=2001:db8:a::2 ;;
+        b) edge4=198.51.100.6 edge6=2001:db8:b::2 ;;
+        c) edge4=198.51.100.10 ;;
+        *) echo "usage: $0 link a|b|c blackhole|carrier-loss|restore" >&2; exit 2 ;;
+    esac
+    case "${2:-}" in
         blackhole)
-            on fw-a nft add table inet symroute_lab_blackhole
-            on fw-a nft add chain inet symroute_lab_blackhole forward \
+            on "fw-$side" nft add table inet symroute_lab_blackhole
+            on "fw-$side" nft add chain inet symroute_lab_blackhole forward \
                 '{ type filter hook forward priority -10; policy drop; }' ;;
-        carrier-loss) on fw-a ip link set site down ;;
+        carrier-loss) on "fw-$side" ip link set site down ;;
         restore)
-            on fw-a sh -c 'nft delete table inet symroute_lab_blackhole 2>/dev/null || true'
-            on fw-a ip link set site up
-            on fw-a ip route replace 203.0.113.0/24 via 198.51.100.2
-            on fw-a ip -6 route replace 2001:db8:5::/64 via 2001:db8:a::2 ;;
-        *) echo "usage: $0 link-a blackhole|carrier-loss|restore" >&2; exit 2 ;;
+            on "fw-$side" sh -c 'nft delete table inet symroute_lab_blackhole 2>/dev/null || true'
+            on "fw-$side" ip link set site up
+            on "fw-$side" ip route replace 203.0.113.0/24 via "$edge4"
+            if [ -n "$edge6" ]; then on "fw-$side" ip -6 route replace 2001:db8:5::/64 via "$edge6"; fi ;;
+        *) echo "usage: $0 link a|b|c blackhole|carrier-loss|restore" >&2; exit 2 ;;
     esac
 }
 
@@ -157,6 +175,7 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     shell) podman exec -it "$PREFIX-${2:?host}" bash ;;
-    link-a) link_a "${2:-}" ;;
-    *) echo "usage: $0 up|down|shell HOST|link-a blackhole|carrier-loss|restore" >&2; exit 2 ;;
+    link) link "${2:-}" "${3:-}" ;;
+    link-a) link a "${2:-}" ;;
+    *) echo "usage: $0 up|down|shell HOST|link a|b|c blackhole|carrier-loss|restore" >&2; exit 2 ;;
 esac

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Inside the router container: the router's LAN and two WAN links, each with a
-# namespace at the far end (lan, isp_a, isp_b), so test traffic crosses the
+# Inside the router container: the router's LAN and three WAN links, each with a
+# namespace at the far end (lan, isp_a, isp_b, isp_c; link C is IPv4 only), so test traffic crosses the
 # router and never leaves the container. Idempotent: re-running rebuilds it.
 set -eu
 
-for ns in lan isp_a isp_b; do ip netns del "$ns" 2>/dev/null || true; done
-for link in lan0 wana wanb; do ip link del "$link" 2>/dev/null || true; done
+for ns in lan isp_a isp_b isp_c; do ip netns del "$ns" 2>/dev/null || true; done
+for link in lan0 wana wanb wanc; do ip link del "$link" 2>/dev/null || true; done
 
 wire() { # wire <router interface> <namespace>
     ip netns add "$2"
@@ -17,6 +17,7 @@ wire() { # wire <router interface> <namespace>
 wire lan0 lan
 wire wana isp_a
 wire wanb isp_b
+wire wanc isp_c
 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 
 # The router's own addresses and main table: edge-before-symroute.sh (run next).
@@ -43,3 +44,6 @@ for side in a b; do
     ip -n "isp_$side" addr add 100.64.20.10/32 dev lo
     ip -n "isp_$side" -6 addr add 2001:db8:20::10/128 dev lo
 done
+ip -n isp_c addr add 198.51.100.9/30 dev eth0
+ip -n isp_c addr add 100.64.3.2/32 dev lo
+ip -n isp_c addr add 100.64.20.10/32 dev lo

@@ -52,7 +52,7 @@ def test_check_mode_on_a_fresh_router_changes_nothing_and_shows_everything(fresh
     for element in ("100.64.20.0/24,", "100.64.21.0/24,", "2001:db8:20::/48,", "2001:db8:21::/48,"):
         assert f"+\t\t\t{element}" in result.stdout, element
     assert "+net.ipv4.conf.wana.rp_filter = 2" in result.stdout
-    for line in ("+ipv4 priority 10200 fwmark 0x100/0x7f00 lookup 200", "+ipv6 priority 10300 fwmark 0x8000/0x8000 prohibit",
+    for line in ("+ipv4 priority 10200 fwmark 0x100/0x7f00 suppress_ifgroup 21337 lookup 200", "+ipv6 priority 10300 fwmark 0x8000/0x8000 prohibit",
                  "+ipv4 default via 198.51.100.1 dev wana table 200", "+ipv6 default via 2001:db8:b::1 dev wanb table 201"):
         assert line in result.stdout, line
     assert "was restored" not in result.stdout and "Restore the snapshot" not in result.stdout
@@ -103,12 +103,13 @@ def _lab_links():
 
 def _renamed_b():
     links = _lab_links()
-    links[1]["name"] = "wan_c"
+    links[1]["name"] = "wan_d"
     return {"symroute_links": links}
 
 
 def _without_b():
-    return {"symroute_links": _lab_links()[:1]}
+    links = _lab_links()
+    return {"symroute_links": [links[0]] + links[2:]}
 
 
 def _reordered():

@@ -33,7 +33,7 @@ class FakeSwitch:
     def holds(self, held, out):
         return held.out == frozenset(out)
 
-    def converge(self, out):
+    def converge(self, out, last=None):
         self.converges += 1
         if frozenset(out) != self.kernel_out:
             self.kernel_out = frozenset(out)
@@ -65,10 +65,10 @@ class Journal(list):
         """Wrap the monitor's switch.converge, flush and hook so each change is journaled, then passed on."""
         switch_converge, flush, hook = monitor.switch.converge, monitor.flush, monitor.hook
 
-        def apply(out):
+        def apply(out, last=None):
             if frozenset(out) != monitor.switch.kernel_out:
                 self.append(("service", frozenset(out)))
-            return switch_converge(out)
+            return switch_converge(out, last)
 
         def flushing(mark, mask):
             self.append(("conntrack", mark, mask))

@@ -51,11 +51,11 @@ def test_invalid_inventory_exits_1_with_every_problem(inventory):
     _partners_file(inventory).write_text(
         "symroute_partners:\n"
         "  - {name: acme, prefxes: [100.64.40.0/24], link: wan_a}\n"
-        "  - {name: beta, prefixes: [100.64.40.7/24], link: wan_c}\n"
+        "  - {name: beta, prefixes: [100.64.40.7/24], link: wan_z}\n"
     )
     result = run("plan", "--inventory", inventory)
     assert result.returncode == 1
-    for fragment in ("unknown key 'prefxes'", "host bits set", "unknown link 'wan_c'", "**Invalid**: 4 problem(s)"):
+    for fragment in ("unknown key 'prefxes'", "host bits set", "unknown link 'wan_z'", "**Invalid**: 4 problem(s)"):
         assert fragment in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 

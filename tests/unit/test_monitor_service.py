@@ -94,3 +94,13 @@ def test_an_interface_that_does_not_exist_is_reported_missing_not_retried_foreve
     assert not [call for call in kernel.calls if call[:3] == ("link", "set", "dev")]
     kernel.groups["wana"] = 0  # re-created: the next resync puts it back out of service
     assert switch.converge({"wan_a"}).out == frozenset({"wan_a"})
+
+
+def test_a_decision_from_the_last_known_state_starts_with_the_group_change_and_is_read_back(plan):
+    kernel = FakeIpKernel(plan["monitor"])
+    switch = _switch(plan, kernel)
+    last = switch.read()
+    kernel.calls.clear()
+    held = switch.converge({"wan_b"}, last)
+    assert kernel.calls[0] == ("link", "set", "dev", "wanb", "group", str(plan["monitor"]["out_of_service_group"]))
+    assert switch.holds(held, {"wan_b"}) and any(call[-2:] == ("rule", "show") for call in kernel.calls[1:])

@@ -138,6 +138,8 @@ def run(config):
             event = None
         if event is not None:
             kind, *rest = event
+            if kind == "fatal" and stopping.is_set():
+                continue  # a thread ending because the monitor stops
             if kind == "fatal":
                 log(f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
                     "the monitor; the kernel keeps the links' service state meanwhile")
@@ -147,7 +149,7 @@ def run(config):
                 _carrier_event(monitor, repairer, plan, *rest)
             else:
                 {"round": monitor.probe_round, "partner": monitor.partner_checked}[kind](*rest)
-        if not all(thread.is_alive() for thread in threads) and events.empty():
+        if not stopping.is_set() and not all(thread.is_alive() for thread in threads) and events.empty():
             log("a monitor thread is no longer running: exiting so that the service manager restarts the monitor")
             return 1
         if repairer is not None:

@@ -109,7 +109,7 @@ class Monitor:
             if gated and not any(links_up.values()):
                 self.log("every link is down: keeping the last configuration")
             return
-        self.held = self.switch.converge(gated)
+        self.held = self.switch.converge(gated, self.held)
         for error in self.held.errors:
             self.log(f"ip refused a change: {error}")
         newly_gated = sorted(gated - self.gated)

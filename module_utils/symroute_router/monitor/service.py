@@ -37,6 +37,7 @@ class Held:
     missing: frozenset = frozenset()
     general: frozenset = frozenset()
     errors: tuple = field(default=(), compare=False)
+    rules: tuple = field(default=(), compare=False)  # the band's rules (normalized), for removing them
 
 
 class ServiceSwitch:
@@ -56,6 +57,7 @@ class ServiceSwitch:
         return 0 if group == "default" else int(group) if str(group).isdigit() else group
 
     def _band_rules(self):
+        """The live rules in the monitor's band: {key: normalized rule}."""
         rules = {}
         for family in (4, 6):
             listed = self.run(f"-{family}", "-N", "-json", "rule", "show")
@@ -67,9 +69,10 @@ class ServiceSwitch:
 
     def read(self):
         groups = {name: self._group(interface) for name, interface in self.interfaces.items()}
+        rules = self._band_rules()
         return Held(out=frozenset(n for n, g in groups.items() if g == self.out_group),
                     missing=frozenset(n for n, g in groups.items() if g is None),
-                    general=frozenset(self._band_rules()))
+                    general=frozenset(rules), rules=tuple(rules.values()))
 
     def holds(self, held, out):
         """True when ``held`` is the kernel state for links ``out`` (absent interfaces cannot be set)."""
@@ -86,7 +89,7 @@ class ServiceSwitch:
             outcome = self.run("link", "set", "dev", interface, "group", str(group))
             if outcome.returncode != 0:
                 errors.append(f"{interface}: {outcome.stderr.strip()}")
-        live = self._band_rules()
+        live = {rule_key(rule): rule for rule in held.rules}
         wanted = self.general if out else {}
         for family in (4, 6):
             added = sorted((r for k, r in wanted.items() if k not in live and r["family"] == family),
@@ -100,18 +103,22 @@ class ServiceSwitch:
                     errors.append(outcome.stderr.strip())
         return errors
 
-    def converge(self, out):
-        """Make the kernel hold links ``out`` out of service; returns what it holds afterwards."""
+    def converge(self, out, last=None):
+        """Make the kernel hold links ``out`` out of service; returns what it holds afterwards.
+
+        ``last`` (what the kernel was last read to hold) saves the first read: a decision reaches the
+        kernel with one ``ip link set`` per link that changes, and is read back afterwards.
+        """
         out, errors = frozenset(out), []
         for attempt, delay in enumerate(RETRY_DELAYS_S):
             self.sleep(delay)
-            held = self.read()
-            if self.holds(held, out):
-                return Held(held.out, held.missing, held.general, tuple(errors))
+            held = last if attempt == 0 and last is not None else self.read()
+            if self.holds(held, out) and held is not last:
+                return Held(held.out, held.missing, held.general, tuple(errors), held.rules)
             if attempt:
                 self.log(f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
                          f"out of service {sorted(held.out)}, wanted {sorted(out & (set(self.interfaces) - held.missing))}"
                          + (f"; errors: {'; '.join(errors)}" if errors else ""))
             errors = self._change(held, out)
         held = self.read()
-        return Held(held.out, held.missing, held.general, tuple(errors))
+        return Held(held.out, held.missing, held.general, tuple(errors), held.rules)
