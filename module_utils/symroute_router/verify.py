@@ -78,16 +78,35 @@ def _table_failures(request, observed):
     return failures
 
 
+FAIL_CLOSED_BIT = 0x8000
+
+
+def _expected_path(request, probe, gated):
+    """What a partner's probe must do: ("pinned", iface), ("rejected", None) or ("another", {ifaces in service})."""
+    if probe["link"] not in gated:
+        return "pinned", probe["interface"]
+    if int(probe["mark"], 16) & FAIL_CLOSED_BIT:
+        return "rejected", None
+    in_service = {t["interface"] for t in request["tables"] if t["family"] == probe["family"] and t["link"] not in gated}
+    return ("another", in_service) if in_service else ("rejected", None)
+
+
 def _partner_failures(request, observed, gated):
     failures = []
     for index, probe in enumerate(request["partners"]):
         dev = _first(observed["partners"][index] if index < len(observed["partners"]) else [{}]).get("dev", "")
-        out_of_service = probe["link"] in gated
-        if (dev == probe["interface"]) == out_of_service:
-            failures.append(
-                f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "
-                f"{dev or 'nowhere'}; expected {'not ' if out_of_service else ''}out {probe['interface']} "
-                f"({probe['link']}{', out of service' if out_of_service else ''})")
+        kind, where = _expected_path(request, probe, gated)
+        if kind == "pinned" and dev != where:
+            expected = f"out {where} ({probe['link']})"
+        elif kind == "rejected" and dev:
+            expected = (f"rejected ({probe['link']} out of service, "
+                        f"{'fail-closed' if int(probe['mark'], 16) & FAIL_CLOSED_BIT else 'no link in service'})")
+        elif kind == "another" and dev not in where:
+            expected = f"out a link in service ({', '.join(sorted(where))}; {probe['link']} out of service)"
+        else:
+            continue
+        failures.append(f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "
+                        f"{dev or 'nowhere'}; expected {expected}")
     return failures
 
 

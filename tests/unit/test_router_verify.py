@@ -60,8 +60,27 @@ def test_a_link_out_of_service_must_not_carry_its_partners(tmp_path):
             if f.startswith("partner")] == []
     fake.route_get[(4, "100.64.20.1", "0x100")] = [{"dst": "100.64.20.1", "dev": "wana"}]
     failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
-    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wana; expected not out wana " \
-           "(wan_a, out of service)" in failures
+    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wana; expected out a link in service " \
+           "(wanb; wan_a out of service)" in failures
+
+
+def test_with_its_link_out_of_service_a_fail_closed_partner_must_be_rejected(tmp_path):
+    fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True, "up": False}, "wan_b": {}}})
+    request["partners"] = [dict(request["partners"][0], partner="ledger", mark="0x8100")]
+    fake.route_get[(4, "100.64.20.1", "0x8100")] = [{"dst": "100.64.20.1", "dev": "wanb"}]
+    failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
+    assert "partner ledger: 100.64.20.1 with mark 0x8100 is routed wanb; expected rejected (wan_a out of " \
+           "service, fail-closed)" in failures
+    del fake.route_get[(4, "100.64.20.1", "0x8100")]
+    failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
+    assert not [f for f in failures if f.startswith("partner")]
+
+
+def test_a_failover_partner_with_no_link_in_service_for_its_family_must_be_rejected(tmp_path):
+    fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True}, "wan_b": {"gated": True}}})
+    failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a", "wan_b"])
+    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wanb; expected rejected (wan_a out of " \
+           "service, no link in service)" in failures
 
 
 def test_an_unroutable_partner_is_routed_nowhere(tmp_path):

@@ -20,7 +20,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import netlink, probes, report
+from . import drill, netlink, probes, report
 from ..command import Runner
 from .hook import Hook, log
 from .repair import Repairer
@@ -154,10 +154,12 @@ def run(config):
             return 1
         if repairer is not None:
             repairer.tick()
+        monitor.set_drill(*drill.read(settings.get("drill_file", drill.DRILL_FILE), monitor.trackers, time.time()))
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
-        shape = (monitor.gated, monitor.held, tuple((t.up, t.carrier) for t in monitor.trackers.values()))
+        shape = (monitor.gated, monitor.held, monitor.drill,
+                 tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
             _write(monitor, settings, repairer)
             hook.reap()

@@ -30,6 +30,7 @@ class Monitor:
         }
         self.gated = frozenset()
         self.held = None
+        self.drill = None  # (link, deadline) of a failover drill in force (drill.py)
         self.link_of_address = {entry["address"]: link["name"]
                                 for link in self.plan["links"] for entry in link["addresses"]}
         self.partners = {}
@@ -69,6 +70,15 @@ class Monitor:
         for error in self.held.errors:
             self.log(f"ip refused a change: {error}")
 
+    def set_drill(self, link, until):
+        """A failover drill takes ``link`` out of service as if it were down (None: no drill)."""
+        before = self.drill[0] if self.drill else None
+        self.drill = (link, until) if link else None
+        if link != before:
+            self.log(f"failover drill: {link} out of service until {until:.0f} (epoch seconds)" if link
+                     else f"failover drill of {before} over: its probes decide again")
+            self.reconcile()
+
     def carrier(self, interface, carrier):
         name = self.by_interface.get(interface)
         if name is not None:
@@ -103,7 +113,8 @@ class Monitor:
                      f"({transition.reason}) failed: {type(error).__name__}: {error}")
 
     def reconcile(self, force=False):
-        links_up = {name: tracker.up for name, tracker in self.trackers.items()}
+        drilled = self.drill[0] if self.drill else None
+        links_up = {name: tracker.up and name != drilled for name, tracker in self.trackers.items()}
         gated = choose_gated(links_up, self.gated)
         if gated == self.gated and not force:
             if gated and not any(links_up.values()):

@@ -59,6 +59,7 @@ def state(monitor, now_wall):
             for name, t in monitor.trackers.items()
         },
         "general_rules": bool(held is not None and held.general),
+        "drill": {"link": monitor.drill[0], "until": monitor.drill[1]} if monitor.drill else None,
         "kernel_holds_decision": held is not None and monitor.switch.holds(held, monitor.gated),
         "partners": {name: _partner_state(partner) for name, partner in monitor.partners.items()},
     }

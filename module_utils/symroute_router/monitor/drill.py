@@ -1,0 +1,76 @@
+"""A failover drill: one link taken out of service on request, until a deadline the router enforces itself.
+
+The request is a small file (``/run/symroute/drill.json``: the link and the
+wall-clock deadline). The monitor reads it on every turn of its loop and
+treats the link as down, exactly as for a real failure (out of service,
+conntrack entries deleted), until the deadline passes or the file goes: the
+dead-man switch lives on the router, so a controller that disappears in the
+middle of a drill cannot leave a link out of service. The file is under
+/run, so a reboot ends any drill too.
+"""
+
+import json
+import math
+import os
+
+from .. import files
+
+DRILL_FILE = "/run/symroute/drill.json"
+MIN_SECONDS, MAX_SECONDS = 5, 3600
+
+
+def read(path, links, now):
+    """``(link, until)`` of the drill in force at ``now``, or ``(None, None)``; a file that is not a valid
+    drill of a known link (or has expired) is no drill."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            request = json.load(handle)
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(request, dict):
+        return None, None
+    link, until = request.get("link"), request.get("until")
+    if not isinstance(link, str) or link not in links or isinstance(until, bool) \
+            or not isinstance(until, (int, float)):
+        return None, None
+    if not math.isfinite(until) or until <= now or until > now + MAX_SECONDS + 60:
+        return None, None
+    return link, float(until)
+
+
+def refusal(link, seconds, state, now):
+    """Why a drill of ``link`` for ``seconds`` must not start, given the monitor's state file content (or None)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        return f"the drill lasts {MIN_SECONDS} to {MAX_SECONDS} seconds, not {seconds!r}"
+    if not isinstance(state, dict) or not isinstance(state.get("links"), dict):
+        return "the link monitor's state is not readable: is the monitor running?"
+    if now - float(state.get("updated", 0)) > 10:
+        return "the link monitor's state is older than 10 s: is the monitor running?"
+    links = state["links"]
+    if link not in links:
+        return f"{link!r} is not a link of this router (links: {', '.join(sorted(links))})"
+    if state.get("drill"):
+        return f"a drill of {state['drill'].get('link')} is already running"
+    out = sorted(name for name, entry in links.items() if entry.get("gated") or not entry.get("up"))
+    if out:
+        return f"{', '.join(out)} already out of service or down: a drill now would test a double failure"
+    if len(links) < 2:
+        return f"{link} is the router's only link"
+    return None
+
+
+def start(path, link, seconds, now):
+    """Write the request; returns the deadline."""
+    until = round(now + seconds, 3)
+    files.write_atomically(path, json.dumps({"link": link, "until": until, "requested": round(now, 3)}) + "\n",
+                           mode=0o600)
+    return until
+
+
+def stop(path):
+    """End the drill (True when there was a request to remove)."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
