@@ -68,6 +68,8 @@ def main():
     before_file = read_text(path)
     file_changed = before_file != content
     if not module.check_mode:
+        if changes:
+            sysctl.remember_originals(live)
         if file_changed:
             write_atomically(path, content, mode=0o644)
         sysctl.apply(wanted)

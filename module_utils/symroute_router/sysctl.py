@@ -1,8 +1,13 @@
 """Kernel settings under /proc/sys: where a key lives, read, diff, apply (only what differs)."""
 
+import json
 import os
 
+from . import files
+
 PROC_SYS = "/proc/sys"
+# The value each key had before symroute first wrote it (playbooks/remove.yml puts them back).
+ORIGINALS_FILE = "/var/lib/symroute/sysctl-original.json"
 
 
 def key_path(name, root=PROC_SYS):
@@ -65,6 +70,18 @@ def apply(values, root=PROC_SYS):
                 handle.write(value + "\n")
             changed.append(name)
     return changed
+
+
+def remember_originals(live, path=ORIGINALS_FILE):
+    """Record the live value of each key not recorded yet (the first record of a key stays)."""
+    try:
+        recorded = json.loads(files.read_text(path) or "{}")
+    except ValueError:
+        recorded = {}
+    new = {name: value for name, value in live.items() if value is not None and name not in recorded}
+    if new:
+        files.write_atomically(path, json.dumps(dict(recorded, **new), sort_keys=True) + "\n", mode=0o600)
+    return sorted(new)
 
 
 def render(values, header):

@@ -1,5 +1,7 @@
 """symroute_router.sysctl: sysctl.d key syntax, reading and writing only what differs (on a tmp /proc/sys)."""
 
+import json
+
 import pytest
 
 from symroute_router import sysctl
@@ -69,3 +71,14 @@ def test_values_compare_without_layout():
 def test_render_a_sysctl_d_file():
     text = sysctl.render([{"name": "net.ipv4.ip_forward", "value": "1"}], "Managed by symroute\nrouter \x1b edge")
     assert text == "# Managed by symroute\n# router \\x1b edge\nnet.ipv4.ip_forward = 1\n"
+
+
+def test_the_values_before_symroute_are_recorded_once(tmp_path):
+    path = str(tmp_path / "var" / "sysctl-original.json")
+    assert sysctl.remember_originals({"net.ipv4.ip_forward": "0", "net.ipv4.conf.wanc.rp_filter": None}, path) == [
+        "net.ipv4.ip_forward"]
+    # A later run (symroute's value now live) never overwrites the first record.
+    assert sysctl.remember_originals({"net.ipv4.ip_forward": "1", "net.ipv4.conf.wana.rp_filter": "1"}, path) == [
+        "net.ipv4.conf.wana.rp_filter"]
+    assert json.loads(open(path, encoding="utf-8").read()) == {"net.ipv4.conf.wana.rp_filter": "1",
+                                                               "net.ipv4.ip_forward": "0"}

@@ -1,0 +1,62 @@
+#!/usr/bin/python
+"""Remove everything symroute installed on the router, and nothing else."""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import removal
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.nftables import NftError
+from ansible.module_utils.symroute_router.routing import ApplyError
+
+DOCUMENTATION = r"""
+module: symroute_remove
+short_description: Remove symroute from a router (monitor, units, rules, routes, nft table, sysctls, files)
+description:
+  - Stops and disables the link monitor (which puts every link back in service) and the boot unit, puts
+    any interface left in the out-of-service group back in the default group, removes the rules of
+    symroute's priority band and the routes of every table symroute owned, deletes its nftables table
+    and its include line, gives the sysctls symroute changed the values they had before symroute first
+    wrote them (as recorded by the sysctl module), and removes its files and directories.
+  - Leaves everything else alone. Idempotent. In check mode, lists what exists and would go.
+options:
+  paths:
+    description: Where symroute's files are (the roles' defaults; see playbooks/remove.yml).
+    type: dict
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author: symroute
+"""
+
+EXAMPLES = r"""
+- name: Remove symroute
+  symroute_remove:
+    paths: "{{ symroute_remove_paths }}"
+"""
+
+RETURN = r"""
+removed:
+  description: What was done (or, in check mode, the files and directories that would go).
+  returned: always
+  type: list
+  elements: str
+"""
+
+
+def main():
+    module = AnsibleModule(argument_spec={"paths": {"type": "dict", "required": True}}, supports_check_mode=True)
+    paths = module.params["paths"]
+    if module.check_mode:
+        found = removal.present(paths)
+        module.exit_json(changed=bool(found), removed=found)
+    try:
+        done = removal.remove(Runner(), paths)
+    except (ApplyError, NftError, OSError, ValueError) as error:
+        module.fail_json(msg=f"symroute_remove: {error}")
+    module.exit_json(changed=bool(done), removed=done)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Remove everything symroute installed on a router, and nothing else (playbooks/remove.yml).
+
+In order: the link monitor stops (it puts every link back in service and
+removes its rules), any interface still in the out-of-service group goes back
+to the default group, the units are disabled, symroute's rules and the routes
+of every table it owned go (the routing reconcile to an empty state), its
+nftables table and its include line go, the sysctls symroute changed get the
+values they had before symroute first wrote them (recorded by the sysctl
+module), and its files and directories go. Each step is idempotent: a second
+run finds nothing to do.
+"""
+
+import json
+import os
+import shutil
+
+from . import files, nftables, routing, sysctl
+from .locking import locked
+
+OUT_OF_SERVICE_GROUP = 0x5359
+MONITOR_UNIT, BOOT_UNIT = "symroute-monitor.service", "symroute-routing.service"
+
+
+def _json(path):
+    text = files.read_text(path)
+    try:
+        return json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _systemctl(runner, *args):
+    return runner.run(["systemctl", *args])
+
+
+def _stop_monitor(runner, paths, systemd, done):
+    unit = os.path.join(paths["unit_dir"], MONITOR_UNIT)
+    if systemd and os.path.exists(unit):
+        _systemctl(runner, "disable", "--now", MONITOR_UNIT)
+        done.append(f"stopped and disabled {MONITOR_UNIT}")
+    elif os.path.exists(paths["monitor_ctl"]):
+        runner.run([paths["monitor_ctl"], "stop"])
+        done.append("stopped the link monitor")
+
+
+def _groups_back(runner, done):
+    shown = runner.run(["ip", "-json", "link", "show", "group", str(OUT_OF_SERVICE_GROUP)])
+    for entry in json.loads(shown.stdout or "[]") if shown.rc == 0 else []:
+        if "ifname" not in entry:  # ip prints [{}] when no interface is in the group
+            continue
+        runner.run(["ip", "link", "set", "dev", entry["ifname"], "group", "default"])
+        done.append(f"{entry['ifname']} back in the default interface group")
+
+
+def _routing(runner, paths, done):
+    state = _json(paths["routing_state_file"]) or {}
+    band = state.get("priority_band") or paths["priority_band"]
+    empty = routing.target({"priority_band": band, "monitor_bands": [], "tables": [], "rules": [], "routes": []})
+    owned = paths["owned_tables_file"]
+    if routing.is_empty(routing.compare(empty, routing.read_live(runner, empty, owned))):
+        return  # nothing of symroute's left (and no lock or file is created for nothing)
+    with locked(paths["lock_file"]):
+        result = routing.converge(runner, empty, owned_path=owned)
+    done.append(f"removed {len(result['applied'])} rules and routes of symroute")
+
+
+def _nftables(runner, paths, done):
+    if nftables.read_table(runner, paths["nft_table"]) is not None:
+        nftables.delete_table(runner, paths["nft_table"])
+        done.append(f"deleted the nft table {paths['nft_table']}")
+    if nftables.remove_include(paths["nft_system_config"], nftables.include_line(paths["nft_file"])):
+        done.append(f"removed the include line from {paths['nft_system_config']}")
+
+
+def _sysctls(paths, done):
+    originals = _json(paths["sysctl_originals"]) or {}
+    if originals:
+        written = sysctl.apply({name: value for name, value in originals.items()
+                                if sysctl.read([name])[name] is not None})
+        if written:
+            done.append(f"sysctls back to their values before symroute: {', '.join(sorted(written))}")
+
+
+def _files(runner, paths, systemd, done):
+    for path in paths["files"]:
+        if path and os.path.lexists(path):
+            os.unlink(path)
+            done.append(f"removed {path}")
+    for directory in paths["directories"]:
+        if os.path.isdir(directory):
+            shutil.rmtree(directory)
+            done.append(f"removed {directory}/")
+    for directory in paths.get("empty_directories", []):
+        if os.path.isdir(directory) and not os.listdir(directory):
+            os.rmdir(directory)
+            done.append(f"removed {directory}/ (empty)")
+    if systemd and any(entry.startswith("removed " + paths["unit_dir"]) for entry in done):
+        _systemctl(runner, "daemon-reload")
+
+
+def present(paths):
+    """What a removal would remove (check mode): the files and directories that exist."""
+    found = [path for path in paths["files"] if path and os.path.lexists(path)]
+    return found + [f"{d}/" for d in paths["directories"] if os.path.isdir(d)]
+
+
+def remove(runner, paths):
+    """Remove symroute from this router; the list of what was done (empty when nothing was left)."""
+    systemd, done = files.runs_systemd(), []
+    _stop_monitor(runner, paths, systemd, done)
+    _groups_back(runner, done)
+    if systemd and os.path.exists(os.path.join(paths["unit_dir"], BOOT_UNIT)):
+        _systemctl(runner, "disable", BOOT_UNIT)
+        done.append(f"disabled {BOOT_UNIT}")
+    _routing(runner, paths, done)
+    _nftables(runner, paths, done)
+    _sysctls(paths, done)
+    _files(runner, paths, systemd, done)
+    return done
