@@ -70,8 +70,8 @@ and link A failing a second into it, ten trials of each kind, interleaved.
 The outage is the time between the last request answered by link A and the
 first answered by the link the partner moves to. `blackhole`: provider A's
 network drops everything while wana keeps its carrier; the link monitor
-notices after `down_after` (3) missed probe rounds of `interval_ms` (300)
-with a `timeout_ms` (150) budget: the third missed round ends 0.75-1.05 s
+notices after `down_after` (3) missed probe rounds of `interval_ms` (250)
+with a `timeout_ms` (150) budget: the third missed round ends 0.65-0.90 s
 after the failure (the failure falls anywhere in a round), then the link
 leaves service in one netlink message (its interface's group) and its
 conntrack entries are deleted. `carrier loss`: the kernel stops using the

@@ -32,7 +32,7 @@ FAIL_CLOSED = "fail_closed"
 class LinkHealth:
     """How the link monitor decides that a link is up or down (docs/monitor.md)."""
 
-    interval_ms: int = 300
+    interval_ms: int = 250
     timeout_ms: int = 150
     reliability: int = 1
     down_after: int = 3

@@ -14,11 +14,11 @@ def test_target_and_threshold_changes_are_listed(router_vars):
     change = router_changes(before, after)
     assert change["status"] == "changed"
     assert change["link_health"]["added"] == [
-        "wan_a health down_after=5 interval_ms=300 reliability=1 timeout_ms=150 up_after=10",
+        "wan_a health down_after=5 interval_ms=250 reliability=1 timeout_ms=150 up_after=10",
         "wan_a target tcp://100.64.1.3:443",
     ]
     assert change["link_health"]["removed"] == [
-        "wan_a health down_after=3 interval_ms=300 reliability=1 timeout_ms=150 up_after=10",
+        "wan_a health down_after=3 interval_ms=250 reliability=1 timeout_ms=150 up_after=10",
     ]
     markdown = "\n".join(_router_section("edge", change))
     assert "- link monitoring:" in markdown and "+ `wan_a target tcp://100.64.1.3:443`" in markdown
