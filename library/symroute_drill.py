@@ -18,7 +18,8 @@ description:
   - Refused when the monitor is not running, when another link is already out of service or down (a
     drill would then test a double failure), when a drill is running, or for a router's only link.
   - Waits until the monitor's state file shows the link out of service (O(state=started)) or back in
-    service (O(state=stopped)), at most O(wait_s) seconds, and returns that state.
+    service (O(state=stopped)), at most O(wait_s) seconds, and returns that state. O(state=stopped)
+    ends only a drill of O(link).
   - In check mode, says whether the drill would start or end, and changes nothing.
 options:
   state:
@@ -123,10 +124,10 @@ def main():
             module.exit_json(changed=True)
         until = drill.start(params["drill_file"], link, params["seconds"], time.time())
         module.exit_json(changed=True, until=until, monitor=_wait(module, state_path, link, True))
-    running = (_monitor_state(state_path) or {}).get("drill") or {}
+    requested, _ = drill.read(params["drill_file"], {link: None}, time.time())
     if module.check_mode:
-        module.exit_json(changed=running.get("link") == link)
-    changed = drill.stop(params["drill_file"])
+        module.exit_json(changed=requested == link)
+    changed = requested == link and drill.stop(params["drill_file"])  # never another link's drill
     module.exit_json(changed=changed, monitor=_wait(module, state_path, link, False))
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict
 
 from . import scheme
 from .health import parse_link_target, parse_partner_check
+from .rule_plan import IN_SERVICE_ONLY
 
 
 def _link(link):
@@ -35,7 +36,7 @@ def _link(link):
 def _general_rules(router):
     """Traffic no rule of symroute claims, while a link is out of service: main's routes except through
     such a link, else the first link in service (plan-rule form, like the plan's ``rules``)."""
-    base, skip = router.rule_priority_base, {"suppress_ifgroup": scheme.OUT_OF_SERVICE_GROUP}
+    base, skip = router.rule_priority_base, IN_SERVICE_ONLY
     families = sorted({family for link in router.links for family in link.families})
     rules = [dict({"priority": base + scheme.OFFSET_GENERAL, "family": family, "table": "main",
                    "comment": "main table, except through a link out of service"}, **skip)

@@ -195,7 +195,8 @@ def _verify(router):
             prefixes = sorted(_family_prefixes(partner.prefixes, version), key=lambda n: (n.first, n.prefixlen))
             if prefixes:
                 checks.append({"partner": partner.name, "family": version, "address": _probe_address(prefixes[0]),
-                               "mark": scheme.hex_mark(mark), "interface": link.interface, "link": link.name})
+                               "mark": scheme.hex_mark(mark), "interface": link.interface, "link": link.name,
+                               "failover_links": list(partner.failover_links) or _default_order(router, partner)})
     return checks
 
 

@@ -44,10 +44,6 @@ def _selects(rule, address, mark):
     return "fwmark" not in rule or _mark_matches(rule, mark)
 
 
-def _carries(link, family):
-    return family == 4 or bool(link["address6"])
-
-
 def walk(plan, address, mark, down):
     """The Outcome of a packet to ``address`` with ``mark`` while the links named in ``down`` are out of service."""
     family = address.version
@@ -75,9 +71,7 @@ def walk(plan, address, mark, down):
         link = links[rule["table"]]
         if "suppress_ifgroup" in rule and link["name"] in down:
             outcome.steps.append(f"{text}: skipped, {link['name']} is out of service")
-        elif not _carries(link, family):
-            outcome.steps.append(f"{text}: skipped, {link['name']} has no IPv{family} route")
-        else:
+        else:  # the plan has a link's table rules only in the families the link carries
             outcome.steps.append(f"{text}: leaves by {link['name']} ({link['interface']})")
             outcome.link = link
             return outcome

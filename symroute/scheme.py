@@ -33,8 +33,9 @@ OFFSET_FAIL_CLOSED = 300  # fwmark 0x8000/0x8000 prohibit
 OFFSET_OWN_ADDRESS = 350  # from <link address> prohibit             (350 + link index)
 OFFSET_ORDER = 400  # a partner's own failover order q: 400 + ORDER_STRIDE * q + k
 ORDER_STRIDE = 20  #   k = 0 pinned link (S), 1.. its failover links (S), last: prohibit
-MAX_FAILOVER_ORDERS = 24
 OFFSET_FAILOVER = 870  # not fwmark 0x0/0x7f00 lookup <link table> (S)  (870 + link index: links in order)
+# Every order's block ends before the shared chain: 23 orders.
+MAX_FAILOVER_ORDERS = (OFFSET_FAILOVER - OFFSET_ORDER) // ORDER_STRIDE
 OFFSET_NO_LINK = 899  # not fwmark 0x0/0x7f00 prohibit: marked traffic and no link in service
 OFFSET_GENERAL = 900  # (M) lookup main (S); then (901 + link index) lookup <link table> (S)
 

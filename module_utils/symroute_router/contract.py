@@ -208,7 +208,9 @@ def _verify_table(check, where, table):
 
 
 def _verify_partner(check, where, probe):
-    if check.keys(where, probe, ("partner", "family", "address", "mark", "interface", "link")):
+    if check.keys(where, probe, ("partner", "family", "address", "mark", "interface", "link"), ("failover_links",)):
+        for index, name in check.items(f"{where}.failover_links", probe.get("failover_links", []), 16):
+            check.token(f"{where}.failover_links[{index}]", name, LINK, "a link name")
         check.token(f"{where}.partner", probe["partner"], PARTNER, "a partner name")
         check.token(f"{where}.link", probe["link"], LINK, "a link name")
         check.token(f"{where}.interface", probe["interface"], IFNAME, "an interface name")

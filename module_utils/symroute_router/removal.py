@@ -17,6 +17,7 @@ import shutil
 from . import files, nftables, routing, sysctl
 from .locking import locked
 
+# The plan's out-of-service group (monitor.json has it); this value when the file is gone already.
 OUT_OF_SERVICE_GROUP = 0x5359
 MONITOR_UNIT, BOOT_UNIT = "symroute-monitor.service", "symroute-routing.service"
 
@@ -43,8 +44,10 @@ def _stop_monitor(runner, paths, systemd, done):
         done.append("stopped the link monitor")
 
 
-def _groups_back(runner, done):
-    shown = runner.run(["ip", "-json", "link", "show", "group", str(OUT_OF_SERVICE_GROUP)])
+def _groups_back(runner, paths, done):
+    group = ((_json(paths.get("monitor_config", "")) or {}).get("monitor") or {}).get("out_of_service_group")
+    group = group if isinstance(group, int) and not isinstance(group, bool) else OUT_OF_SERVICE_GROUP
+    shown = runner.run(["ip", "-json", "link", "show", "group", str(group)])
     for entry in json.loads(shown.stdout or "[]") if shown.rc == 0 else []:
         if "ifname" not in entry:  # ip prints [{}] when no interface is in the group
             continue
@@ -108,7 +111,7 @@ def remove(runner, paths):
     """Remove symroute from this router; the list of what was done (empty when nothing was left)."""
     systemd, done = files.runs_systemd(), []
     _stop_monitor(runner, paths, systemd, done)
-    _groups_back(runner, done)
+    _groups_back(runner, paths, done)
     if systemd and os.path.exists(os.path.join(paths["unit_dir"], BOOT_UNIT)):
         _systemctl(runner, "disable", BOOT_UNIT)
         done.append(f"disabled {BOOT_UNIT}")

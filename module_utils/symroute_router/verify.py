@@ -78,17 +78,16 @@ def _table_failures(request, observed):
     return failures
 
 
-FAIL_CLOSED_BIT = 0x8000
-
-
 def _expected_path(request, probe, gated):
-    """What a partner's probe must do: ("pinned", iface), ("rejected", None) or ("another", {ifaces in service})."""
+    """What a partner's probe must do: ("pinned", iface), ("rejected", None) or ("failover", iface): the first
+    link of its failover order in service that carries its family (the plan's order; fail_closed: none)."""
     if probe["link"] not in gated:
         return "pinned", probe["interface"]
-    if int(probe["mark"], 16) & FAIL_CLOSED_BIT:
-        return "rejected", None
-    in_service = {t["interface"] for t in request["tables"] if t["family"] == probe["family"] and t["link"] not in gated}
-    return ("another", in_service) if in_service else ("rejected", None)
+    interfaces = {t["link"]: t["interface"] for t in request["tables"] if t["family"] == probe["family"]}
+    for name in probe.get("failover_links", []):
+        if name in interfaces and name not in gated:
+            return "failover", interfaces[name]
+    return "rejected", None
 
 
 def _partner_failures(request, observed, gated):
@@ -96,13 +95,11 @@ def _partner_failures(request, observed, gated):
     for index, probe in enumerate(request["partners"]):
         dev = _first(observed["partners"][index] if index < len(observed["partners"]) else [{}]).get("dev", "")
         kind, where = _expected_path(request, probe, gated)
-        if kind == "pinned" and dev != where:
-            expected = f"out {where} ({probe['link']})"
+        if kind in ("pinned", "failover") and dev != where:
+            expected = (f"out {where} ({probe['link']})" if kind == "pinned" else
+                        f"out {where}, the first link of its failover order in service ({probe['link']} out of service)")
         elif kind == "rejected" and dev:
-            expected = (f"rejected ({probe['link']} out of service, "
-                        f"{'fail-closed' if int(probe['mark'], 16) & FAIL_CLOSED_BIT else 'no link in service'})")
-        elif kind == "another" and dev not in where:
-            expected = f"out a link in service ({', '.join(sorted(where))}; {probe['link']} out of service)"
+            expected = f"rejected ({probe['link']} out of service and no link of its failover order in service)"
         else:
             continue
         failures.append(f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "

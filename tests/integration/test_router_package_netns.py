@@ -208,7 +208,7 @@ def test_restore_after_a_changed_state_is_byte_identical(ns, tmp_path):
     paths = _paths(tmp_path)
     converged = inside(ns, CONVERGE, dict(PLAN_A, paths=paths))
     assert converged["links"] == {"200": "installed", "201": "installed"}
-    # A gate rule of the monitor (its sub-band): neither recorded nor touched by the restore.
+    # A general rule of the monitor (its sub-band): neither recorded nor touched by the restore.
     _sh("ip", "-n", ns, "rule", "add", "priority", "10901", "lookup", "201", "suppress_ifgroup", "21337")
     before = live(ns)
     inside(ns, TAKE, {"path": str(tmp_path / "snapshot.json"), "scope": _scope(tmp_path)})

@@ -130,7 +130,7 @@ def _check_nft(text, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-UNIT_KEYS = {"Description", "Documentation", "After", "Wants", "Type", "RemainAfterExit", "Environment",
+UNIT_KEYS = {"Description", "Documentation", "After", "Wants", "StartLimitIntervalSec", "Type", "RemainAfterExit", "Environment",
              "ExecStart", "Restart", "RestartSec", "WantedBy"}
 
 

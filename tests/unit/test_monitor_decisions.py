@@ -84,7 +84,7 @@ def test_a_link_left_out_of_service_by_a_killed_monitor_stays_out_until_it_earns
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 9)
     assert switch.kernel_out == frozenset({"wan_a"})
     run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 1)
-    assert switch.applied == [frozenset()]  # no stale gate: back in service
+    assert switch.applied == [frozenset()]  # nothing left out of service: back in service
 
 
 def test_a_left_out_link_and_no_carrier_elsewhere_keeps_the_last_state_until_one_is_up(router_vars):
@@ -167,7 +167,7 @@ def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
     monitor, clock, switch, flushes, _, logs = make_monitor(_targets(router_vars), hook=hook)
     journal = Journal().watch(monitor)
     failed = _fail_and_recover(monitor, clock)
-    assert failed == frozenset({"wan_a"})  # the gate went in although the hook raised
+    assert failed == frozenset({"wan_a"})  # out of service although the hook raised
     assert journal[:3] == [("service", frozenset({"wan_a"})), ("conntrack", 0x100, 0x7F00),
                            ("hook", "wan_a", False)]
     assert hook.calls == 3  # wan_a down, wan_a up, wan_b down: called every time, raised every time

@@ -46,10 +46,11 @@ def test_anything_but_a_valid_request_is_no_drill(tmp_path, content):
     ("wan_z", 60, _state(), "not a link of this router"),
     ("wan_a", 60, None, "is the monitor running"),
     ("wan_a", 60, dict(_state(), updated=NOW - 60), "older than 10 s"),
+    ("wan_a", 60, dict(_state(), updated="soon"), "older than 10 s"),
     ("wan_a", 60, _state(wan_b={"up": True, "gated": True}), "wan_b already out of service"),
     ("wan_a", 60, _state(wan_b={"up": False, "gated": False}), "wan_b already out of service"),
     ("wan_a", 60, dict(_state(), drill={"link": "wan_b", "until": NOW + 5}), "already running"),
-], ids=["accepted", "too short", "too long", "float", "boolean", "unknown link", "no monitor", "stale monitor",
+], ids=["accepted", "too short", "too long", "float", "boolean", "unknown link", "no monitor", "stale monitor", "malformed update time",
         "another link out", "another link down", "drill running"])
 def test_refusals(link, seconds, state, expected):
     problem = drill.refusal(link, seconds, state, NOW)
@@ -75,12 +76,15 @@ def test_the_monitor_takes_the_drilled_link_out_like_a_failure_and_back_when_it_
     assert any("failover drill of wan_a over" in line for (line,) in logs)
 
 
-def test_a_real_failure_during_a_drill_keeps_a_link_in_service(router_vars):
+def test_a_real_failure_during_a_drill_ends_the_drill_at_once(router_vars):
+    """wan_b fails while wan_a is drilled: wan_a (healthy) is needed now, not at the drill's deadline."""
     monitor, clock, switch, _, _, logs = make_monitor(_targets(router_vars))
     monitor.start({"wana": True, "wanb": True})
-    monitor.set_drill("wan_a", NOW + 60)
-    monitor.carrier("wanb", False)  # every link down (one by drill): the last configuration stays
+    monitor.set_drill("wan_a", NOW + 3600)
     assert switch.kernel_out == frozenset({"wan_a"})
-    monitor.set_drill(None, None)
-    assert switch.kernel_out == frozenset({"wan_b"})
+    monitor.carrier("wanb", False)
+    assert switch.kernel_out == frozenset({"wan_b"}) and monitor.drill is None
+    assert any("drill of wan_a abandoned" in line for (line,) in logs)
+    monitor.set_drill("wan_a", NOW + 3600)  # the same request, read again from its file: ignored
+    assert switch.kernel_out == frozenset({"wan_b"}) and monitor.drill is None
     assert json.dumps(monitor.drill) == "null"

@@ -109,12 +109,12 @@ def test_a_foreign_rule_inside_the_band_is_removed():
 
 
 def test_the_link_monitors_rules_are_left_to_the_monitor():
-    gate = {"priority": 10150, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00", "goto": 10300}
-    general = {"priority": 10901, "src": "all", "table": "201"}
-    live = _live(rules4=LIVE_RULES_4 + [gate, general])
-    assert routing.is_empty(routing.diff(dict(STATE, monitor_bands=[[10150, 10199], [10900, 10999]]), live))
-    # Without the monitor's bands the same rules are strangers in the band, and removed.
-    assert sorted(r["priority"] for r in routing.diff(STATE, live)["remove_rules"]) == [10150, 10901]
+    main = {"priority": 10900, "src": "all", "table": "254", "suppress_ifgroup": "21337"}
+    general = {"priority": 10901, "src": "all", "table": "201", "suppress_ifgroup": "21337"}
+    live = _live(rules4=LIVE_RULES_4 + [main, general])
+    assert routing.is_empty(routing.diff(dict(STATE, monitor_bands=[[10900, 10999]]), live))
+    # Without the monitor's band the same rules are strangers in the band, and removed.
+    assert sorted(r["priority"] for r in routing.diff(STATE, live)["remove_rules"]) == [10900, 10901]
 
 
 def test_routes_only_in_owned_tables():

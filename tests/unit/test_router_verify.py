@@ -9,7 +9,7 @@ REQUEST = {
     "tables": [{"link": "wan_a", "table": 200, "interface": "wana", "family": 4, "gateway": "198.51.100.1"},
                {"link": "wan_b", "table": 201, "interface": "wanb", "family": 4, "gateway": "198.51.100.5"}],
     "partners": [{"partner": "partner-api", "family": 4, "address": "100.64.20.1", "mark": "0x100",
-                  "interface": "wana", "link": "wan_a"}],
+                  "interface": "wana", "link": "wan_a", "failover_links": ["wan_b"]}],
     "management": ["100.64.99.1"],
 }
 DEFAULT_A = {"dst": "default", "gateway": "198.51.100.1", "dev": "wana", "protocol": "4", "flags": []}
@@ -60,17 +60,17 @@ def test_a_link_out_of_service_must_not_carry_its_partners(tmp_path):
             if f.startswith("partner")] == []
     fake.route_get[(4, "100.64.20.1", "0x100")] = [{"dst": "100.64.20.1", "dev": "wana"}]
     failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
-    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wana; expected out a link in service " \
-           "(wanb; wan_a out of service)" in failures
+    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wana; expected out wanb, the first link " \
+           "of its failover order in service (wan_a out of service)" in failures
 
 
 def test_with_its_link_out_of_service_a_fail_closed_partner_must_be_rejected(tmp_path):
     fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True, "up": False}, "wan_b": {}}})
-    request["partners"] = [dict(request["partners"][0], partner="ledger", mark="0x8100")]
+    request["partners"] = [dict(request["partners"][0], partner="ledger", mark="0x8100", failover_links=[])]
     fake.route_get[(4, "100.64.20.1", "0x8100")] = [{"dst": "100.64.20.1", "dev": "wanb"}]
     failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
     assert "partner ledger: 100.64.20.1 with mark 0x8100 is routed wanb; expected rejected (wan_a out of " \
-           "service, fail-closed)" in failures
+           "service and no link of its failover order in service)" in failures
     del fake.route_get[(4, "100.64.20.1", "0x8100")]
     failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
     assert not [f for f in failures if f.startswith("partner")]
@@ -80,7 +80,17 @@ def test_a_failover_partner_with_no_link_in_service_for_its_family_must_be_rejec
     fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True}, "wan_b": {"gated": True}}})
     failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a", "wan_b"])
     assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wanb; expected rejected (wan_a out of " \
-           "service, no link in service)" in failures
+           "service and no link of its failover order in service)" in failures
+
+
+def test_a_partner_with_its_own_order_must_take_its_first_link_in_service_not_any(tmp_path):
+    fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True}}})
+    request["tables"] = request["tables"] + [
+        {"link": "wan_c", "table": 202, "interface": "wanc", "family": 4, "gateway": "198.51.100.9"}]
+    request["partners"] = [dict(request["partners"][0], failover_links=["wan_c", "wan_b"])]
+    failures = verify.check(request, verify.read(fake, request), {"100.64.99.1": MANAGEMENT}, ["wan_a"])
+    assert "partner partner-api: 100.64.20.1 with mark 0x100 is routed wanb; expected out wanc, the first link " \
+           "of its failover order in service (wan_a out of service)" in failures
 
 
 def test_an_unroutable_partner_is_routed_nowhere(tmp_path):

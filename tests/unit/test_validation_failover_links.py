@@ -31,8 +31,8 @@ def test_every_problem_of_a_failover_order_is_reported_at_once(router_vars):
     assert all("edge" in m and "partner 'partner-api'" in m for m in messages)
 
 
-def test_at_most_24_different_orders(router_vars):
-    """Each order takes 20 priorities of the band; the 25th is refused with the limit named."""
+def test_at_most_23_different_orders_and_every_block_ends_before_the_shared_chain(router_vars):
+    """Each order takes 20 priorities of the band; the 24th is refused with the limit named."""
     _with_links(router_vars, 4)
     others = ["wan_b", "lte0", "lte1", "lte2", "lte3"]
     orders = [list(o) for o in itertools.permutations(others, 1)] + [list(o) for o in itertools.permutations(others, 2)]
@@ -41,11 +41,14 @@ def test_at_most_24_different_orders(router_vars):
     router_vars["symroute_partners"] = partners
     distinct = {tuple(p["failover_links"]) for p in partners}
     assert len(distinct) == 25
-    assert any("different failover_links orders" in m and "at most 24" in m for m in _messages(router_vars))
-    router_vars["symroute_partners"] = [p for p in partners if tuple(p["failover_links"]) in sorted(distinct)[:24]]
+    assert any("different failover_links orders" in m and "at most 23" in m for m in _messages(router_vars))
+    kept = sorted(distinct, key=len, reverse=True)[:23]  # the longest orders: the fullest blocks
+    router_vars["symroute_partners"] = [p for p in partners if tuple(p["failover_links"]) in kept]
     plan = build_plan("edge", router_vars)
-    assert len({p["mark"] for p in plan["partners"]}) == 24
-    assert max(r["priority"] for r in plan["rules"]) < 10900  # the monitor's band stays free
+    order_marks = {p["mark"] for p in plan["partners"]}
+    assert len(order_marks) == 23
+    order_rules = [r for r in plan["rules"] if r.get("fwmark", "").split("/")[0] in order_marks]
+    assert max(r["priority"] for r in order_rules) < 10870  # before the shared failover chain
 
 
 def test_overlapping_prefixes_with_different_orders_are_ambiguous(router_vars):

@@ -65,8 +65,12 @@ def _probe_link(link, events, stopping):
 def _check_partners(partners, settings, events, stopping):
     while not stopping.is_set():
         for partner in partners:
-            rtt, local = probes.check_partner(partner["check"], int(partner["mark"], 16),
-                                              settings["partner_timeout_s"])
+            try:
+                rtt, local = probes.check_partner(partner["check"], int(partner["mark"], 16),
+                                                  settings["partner_timeout_s"])
+            except Exception as error:  # noqa: BLE001  (a partner check is never worth the monitor)
+                log(f"the health check of partner {partner['name']} failed: {type(error).__name__}: {error}")
+                rtt, local = None, None
             events.put(("partner", partner, rtt, local))
         stopping.wait(settings["partner_interval_s"])
 
@@ -94,10 +98,12 @@ def _carrier_event(monitor, repairer, plan, interface, carrier):
         log("link notifications were lost (socket overflow): reading every carrier again")
         for link in plan["links"]:
             monitor.carrier(link["interface"], netlink.read_carrier(link["interface"]))
-    else:
+    elif interface in monitor.by_interface:
         monitor.carrier(interface, carrier)
         if repairer is not None:
             repairer.carrier(interface, carrier)
+    else:
+        return  # another interface's event
     # A re-created interface comes back in the default group: hold the decision again.
     monitor.resync()
 

@@ -44,7 +44,8 @@ def refusal(link, seconds, state, now):
         return f"the drill lasts {MIN_SECONDS} to {MAX_SECONDS} seconds, not {seconds!r}"
     if not isinstance(state, dict) or not isinstance(state.get("links"), dict):
         return "the link monitor's state is not readable: is the monitor running?"
-    if now - float(state.get("updated", 0)) > 10:
+    updated = state.get("updated")
+    if isinstance(updated, bool) or not isinstance(updated, (int, float)) or now - updated > 10:
         return "the link monitor's state is older than 10 s: is the monitor running?"
     links = state["links"]
     if link not in links:

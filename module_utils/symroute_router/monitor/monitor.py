@@ -31,6 +31,7 @@ class Monitor:
         self.gated = frozenset()
         self.held = None
         self.drill = None  # (link, deadline) of a failover drill in force (drill.py)
+        self.abandoned = None  # a drill given up because another link failed: its request is ignored
         self.link_of_address = {entry["address"]: link["name"]
                                 for link in self.plan["links"] for entry in link["addresses"]}
         self.partners = {}
@@ -72,6 +73,8 @@ class Monitor:
 
     def set_drill(self, link, until):
         """A failover drill takes ``link`` out of service as if it were down (None: no drill)."""
+        if link and (link, until) == self.abandoned:
+            return
         before = self.drill[0] if self.drill else None
         self.drill = (link, until) if link else None
         if link != before:
@@ -114,6 +117,10 @@ class Monitor:
 
     def reconcile(self, force=False):
         drilled = self.drill[0] if self.drill else None
+        if drilled and any(not tracker.up for name, tracker in self.trackers.items() if name != drilled):
+            # A real failure during a drill: the drilled (healthy) link is needed back at once.
+            self.log(f"failover drill of {drilled} abandoned: another link is down")
+            self.abandoned, self.drill, drilled = self.drill, None, None
         links_up = {name: tracker.up and name != drilled for name, tracker in self.trackers.items()}
         gated = choose_gated(links_up, self.gated)
         if gated == self.gated and not force:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from ..ipforms import desired_rule, live_rule, rule_key, rule_text
 
-RETRY_DELAYS_S = (0.0, 0.05, 0.2, 0.5)
+# Before each attempt: the first read-back follows the change at once, later ones back off.
+RETRY_DELAYS_S = (0.0, 0.0, 0.05, 0.2, 0.5)
 
 
 def _ip(*args, stdin=None):
@@ -114,7 +115,7 @@ class ServiceSwitch:
             self.sleep(delay)
             held = last if attempt == 0 and last is not None else self.read()
             if self.holds(held, out) and held is not last:
-                return Held(held.out, held.missing, held.general, tuple(errors), held.rules)
+                return held  # what the kernel holds; an earlier attempt's errors no longer matter
             if attempt:
                 self.log(f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
                          f"out of service {sorted(held.out)}, wanted {sorted(out & (set(self.interfaces) - held.missing))}"
