@@ -76,7 +76,7 @@ def main():
     if not os.path.exists(path):
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
-        restored = snapshot.restore(runner, snapshot.load(path))
+        restored = snapshot.restore(runner, snapshot.load(path), lock_path=routing.LOCK_FILE)
     except snapshot.RestoreError as error:
         module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
                              + "; ".join(error.restored), restored=error.restored)

@@ -18,6 +18,7 @@ restored.
 import json
 
 from . import files, nftables, routing, sysctl
+from .locking import locked
 
 SNAPSHOT_VERSION = 1
 
@@ -77,9 +78,10 @@ def _restore_nft(runner, snapshot):
     return [f"nft table {table}"]
 
 
-def _restore_routing(runner, snapshot):
+def _restore_routing(runner, snapshot, lock_path):
     saved = snapshot["routing"]
-    result = routing.converge(runner, saved, owned_path=None)
+    with locked(lock_path):  # the monitor's repair re-applies routing.json under the same lock
+        result = routing.converge(runner, saved, owned_path=None)
     rules = sum(1 for line in result["changes"] if line[2:].startswith("rule "))
     routes = len(result["changes"]) - rules
     bad = {table: status for table, status in result["links"].items() if status != routing.INSTALLED}
@@ -94,12 +96,13 @@ def _restore_sysctls(snapshot):
     return [f"sysctl {name}={saved[name]}" for name in written]
 
 
-def restore(runner, snapshot):
+def restore(runner, snapshot, lock_path=None):
     """Put back every part that differs from ``snapshot``; what was restored. Raises RestoreError
-    (after trying every part) when a part could not be restored."""
+    (after trying every part) when a part could not be restored. ``lock_path``: the routing lock
+    (routing.LOCK_FILE on a router), held while the rules and routes are put back."""
     restored, errors = [], []
     steps = (("files", lambda: _restore_files(snapshot)), ("nftables", lambda: _restore_nft(runner, snapshot)),
-             ("rules and routes", lambda: _restore_routing(runner, snapshot)),
+             ("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
              ("sysctls", lambda: _restore_sysctls(snapshot)))
     for name, step in steps:
         try:

@@ -14,6 +14,7 @@ the monitor's usual ``up_after`` good probe rounds, which need its table.
 import json
 
 from .. import routing
+from ..locking import locked
 
 
 class Repairer:
@@ -33,13 +34,15 @@ class Repairer:
             return None
 
     def repair(self, reason):
-        """Re-apply the state; True when something had to be repaired."""
+        """Re-apply the state; True when something had to be repaired. The state file is read under the
+        routing lock, so a playbook's apply or rollback in progress is never undone with an older state."""
         self.last_run = self.clock()
-        state = self._state()
-        if state is None:
-            return False
         try:
-            result = routing.apply(self.runner, state, owned_path=self.owned_path, lock_path=self.lock_path)
+            with locked(self.lock_path):
+                state = self._state()
+                if state is None:
+                    return False
+                result = routing.apply(self.runner, state, owned_path=self.owned_path, lock_path=None)
         except (routing.ApplyError, OSError) as error:
             self.failures += 1
             self.log(f"repair after {reason} failed: {error}")
