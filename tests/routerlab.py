@@ -5,9 +5,11 @@ without podman networking; test traffic stays in namespaces inside it
 (molecule/resources/router-topology.sh). Used by tests/integration and bench/.
 """
 
+import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -43,6 +45,20 @@ class Router:
         if check and result.returncode != 0:
             raise AssertionError(f"{script!r} failed: {result.stdout}{result.stderr}")
         return result
+
+    def monitor_state(self):
+        """The link monitor's state file on the router."""
+        return json.loads(self.sh("cat /run/symroute/monitor.json").stdout)
+
+    def wait_for_monitor(self, condition, seconds, what):
+        """The monitor's state once ``condition`` holds for it; fails after ``seconds`` naming ``what``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            state = self.monitor_state()
+            if condition(state):
+                return state
+            time.sleep(0.1)
+        raise AssertionError(f"{what} within {seconds} s; state: {self.monitor_state()}")
 
     def write_inventory(self, variables=None):
         """The lab's inventory files plus ``variables``: the partner list to the partner file, the rest to

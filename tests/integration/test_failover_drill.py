@@ -9,20 +9,6 @@ import time
 from routerlab import PODMAN_ENVIRONMENT, REPOSITORY
 
 
-def _state(router):
-    return json.loads(router.sh("cat /run/symroute/monitor.json").stdout)
-
-
-def _wait(router, condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        state = _state(router)
-        if condition(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what} within {seconds} s; state: {_state(router)}")
-
-
 def _all_in_service(state):
     return all(link["up"] and not link["gated"] for link in state["links"].values()) and not state.get("drill")
 
@@ -34,7 +20,7 @@ def _drill(router, tmp_path, **extra):
 
 
 def test_the_drill_moves_the_partners_off_the_link_and_back(router, tmp_path):
-    _wait(router, _all_in_service, 15, "every link in service")
+    router.wait_for_monitor(_all_in_service, 15, "every link in service")
     result = _drill(router, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     report = json.loads((tmp_path / f"drill-{router.name}.json").read_text())
@@ -43,27 +29,27 @@ def test_the_drill_moves_the_partners_off_the_link_and_back(router, tmp_path):
     assert not report["after"]["links"]["wan_a"]["gated"] and report["after"]["drill"] is None
     # The verification during the drill ran against the link out of service (and passed).
     assert result.stdout.count("TASK [symroute_verify : Verify on the router") == 2
-    assert _all_in_service(_state(router))
+    assert _all_in_service(router.monitor_state())
     route = json.loads(router.sh("ip -json route get 100.64.20.10 mark 0x100").stdout)[0]
     assert route["dev"] == "wana"
 
 
 def test_a_drill_is_refused_while_another_link_is_down(router, tmp_path):
-    _wait(router, _all_in_service, 15, "every link in service")
+    router.wait_for_monitor(_all_in_service, 15, "every link in service")
     router.sh("ip -n isp_b link set eth0 down")
     try:
-        _wait(router, lambda s: s["links"]["wan_b"]["gated"], 3, "wan_b out of service")
+        router.wait_for_monitor(lambda s: s["links"]["wan_b"]["gated"], 3, "wan_b out of service")
         result = _drill(router, tmp_path)
         assert result.returncode != 0
         assert "no drill of wan_a: wan_b already out of service or down" in result.stdout, result.stdout[-3000:]
-        assert not _state(router)["links"]["wan_a"]["gated"]
+        assert not router.monitor_state()["links"]["wan_a"]["gated"]
     finally:
         router.sh("ip -n isp_b link set eth0 up; ip -n isp_b -6 addr replace 2001:db8:b::1/64 dev eth0 nodad")
-    _wait(router, _all_in_service, 15, "every link back in service")
+    router.wait_for_monitor(_all_in_service, 15, "every link back in service")
 
 
 def test_a_controller_killed_mid_drill_leaves_the_link_out_only_until_the_deadline(router, tmp_path):
-    _wait(router, _all_in_service, 15, "every link in service")
+    router.wait_for_monitor(_all_in_service, 15, "every link in service")
     router.write_inventory()
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"symroute_drill_link": "wan_a", "symroute_drill_seconds": 8,
@@ -74,14 +60,14 @@ def test_a_controller_killed_mid_drill_leaves_the_link_out_only_until_the_deadli
         cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         env=dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg")))
     try:
-        state = _wait(router, lambda s: (s.get("drill") or {}).get("link") == "wan_a" and s["links"]["wan_a"]["gated"],
+        state = router.wait_for_monitor(lambda s: (s.get("drill") or {}).get("link") == "wan_a" and s["links"]["wan_a"]["gated"],
                       60, "the drill in force")
         deadline = state["drill"]["until"]
         time.sleep(1.5)  # into the hold: the controller is waiting, the link is out
         os.killpg(controller.pid, signal.SIGKILL)
         controller.wait()
-        assert _state(router)["links"]["wan_a"]["gated"]  # nobody ended the drill
-        back = _wait(router, _all_in_service, 15, "wan_a back in service without the controller")
+        assert router.monitor_state()["links"]["wan_a"]["gated"]  # nobody ended the drill
+        back = router.wait_for_monitor(_all_in_service, 15, "wan_a back in service without the controller")
         assert back["updated"] >= deadline  # not before the deadline the router kept
         assert back["updated"] - deadline < 3
     finally:

@@ -19,31 +19,17 @@ def _group(router, interface):
     return json.loads(router.sh(f"ip -json link show dev {interface}").stdout)[0]["group"]
 
 
-def _state(router):
-    return json.loads(router.sh("cat /run/symroute/monitor.json").stdout)
-
-
-def _wait_for(router, condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        state = _state(router)
-        if condition(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what} within {seconds} s; state: {_state(router)}")
-
-
 def _link_a(state):
     return state["links"]["wan_a"]
 
 
 def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(router):
-    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
+    router.wait_for_monitor(lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
     rules = router.sh("ip rule").stdout
     assert GENERAL_V4 not in rules and _group(router, "wana") == "default"  # all links up: no monitor change
     router.sh(CARRIER_DOWN)
     try:
-        state = _wait_for(router, lambda s: _link_a(s)["gated"], 2, "wan_a out of service after carrier loss")
+        state = router.wait_for_monitor(lambda s: _link_a(s)["gated"], 2, "wan_a out of service after carrier loss")
         assert _link_a(state)["reason"] == "carrier lost" and state["general_rules"]
         assert state["kernel_holds_decision"] and _group(router, "wana") == OUT_OF_SERVICE_GROUP
         assert GENERAL_V4 in router.sh("ip rule").stdout and GENERAL_V6 in router.sh("ip -6 rule").stdout
@@ -60,7 +46,7 @@ def test_carrier_loss_gates_the_link_and_a_converge_keeps_the_monitors_rules(rou
         router.sh(CARRIER_UP)
     # Carrier back is not enough: up_after (10) good rounds of 250 ms first (the first may start at once).
     started = time.monotonic()
-    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
+    router.wait_for_monitor(lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
     assert time.monotonic() - started >= 2.0
     assert GENERAL_V4 not in router.sh("ip rule").stdout and _group(router, "wana") == "default"
 
@@ -81,7 +67,7 @@ def test_disabling_the_monitor_stops_it_and_enabling_starts_it(router):
 
 def test_an_interface_bounce_gets_the_link_table_back_and_the_link_back_in_service(router):
     """ip link set wana down/up (ifdown/ifup, a NIC reset, a reconfigure) deletes table 200's routes."""
-    _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
+    router.wait_for_monitor(lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a up")
     table = "ip route show table 200"
     before = router.sh(table).stdout
     assert "default via 198.51.100.1 dev wana" in before
@@ -97,7 +83,7 @@ def test_an_interface_bounce_gets_the_link_table_back_and_the_link_back_in_servi
     while router.sh(table6).stdout != before6:
         assert time.monotonic() - bounced < 8.0, f"IPv6 table 200 not repaired: {router.sh(table6).stdout!r}"
         time.sleep(0.1)
-    state = _wait_for(router, lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
+    state = router.wait_for_monitor(lambda s: _link_a(s)["up"] and not _link_a(s)["gated"], 10, "wan_a back in service")
     assert state["repairs"]["total"] >= 1 and "carrier up on wana" in state["repairs"]["last"]["reason"]
     route = json.loads(router.sh("ip -json route get 100.64.20.10 mark 0x100").stdout)[0]
     assert route["dev"] == "wana" and route.get("prefsrc", "198.51.100.2") == "198.51.100.2"
@@ -117,4 +103,4 @@ def test_a_rule_and_a_route_deleted_by_hand_are_repaired_by_the_periodic_reconci
     else:
         raise AssertionError("the deleted rule and route were not repaired")
     # The state file is rewritten every second: wait for it to tell the repair.
-    _wait_for(router, lambda s: s["repairs"]["last"]["reason"] == "periodic reconcile", 3, "the repair in the state file")
+    router.wait_for_monitor(lambda s: s["repairs"]["last"]["reason"] == "periodic reconcile", 3, "the repair in the state file")
