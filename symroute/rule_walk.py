@@ -58,7 +58,7 @@ def walk(plan, address, mark, down):
         text = describe_rule(rule)
         if "action" in rule:
             outcome.steps.append(f"{text}: rejected")
-            outcome.rejected = not outcome.main_unless_out
+            outcome.rejected = True
             return outcome
         if rule["table"] == "main":
             if "suppress_ifgroup" not in rule:

@@ -197,3 +197,19 @@ def test_the_digest_is_the_same_in_two_processes_with_different_hash_seeds():
 
 def test_plan_base_unknown_ref_is_a_usage_error(tmp_path):
     assert run("plan", "--inventory", LAB, "--base", "no-such-ref-xyz").returncode == 2
+
+
+def test_explain_down_walks_the_plans_rules_for_three_links_and_two_failures():
+    result = run("explain", "--inventory", LAB, "--host", "edge", "--format", "json", "--down", "wan_a",
+                 "--down", "wan_b", "100.64.20.10", "2001:db8:20::10", "100.64.21.10")
+    assert result.returncode == 0, result.stderr
+    api4, api6, ledger = json.loads(result.stdout)
+    assert (api4["link"], api4["source"], api4["rejected"]) == ("wan_c", "198.51.100.10", False)
+    assert api4["rules"][-1].endswith("leaves by wan_c (wanc)")
+    assert api6["rejected"] and api6["link"] is None  # wan_c carries no IPv6
+    assert ledger["rejected"] and "prohibit: rejected" in ledger["rules"][-1]  # fail_closed on wan_a
+
+
+def test_explain_down_with_an_unknown_link_is_a_usage_error():
+    result = run("explain", "--inventory", LAB, "--host", "edge", "--down", "wan_z", "100.64.20.10")
+    assert result.returncode == 2 and "--down wan_z: not a link of edge" in result.stderr
