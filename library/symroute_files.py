@@ -45,6 +45,10 @@ systemd:
   description: Whether the router runs systemd (/run/systemd/system exists).
   returned: always
   type: bool
+check_mode:
+  description: Whether the task ran in check mode (also when set by the task's C(check_mode) keyword).
+  returned: always
+  type: bool
 """
 
 
@@ -63,8 +67,8 @@ def main():
         diffs.append({"before": before or "", "after": content, "before_header": path, "after_header": path})
         if not module.check_mode:
             write_atomically(path, content, mode=mode)
-    module.exit_json(changed=bool(written), written=written, diff=diffs,
-                     systemd=runs_systemd())
+    module.exit_json(changed=bool(written), written=written, diff=diffs, systemd=runs_systemd(),
+                     check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

@@ -67,9 +67,15 @@ systemd:
   description: Whether the router runs systemd (the boot unit then needs enabling).
   returned: always
   type: bool
+check_mode:
+  description: Whether the task ran in check mode (also when set by the task's C(check_mode) keyword).
+  returned: always
+  type: bool
 links:
-  description: "Per link table: C(installed), C(waiting for interface ...) or C(failed: <the kernel's message>)."
-  returned: when applied
+  description: >-
+    Per link table: C(installed), C(waiting for interface ...) or C(failed: <the kernel's message>); in check
+    mode C(installed), C(waiting for interface ...) or C(would change).
+  returned: always
   type: dict
 """
 
@@ -96,7 +102,12 @@ def main():
     if refused:
         module.fail_json(msg=f"symroute_routing: {refused}")
     runner = Runner()
-    changes = _texts(routing.diff(state, routing.read_live(runner, state)))
+    raw_changes = routing.diff(state, routing.read_live(runner, state))
+    pending = routing.pending(runner, state, raw_changes)
+    # A link whose interface is not there waits: its routes are not a change anyone could make now.
+    waiting = {str(table) for table, status in pending.items() if status.startswith("waiting for interface")}
+    changes = _texts({key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
+                      for key, items in raw_changes.items()})
     state_text = json.dumps(state, indent=2, sort_keys=True) + "\n"
     files = [(module.params["state_path"], state_text, 0o600),
              (module.params["table_names_path"], module.params["table_names"], 0o644)]
@@ -104,7 +115,7 @@ def main():
         files.append((module.params["boot_unit"]["path"], module.params["boot_unit"]["content"], 0o644))
     files_changed = [path for path, text, _ in files if read_text(path) != text]
     changed = bool(files_changed) or any(changes.values())
-    result = {"changes": changes, "files": files_changed, "systemd": runs_systemd()}
+    result = {"changes": changes, "files": files_changed, "systemd": runs_systemd(), "check_mode": module.check_mode}
     if not module.check_mode:
         for path, text, mode in files:
             write_atomically(path, text, mode=mode)
@@ -113,6 +124,12 @@ def main():
         except routing.ApplyError as error:
             module.fail_json(msg=f"symroute_routing: {error}", changes=changes)
         result["links"] = applied["links"]
+        for table, status in sorted(applied["links"].items(), key=lambda item: str(item[0])):
+            if str(status).startswith("waiting for interface"):
+                module.warn(f"symroute_routing: table {table} is {status} (the link monitor installs it when "
+                            f"the interface appears)")
+    else:
+        result["links"] = pending
     before = _lines(changes["remove_rules"] + changes["remove_routes"])
     after = _lines(changes["add_rules"] + changes["add_routes"])
     result["diff"] = {"before": before, "after": after, "before_header": "rules and routes removed",

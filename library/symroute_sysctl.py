@@ -47,6 +47,13 @@ changed_values:
   returned: always
   type: list
   elements: str
+waiting:
+  description: >-
+    The per-interface keys not applied because their interface is not there (an LTE or PPPoE device
+    that comes and goes); they are in the sysctl.d file and apply when the interface appears.
+  returned: always
+  type: list
+  elements: str
 """
 
 
@@ -60,9 +67,14 @@ def main():
         module.fail_json(msg=f"symroute_sysctl: {refused}")
     wanted = {item["name"]: str(item["value"]) for item in module.params["sysctls"]["sysctls"]}
     live = sysctl.read(list(wanted))
-    missing = sorted(name for name, value in live.items() if value is None)
+    waiting = sysctl.waiting(live)
+    missing = sorted(name for name, value in live.items() if value is None and name not in waiting)
     if missing:
-        module.fail_json(msg=f"symroute_sysctl: the kernel has no {', '.join(missing)} (is the interface there?)")
+        module.fail_json(msg=f"symroute_sysctl: the kernel has no {', '.join(missing)}")
+    wanted = {name: value for name, value in wanted.items() if name not in waiting}
+    for interface in sorted(set(waiting.values())):
+        module.warn(f"symroute_sysctl: interface {interface} is not there: its keys wait for it "
+                    f"(they apply when it appears)")
     changes = sysctl.diff(wanted, live)
     path, content = module.params["path"], module.params["content"]
     before_file = read_text(path)
@@ -77,7 +89,9 @@ def main():
              "after": "".join(f"{name} = {wanted[name]}\n" for name in sorted(wanted)),
              "before_header": "live sysctls", "after_header": "planned sysctls"},
             {"before": before_file or "", "after": content, "before_header": path, "after_header": path}]
-    module.exit_json(changed=bool(changes) or file_changed, changed_values=changes, diff=diff)
+    module.exit_json(changed=bool(changes) or file_changed, changed_values=changes, diff=diff,
+                     waiting=[f"{name} (waiting for interface {interface})"
+                              for name, interface in sorted(waiting.items())])
 
 
 if __name__ == "__main__":

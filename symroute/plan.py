@@ -207,6 +207,17 @@ def _verify_tables(router):
             for link in router.links for family in link.families]
 
 
+def _audit(router):
+    """What the read-only audit needs besides the verify slice: links by mark, partners' prefixes."""
+    return {"links": [{"name": link.name, "interface": link.interface,
+                       "mark": scheme.hex_mark(scheme.link_mark(link.mark_number))} for link in router.links],
+            "prefixes": [{"partner": partner.name,
+                          "prefixes": sorted((str(x) for x in partner.prefixes), key=lambda s: (":" in s, s))}
+                         for partner in router.partners],
+            "mark_mask": scheme.hex_mark(scheme.LINK_MARK_MASK),
+            "out_of_service_group": scheme.OUT_OF_SERVICE_GROUP}
+
+
 def _default_order(router, partner):
     if partner.on_link_failure == FAIL_CLOSED:
         return []
@@ -257,6 +268,7 @@ def plan_router(router, settings=None):
         "main_table_networks": [str(n) for n in main_table_networks(router)],
         "verify": _verify(router),
         "verify_tables": _verify_tables(router),
+        "audit": _audit(router),
         "monitor": monitor_plan(router, partners),
         "management_probes": [_probe_address(n) for n in sorted(router.management_networks,
                                                                 key=lambda n: (n.version, n.first))],

@@ -1,11 +1,12 @@
 """The data the controller hands the router, checked on the router before anything is applied.
 
-Four parts, each a JSON object with ``contract_version``:
+Five parts, each a JSON object with ``contract_version``:
 
     routing   {priority_band, monitor_bands, tables, rules, routes}   (routing.json)
     sysctls   {sysctls: [{name, value}]}
     nftables  {content, table}                                        (the nft transaction)
     verify    {tables, partners, management[, monitor_state_file]}
+    audit     {verify, links, prefixes, mark_mask, out_of_service_group}      (playbooks/verify.yml)
 
 ``check(part, data)`` returns every problem (an empty list when the data is
 usable): types, integer ranges, tokens matched whole (``re.fullmatch``), no
@@ -24,7 +25,7 @@ from .checking import (ADDRESS, FWMARK, IFNAME, LINK, MARK, MAX_U32, NFT_TEXT, P
                        SYSCTL_VALUE, TEXT, Problems, is_int)
 
 CONTRACT_VERSION = 1
-PARTS = ("routing", "sysctls", "nftables", "verify")
+PARTS = ("routing", "sysctls", "nftables", "verify", "audit")
 NFT_TABLE = "inet symroute"
 RESERVED_TABLES = (0, 253, 254, 255)
 MAX_NFT_CONTENT = 64 * 1024 * 1024
@@ -237,7 +238,43 @@ def _verify(check, data):
         check.token("monitor_state_file", data["monitor_state_file"], PATH, "an absolute path")
 
 
-_PARTS = {"routing": _routing, "sysctls": _sysctls, "nftables": _nftables, "verify": _verify}
+def _audit_link(check, where, link):
+    if check.keys(where, link, ("name", "interface", "mark")):
+        check.token(f"{where}.name", link["name"], LINK, "a link name")
+        check.token(f"{where}.interface", link["interface"], IFNAME, "an interface name")
+        check.token(f"{where}.mark", link["mark"], MARK, "a mark like 0x100")
+
+
+def _audit_prefixes(check, where, item):
+    if check.keys(where, item, ("partner", "prefixes")):
+        check.token(f"{where}.partner", item["partner"], PARTNER, "a partner name")
+        for index, prefix in check.items(f"{where}.prefixes", item["prefixes"], 100000):
+            family = 6 if isinstance(prefix, str) and ":" in prefix else 4
+            check.address(f"{where}.prefixes[{index}]", prefix, family, network=True)
+
+
+def _audit(check, data):
+    if not check.keys("", data, ("verify", "links", "prefixes", "mark_mask", "out_of_service_group"),
+                      _COMMON | {"monitor_state_file"}):
+        return
+    verify = Problems("verify")
+    if not isinstance(data["verify"], dict):
+        verify.add("", "must be an object")
+    elif _version(verify, data["verify"]):
+        _verify(verify, data["verify"])
+    for problem in verify.problems:
+        check.add("", problem)
+    for index, link in check.items("links", data["links"], 254):
+        _audit_link(check, f"links[{index}]", link)
+    for index, item in check.items("prefixes", data["prefixes"], 100000):
+        _audit_prefixes(check, f"prefixes[{index}]", item)
+    check.token("mark_mask", data["mark_mask"], MARK, "a mask like 0x7f00")
+    check.integer("out_of_service_group", data["out_of_service_group"], 1, 2 ** 31 - 1)
+    if "monitor_state_file" in data:
+        check.token("monitor_state_file", data["monitor_state_file"], PATH, "an absolute path")
+
+
+_PARTS = {"routing": _routing, "sysctls": _sysctls, "nftables": _nftables, "verify": _verify, "audit": _audit}
 
 
 def check(part, data):

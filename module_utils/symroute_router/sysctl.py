@@ -45,6 +45,27 @@ def read(names, root=PROC_SYS):
     return values
 
 
+def interface_of(name):
+    """The interface of a per-interface key (``net.ipv4.conf.wanc.rp_filter`` -> "wanc"), else None."""
+    parts = os.path.relpath(key_path(name), PROC_SYS).split(os.sep)
+    if len(parts) == 5 and parts[0] == "net" and parts[1] in ("ipv4", "ipv6") and parts[2] == "conf" \
+            and parts[3] not in ("all", "default"):
+        return parts[3]
+    return None
+
+
+def waiting(live, root=PROC_SYS):
+    """{name: interface} of the keys that are missing because their interface is not there (yet): an LTE
+    or PPPoE link whose device comes and goes. Its keys apply when it appears (udev runs systemd-sysctl
+    for a new device with the sysctl.d file; the boot unit and the monitor's repair do the same)."""
+    found = {}
+    for name, value in live.items():
+        interface = interface_of(name) if value is None else None
+        if interface and not os.path.isdir(os.path.join(root, "net", "ipv4", "conf", interface)):
+            found[name] = interface
+    return found
+
+
 def _wanted(values):
     """{name: value} from a dict or from the plan's list of {"name", "value"}."""
     if isinstance(values, dict):
@@ -82,6 +103,24 @@ def remember_originals(live, path=ORIGINALS_FILE):
     if new:
         files.write_atomically(path, json.dumps(dict(recorded, **new), sort_keys=True) + "\n", mode=0o600)
     return sorted(new)
+
+
+def parse(text):
+    """{name: value} of a sysctl.d file's ``name = value`` lines (comments and blank lines skipped)."""
+    values = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", ";")) and "=" in line:
+            name, _, value = line.partition("=")
+            values[name.strip().lstrip("-")] = _normalized(value)
+    return values
+
+
+def apply_interface(path, interface, root=PROC_SYS):
+    """Apply the keys of ``interface`` from the sysctl.d file ``path``; the names written."""
+    keys = {name: value for name, value in parse(files.read_text(path)).items() if interface_of(name) == interface}
+    live = read(keys, root)
+    return apply({name: value for name, value in keys.items() if live[name] is not None}, root)
 
 
 def render(values, header):

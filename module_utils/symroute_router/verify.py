@@ -10,12 +10,13 @@ unroutable address as {}: never as broken JSON.
 
 import json
 
-from . import files
+from . import files, linkstate
 
 MONITOR_STATE_FILE = "/run/symroute/monitor.json"
 
 
-def _ip_json(runner, args, missing):
+def ip_json(runner, args, missing):
+    """`ip` JSON output, or ``missing`` when ip failed or printed something that is not JSON."""
     result = runner.run(["ip", *args])
     if result.rc != 0 or not result.stdout.strip():
         return missing
@@ -27,7 +28,7 @@ def _ip_json(runner, args, missing):
 
 def read_management(runner, addresses):
     """{address: `ip -json route get` answer} (capture this before a change, compare after)."""
-    return {address: _ip_json(runner, ["-json", "route", "get", address], [{}]) for address in addresses}
+    return {address: ip_json(runner, ["-json", "route", "get", address], [{}]) for address in addresses}
 
 
 def _monitor(path):
@@ -40,14 +41,15 @@ def _monitor(path):
 
 def read(runner, request):
     """{"tables": [table + routes], "partners": [route get], "management": [route get], "monitor": {...}}."""
-    tables = [dict(table, routes=_ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show", "table",
+    tables = [dict(table, routes=ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show", "table",
                                                    str(table["table"])], []))
               for table in request["tables"]]
-    partners = [_ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
+    partners = [ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
                                   probe["mark"]], [{}])
                 for probe in request["partners"]]
-    management = [_ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
-    return {"tables": tables, "partners": partners, "management": management,
+    management = [ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
+    links = linkstate.read(runner, {table["link"]: table["interface"] for table in request["tables"]})
+    return {"tables": tables, "partners": partners, "management": management, "links": links,
             "monitor": _monitor(request.get("monitor_state_file", MONITOR_STATE_FILE))}
 
 
@@ -66,9 +68,19 @@ def _first(answer):
     return (answer or [{}])[0] if isinstance(answer, list) else {}
 
 
-def _table_failures(request, observed):
+def unavailable_links(observed):
+    """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier: the
+    kernel routes around them (their table's routes are gone or skipped), as for a link out of service."""
+    return sorted(name for name, state in observed.get("links", {}).items()
+                  if not (state["present"] and state["carrier"]))
+
+
+def table_failures(request, observed, skipped=()):
+    """A message per link table without its default route (``skipped``: links not checked)."""
     failures = []
     for index, table in enumerate(request["tables"]):
+        if table["link"] in skipped:
+            continue
         routes = observed["tables"][index].get("routes", []) if index < len(observed["tables"]) else []
         default = [r for r in routes if r.get("dst") == "default" and r.get("gateway") == table["gateway"]
                    and r.get("dev") == table["interface"]]
@@ -120,6 +132,7 @@ def _management_failures(request, observed, before):
 
 def check(request, observed, management_before, gated_links):
     """The failures, one message each (the same messages as the playbook's former assertions)."""
-    gated = set(gated_links)
-    return (_table_failures(request, observed) + _partner_failures(request, observed, gated)
+    unavailable = set(unavailable_links(observed))
+    gated = set(gated_links) | unavailable
+    return (table_failures(request, observed, skipped=unavailable) + _partner_failures(request, observed, gated)
             + _management_failures(request, observed, management_before))

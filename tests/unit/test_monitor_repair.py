@@ -74,3 +74,23 @@ def test_an_unreadable_state_or_a_refusing_kernel_is_logged_never_raised(tmp_pat
     repairer = _repairer(tmp_path, refusing, logs, clock)
     assert repairer.repair("start") is False
     assert repairer.report()["failures"] == 1 and "repair after start failed" in logs[-1]
+
+
+def test_an_interface_that_appears_gets_its_sysctls_from_symroutes_file_before_its_routes(tmp_path):
+    """An LTE device absent at the converge (its keys waited) or re-created with the kernel's defaults."""
+    root = tmp_path / "proc-sys"
+    (root / "net" / "ipv4" / "conf" / "wana").mkdir(parents=True)
+    (root / "net" / "ipv4" / "conf" / "wana" / "rp_filter").write_text("1\n")
+    sysctl_file = tmp_path / "90-symroute.conf"
+    sysctl_file.write_text("net.ipv4.conf.wana.rp_filter = 2\nnet.ipv4.conf.wanb.rp_filter = 2\n")
+    fake, logs, clock = FakeRouter(), [], Clock()
+    state = tmp_path / "routing.json"
+    state.write_text(json.dumps(TWO_LINKS))
+    repairer = Repairer(str(state), fake, logs.append, clock, owned_path=str(tmp_path / "owned.json"),
+                        lock_path=str(tmp_path / "lock"), sysctl_file=str(sysctl_file), sysctl_root=str(root))
+    repairer.carrier("wana", True)
+    assert (root / "net" / "ipv4" / "conf" / "wana" / "rp_filter").read_text() == "2\n"
+    assert logs[0] == "applied the sysctls of wana: net.ipv4.conf.wana.rp_filter"
+    assert _table(fake, 200)
+    repairer.carrier("wanb", True)  # wanb's keys: its interface is not in this /proc/sys, nothing written
+    assert not (root / "net" / "ipv4" / "conf" / "wanb").exists()

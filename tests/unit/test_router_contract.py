@@ -40,7 +40,7 @@ def nft_content(plan):
 
 
 def slices(plan):
-    """The four parts as the controller hands them to the router (roles/*/tasks/main.yml)."""
+    """The five parts as the controller hands them to the router (roles/*/tasks/main.yml)."""
     version = plan.get("contract_version", contract.CONTRACT_VERSION)
     return {
         "routing": {"contract_version": version, "priority_band": plan["priority_band"],
@@ -50,6 +50,10 @@ def slices(plan):
         "nftables": {"contract_version": version, "content": nft_content(plan), "table": "inet symroute"},
         "verify": {"contract_version": version, "tables": plan["verify_tables"], "partners": plan["verify"],
                    "management": plan["management_probes"], "monitor_state_file": "/run/symroute/monitor.json"},
+        "audit": {"contract_version": version, "monitor_state_file": "/run/symroute/monitor.json",
+                  "verify": {"contract_version": version, "tables": plan["verify_tables"], "partners": plan["verify"],
+                             "management": plan["management_probes"]},
+                  **plan["audit"]},
     }
 
 

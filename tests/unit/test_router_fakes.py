@@ -102,13 +102,17 @@ class FakeRouter:
                 return Result(2, "", "RTNETLINK answers: Network is unreachable\n")
             return Result(0, json.dumps(answer), "")
         if args[:2] == ["link", "show"]:
-            name = args[3]
-            if name not in self.links:
-                return Result(1, "", f'Device "{name}" does not exist.\n')
-            flags = ["BROADCAST", "MULTICAST"] + (["UP", "LOWER_UP"] if self.links[name]["up"] else [])
-            return Result(0, json.dumps([{"ifname": name, "flags": flags}]), "")
+            names = args[3:4] or sorted(self.links)
+            if names[0] not in self.links:
+                return Result(1, "", f'Device "{names[0]}" does not exist.\n')
+            return Result(0, json.dumps([self._link(name) for name in names]), "")
         self._command(family, args)
         return Result(0, "", "")
+
+    def _link(self, name):
+        link = self.links[name]
+        flags = ["BROADCAST", "MULTICAST"] + (["UP", "LOWER_UP"] if link["up"] else [])
+        return {"ifname": name, "flags": flags, "group": link.get("group", "default")}
 
     def _batch(self, family, stdin):
         errors = []

@@ -82,3 +82,38 @@ def test_the_values_before_symroute_are_recorded_once(tmp_path):
         "net.ipv4.conf.wana.rp_filter"]
     assert json.loads(open(path, encoding="utf-8").read()) == {"net.ipv4.conf.wana.rp_filter": "1",
                                                                "net.ipv4.ip_forward": "0"}
+
+
+def _proc(tmp_path, interfaces):
+    root = tmp_path / "proc-sys"
+    for interface in interfaces:
+        for family in ("ipv4", "ipv6"):
+            (root / "net" / family / "conf" / interface).mkdir(parents=True)
+            (root / "net" / family / "conf" / interface / "rp_filter").write_text("0\n")
+    return root
+
+
+def test_keys_of_an_interface_that_is_not_there_wait_for_it_and_other_missing_keys_do_not(tmp_path):
+    root = _proc(tmp_path, ["wana"])
+    names = ["net.ipv4.conf.wana.rp_filter", "net.ipv4.conf.wanc.rp_filter", "net.ipv4.conf.wana.no_such_key",
+             "net.ipv4.conf.all.no_such_key", "net/ipv4/conf/ppp0.100/rp_filter"]
+    live = sysctl.read(names, root=str(root))
+    assert sysctl.waiting(live, root=str(root)) == {"net.ipv4.conf.wanc.rp_filter": "wanc",
+                                                    "net/ipv4/conf/ppp0.100/rp_filter": "ppp0.100"}
+    assert sysctl.interface_of("net.ipv4.conf.all.rp_filter") is None
+    assert sysctl.interface_of("net.ipv4.ip_forward") is None
+    assert sysctl.interface_of("net.ipv6.conf.eth0/100.forwarding") == "eth0.100"
+
+
+def test_an_interface_keys_are_applied_from_the_sysctl_d_file_and_only_its_own(tmp_path):
+    root = _proc(tmp_path, ["wana", "wanb"])
+    path = tmp_path / "90-symroute.conf"
+    path.write_text("# Managed by symroute\nnet.ipv4.conf.wana.rp_filter = 2\nnet.ipv4.conf.wanb.rp_filter = 2\n"
+                    "net.ipv4.conf.wanc.rp_filter = 2\n\n; comment\n")
+    assert sysctl.parse(path.read_text()) == {"net.ipv4.conf.wana.rp_filter": "2", "net.ipv4.conf.wanb.rp_filter": "2",
+                                              "net.ipv4.conf.wanc.rp_filter": "2"}
+    assert sysctl.apply_interface(str(path), "wana", root=str(root)) == ["net.ipv4.conf.wana.rp_filter"]
+    assert (root / "net/ipv4/conf/wana/rp_filter").read_text() == "2\n"
+    assert (root / "net/ipv4/conf/wanb/rp_filter").read_text() == "0\n"
+    assert sysctl.apply_interface(str(path), "wana", root=str(root)) == []  # already so
+    assert sysctl.apply_interface(str(path), "wanc", root=str(root)) == []  # still not there

@@ -85,6 +85,7 @@ def test_a_failover_partner_with_no_link_in_service_for_its_family_must_be_rejec
 
 def test_a_partner_with_its_own_order_must_take_its_first_link_in_service_not_any(tmp_path):
     fake, request = _fake(tmp_path, monitor={"links": {"wan_a": {"gated": True}}})
+    fake.links["wanc"] = {"up": True, "gateways": set()}
     request["tables"] = request["tables"] + [
         {"link": "wan_c", "table": 202, "interface": "wanc", "family": 4, "gateway": "198.51.100.9"}]
     request["partners"] = [dict(request["partners"][0], failover_links=["wan_c", "wan_b"])]
@@ -117,3 +118,27 @@ def test_management_captured_as_text_by_the_former_task_is_understood(tmp_path):
     assert verify.check(request, observed, {"100.64.99.1": json.dumps(MANAGEMENT)}, []) == []
     assert verify.check(request, observed, {}, []) == [
         "the route to management address 100.64.99.1 changed: {} -> " + str(MANAGEMENT[0])]
+
+
+def test_a_link_whose_interface_is_missing_is_not_verified_and_counts_as_out_of_service(tmp_path):
+    """An LTE or PPPoE device not there: its table cannot hold routes and its partners fail over."""
+    fake, request = _fake(tmp_path)
+    fake.routes[(4, "201")] = [{"dst": "default", "gateway": "198.51.100.5", "dev": "wanb", "flags": []}]
+    del fake.links["wana"]
+    observed = verify.read(fake, request)
+    assert verify.unavailable_links(observed) == ["wan_a"]
+    fake.routes.pop((4, "200"))
+    observed = verify.read(fake, request)
+    assert verify.check(request, observed, {"100.64.99.1": MANAGEMENT}, verify.gated_links(observed)) == []
+
+
+def test_a_link_without_carrier_counts_as_out_of_service_before_the_monitor_acts(tmp_path):
+    fake, request = _fake(tmp_path)
+    fake.routes[(4, "201")] = [{"dst": "default", "gateway": "198.51.100.5", "dev": "wanb", "flags": []}]
+    fake.links["wana"]["up"] = False
+    observed = verify.read(fake, request)
+    assert verify.check(request, observed, {"100.64.99.1": MANAGEMENT}, []) == []
+    fake.links["wana"]["up"] = True
+    observed = verify.read(fake, request)
+    assert verify.check(request, observed, {"100.64.99.1": MANAGEMENT}, []) == [
+        "partner partner-api: 100.64.20.1 with mark 0x100 is routed wanb; expected out wana (wan_a)"]

@@ -13,15 +13,16 @@ the monitor's usual ``up_after`` good probe rounds, which need its table.
 
 import json
 
-from .. import routing
+from .. import routing, sysctl
 from ..locking import locked
 
 
 class Repairer:
     def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
-                 lock_path=routing.LOCK_FILE):
+                 lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
         self.owned_path, self.lock_path = owned_path, lock_path
+        self.sysctl_file, self.sysctl_root = sysctl_file, sysctl_root
         self.last_run = clock()
         self.total, self.failures, self.last = 0, 0, None
 
@@ -56,9 +57,25 @@ class Repairer:
                  + ", ".join(f"table {table} {status}" for table, status in links.items()))
         return True
 
+    def sysctls(self, interface):
+        """The interface's keys from symroute's sysctl.d file (a device that appeared after the converge, or
+        was re-created with the kernel's defaults)."""
+        if not self.sysctl_file:
+            return []
+        try:
+            written = sysctl.apply_interface(self.sysctl_file, interface, self.sysctl_root)
+        except (OSError, ValueError) as error:
+            self.failures += 1
+            self.log(f"applying the sysctls of {interface} failed: {error}")
+            return []
+        if written:
+            self.log(f"applied the sysctls of {interface}: {', '.join(written)}")
+        return written
+
     def carrier(self, interface, carrier):
-        """An interface came back (carrier, or re-created): repair at once."""
+        """An interface came back (carrier, or re-created): its sysctls, then repair at once."""
         if carrier:
+            self.sysctls(interface)
             self.repair(f"carrier up on {interface}")
 
     def tick(self):

@@ -1,0 +1,80 @@
+#!/usr/bin/python
+"""Audit a router against its plan (read-only): paths, connections, the monitor's view, drift."""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import audit, audit_report, contract
+from ansible.module_utils.symroute_router.command import Runner
+
+DOCUMENTATION = r"""
+module: symroute_audit
+short_description: Audit symroute on a router against its plan (read-only)
+description:
+  - Reads, per partner and family, the link a new connection with the partner's mark takes now and its
+    source address, and compares it with the pinned link and the links' states as the kernel holds them
+    (in service, out of service in the monitor's interface group, without carrier, missing).
+  - Groups the live connections (conntrack) of each partner by the link they are bound to, reads the link
+    monitor's state file, and turns the converge roles' check-mode results (O(drift)) into drift findings.
+  - Returns the report and its Markdown; never changes anything and never fails because of a finding
+    (the playbook decides), so it runs the same in check mode.
+options:
+  audit:
+    description: The plan's C(audit) slice (plan contract version 1).
+    type: dict
+    required: true
+  drift:
+    description:
+      - What the converge roles found in check mode on this router, C(routing) (the symroute_routing
+        result), C(nftables) (symroute_nftables), C(sysctl) (symroute_sysctl) and C(monitor) (names of
+        the monitor's tasks that would change).
+    type: dict
+    default: {}
+  router:
+    description: The router's name in the report.
+    type: str
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author: symroute
+"""
+
+EXAMPLES = r"""
+- name: Audit
+  symroute_audit:
+    audit: "{{ __symroute_verify_audit_request }}"
+    drift: "{{ symroute_verify_drift }}"
+    router: "{{ inventory_hostname }}"
+"""
+
+RETURN = r"""
+report:
+  description: >-
+    C(links) (state per link), C(partners) (per partner and family, the link now, the expected one, C(ok)),
+    C(connections) (partner to link to state counts), C(conntrack), C(monitor), C(findings) (C(kind), C(text)),
+    C(passed).
+  returned: always
+  type: dict
+markdown:
+  description: The same report for people.
+  returned: always
+  type: str
+"""
+
+
+def main():
+    module = AnsibleModule(argument_spec={"audit": {"type": "dict", "required": True},
+                                          "drift": {"type": "dict", "default": {}},
+                                          "router": {"type": "str", "required": True}},
+                           supports_check_mode=True)
+    request = module.params["audit"]
+    refused = contract.refusal("audit", request)
+    if refused:
+        module.fail_json(msg=f"symroute_audit: {refused}")
+    report = audit.judge(request, audit.read(Runner(), request), module.params["drift"])
+    module.exit_json(changed=False, report=report, markdown=audit_report.markdown(module.params["router"], report))
+
+
+if __name__ == "__main__":
+    main()
