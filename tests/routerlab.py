@@ -53,12 +53,16 @@ class Router:
     def wait_for_monitor(self, condition, seconds, what):
         """The monitor's state once ``condition`` holds for it; fails after ``seconds`` naming ``what``."""
         deadline = time.monotonic() + seconds
+        state = None
         while time.monotonic() < deadline:
-            state = self.monitor_state()
-            if condition(state):
+            try:
+                state = self.monitor_state()
+            except (AssertionError, ValueError):  # just started: no state file yet, or being replaced
+                state = None
+            if state is not None and condition(state):
                 return state
             time.sleep(0.1)
-        raise AssertionError(f"{what} within {seconds} s; state: {self.monitor_state()}")
+        raise AssertionError(f"{what} within {seconds} s; state: {state}")
 
     def write_inventory(self, variables=None):
         """The lab's inventory files plus ``variables``: the partner list to the partner file, the rest to

@@ -10,6 +10,7 @@ becomes {"protocol": "tcp", "state": "SYN_SENT", "unreplied": True, "src": "203.
 are the original direction's. Protocols without a state (udp, icmp) have state "".
 """
 
+import ipaddress
 import re
 
 _STATE = re.compile(r"[A-Z][A-Z_]+")
@@ -23,17 +24,20 @@ def parse_line(line):
         return None
     entry = {"protocol": words[0], "state": "", "unreplied": False, "mark": 0}
     for word in words[2:]:
+        key, equals, value = word.partition("=")
         if word == "[UNREPLIED]":
             entry["unreplied"] = True
-        elif "=" in word:
-            key, _, value = word.partition("=")
-            if key in _FIRST and key not in entry:
-                entry[key] = value
-            elif key == "mark" and value.isdigit():
-                entry["mark"] = int(value)
-        elif not entry["state"] and _STATE.fullmatch(word):
-            entry["state"] = word
-    return entry if "src" in entry and "dst" in entry else None
+        elif equals and key in _FIRST and key not in entry:
+            entry[key] = value  # the first tuple is the original direction's
+        elif equals and key == "mark" and value.isdigit():
+            entry["mark"] = int(value)
+        elif not equals and not entry["state"] and "src" not in entry and _STATE.fullmatch(word):
+            entry["state"] = word  # the state comes before the tuples
+    try:
+        entry["dst"] = str(ipaddress.ip_address(entry.get("dst", "")))
+    except ValueError:
+        return None
+    return entry if "src" in entry else None
 
 
 def parse(text):

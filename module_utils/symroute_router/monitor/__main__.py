@@ -1,3 +1,5 @@
+"""`python3 -m symroute_router.monitor --config FILE`: the link monitor daemon (daemon.py)."""
+
 import sys
 
 from .daemon import main

@@ -16,10 +16,11 @@ state file reports.
 """
 
 import json
-import subprocess
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from ..command import Runner
 from ..ipforms import desired_rule, live_rule, rule_key, rule_text
 
 # Before each attempt: the first read-back follows the change at once, later ones back off.
@@ -27,7 +28,9 @@ RETRY_DELAYS_S = (0.0, 0.0, 0.05, 0.2, 0.5)
 
 
 def _ip(*args, stdin=None):
-    return subprocess.run(["ip", *args], input=stdin, capture_output=True, text=True, check=False)
+    """`ip` through the package's Runner, answered as the switch reads it (returncode, stdout, stderr)."""
+    result = Runner().run(["ip", *args], stdin=stdin)
+    return SimpleNamespace(returncode=result.rc, stdout=result.stdout, stderr=result.stderr)
 
 
 @dataclass(frozen=True)
