@@ -55,6 +55,7 @@ ROUTER_SETTINGS = {
     "symroute_routing_python": (PATH, None),
     "symroute_routing_table_names_file": (PATH, None),
     "symroute_routing_manage_service": (FLAG, None),
+    "symroute_routing_networkd_dropin": (FLAG, None),
     "symroute_sysctl_file": (PATH, None),
     "symroute_verify_monitor_state_file": (PATH, None),
     "symroute_snapshot_file": (PATH, None),

@@ -121,19 +121,24 @@ def with_extra_partner():
 
 
 
-def start_router(name, directory):
-    """A fresh router container `name` wired to its namespaces, with an inventory in `directory`."""
-    subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True, env=PODMAN_ENVIRONMENT)
-    podman("rm", "-f", "-t", "0", name, check=False)
-    podman("run", "-d", "--privileged", "--network", "none", "--stop-timeout", "0", "--name", name,
-           "--hostname", name, _image(), "sleep", "infinity")
+def lab_inventory(name, directory):
+    """The lab's inventory for the router container ``name``, in ``directory``/router (reached by podman)."""
     inventory = Path(directory) / "router"
     shutil.copytree(REPOSITORY / "inventories" / "lab" / "group_vars", inventory / "group_vars")
     (inventory / "host_vars").mkdir()
     shutil.copy(REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml", inventory / "host_vars" / f"{name}.yml")
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"symroute_routers": {"hosts": {name: {
         "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
-    router = Router(name, inventory)
+    return inventory
+
+
+def start_router(name, directory):
+    """A fresh router container `name` wired to its namespaces, with an inventory in `directory`."""
+    subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True, env=PODMAN_ENVIRONMENT)
+    podman("rm", "-f", "-t", "0", name, check=False)
+    podman("run", "-d", "--privileged", "--network", "none", "--stop-timeout", "0", "--name", name,
+           "--hostname", name, _image(), "sleep", "infinity")
+    router = Router(name, lab_inventory(name, directory))
     router.sh((RESOURCES / "router-topology.sh").read_text())
     router.sh((RESOURCES / "edge-before-symroute.sh").read_text())
     return router

@@ -19,7 +19,7 @@ routes of a link removed from the plan are flushed on the next apply.
 
 import json
 
-from . import files
+from . import files, interfaces
 from .command import message
 from .locking import LOCK_FILE, locked
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
@@ -134,17 +134,6 @@ def _batch(runner, family, lines):
     return "; ".join(errors) or f"ip -batch failed ({result.rc})"
 
 
-def _interface_missing(runner, device):
-    """True when ``device`` does not exist or is administratively down."""
-    result = runner.run(["ip", "-json", "link", "show", "dev", device])
-    if result.rc != 0:
-        return True
-    try:
-        return "UP" not in json.loads(result.stdout)[0].get("flags", [])
-    except (ValueError, IndexError, AttributeError):
-        return False
-
-
 def _add_routes(runner, routes, sent):
     """Each table's routes on their own; {table: "waiting for interface X" | "failed: ..."} of the failed."""
     blocked = {}
@@ -158,8 +147,7 @@ def _add_routes(runner, routes, sent):
             error = _batch(runner, family, lines)
             if error and table not in blocked:
                 devices = dict.fromkeys(r["dev"] for r in chosen if r.get("dev"))
-                waiting = [device for device in devices if _interface_missing(runner, device)]
-                blocked[table] = f"waiting for interface {waiting[0]}" if waiting else f"failed: {error}"
+                blocked[table] = interfaces.waiting(runner, devices, chosen) or f"failed: {error}"
     return blocked
 
 
@@ -205,10 +193,10 @@ def pending(runner, state, changes):
     wanted, links = target(state), {}
     for table in wanted["tables"]:
         left = [r for r in changes["add_routes"] + changes["remove_routes"] if r["table"] == table]
-        devices = dict.fromkeys(r["dev"] for r in wanted["routes"] if r["table"] == table and r.get("dev"))
-        waiting = [device for device in devices if left and _interface_missing(runner, device)]
+        routes = [r for r in wanted["routes"] if r["table"] == table]
+        devices = dict.fromkeys(r["dev"] for r in routes if r.get("dev"))
         links[_table_id(table)] = (INSTALLED if not left else
-                                   f"waiting for interface {waiting[0]}" if waiting else "would change")
+                                   interfaces.waiting(runner, devices, routes) or "would change")
     return links
 
 

@@ -237,6 +237,26 @@ check_recovery() {
     echo "OK: IPv$family new connections use link A again"
 }
 
+# The edge's own interface bounced (ifdown/ifup, a NIC reset, a network manager's reconfigure): the
+# kernel deletes link A's table routes and IPv6 address; the monitor puts the table back.
+check_bounce() {
+    local answer table
+    on edge sh -c 'ip link set wana down; sleep 1; ip link set wana up'
+    on edge ip -6 addr replace 2001:db8:a::2/64 dev wana nodad  # what a network manager gives back
+    (wait_link wan_a False 5) 2>/dev/null || true  # seen down (a subshell: its fail must not end us)
+    wait_link wan_a True 15
+    table="$(on edge ip route show table 200)"
+    echo "edge, link A's table after the bounce: $(echo "$table" | head -n 1)"
+    echo "$table" | grep -q "^default via 198.51.100.1 dev wana" || fail "link A's table was not repaired"
+    for family in 4 6; do
+        answer="$(request "$family" "$(partner_api "$family")")"
+        echo "app -> partner API (IPv$family): ${answer:-no answer}"
+        echo "$answer" | grep -q "\"client\": \"$(address_a "$family")\"" \
+            || fail "the partner API is not back on link A with A's address (IPv$family)"
+    done
+    echo "OK: after wana down/up the table is repaired and the partner API is back on link A with A's address"
+}
+
 # expected FAMILY ADDRESS LINK LINK: the source address `explain --down` says the edge uses, or "rejected".
 expected() {
     "$here/../../bin/symroute" explain --inventory "$here/../../inventories/lab" --host edge --format json \
@@ -293,15 +313,65 @@ check_compound() {
     echo "    says; no address left by another link; back on link A after recovery"
 }
 
+# doctor PACKAGE_DIR: `symroute doctor` on the edge for the partner API (both families), link names as
+# in the inventory; its JSON report on stdout (its exit status is judged from the report).
+doctor() {
+    on edge env PYTHONPATH="$1" PYTHONSAFEPATH=1 PYTHONDONTWRITEBYTECODE=1 python3 -m symroute_router.doctor \
+        --format json --target 100.64.20.10:80 --target '[2001:db8:20::10]:80' \
+        --link wan_a=wana --link wan_b=wanb --link wan_c=wanc || true
+}
+
+# Before symroute: the router package of this checkout, copied to the edge (nothing is installed).
+check_doctor_before() {
+    podman exec "$PREFIX-edge" sh -c 'rm -rf /tmp/symroute-doctor && mkdir -p /tmp/symroute-doctor'
+    podman cp "$here/../../module_utils/symroute_router" "$PREFIX-edge:/tmp/symroute-doctor/symroute_router"
+    doctor /tmp/symroute-doctor | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+problems = {(f["kind"], f["subject"]): f for f in report["findings"] if f["severity"] == "problem"}
+for target, prefix in (("100.64.20.10:80", "100.64.20.0/24"), ("[2001:db8:20::10]:80", "2001:db8:20::/48")):
+    found = problems.get(("asymmetric-return-path", target))
+    assert found, f"no asymmetric-return-path finding for {target}: {sorted(problems)}"
+    entry = found["partner_entry"]["entry"]
+    assert entry["prefixes"] == [prefix] and entry["link"] == "wan_a", entry
+    title = found["title"]
+    print(f"doctor: {target}: {title}")
+    print("  proposes:", " ".join(found["partner_entry"]["yaml"].split()))
+# No conntrack signature here: the edge has no stateful rule before symroute, so the kernel tracks no
+# connection (tests/integration/test_doctor_netns.py proves the signature on a router that does).
+'
+    echo "OK: before symroute, doctor names the partner API, link A, and proposes the partner entry"
+}
+
+# After the playbook: the package symroute installed; link names from its monitor configuration.
+check_doctor_after() {
+    doctor /usr/local/lib/symroute | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+problems = [f["id"] for f in report["findings"] if f["severity"] == "problem"]
+assert report["problems"] == 0 and not problems, problems
+kinds = {f["subject"]: f["kind"] for f in report["findings"]}
+for target in ("100.64.20.10:80", "[2001:db8:20::10]:80"):
+    assert kinds.get(target) == "pinned-symmetric", kinds
+    pinned = next(t["pinned"] for t in report["targets"] if t["target"] == target)
+    assert pinned["link"] == "wan_a", pinned
+    print(f"doctor: {target}: pinned to wan_a, answered from its address")
+'
+    echo "OK: after the playbook, doctor reports the partner API pinned to link A and symmetric"
+}
+
 case "${1:-}" in
     incident) check_incident ;;
+    doctor-before) check_doctor_before ;;
+    doctor-after) check_doctor_after ;;
+    bounce) check_bounce ;;
     partner-via-a) check_partner_via_a "${2:?4 or 6}" ;;
     inbound) check_inbound "${2:?4 or 6}" "${3:?a or b}" ;;
     failover) check_failover "${2:?4 or 6}" ;;
     recovery) check_recovery "${2:?4 or 6}" ;;
     blackhole) check_blackhole "${2:?4 or 6}" ;;
     compound) check_compound "${2:?a|b|c}" "${3:?blackhole|carrier-loss}" "${4:?a|b|c}" "${5:?blackhole|carrier-loss}" ;;
-    *) echo "usage: $0 incident | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" \
+    *) echo "usage: $0 incident | doctor-before | doctor-after | bounce | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" \
             "| compound X KIND Y KIND" >&2
        exit 2 ;;
 esac

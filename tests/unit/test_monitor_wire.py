@@ -79,3 +79,22 @@ def test_files_are_replaced_whole(tmp_path):
     assert (tmp_path / "prom" / "symroute.prom").read_text() == report.metrics(SNAPSHOT)
     assert '"general' not in (tmp_path / "run" / "monitor.json").read_text()
     assert sorted(p.name for p in (tmp_path / "prom").iterdir()) == ["symroute.prom"]
+
+
+def _newaddr(index, scope, family=socket.AF_INET):
+    body = struct.pack("=BBBBI", family, 24, 0, scope, index)
+    return struct.pack("=IHHII", 16 + len(body), 20, 0, 0, 0) + body
+
+
+def test_address_notifications_give_the_interface_of_each_global_address_added():
+    names = {7: "wana", 8: "wanb"}
+
+    def name_of(index):
+        if index not in names:
+            raise OSError(19, "No such device")
+        return names[index]
+
+    data = (_newaddr(7, 0) + _newaddr(7, 253, socket.AF_INET6)  # a global address, then a link-local one
+            + _newaddr(9, 0)  # an interface gone meanwhile
+            + _newlink("wanb", 0x10000) + _newaddr(8, 0, socket.AF_INET6))
+    assert list(netlink.parse_address_messages(data, name_of)) == ["wana", "wanb"]

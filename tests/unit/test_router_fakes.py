@@ -101,6 +101,13 @@ class FakeRouter:
             if answer is None:
                 return Result(2, "", "RTNETLINK answers: Network is unreachable\n")
             return Result(0, json.dumps(answer), "")
+        if args[:2] == ["addr", "show"]:
+            name = args[3]
+            if name not in self.links or "addresses" not in self.links[name]:
+                return Result(1, "", f'Device "{name}" does not exist.\n')  # unknown: not a reason to wait
+            return Result(0, json.dumps([{"ifname": name, "addr_info": [{"local": address}
+                                                                       for address in self.links[name]["addresses"]]}]),
+                          "")
         if args[:2] == ["link", "show"]:
             names = args[3:4] or sorted(self.links)
             if names[0] not in self.links:

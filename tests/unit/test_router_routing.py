@@ -205,6 +205,18 @@ def test_a_route_refused_for_another_reason_fails_its_link_with_ips_message():
     assert result["links"] == {200: "installed", 201: "failed: Error: refused by the test."}
 
 
+def test_a_link_whose_interface_lacks_its_address_waits_for_it_and_the_others_install():
+    """A network manager configuring the interface (or re-adding its addresses): not a failure."""
+    fake = FakeRouter()
+    fake.links["wanb"]["addresses"] = ["fe80::1"]
+    fake.refuse.append("src 198.51.100.6")  # the kernel: "Error: Invalid source address."
+    result = routing.apply(fake, TWO_LINKS, owned_path=None)
+    assert result["links"] == {200: "installed", 201: "waiting for interface wanb to get 198.51.100.6"}
+    fake.links["wanb"]["addresses"].append("198.51.100.6")
+    fake.refuse.clear()
+    assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"] == {200: "installed", 201: "installed"}
+
+
 def test_a_refused_rule_raises_and_nothing_is_removed():
     fake = FakeRouter()
     routing.apply(fake, STATE, owned_path=None)

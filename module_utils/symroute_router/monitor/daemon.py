@@ -51,6 +51,18 @@ def _watch_carrier(watcher, events):
     raise RuntimeError("the netlink subscription ended")
 
 
+def _watch_addresses(watcher, events):
+    for interface in watcher:
+        events.put(("address", interface))
+    raise RuntimeError("the netlink subscription to addresses ended")
+
+
+def _address_event(monitor, repairer, interface):
+    """A link's interface got a global address back (None: notifications lost): its routes may use it."""
+    if repairer is not None and (interface is None or interface in monitor.by_interface):
+        repairer.repair(f"an address added on {interface}" if interface else "lost address notifications")
+
+
 def _probe_link(link, events, stopping):
     interval = link["health"]["interval_ms"] / 1000
     timeout = link["health"]["timeout_ms"] / 1000
@@ -129,7 +141,8 @@ def run(config):
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
-    threads = [_daemon_thread("carrier watcher", events, _watch_carrier, netlink.CarrierWatcher(), events)]
+    threads = [_daemon_thread("carrier watcher", events, _watch_carrier, netlink.CarrierWatcher(), events),
+               _daemon_thread("address watcher", events, _watch_addresses, netlink.AddressWatcher(), events)]
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     threads += _start_threads(plan, settings, events, stopping)
     repairer = _make_repairer(settings)
@@ -153,6 +166,8 @@ def run(config):
                 return 1
             if kind == "carrier":
                 _carrier_event(monitor, repairer, plan, *rest)
+            elif kind == "address":
+                _address_event(monitor, repairer, *rest)
             else:
                 {"round": monitor.probe_round, "partner": monitor.partner_checked}[kind](*rest)
         if not stopping.is_set() and not all(thread.is_alive() for thread in threads) and events.empty():

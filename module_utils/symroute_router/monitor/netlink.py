@@ -1,6 +1,7 @@
-"""Two netlink conversations of the monitor, with the standard library only:
-carrier changes of the link interfaces (rtnetlink), and the deletion of the
-conntrack entries bound to a link (ctnetlink, filtered by mark in the kernel).
+"""The monitor's netlink conversations, with the standard library only: carrier
+changes of the link interfaces and global addresses added to them (rtnetlink),
+and the deletion of the conntrack entries bound to a link (ctnetlink, filtered
+by mark in the kernel).
 """
 
 import errno
@@ -11,8 +12,12 @@ import struct
 NETLINK_ROUTE = 0
 NETLINK_NETFILTER = 12
 RTMGRP_LINK = 0x1
+RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV6_IFADDR = 0x100
 RTM_NEWLINK = 16
 RTM_DELLINK = 17
+RTM_NEWADDR = 20
+RT_SCOPE_UNIVERSE = 0
 NLMSG_ERROR = 2
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
@@ -24,6 +29,7 @@ CTA_MARK = 8
 CTA_MARK_MASK = 21
 NLMSG_HEADER = struct.Struct("=IHHII")
 IFINFOMSG = struct.Struct("=BxHiII")
+IFADDRMSG = struct.Struct("=BBBBI")
 NLATTR = struct.Struct("=HH")
 
 
@@ -64,6 +70,21 @@ def parse_link_messages(data):
                 yield name, kind == RTM_NEWLINK and bool(flags & IFF_LOWER_UP)
 
 
+def parse_address_messages(data, name_of=socket.if_indextoname):
+    """The interface of each global address added (RTM_NEWADDR, scope universe) in one datagram; an
+    interface gone meanwhile is skipped. Link-local addresses come with every up and are not reported."""
+    for kind, body in _messages(data):
+        if kind != RTM_NEWADDR or len(body) < IFADDRMSG.size:
+            continue
+        _family, _length, _flags, scope, index = IFADDRMSG.unpack_from(body)
+        if scope != RT_SCOPE_UNIVERSE:
+            continue
+        try:
+            yield name_of(index)
+        except OSError:
+            continue
+
+
 def read_carrier(interface):
     """The carrier of an interface now (False when it is missing or administratively down)."""
     try:
@@ -76,18 +97,22 @@ def read_carrier(interface):
 LOST_EVENTS = (None, None)
 
 
-class CarrierWatcher:
-    """Blocking iterator of (interface, carrier) for link change notifications.
+class _Subscription:
+    """Blocking iterator over the notifications of rtnetlink ``groups``, each datagram read by ``parse``.
 
-    When the kernel had to drop notifications (the socket's buffer overflowed:
-    ENOBUFS) it yields LOST_EVENTS: the reader must read every carrier again.
-    Any other error ends the iteration with the exception.
+    When the kernel had to drop notifications (the socket's buffer overflowed: ENOBUFS) it yields
+    ``lost``: the reader must read the state again. Any other error ends the iteration with it.
     """
+
+    groups, lost = 0, None
 
     def __init__(self, receive_buffer=1 << 20):
         self.socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self.socket.bind((0, RTMGRP_LINK))
+        self.socket.bind((0, self.groups))
+
+    def parse(self, data):
+        raise NotImplementedError
 
     def __iter__(self):
         while True:
@@ -96,12 +121,34 @@ class CarrierWatcher:
             except OSError as error:
                 if error.errno != errno.ENOBUFS:
                     raise
-                yield LOST_EVENTS
+                yield self.lost
                 continue
-            yield from parse_link_messages(data)
+            yield from self.parse(data)
 
     def close(self):
         self.socket.close()
+
+
+class CarrierWatcher(_Subscription):
+    """(interface, carrier) for link change notifications; LOST_EVENTS: read every carrier again."""
+
+    groups, lost = RTMGRP_LINK, LOST_EVENTS
+
+    def parse(self, data):
+        return parse_link_messages(data)
+
+
+class AddressWatcher(_Subscription):
+    """The interface names that got a global address (IPv4 or IPv6); None: repair every link.
+
+    The kernel deletes a link table's routes with the addresses they use (a network manager's
+    reconfigure removes and re-adds them while the carrier stays up): the monitor repairs then.
+    """
+
+    groups, lost = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, None
+
+    def parse(self, data):
+        return parse_address_messages(data)
 
 
 def _attribute(kind, value):
