@@ -35,6 +35,8 @@ ROUTER_SETTINGS = {
     "symroute_monitor_hook": (COMMAND, None),
     "symroute_monitor_routing_state_file": (OPTIONAL_PATH, None),
     "symroute_monitor_sysctl_file": (OPTIONAL_PATH, None),
+    "symroute_monitor_nftables_file": (OPTIONAL_PATH, None),
+    "symroute_monitor_nftables_listing_file": (OPTIONAL_PATH, None),
     "symroute_monitor_repair_interval_s": (SECONDS, (1, 3600)),
     "symroute_monitor_partner_interval_s": (SECONDS, (1, 3600)),
     "symroute_monitor_partner_timeout_s": (SECONDS, (0.1, 60)),

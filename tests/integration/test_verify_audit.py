@@ -85,17 +85,16 @@ def test_2_a_converged_router_passes_and_the_report_shows_paths_connections_and_
 
 
 def test_3_drift_by_hand_fails_the_audit_naming_it_and_a_converge_clears_it(router, reports):
-    # Drift the monitor does not repair (it repairs rules and routes, see test_link_monitor): an nft set
-    # element and a sysctl changed by hand.
-    router.sh("nft add element inet symroute wan_a_failover_v4 '{ 100.64.77.0/24 }';"
-              " sysctl -qw net.ipv4.conf.wanb.rp_filter=1")
+    # Drift the monitor does not repair (it repairs rules, routes and the nft table, see
+    # test_link_monitor and test_monitor_repair): a sysctl and the table names file changed by hand.
+    router.sh("sysctl -qw net.ipv4.conf.wanb.rp_filter=1;"
+              " echo '250 by_hand' >> /etc/iproute2/rt_tables.d/symroute.conf")
     try:
         result, report, _ = _audit(router, reports)
         assert result.returncode != 0
         texts = _texts(report)
-        assert any(text.startswith("nftables: the live table inet symroute was changed by hand") for text in texts)
-        assert "sysctl net.ipv4.conf.wanb.rp_filter: 1 -> 2" in texts, texts
-        assert len(texts) == 2, texts
+        assert texts == ["file /etc/iproute2/rt_tables.d/symroute.conf differs from the plan",
+                         "sysctl net.ipv4.conf.wanb.rp_filter: 1 -> 2"], texts
     finally:
         assert router.playbook().returncode == 0
     result, report, _ = _audit(router, reports)

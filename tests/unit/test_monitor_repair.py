@@ -94,3 +94,40 @@ def test_an_interface_that_appears_gets_its_sysctls_from_symroutes_file_before_i
     assert _table(fake, 200)
     repairer.carrier("wanb", True)  # wanb's keys: its interface is not in this /proc/sys, nothing written
     assert not (root / "net" / "ipv4" / "conf" / "wanb").exists()
+
+
+NFT_FILE = ("table inet symroute\ndelete table inet symroute\n"
+            "table inet symroute {\n\tset wan_a_failover_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+            "\t\telements = { 100.64.20.0/24 }\n\t}\n}\n")
+
+
+def _nft_repairer(tmp_path, fake, logs, clock):
+    (tmp_path / "symroute.nft").write_text(NFT_FILE)
+    return Repairer(str(tmp_path / "routing.json"), fake, logs.append, clock, every_s=30,
+                    owned_path=str(tmp_path / "owned.json"), lock_path=str(tmp_path / "lock"),
+                    nftables_file=str(tmp_path / "symroute.nft"),
+                    nftables_listing_file=str(tmp_path / "nftables.listing"))
+
+
+def test_the_periodic_reconcile_reloads_a_deleted_nft_table_and_one_changed_by_hand_and_leaves_a_good_one(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    (tmp_path / "routing.json").write_text(json.dumps(TWO_LINKS))
+    repairer = _nft_repairer(tmp_path, fake, logs, clock)
+    assert repairer.nftables() is True  # missing: loaded from the file, its listing saved
+    assert "100.64.20.0/24" in fake.nft["inet symroute"]
+    assert (tmp_path / "nftables.listing").read_text() == fake.nft["inet symroute"]
+    assert logs[-1].endswith("the table was missing")
+    loads = len(fake.writes())
+    assert repairer.nftables() is False and len(fake.writes()) == loads  # as loaded: nothing to do
+    fake.nft["inet symroute"] = fake.nft["inet symroute"].replace("100.64.20.0/24", "100.64.20.0/24, 192.0.2.0/24")
+    clock.now += 30
+    repairer.tick()  # the periodic reconcile: the element added by hand goes
+    assert "192.0.2.0/24" not in fake.nft["inet symroute"]
+    assert repairer.report()["nftables"] == {"total": 2, "last": {"reason": "the table was changed by hand"}}
+
+
+def test_without_an_nft_file_the_monitor_leaves_nftables_alone(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = Repairer(str(tmp_path / "routing.json"), fake, logs.append, clock, nftables_file="",
+                        lock_path=str(tmp_path / "lock"))
+    assert repairer.nftables() is False and fake.calls == []

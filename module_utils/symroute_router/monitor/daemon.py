@@ -102,7 +102,9 @@ def _make_repairer(settings):
     if not settings.get("routing_state_file"):
         return None
     return Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
-                    float(settings.get("repair_interval_s", 30)), sysctl_file=settings.get("sysctl_file") or "")
+                    float(settings.get("repair_interval_s", 30)), sysctl_file=settings.get("sysctl_file") or "",
+                    nftables_file=settings.get("nftables_file") or "",
+                    nftables_listing_file=settings.get("nftables_listing_file") or "")
 
 
 def _carrier_event(monitor, repairer, plan, interface, carrier):

@@ -13,16 +13,19 @@ the monitor's usual ``up_after`` good probe rounds, which need its table.
 
 import json
 
-from .. import routing, sysctl
+from .. import files, nftables, routing, sysctl
 from ..locking import locked
 
 
 class Repairer:
     def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
-                 lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS):
+                 lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS, nftables_file="",
+                 nftables_listing_file=""):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
         self.owned_path, self.lock_path = owned_path, lock_path
         self.sysctl_file, self.sysctl_root = sysctl_file, sysctl_root
+        self.nftables_file, self.nftables_listing_file = nftables_file, nftables_listing_file
+        self.nftables_total, self.nftables_last = 0, None
         self.last_run = clock()
         self.total, self.failures, self.last = 0, 0, None
 
@@ -78,10 +81,34 @@ class Repairer:
             self.sysctls(interface)
             self.repair(f"carrier up on {interface}")
 
+    def nftables(self):
+        """symroute's table back from its file when it is missing or differs from the listing saved at its
+        load (deleted or changed by hand); True when it was reloaded."""
+        content = files.read_text(self.nftables_file) if self.nftables_file else None
+        if content is None:
+            return False
+        try:
+            live = nftables.read_table(self.runner, nftables.DEFAULT_TABLE)
+            if not nftables.drifted(live, files.read_text(self.nftables_listing_file)):
+                return False
+            nftables.load(self.runner, content)
+            files.write_atomically(self.nftables_listing_file, nftables.read_table(self.runner) or "", mode=0o600)
+        except (nftables.NftError, OSError, ValueError) as error:
+            self.failures += 1
+            self.log(f"reloading the nftables table failed: {error}")
+            return False
+        why = "missing" if live is None else "changed by hand"
+        self.nftables_total += 1
+        self.nftables_last = {"reason": f"the table was {why}"}
+        self.log(f"reloaded symroute's nftables table from {self.nftables_file}: the table was {why}")
+        return True
+
     def tick(self):
         """The periodic reconcile: repairs what another tool removed."""
         if self.clock() - self.last_run >= self.every_s:
             self.repair("periodic reconcile")
+            self.nftables()
 
     def report(self):
-        return {"total": self.total, "failures": self.failures, "last": self.last}
+        return {"total": self.total, "failures": self.failures, "last": self.last,
+                "nftables": {"total": self.nftables_total, "last": self.nftables_last}}

@@ -105,7 +105,7 @@ METRICS = (
     ("symroute_monitor_kernel_holds_decision", "gauge",
      "1 when the kernel was last read to hold the monitor's decision (groups and rules)."),
     ("symroute_repairs_total", "counter",
-     "Times the monitor re-installed symroute's rules or link-table routes that were missing."),
+     "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table)."),
 )
 
 
@@ -135,6 +135,8 @@ def metrics(snapshot):
     if "repairs" in snapshot:
         samples["symroute_repairs_total"].append((_labels(router=router, what="routing"),
                                                   snapshot["repairs"]["total"]))
+        samples["symroute_repairs_total"].append((_labels(router=router, what="nftables"),
+                                                  snapshot["repairs"].get("nftables", {}).get("total", 0)))
     lines = []
     for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
