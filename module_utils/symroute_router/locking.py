@@ -1,4 +1,5 @@
-"""One writer of symroute's rules and routes at a time: the Ansible module, the boot unit and the monitor's repair."""
+"""One writer of symroute's rules, routes and nftables table at a time: the Ansible modules, the boot unit and
+the monitor's repair."""
 
 import contextlib
 import fcntl

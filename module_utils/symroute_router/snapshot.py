@@ -99,12 +99,18 @@ def _restore_sysctls(snapshot):
 def restore(runner, snapshot, lock_path=None):
     """Put back every part that differs from ``snapshot``; what was restored. Raises RestoreError
     (after trying every part) when a part could not be restored. ``lock_path``: the routing lock
-    (routing.LOCK_FILE on a router), held while the rules and routes are put back."""
+    (routing.LOCK_FILE on a router), held while the files and the table, then the rules and routes are put
+    back."""
     restored, errors = [], []
-    steps = (("files", lambda: _restore_files(snapshot)), ("nftables", lambda: _restore_nft(runner, snapshot)),
-             ("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
-             ("sysctls", lambda: _restore_sysctls(snapshot)))
-    for name, step in steps:
+    with locked(lock_path):  # files and table together: the monitor's nft repair compares the two
+        for name, step in (("files", lambda: _restore_files(snapshot)),
+                           ("nftables", lambda: _restore_nft(runner, snapshot))):
+            try:
+                restored += step()
+            except (OSError, ValueError, nftables.NftError) as error:
+                errors.append(f"{name}: {error}")
+    for name, step in (("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
+                       ("sysctls", lambda: _restore_sysctls(snapshot))):
         try:
             restored += step()
         except (OSError, ValueError, nftables.NftError, routing.ApplyError) as error:

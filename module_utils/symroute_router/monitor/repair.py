@@ -88,11 +88,13 @@ class Repairer:
         if content is None:
             return False
         try:
-            live = nftables.read_table(self.runner, nftables.DEFAULT_TABLE)
-            if not nftables.drifted(live, files.read_text(self.nftables_listing_file)):
-                return False
-            nftables.load(self.runner, content)
-            files.write_atomically(self.nftables_listing_file, nftables.read_table(self.runner) or "", mode=0o600)
+            with locked(self.lock_path):  # a rollback restores files and the table under the same lock
+                live = nftables.read_table(self.runner, nftables.DEFAULT_TABLE)
+                if not nftables.drifted(live, files.read_text(self.nftables_listing_file)):
+                    return False
+                nftables.load(self.runner, files.read_text(self.nftables_file) or content)
+                files.write_atomically(self.nftables_listing_file, nftables.read_table(self.runner) or "",
+                                       mode=0o600)
         except (nftables.NftError, OSError, ValueError) as error:
             self.failures += 1
             self.log(f"reloading the nftables table failed: {error}")
