@@ -198,6 +198,20 @@ def test_a_reboot_with_wanc_absent_applies_links_a_and_b_at_boot_and_wanc_gets_i
             router.create_wanc()
 
 
+def test_an_interface_deleted_and_re_created_gets_its_sysctls_and_table_back_within_1_s_and_carries_traffic(router):
+    """PPPoE-like: the device goes away (its routes and sysctls with it) and comes back as a new device."""
+    router.wait_for_monitor(_in_service, 20, "all links in service")
+    router.sh("ip netns del isp_c; ip link del wanc 2>/dev/null || true")  # the veth pair goes with its namespace
+    router.wait_for_monitor(lambda s: not s["links"]["wan_c"]["interface_present"], 10, "wan_c gone")
+    router.create_wanc()
+    _until(1.0, lambda: router.sh("ip route show table 202").stdout.startswith("default via 198.51.100.9 dev wanc"),
+           "table 202's default route after wanc was re-created")
+    assert router.sh("sysctl -n net.ipv4.conf.wanc.rp_filter").stdout.strip() == "2"
+    router.wait_for_monitor(_in_service, 15, "wan_c back in service")
+    # A packet by link C with C's address: the router's own probe source, answered through the new device.
+    assert "1 received" in router.sh("ping -c 1 -W 1 -I 198.51.100.10 100.64.3.2").stdout
+
+
 def test_a_rule_and_a_route_deleted_by_hand_are_back_within_the_repair_interval(router):
     router.wait_for_monitor(_in_service, 20, "all links in service")
     interval = json.loads(router.sh("cat /etc/symroute/monitor.json").stdout)["settings"]["repair_interval_s"]
