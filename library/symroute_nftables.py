@@ -5,6 +5,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.symroute_router import contract, nftables
 from ansible.module_utils.symroute_router.command import Runner
 from ansible.module_utils.symroute_router.files import read_text, runs_systemd, write_atomically
+from ansible.module_utils.symroute_router.locking import LOCK_FILE, locked
 
 DOCUMENTATION = r"""
 module: symroute_nftables
@@ -96,12 +97,14 @@ def main():
         read_text(params["include_in"]) or "").splitlines()
     if not module.check_mode:
         if reason:
-            write_atomically(params["path"], content, mode=0o600)
-            try:
-                nftables.load(runner, content)
-            except nftables.NftError as error:
-                module.fail_json(msg=f"symroute_nftables: loading the table failed: {error}")
-            write_atomically(params["listing_path"], nftables.read_table(runner, table) or "", mode=0o600)
+            # The monitor's repair compares the file's listing with the live table under the same lock.
+            with locked(LOCK_FILE):
+                write_atomically(params["path"], content, mode=0o600)
+                try:
+                    nftables.load(runner, content)
+                except nftables.NftError as error:
+                    module.fail_json(msg=f"symroute_nftables: loading the table failed: {error}")
+                write_atomically(params["listing_path"], nftables.read_table(runner, table) or "", mode=0o600)
         if include_changed:
             nftables.ensure_include(params["include_in"], include_line)
     elements = nftables.diff(installed or "", content)

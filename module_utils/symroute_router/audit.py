@@ -10,6 +10,7 @@ here writes anything.
 """
 
 import ipaddress
+import time
 
 from . import conntrack, linkstate, verify
 
@@ -188,6 +189,14 @@ def drift_findings(drift, states):
             + [{"kind": "drift", "text": f"link monitor: {name} would change"} for name in drift.get("monitor") or []])
 
 
+def _age(monitor, now):
+    """Seconds since the monitor last wrote its state file, or None when it says nothing."""
+    updated = monitor.get("updated")
+    if not isinstance(updated, (int, float)) or isinstance(updated, bool):
+        return None
+    return round(max(0.0, (time.time() if now is None else now) - updated), 1)
+
+
 def _drift_record(drift):
     """What the roles' check mode found, for the JSON report (not the rendered files' full text)."""
     routing, nft, sysctl = (drift.get(key) or {} for key in ("routing", "nftables", "sysctl"))
@@ -197,7 +206,10 @@ def _drift_record(drift):
             "monitor": list(drift.get("monitor") or [])}
 
 
-def judge(request, observed, drift):
+STALE_AFTER_S = 30  # the monitor writes its state file at least every few seconds
+
+
+def judge(request, observed, drift, now=None):
     """The report: links, partner paths, connections, monitor view, and every finding."""
     rows = partner_rows(request, observed)
     findings = (_path_findings(rows)
@@ -210,7 +222,8 @@ def judge(request, observed, drift):
             "connections": connections(request, observed["conntrack"]["entries"]),
             "conntrack": {"available": observed["conntrack"]["available"],
                           "error": observed["conntrack"].get("error", "")},
-            "monitor": {"running": bool(monitor),
+            "monitor": {"running": _age(monitor, now) is not None and _age(monitor, now) < STALE_AFTER_S,
+                        "state_age_s": _age(monitor, now),
                         "links": {name: {key: link.get(key) for key in ("up", "gated", "decided_gated", "reason")}
                                   for name, link in sorted((monitor.get("links") or {}).items())
                                   if isinstance(link, dict)},

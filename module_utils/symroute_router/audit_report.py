@@ -51,8 +51,10 @@ def markdown(router, report):
         lines += _table(["partner", "link", "connections"], rows) if rows else ["No live connection to a partner."]
     monitor = report["monitor"]
     lines += ["", "## The link monitor's view", ""]
-    if not monitor["running"]:
-        lines.append("No state file: the link monitor is not running.")
+    if monitor["state_age_s"] is None:
+        lines.append("No state file (or one without its time): the link monitor is not running.")
+    elif not monitor["running"]:
+        lines.append(f"The state file is {monitor['state_age_s']} s old: the link monitor is not running.")
     else:
         lines += _table(["link", "up", "out of service (kernel)", "decided out", "reason"],
                         [(name, link["up"], link["gated"], link["decided_gated"], link["reason"])

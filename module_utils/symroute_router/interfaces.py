@@ -21,7 +21,9 @@ def missing_source(runner, device, routes):
     if result.rc != 0:
         return None
     try:
-        held = {info.get("local") for entry in json.loads(result.stdout) for info in entry.get("addr_info", [])}
+        # A tentative address (IPv6 duplicate address detection) is refused as a source until it is done.
+        held = {info.get("local") for entry in json.loads(result.stdout) for info in entry.get("addr_info", [])
+                if not (info.get("tentative") or info.get("dadfailed"))}
     except (ValueError, AttributeError, TypeError):
         return None
     return next((r["src"] for r in routes if r.get("dev") == device and r.get("src") and r["src"] not in held),

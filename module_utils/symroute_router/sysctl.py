@@ -116,11 +116,15 @@ def parse(text):
     return values
 
 
-def apply_interface(path, interface, root=PROC_SYS):
-    """Apply the keys of ``interface`` from the sysctl.d file ``path``; the names written."""
+def apply_interface(path, interface, root=PROC_SYS, originals=ORIGINALS_FILE):
+    """Apply the keys of ``interface`` from the sysctl.d file ``path``; the names written. The values they
+    replace are recorded in ``originals`` first, as the sysctl module does (removal gives them back)."""
     keys = {name: value for name, value in parse(files.read_text(path)).items() if interface_of(name) == interface}
     live = read(keys, root)
-    return apply({name: value for name, value in keys.items() if live[name] is not None}, root)
+    wanted = {name: value for name, value in keys.items() if live[name] is not None}
+    if originals and diff(wanted, live):
+        remember_originals({name: live[name] for name in wanted}, originals)
+    return apply(wanted, root)
 
 
 def render(values, header):

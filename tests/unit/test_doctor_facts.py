@@ -115,3 +115,14 @@ def test_no_symroute_table_is_not_installed():
     pins = pinning.read(replay)
     assert (pins["table"], pins["classify"]) == (False, [])
     assert "No such file or directory" in pins["reason"]
+
+
+def test_ignore_routes_with_linkdown_on_ipv4_counts_all_as_the_kernel_does():
+    from symroute_router.doctor import facts
+
+    values = {"net/ipv4/conf/all/ignore_routes_with_linkdown": "1",
+              "net/ipv4/conf/wana/ignore_routes_with_linkdown": "0",
+              "net/ipv6/conf/all/ignore_routes_with_linkdown": "1",
+              "net/ipv6/conf/wana/ignore_routes_with_linkdown": "0"}
+    read = values.get
+    assert facts.ignore_routes_with_linkdown(read, "wana", ["ipv4", "ipv6"]) == {"ipv4": 1, "ipv6": 0}

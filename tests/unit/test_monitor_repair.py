@@ -87,10 +87,12 @@ def test_an_interface_that_appears_gets_its_sysctls_from_symroutes_file_before_i
     state = tmp_path / "routing.json"
     state.write_text(json.dumps(TWO_LINKS))
     repairer = Repairer(str(state), fake, logs.append, clock, owned_path=str(tmp_path / "owned.json"),
-                        lock_path=str(tmp_path / "lock"), sysctl_file=str(sysctl_file), sysctl_root=str(root))
+                        lock_path=str(tmp_path / "lock"), sysctl_file=str(sysctl_file), sysctl_root=str(root),
+                        sysctl_originals=str(tmp_path / "sysctl-original.json"))
     repairer.carrier("wana", True)
     assert (root / "net" / "ipv4" / "conf" / "wana" / "rp_filter").read_text() == "2\n"
     assert logs[0] == "applied the sysctls of wana: net.ipv4.conf.wana.rp_filter"
+    assert logs[1].startswith("repaired symroute's rules and routes after carrier up on wana")  # sysctls first
     assert _table(fake, 200)
     repairer.carrier("wanb", True)  # wanb's keys: its interface is not in this /proc/sys, nothing written
     assert not (root / "net" / "ipv4" / "conf" / "wanb").exists()
@@ -131,3 +133,25 @@ def test_without_an_nft_file_the_monitor_leaves_nftables_alone(tmp_path):
     repairer = Repairer(str(tmp_path / "routing.json"), fake, logs.append, clock, nftables_file="",
                         lock_path=str(tmp_path / "lock"))
     assert repairer.nftables() is False and fake.calls == []
+
+
+def test_event_driven_repairs_never_postpone_the_periodic_reconcile(tmp_path):
+    """Address refreshes (router advertisements, DHCP renewals) can come more often than the interval."""
+    fake, logs, clock = FakeRouter(), [], Clock()
+    (tmp_path / "routing.json").write_text(json.dumps(TWO_LINKS))
+    repairer = _nft_repairer(tmp_path, fake, logs, clock)
+    repairer.repair("start")
+    for _ in range(6):  # an address event every 10 s for a minute, the table gone all along
+        clock.now += 10
+        repairer.repair("an address added on wana")
+        repairer.tick()
+    assert "inet symroute" in fake.nft and repairer.report()["nftables"]["total"] >= 1
+
+
+def test_at_start_the_monitor_applies_each_interface_sysctls_then_repairs_routing_and_the_table(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    (tmp_path / "routing.json").write_text(json.dumps(TWO_LINKS))
+    repairer = _nft_repairer(tmp_path, fake, logs, clock)
+    repairer.start(["wana", "wanb"])
+    assert _table(fake, 200) and _table(fake, 201) and "inet symroute" in fake.nft
+    assert repairer.report()["last"]["reason"] == "monitor start"

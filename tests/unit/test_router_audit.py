@@ -5,6 +5,7 @@ is fail-closed); the kernel's answers are what `ip -json` and `conntrack -L` pri
 tests/integration/test_verify_audit.py runs the playbook on a router container.
 """
 
+import copy
 import json
 
 import pytest
@@ -36,9 +37,10 @@ def plan():
 
 def request_of(plan):
     """The audit slice as roles/symroute_verify/vars/main.yml builds it."""
-    return {"contract_version": 1, "monitor_state_file": "/nonexistent/monitor.json",
-            "verify": {"contract_version": 1, "tables": plan["verify_tables"], "partners": plan["verify"],
-                       "management": plan["management_probes"]}, **plan["audit"]}
+    return copy.deepcopy({"contract_version": 1, "monitor_state_file": "/nonexistent/monitor.json",
+                          "verify": {"contract_version": 1, "tables": plan["verify_tables"],
+                                     "partners": plan["verify"], "management": plan["management_probes"]},
+                          **plan["audit"]})
 
 
 class Kernel:
@@ -187,7 +189,7 @@ def test_the_markdown_report_has_the_verdict_findings_and_one_row_per_partner_an
     assert "- **path**: partner partner-api (IPv4, 100.64.20.1) leaves by wan_b" in text
     assert "| partner-api | IPv4 | 100.64.20.1 | wan_a | wan_a (pinned) | wan_b | 198.51.100.6 | **no** |" in text
     assert text.count("| partner-") == 4 + 3  # four paths, three partner/link connection rows
-    assert "No state file: the link monitor is not running." in text
+    assert "No state file (or one without its time): the link monitor is not running." in text
 
 
 def test_conntrack_lines_parse_with_their_original_direction_state_and_mark():
@@ -211,3 +213,17 @@ def test_a_hostile_audit_slice_is_refused_naming_the_field(plan, edit, fragment)
     edit(request)
     problems = contract.check("audit", request)
     assert problems and any(fragment in problem for problem in problems), problems
+
+
+def test_a_stale_monitor_state_file_says_the_monitor_is_not_running(plan, tmp_path):
+    state = tmp_path / "monitor.json"
+    state.write_text(json.dumps({"updated": 1000.0, "links": {"wan_a": {"up": True, "gated": False,
+                                                                         "decided_gated": False, "reason": "ok"}}}))
+    request = dict(request_of(plan), monitor_state_file=str(state))
+    request["verify"] = dict(request["verify"], monitor_state_file=str(state))
+    observed = audit.read(Kernel(plan), request)
+    fresh = audit.judge(request, observed, {}, now=1005.0)["monitor"]
+    stale = audit.judge(request, observed, {}, now=1100.0)
+    assert (fresh["running"], fresh["state_age_s"]) == (True, 5.0)
+    assert (stale["monitor"]["running"], stale["monitor"]["state_age_s"]) == (False, 100.0)
+    assert "The state file is 100.0 s old: the link monitor is not running." in audit_report.markdown("edge", stale)

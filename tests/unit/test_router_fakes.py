@@ -105,9 +105,8 @@ class FakeRouter:
             name = args[3]
             if name not in self.links or "addresses" not in self.links[name]:
                 return Result(1, "", f'Device "{name}" does not exist.\n')  # unknown: not a reason to wait
-            return Result(0, json.dumps([{"ifname": name, "addr_info": [{"local": address}
-                                                                       for address in self.links[name]["addresses"]]}]),
-                          "")
+            info = [item if isinstance(item, dict) else {"local": item} for item in self.links[name]["addresses"]]
+            return Result(0, json.dumps([{"ifname": name, "addr_info": info}]), "")
         if args[:2] == ["link", "show"]:
             names = args[3:4] or sorted(self.links)
             if names[0] not in self.links:

@@ -212,7 +212,10 @@ def test_a_link_whose_interface_lacks_its_address_waits_for_it_and_the_others_in
     fake.refuse.append("src 198.51.100.6")  # the kernel: "Error: Invalid source address."
     result = routing.apply(fake, TWO_LINKS, owned_path=None)
     assert result["links"] == {200: "installed", 201: "waiting for interface wanb to get 198.51.100.6"}
-    fake.links["wanb"]["addresses"].append("198.51.100.6")
+    fake.links["wanb"]["addresses"].append({"local": "198.51.100.6", "tentative": True})  # DAD not done
+    assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"][201] == (
+        "waiting for interface wanb to get 198.51.100.6")
+    fake.links["wanb"]["addresses"][-1] = "198.51.100.6"
     fake.refuse.clear()
     assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"] == {200: "installed", 201: "installed"}
 

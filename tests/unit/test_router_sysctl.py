@@ -112,8 +112,11 @@ def test_an_interface_keys_are_applied_from_the_sysctl_d_file_and_only_its_own(t
                     "net.ipv4.conf.wanc.rp_filter = 2\n\n; comment\n")
     assert sysctl.parse(path.read_text()) == {"net.ipv4.conf.wana.rp_filter": "2", "net.ipv4.conf.wanb.rp_filter": "2",
                                               "net.ipv4.conf.wanc.rp_filter": "2"}
-    assert sysctl.apply_interface(str(path), "wana", root=str(root)) == ["net.ipv4.conf.wana.rp_filter"]
+    originals = tmp_path / "sysctl-original.json"
+    assert sysctl.apply_interface(str(path), "wana", root=str(root), originals=str(originals)) == [
+        "net.ipv4.conf.wana.rp_filter"]
     assert (root / "net/ipv4/conf/wana/rp_filter").read_text() == "2\n"
+    assert json.loads(originals.read_text()) == {"net.ipv4.conf.wana.rp_filter": "0"}  # removal gives it back
     assert (root / "net/ipv4/conf/wanb/rp_filter").read_text() == "0\n"
-    assert sysctl.apply_interface(str(path), "wana", root=str(root)) == []  # already so
-    assert sysctl.apply_interface(str(path), "wanc", root=str(root)) == []  # still not there
+    assert sysctl.apply_interface(str(path), "wana", root=str(root), originals=str(originals)) == []  # already so
+    assert sysctl.apply_interface(str(path), "wanc", root=str(root), originals=str(originals)) == []  # not there

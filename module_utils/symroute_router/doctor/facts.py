@@ -115,7 +115,15 @@ def rp_filter(read, interface):
 
 
 def ignore_routes_with_linkdown(read, interface, keys):
-    return {key: _sysctl(read, "net", key, "conf", interface, "ignore_routes_with_linkdown") for key in keys}
+    """{family key: effective value}: for IPv4 the kernel ORs the interface's value with 'all'
+    (IN_DEV_ORCONF); for IPv6 only the interface's counts (writing 'all' sets every interface)."""
+    values = {}
+    for key in keys:
+        value = _sysctl(read, "net", key, "conf", interface, "ignore_routes_with_linkdown")
+        if key == "ipv4" and value == 0 and _sysctl(read, "net", "ipv4", "conf", "all", "ignore_routes_with_linkdown"):
+            value = 1
+        values[key] = value
+    return values
 
 
 def _name(interface, named, config):

@@ -148,6 +148,8 @@ def run(config):
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     threads += _start_threads(plan, settings, events, stopping)
     repairer = _make_repairer(settings)
+    if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
+        repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
     log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
         f"{len(plan['partners'])} partner checks")

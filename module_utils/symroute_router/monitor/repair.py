@@ -20,13 +20,13 @@ from ..locking import locked
 class Repairer:
     def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
                  lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS, nftables_file="",
-                 nftables_listing_file=""):
+                 nftables_listing_file="", sysctl_originals=sysctl.ORIGINALS_FILE):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
         self.owned_path, self.lock_path = owned_path, lock_path
-        self.sysctl_file, self.sysctl_root = sysctl_file, sysctl_root
+        self.sysctl_file, self.sysctl_root, self.sysctl_originals = sysctl_file, sysctl_root, sysctl_originals
         self.nftables_file, self.nftables_listing_file = nftables_file, nftables_listing_file
         self.nftables_total, self.nftables_last = 0, None
-        self.last_run = clock()
+        self.last_run = self.last_periodic = clock()
         self.total, self.failures, self.last = 0, 0, None
 
     def _state(self):
@@ -66,7 +66,7 @@ class Repairer:
         if not self.sysctl_file:
             return []
         try:
-            written = sysctl.apply_interface(self.sysctl_file, interface, self.sysctl_root)
+            written = sysctl.apply_interface(self.sysctl_file, interface, self.sysctl_root, self.sysctl_originals)
         except (OSError, ValueError) as error:
             self.failures += 1
             self.log(f"applying the sysctls of {interface} failed: {error}")
@@ -105,9 +105,20 @@ class Repairer:
         self.log(f"reloaded symroute's nftables table from {self.nftables_file}: the table was {why}")
         return True
 
+    def start(self, interfaces):
+        """At the monitor's start: addresses and interfaces that appeared between the boot unit and the
+        monitor's subscriptions sent their notifications to nobody. Each interface's sysctls, then the
+        routing state and the table, at once."""
+        for interface in interfaces:
+            self.sysctls(interface)
+        self.repair("monitor start")
+        self.nftables()
+
     def tick(self):
-        """The periodic reconcile: repairs what another tool removed."""
-        if self.clock() - self.last_run >= self.every_s:
+        """The periodic reconcile: repairs what another tool removed. Its own timer: event-driven repairs
+        (address refreshes can come more often than the interval) never postpone it."""
+        if self.clock() - self.last_periodic >= self.every_s:
+            self.last_periodic = self.clock()
             self.repair("periodic reconcile")
             self.nftables()
 
