@@ -62,7 +62,11 @@ class Router:
             if state is not None and condition(state):
                 return state
             time.sleep(0.1)
-        raise AssertionError(f"{what} within {seconds} s; state: {state}")
+        raise AssertionError(f"{what} within {seconds} s; state: {state}\n{self.diagnostics()}")
+
+    def diagnostics(self):
+        """What a failed wait shows besides the monitor's state (subclasses add their logs)."""
+        return ""
 
     def write_inventory(self, variables=None):
         """The lab's inventory files plus ``variables``: the partner list to the partner file, the rest to
