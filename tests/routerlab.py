@@ -92,16 +92,8 @@ class Router:
         return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
 
     def live_state(self):
-        """Everything symroute could touch, as text: compared byte for byte."""
-        return self.sh(
-            "nft list ruleset; echo ---; ip rule; ip -6 rule; echo ---;"
-            " ip route show table all; ip -6 route show table all; echo ---;"
-            " sysctl net.ipv4.ip_forward net.ipv4.conf.wana.rp_filter net.ipv4.conf.wanb.rp_filter;"
-            " cat /etc/symroute/symroute.nft /etc/symroute/routing.json /etc/symroute/monitor.json"
-            " /etc/sysctl.d/90-symroute.conf /etc/iproute2/rt_tables.d/symroute.conf /etc/nftables.conf"
-            " /etc/systemd/system/symroute-routing.service /etc/systemd/system/symroute-monitor.service"
-            " /usr/local/sbin/symroute-monitor-ctl /var/lib/symroute/routing-tables.json 2>/dev/null || true"
-        ).stdout
+        """Everything symroute could touch, as text: compared byte for byte (molecule/resources/router-state.sh)."""
+        return self.sh((RESOURCES / "router-state.sh").read_text()).stdout
 
     def symroute_state(self):
         """symroute's own live state: its table, the rules of its band, its tables' routes."""
