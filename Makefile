@@ -12,7 +12,7 @@ HOST ?= edge
 # The benchmarks share the tests' helpers (tests/) and the router package (module_utils/).
 BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils:$(CURDIR) $(BIN)/python
 
-.PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident
+.PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident molecule-fleet collection
 
 help:
 	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
@@ -48,14 +48,18 @@ bench-smoke: setup
 	$(BENCH) bench/nft_load.py --smoke
 	$(BENCH) bench/dataplane.py --smoke
 	$(BENCH) bench/converge_time.py --smoke
+	$(BENCH) bench/fleet_scale.py --smoke --rounds 1
 
-molecule: molecule-router molecule-incident
+molecule: molecule-router molecule-incident molecule-fleet
 
 molecule-router: setup
 	$(BIN)/molecule test -s router
 
 molecule-incident: setup
 	$(BIN)/molecule test -s incident
+
+molecule-fleet: setup
+	$(BIN)/molecule test -s fleet
 
 demo: setup
 	molecule/resources/demo.sh
@@ -74,6 +78,7 @@ bench: setup
 	$(BENCH) bench/nft_load.py --markdown docs/results/nft_load.md
 	$(BENCH) bench/dataplane.py --markdown docs/results/dataplane.md
 	$(BENCH) bench/converge_time.py --markdown docs/results/converge_time.md
+	$(BENCH) bench/fleet_scale.py --markdown docs/results/fleet_scale.md
 	molecule/resources/lab.sh up
 	$(BIN)/ansible-playbook symmetric-routing.yml
 	$(BENCH) bench/failover.py --markdown docs/results/failover.md
@@ -81,6 +86,10 @@ bench: setup
 
 plan: setup
 	bin/symroute plan --inventory inventories/lab
+
+# The collection symroute.router and the engine's sdist: build/collection/, build/python/ (bin/build-collection).
+collection: setup
+	$(BIN)/python bin/build-collection
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

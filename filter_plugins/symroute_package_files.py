@@ -8,13 +8,16 @@ DOCUMENTATION = """
   name: symroute_package_files
   short_description: read symroute's router package (module_utils/symroute_router) into a mapping
   description:
-    - Returns every C(.py) and C(.json) file under the package directory as relative path to content,
-      in path order, for the symroute_package module, which installs them on the router.
+    - Returns every C(.py) and C(.json) file of the named package as relative path to content, in path
+      order, for the symroute_package module, which installs them on the router.
+    - The package is found beside this plugin, in C(../module_utils/<name>), which is the same in the
+      repository (C(filter_plugins/) and C(module_utils/)) and in the collection (C(plugins/filter/) and
+      C(plugins/module_utils/)), so the roles need no path of their own.
   positional: _input
   options:
     _input:
-      description: The package directory on the controller.
-      type: path
+      description: The package's name (a directory of module_utils beside this plugin).
+      type: str
       required: true
 """
 
@@ -22,7 +25,7 @@ EXAMPLES = """
 - name: Install the router package
   symroute_package:
     dest: /usr/local/lib/symroute
-    files: "{{ (role_path ~ '/../../module_utils/symroute_router') | symroute_package_files }}"
+    files: "{{ 'symroute_router' | symroute_package_files }}"
 """
 
 RETURN = """
@@ -31,11 +34,15 @@ RETURN = """
     type: dict
 """
 
+# filter_plugins/ -> module_utils/ in the repository, plugins/filter/ -> plugins/module_utils/ in the collection.
+MODULE_UTILS = Path(__file__).resolve().parent.parent / "module_utils"
 SUFFIXES = (".py", ".json")
 
 
-def symroute_package_files(directory):
-    root = Path(directory).resolve()
+def symroute_package_files(name):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise AnsibleFilterError(f"symroute_package_files: {name!r} is not a package name")
+    root = MODULE_UTILS / name
     if not (root / "__init__.py").is_file():
         raise AnsibleFilterError(f"symroute_package_files: {root} is not symroute's router package")
     return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
