@@ -27,7 +27,7 @@ from fleetlab import Fleet
 
 SIZES = (1, 4, 8, 16)
 SMOKE_SIZES = (2,)
-PAGE_KIB = 4
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _children(pid):
