@@ -27,6 +27,7 @@ from fleetlab import Fleet
 
 SIZES = (1, 4, 8, 16)
 SMOKE_SIZES = (2,)
+FORKS = 10  # ansible.cfg
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -126,7 +127,25 @@ def markdown(rows):
          "controller peak RSS"],
         [[str(r["size"]), str(len(batches(r["size"]))), f"{r['ping_s']:.1f} s", f"{r['converge_s']:.1f} s",
           f"{r['noop_s']:.1f} s", f"{r['converge_s'] / r['ping_s']:.1f}x", f"{r['noop_s'] / r['ping_s']:.1f}x",
-          f"{r['peak_mib']:.0f} MiB"] for r in rows])
+          f"{r['peak_mib']:.0f} MiB"] for r in rows]) + thousand_routers(rows)
+
+
+def thousand_routers(rows):
+    """What the measured figures say about a rollout to 1,000 routers from this controller."""
+    first, largest = rows[0], rows[-1]
+    if largest["size"] <= first["size"]:
+        return ""
+    per_router = (largest["converge_s"] - first["converge_s"]) / (largest["size"] - first["size"])
+    active = min(FORKS, max(batches(largest["size"])))
+    per_fork = (largest["peak_mib"] - first["peak_mib"]) / max(1, active - 1)
+    hours = (first["converge_s"] + 999 * per_router) / 3600
+    return (
+        f"\nFrom these figures, 1,000 routers: every router after the first adds {per_router:.1f} s "
+        f"(the {largest['size']}-router rollout against the 1-router one), so the default rollout "
+        f"(batches of 1, then 250) takes about {hours:.1f} h from this controller, bound by its CPUs "
+        f"(ansible's forks and their podman commands); each active fork adds about {per_fork:.0f} MiB "
+        f"(peak {first['peak_mib']:.0f} MiB with one router, {largest['peak_mib']:.0f} MiB with {active} forks "
+        f"busy), so {FORKS} forks need about {first['peak_mib'] + (FORKS - 1) * per_fork:.0f} MiB.\n")
 
 
 def batches(size):
