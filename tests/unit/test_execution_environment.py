@@ -2,6 +2,8 @@
 (the engine's Python dependencies, git, the collections, symroute's collection and the engine's sdist),
 and what it declares agrees with requirements.txt, pyproject.toml, requirements.yml and the collection."""
 
+import json
+import re
 import shutil
 import subprocess
 import tomllib
@@ -41,12 +43,13 @@ def context(tmp_path_factory):
 
 def test_the_python_dependencies_are_the_engines_pinned_as_in_requirements_txt(definition, context):
     engine = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]["dependencies"]
-    declared = {line.split("=")[0].split(">")[0]: line for line in definition["dependencies"]["python"]}
+    declared = {re.split(r"[=<>!~\[; ]", line, maxsplit=1)[0]: line for line in definition["dependencies"]["python"]}
     assert sorted(declared) == sorted(engine)
     pins = _pins()
     for name, line in declared.items():
-        if name in pins:
-            assert line == f"{name}=={pins[name]}"
+        # Every one pinned with ==, to the version requirements.txt pins (which must pin it).
+        assert name in pins, f"requirements.txt does not pin {name}"
+        assert line == f"{name}=={pins[name]}"
     written = (context / "_build" / "requirements.txt").read_text().split()
     assert written == definition["dependencies"]["python"]
     assert definition["dependencies"]["ansible_core"]["package_pip"] == f"ansible-core=={pins['ansible-core']}"
@@ -66,7 +69,13 @@ def test_the_collections_are_requirements_yml_plus_symroutes_own(definition, con
     written = yaml.safe_load((context / "_build" / "requirements.yml").read_text())["collections"]
     assert written == definition["dependencies"]["galaxy"]["collections"]
     repository = yaml.safe_load((REPOSITORY / "requirements.yml").read_text())["collections"]
-    assert written[:-1] == repository
+    assert [collection["name"] for collection in written[:-1]] == [collection["name"] for collection in repository]
+    # Pinned to what the pinned `ansible` package bundles in the virtualenv (what the tests ran with).
+    for collection in written[:-1]:
+        namespace, name = collection["name"].split(".")
+        (manifest,) = (REPOSITORY / ".venv" / "lib").glob(f"python3*/site-packages/ansible_collections/{namespace}/{name}"
+                                                          "/MANIFEST.json")
+        assert collection["version"] == "==" + json.loads(manifest.read_text())["collection_info"]["version"]
     assert written[-1] == {"name": f"symroute-collection/symroute-router-{version}.tar.gz", "type": "file"}
     # The galaxy stage installs it from /build, where the build context's _build is copied.
     assert (context / "_build" / written[-1]["name"]).is_file()
