@@ -64,8 +64,7 @@ ROUTER_SETTINGS = {
 }
 
 # Options of one playbook run: given with -e, never from the inventory.
-RUN_OPTIONS = ("symroute_serial", "symroute_expected_plan_digest", "symroute_plan_output", "symroute_router_group",
-               "symroute_plan_inventory")
+RUN_OPTIONS = ("symroute_serial", "symroute_expected_plan_digest", "symroute_plan_output", "symroute_router_group")
 
 KNOWN_NAMES = tuple(INVENTORY_KEYS) + tuple(ROUTER_SETTINGS)
 NAME_PREFIX = "symroute_"
