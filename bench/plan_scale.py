@@ -1,25 +1,39 @@
 #!/usr/bin/env python3
-"""Plan-engine scale: time and peak memory to plan 1k, 10k and 100k partner prefixes.
+"""Plan-engine scale: one router with 1k, 10k and 100k partner prefixes, and fleets that share one partner file.
 
-Baseline, measured in the same process on the same YAML: loading the YAML and
-running netaddr.cidr_merge over the prefixes (the least any planner must do).
-Figures are ratios to that baseline. `--smoke` runs the smallest size once.
+One router: time and peak memory to plan it. Baseline, measured in the same
+process on the same YAML: loading the YAML and running netaddr.cidr_merge over
+the prefixes (the least any planner must do). Figures are ratios to that baseline.
+
+Fleets: N routers of an Ansible inventory directory (group_vars/all/partners.yml
+shared, host_vars per router with its own link addresses, hosts.yml) through
+`symroute plan --format json` in this process (the CLI's loader, planning,
+digest and output, to /dev/null), with and without --base; baseline: one router
+with the same partner file and the same command, interleaved with it. Shared
+planning (symroute/shared_work.py) makes a fleet cost little more than one router.
+
+`--smoke` runs the smallest sizes once.
 
     bench/plan_scale.py [--smoke] [--markdown docs/results/plan_scale.md]
 """
 
+import contextlib
+import os
 import platform
 import random
 import statistics
+import subprocess
+import tempfile
 import time
 import tracemalloc
+from collections import namedtuple
 from pathlib import Path
 
 import yaml
 from netaddr import IPAddress, IPNetwork, cidr_merge
 
-
 import report
+from symroute import cli
 from symroute.plan import build_plan
 
 LINKS = [
@@ -31,8 +45,8 @@ SIZES = (1_000, 10_000, 100_000)
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def inventory_yaml(size, seed=7):
-    """YAML text of `size` prefixes over 100 partners: IPv4 /24 and /32, a tenth IPv6 /48 on wan_a."""
+def partner_list(size, seed=7):
+    """`size` prefixes over 100 partners: IPv4 /24 and /32, a tenth IPv6 /64 on wan_a."""
     rng = random.Random(seed)
     base = IPNetwork("10.0.0.0/8").first
     partners = []
@@ -48,7 +62,12 @@ def inventory_yaml(size, seed=7):
             else:
                 prefixes.append(f"{IPAddress(base + index * 512 + 256 + rng.randrange(256))}/32")
         partners.append({"name": f"partner-{number // per_partner}", "prefixes": prefixes, "link": link})
-    return yaml.safe_dump({"symroute_partners": partners, "symroute_links": LINKS,
+    return partners
+
+
+def inventory_yaml(size, seed=7):
+    """YAML text of one router's variables with `size` partner prefixes (partner_list)."""
+    return yaml.safe_dump({"symroute_partners": partner_list(size, seed), "symroute_links": LINKS,
                            "symroute_lan_networks": ["203.0.113.0/24"]}, default_flow_style=None)
 
 
@@ -101,10 +120,110 @@ def markdown(results):
           f"{r['ratio']:.2f}x", f"{r['baseline_peak_mib']:.1f}", f"{r['symroute_peak_mib']:.1f}"] for r in results])
 
 
+# change: what the pull request changes for --base (None: no --base); rounds: at most that many (the largest is slow).
+Fleet = namedtuple("Fleet", "command routers prefixes change target rounds")
+FLEETS = (
+    Fleet("plan", 20, 20_000, None, 1.5, 5),
+    Fleet("plan", 100, 100_000, None, 2.0, 3),
+    Fleet("plan --base, partner file changed", 20, 20_000, "partners", 1.5, 5),
+    Fleet("plan --base, one host_vars file changed", 20, 20_000, "host_vars", 1.5, 5),
+)
+SMOKE_FLEETS = (Fleet("plan", 5, 1_000, None, None, 1), Fleet("plan --base, partner file changed", 5, 1_000,
+                                                                "partners", None, 1))
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _router_links(number):
+    """Router `number`'s own link addresses; the same link names and families on every router."""
+    return [
+        {"name": "wan_a", "interface": "wana", "address": f"172.16.{number}.2/30", "gateway": f"172.16.{number}.1",
+         "address6": f"2001:db8:a:{number:x}::2/64", "gateway6": f"2001:db8:a:{number:x}::1"},
+        {"name": "wan_b", "interface": "wanb", "address": f"172.17.{number}.2/30", "gateway": f"172.17.{number}.1"},
+    ]
+
+
+def _write_yaml(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.dump(data, Dumper=DUMPER, default_flow_style=None))
+
+
+def _git(directory, *args):
+    subprocess.run(["git", "-C", str(directory), "-c", "user.name=bench", "-c", "user.email=bench@example.org",
+                    *args], check=True, capture_output=True)
+
+
+def fleet_inventory(root, routers, prefixes, change=None):
+    """An inventory directory of `routers` routers sharing one partner file of `prefixes` prefixes.
+
+    With `change`, it is committed in a git repository first and then changed as a pull request would:
+    "partners" adds a prefix to the first partner, "host_vars" a LAN network to the first router.
+    """
+    inventory, partners = root / "inventory", partner_list(prefixes)
+    _write_yaml(inventory / "group_vars" / "all" / "partners.yml", {"symroute_partners": partners})
+    hosts = {}
+    for number in range(routers):
+        name = f"edge{number:03d}"
+        hosts[name] = {"ansible_host": f"192.0.2.{number % 250 + 1}"}
+        _write_yaml(inventory / "host_vars" / f"{name}.yml",
+                    {"symroute_links": _router_links(number), "symroute_lan_networks": [f"192.168.{number}.0/24"]})
+    _write_yaml(inventory / "hosts.yml", {"symroute_routers": {"hosts": hosts}})
+    if change:
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-qm", "base")
+        if change == "partners":
+            partners[0]["prefixes"].append("100.100.0.0/24")
+            _write_yaml(inventory / "group_vars" / "all" / "partners.yml", {"symroute_partners": partners})
+        else:
+            _write_yaml(inventory / "host_vars" / "edge000.yml",
+                        {"symroute_links": _router_links(0),
+                         "symroute_lan_networks": ["192.168.0.0/24", "192.168.200.0/24"]})
+    return inventory
+
+
+def plan_command(inventory, base):
+    """`symroute plan --format json [--base HEAD]` in this process, its output to /dev/null; the seconds it took."""
+    argv = ["plan", "--inventory", str(inventory), "--format", "json"] + (["--base", "HEAD"] if base else [])
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        start = time.perf_counter()
+        status = cli.main(argv)
+        elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"symroute plan exited {status} for {inventory}")
+    return elapsed
+
+
+def measure_fleet(fleet, rounds):
+    rounds = min(rounds, fleet.rounds)
+    with tempfile.TemporaryDirectory(prefix="symroute-bench-") as scratch:
+        one = fleet_inventory(Path(scratch) / "one", 1, fleet.prefixes, fleet.change)
+        many = fleet_inventory(Path(scratch) / "many", fleet.routers, fleet.prefixes, fleet.change)
+        plan_command(one, fleet.change)  # imports Ansible and warms the caches of the machine, not of symroute
+        one_times, many_times = [], []
+        for _ in range(rounds):  # interleaved, so both see the same machine noise
+            one_times.append(plan_command(one, fleet.change))
+            many_times.append(plan_command(many, fleet.change))
+    one_s, many_s = statistics.median(one_times), statistics.median(many_times)
+    return {"fleet": fleet, "one_s": one_s, "many_s": many_s, "ratio": many_s / one_s, "rounds": rounds}
+
+
+def fleet_markdown(results):
+    return report.table(
+        "Shared planning: `symroute plan --format json` in-process (loader, planning, digest, output), median of "
+        "interleaved rounds; baseline: one router, the same partner file and command.",
+        ["command", "routers", "prefixes", "one router", "fleet", "ratio", "target", "rounds"],
+        [[f"`{r['fleet'].command}`", str(r["fleet"].routers), f"{r['fleet'].prefixes:,}",
+          f"{r['one_s'] * 1000:.0f} ms", f"{r['many_s'] * 1000:.0f} ms", f"{r['ratio']:.2f}x",
+          f"≤ {r['fleet'].target}x" if r["fleet"].target else "-", str(r["rounds"])]
+         for r in results], left_aligned=(0,))
+
+
 def main():
-    args = report.arguments(__doc__.splitlines()[0], "smallest size, one round (make test)", rounds=5)
+    args = report.arguments(__doc__.splitlines()[0], "smallest sizes, one round (make test)", rounds=5)
     sizes, rounds = ((SIZES[0],), 1) if args.smoke else (SIZES, args.rounds)
-    report.emit(markdown([measure(size, rounds) for size in sizes]), args.markdown)
+    single = markdown([measure(size, rounds) for size in sizes])
+    fleets = SMOKE_FLEETS if args.smoke else FLEETS
+    report.emit(single + "\n" + fleet_markdown([measure_fleet(fleet, rounds) for fleet in fleets]), args.markdown)
 
 
 if __name__ == "__main__":

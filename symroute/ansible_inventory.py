@@ -9,7 +9,9 @@
    host_group_vars vars plugin. Variables are taken as written: nothing is
    templated here, ever.
 3. Per router: the ``symroute_*`` variables, and a check that the partner list
-   comes from exactly one file.
+   comes from exactly one file. A value Ansible hands to many routers (the
+   group's partner list) is copied and checked once, and the routers share the
+   copy: the planner shares its per-prefix work by that (shared_work.py).
 """
 
 from dataclasses import dataclass
@@ -69,6 +71,13 @@ def _partner_digests(files, labels):
     return {entries[label].variables[PARTNERS] for label in labels}
 
 
+def _digest_once(digests, value):
+    """value_digest of ``value``, once per object: the routers of a group hold the same partner list."""
+    if id(value) not in digests:
+        digests[id(value)] = (value, value_digest(value))
+    return digests[id(value)][1]
+
+
 def _scan_all(sources):
     files, problems = {}, []
     for source in sources:
@@ -96,17 +105,17 @@ def load_inventory(sources, group=ROUTER_GROUP):
         manager = InventoryManager(loader=loader, sources=[str(source) for source in sources])
         variable_manager = VariableManager(loader=loader, inventory=manager)
         groups = {name: sorted(host.name for host in item.get_hosts()) for name, item in manager.groups.items()}
-        routers = {}
+        routers, copies, digests = {}, {}, {}
         for host in sorted(manager.get_hosts(pattern=group), key=lambda h: h.name):
             variables = variable_manager.get_vars(host=host)
-            routers[host.name] = plain(symroute_variables(variables))
+            routers[host.name] = plain(symroute_variables(variables), copies)
             partner_files = _partner_files(files, host.name, {g.name for g in host.get_groups()})
             if len(partner_files) > 1:
                 problems.append(Problem(host.name, f"{PARTNERS} is defined in {len(partner_files)} files "
                                                    f"({', '.join(partner_files)}); Ansible would silently use "
                                                    "one of them: keep one partner file"))
             elif PARTNERS in routers[host.name] and _partner_digests(files, partner_files) != {
-                    value_digest(routers[host.name][PARTNERS])}:
+                    _digest_once(digests, routers[host.name][PARTNERS])}:
                 problems.append(Problem(host.name, f"{PARTNERS} does not come from the partner file "
                                                    f"({', '.join(partner_files) or 'none'}): something else (an INI "
                                                    "inventory, inline variables) sets or overrides it"))

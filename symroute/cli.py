@@ -8,13 +8,14 @@ import json
 import sys
 import tempfile
 
-from . import report
+from . import json_text, report
 from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
 from .planning import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
+from .shared_work import SharedWork
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 REVIEW_SCHEMA_VERSION = 1
@@ -44,14 +45,17 @@ def _parser():
     return parser
 
 
-def _plans(inventory, group):
-    """(plans, manifest) of an inventory (raises InventoryError)."""
+def _plans(inventory, group, shared=None):
+    """(plans, manifest) of an inventory (raises InventoryError); ``shared``: a SharedWork for several inventories."""
     loaded = load_inventory(inventory, group=group)
-    return plan_routers(loaded.routers), manifest(loaded)
+    return plan_routers(loaded.routers, shared), manifest(loaded)
 
 
-def _base_plans(inventory, ref, group):
-    """(plans, manifest, notes) of the inventory at ``ref``; an invalid base compares as empty."""
+def _base_plans(inventory, ref, group, shared=None):
+    """(plans, manifest, notes) of the inventory at ``ref``; an invalid base compares as empty.
+
+    ``shared``: the SharedWork of the head's planning, so partner lists equal in both are checked once.
+    """
     with tempfile.TemporaryDirectory(prefix="symroute-base-") as scratch:
         if len(inventory) != 1:
             raise UsageError("--base compares one inventory source at a time")
@@ -62,19 +66,21 @@ def _base_plans(inventory, ref, group):
         if path is None:
             return {}, None, []
         try:
-            plans, files = _plans(path, group)
+            plans, files = _plans(path, group, shared)
             return plans, files, []
         except InventoryError as error:
             return {}, None, [f"the base inventory at {ref} is itself invalid; compared with an empty one"] + [
                 str(p) for p in error.problems]
 
 
-def _plan_command(args):
+def review_document(args):
+    """The review document of ``symroute plan`` (what --format json prints) for parsed arguments."""
     shown = args.inventory[0] if len(args.inventory) == 1 else ", ".join(args.inventory)
     result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": shown, "valid": True,
               "problems": [], "warnings": [], "routers": {}}
+    shared = SharedWork()  # one for the head and the base: their equal partner lists are checked once
     try:
-        plans, files = _plans(args.inventory, args.group)
+        plans, files = _plans(args.inventory, args.group, shared)
     except InventoryError as error:
         result.update(valid=False, problems=[str(p) for p in error.problems])
         plans = None
@@ -85,13 +91,19 @@ def _plan_command(args):
         result["digest"] = plan_digest(plans, files)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]
         if args.base:
-            before, before_files, notes = _base_plans(args.inventory, args.base, args.group)
+            before, before_files, notes = _base_plans(args.inventory, args.base, args.group, shared)
             changes = compare(before, plans)
             result.update(base=args.base, base_notes=notes, changes=changes,
                           partners_changed=partners_by_router(changes),
                           outside_contract=contract_changes(before_files, files))
+    return result
+
+
+def _plan_command(args):
+    result = review_document(args)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        json_text.write(result, sys.stdout, indent=2)  # the text of json.dumps(indent=2, sort_keys=True)
+        sys.stdout.write("\n")
     else:
         sys.stdout.write(report.markdown(result))
     return EXIT_VALID if result["valid"] else EXIT_INVALID

@@ -50,13 +50,22 @@ def _walk(value, path, depth, found):
             found.append((path, problem))
 
 
-def variable_problems(router, variables):
-    """(where, message) for every non-data value in a router's ``symroute_*`` variables."""
+def non_data_values(name, value):
+    """(path, message) for every non-data value in the variable ``name``; the same for the same value,
+    whichever router has it (planning shares it between routers with one partner list)."""
+    found = []
+    _walk(value, [name], 0, found)
+    return found
+
+
+def variable_problems(router, variables, non_data=non_data_values):
+    """(where, message) for every non-data value in a router's ``symroute_*`` variables.
+
+    ``non_data``: non_data_values, or a function that gives the same answer (shared).
+    """
     problems = []
     for name in sorted(variables):
-        found = []
-        _walk(variables[name], [name], 0, found)
-        for path, message in found:
+        for path, message in non_data(name, variables[name]):
             if len(path) == 1:
                 problems.append((router, f"variable {name}: {message}"))
                 continue

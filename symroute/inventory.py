@@ -4,8 +4,13 @@ from .model import INVENTORY_KEYS
 from .yaml_strict import VaultValue
 
 
-def plain(value):
-    """Deep copy into plain dict/list/str/int/float/bool/None (no templating types)."""
+def plain(value, copies=None):
+    """Deep copy into plain dict/list/str/int/float/bool/None (no templating types).
+
+    ``copies`` ({id: (original, copy)}, shared by the calls of one load): a mapping or list met again (the
+    partner list that every router of a group holds) is copied once and its copy shared, so per-prefix work
+    is not repeated per router; nothing changes the copies afterwards.
+    """
     if isinstance(value, bool) or value is None:
         return value
     if type(value).__name__ == "EncryptedString":
@@ -17,11 +22,17 @@ def plain(value):
         return int(value)
     if isinstance(value, float):
         return float(value)
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if copies is not None and id(value) in copies:
+        return copies[id(value)][1]
     if isinstance(value, dict):
-        return {plain(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    return value
+        copy = {plain(key, copies): plain(item, copies) for key, item in value.items()}
+    else:
+        copy = [plain(item, copies) for item in value]
+    if copies is not None:
+        copies[id(value)] = (value, copy)  # the original is held, so its id is not reused during the load
+    return copy
 
 
 def router_variables(variables):

@@ -1,7 +1,7 @@
 """The validated, normalized inventory of one router (input of the planner)."""
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from netaddr import IPAddress, IPNetwork
 
@@ -100,6 +100,9 @@ class Router:
     management_networks: Tuple[IPNetwork, ...] = ()
     rule_priority_base: int = DEFAULT_RULE_PRIORITY_BASE
     warnings: Tuple[str, ...] = field(default=(), compare=False)
+    # The plan's per-prefix views of ``partners`` (partner_prefixes.PartnerPrefixes), shared by the routers
+    # that share the partner list; None: the plan computes them for this router alone.
+    partner_prefixes: Any = field(default=None, compare=False, repr=False)
 
     def link(self, name):
         return next(link for link in self.links if link.name == name)

@@ -7,22 +7,28 @@ prefixes that are still "open" finds each containing prefix of each prefix.
 from collections import namedtuple
 
 Entry = namedtuple("Entry", "network owner")
-_Interval = namedtuple("_Interval", "first last entry")
+Interval = namedtuple("Interval", "first last entry")
 
 
-def overlapping_pairs(entries):
-    """Yield (outer, inner) for every pair where outer contains (or equals) inner.
-
-    ``entries`` is an iterable of Entry(network, owner); families never mix.
-    The stack holds at most one prefix per prefix length, so the pairs are
-    bounded by 129 per prefix.
-    """
+def sorted_intervals(entries):
+    """{4: [Interval], 6: [Interval]} of ``entries`` (Entry(network, owner)), in the order the sweep reads them:
+    by first address, the containing prefix before the contained one."""
     by_family = {4: [], 6: []}
     for entry in entries:
         network = entry.network
-        by_family[network.version].append(_Interval(network.first, network.last, entry))
+        by_family[network.version].append(Interval(network.first, network.last, entry))
     for intervals in by_family.values():
         intervals.sort(key=lambda i: (i.first, -i.last, i.entry.owner))
+    return by_family
+
+
+def sweep(by_family):
+    """Yield (outer, inner) entries for every pair of ``sorted_intervals`` where outer contains (or equals) inner.
+
+    The stack holds at most one prefix per prefix length, so the pairs are
+    bounded by 129 per prefix.
+    """
+    for intervals in by_family.values():
         stack = []
         for interval in intervals:
             while stack and stack[-1].last < interval.first:
@@ -30,3 +36,11 @@ def overlapping_pairs(entries):
             for outer in stack:
                 yield outer.entry, interval.entry
             stack.append(interval)
+
+
+def overlapping_pairs(entries):
+    """Yield (outer, inner) for every pair where outer contains (or equals) inner.
+
+    ``entries`` is an iterable of Entry(network, owner); families never mix.
+    """
+    yield from sweep(sorted_intervals(entries))

@@ -186,11 +186,31 @@ def _lean(document):
     return dict(document, **{PARTNERS: lean})
 
 
-def structural_problems(router, data):
-    """Every schema violation of one router's inventory variables, and keys that are not strings."""
+def _violations(document):
+    """(path, message) of every schema violation of ``document``."""
+    return [(list(error.absolute_path), _message(error)) for error in _validator().iter_errors(document)]
+
+
+def partner_schema_errors(partners):
+    """(path, message) of every schema violation of a partner list, by its path in the inventory document.
+
+    The schema constrains each top-level variable on its own (``properties``, no
+    rule across variables), so the partner list's violations are the same
+    whatever the router's other variables are: routers sharing the list share them.
+    """
+    return _violations(_lean({PARTNERS: partners}))
+
+
+def structural_problems(router, data, partner_errors=partner_schema_errors):
+    """Every schema violation of one router's inventory variables, and keys that are not strings.
+
+    ``partner_errors``: partner_schema_errors, or a function that gives the same answer (shared).
+    """
     problems = [Problem(router, message) for message in map(key_problem, data) if message]
-    document = _lean({key: data[key] for key in INVENTORY_KEYS if key in data})
-    for error in _validator().iter_errors(document):
-        location, field = where(router, document, error.absolute_path)
-        problems.append(Problem(location, field + _message(error)))
+    document = {key: data[key] for key in INVENTORY_KEYS if key in data}
+    others = {key: value for key, value in document.items() if key != PARTNERS}
+    found = (partner_errors(document[PARTNERS]) if PARTNERS in document else []) + _violations(others)
+    for path, message in found:
+        location, field = where(router, document, path)
+        problems.append(Problem(location, field + message))
     return problems

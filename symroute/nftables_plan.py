@@ -1,0 +1,106 @@
+"""The nftables part of a router's plan: partner sets, marks, inbound marking and SNAT (docs/design.md).
+
+Set elements are the partners' prefixes aggregated (cidr_merge), taken from the
+partner list's shared views (partner_prefixes.PartnerPrefixes): routers that
+share a partner list aggregate each set once.
+"""
+
+from netaddr import cidr_merge
+
+from . import scheme
+from .model import FAIL_CLOSED, FAILOVER
+from .rule_plan import failover_orders, main_table_networks
+
+
+def _set(views, name, version, link, mode, mark, chosen):
+    nft_type, selector = ("ipv4_addr", "ip") if version == 4 else ("ipv6_addr", "ip6")
+    counts = [views.count(p, version) for p in chosen]
+    if not any(counts):
+        return []
+    return [{
+        "name": name, "type": nft_type, "selector": selector, "link": link, "mode": mode,
+        "mark_chain": f"mark_{scheme.hex_mark(mark)}",
+        "partners": sorted(p.name for p, count in zip(chosen, counts) if count),
+        "elements": views.merged(chosen, version),
+        "input_prefixes": sum(counts),
+    }]
+
+
+def _order_sets(router, views):
+    sets = []
+    for order in failover_orders(router):
+        chosen = [p for p in router.partners
+                  if (p.link, p.failover_links) == (order["link"], tuple(order["failover_links"]))]
+        for version in (4, 6):
+            sets += _set(views, f"order{order['index']}_v{version}", version, order["link"], FAILOVER,
+                         scheme.link_mark(order["mark_number"]), chosen)
+    return sets
+
+
+def _link_sets(router, views, link):
+    sets = []
+    pinned = [p for p in router.partners if p.link == link.name and not p.failover_links]
+    for mode in (FAIL_CLOSED, FAILOVER):
+        chosen = [p for p in pinned if p.on_link_failure == mode]
+        mark = scheme.link_mark(link.mark_number) | (scheme.FAIL_CLOSED_BIT if mode == FAIL_CLOSED else 0)
+        for version in (4, 6):
+            sets += _set(views, f"{link.name}_{mode}_v{version}", version, link.name, mode, mark, chosen)
+    return sets
+
+
+def _marks(router):
+    marks = []
+    for link in router.links:
+        for value, fail_closed in ((scheme.link_mark(link.mark_number), False),
+                                   (scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT, True)):
+            marks.append({"value": scheme.hex_mark(value), "link": link.name, "fail_closed": fail_closed,
+                          "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                          "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+    for order in failover_orders(router):
+        value = scheme.link_mark(order["mark_number"])
+        marks.append({"value": scheme.hex_mark(value), "link": order["link"], "fail_closed": False,
+                      "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                      "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+    return marks
+
+
+def _snat(router):
+    # SNAT on the output interface, and the connection is bound to that link:
+    # its mark becomes the link's fail-closed mark, so when the link dies its
+    # packets are rejected by the rules instead of leaving another link with
+    # this link's address (conntrack keeps the NAT binding).
+    snat = []
+    for link in router.links:
+        bind = scheme.hex_mark(scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT)
+        snat.append({"interface": link.interface, "family": "ip", "nfproto": "ipv4",
+                     "address": str(link.address.ip), "link": link.name, "bind_mark": bind})
+        if link.nat66:
+            snat.append({"interface": link.interface, "family": "ip6", "nfproto": "ipv6",
+                         "address": str(link.address6.ip), "link": link.name, "bind_mark": bind})
+    return snat
+
+
+def nftables_plan(router, views, ipv6_never_marked):
+    """The plan's ``nftables`` section; ``views``: the PartnerPrefixes of ``router.partners``."""
+    networks = main_table_networks(router)
+    local_sets = []
+    for version, nft_type in ((4, "ipv4_addr"), (6, "ipv6_addr")):
+        elements = [str(network) for network in cidr_merge([n for n in networks if n.version == version])]
+        local_sets.append({"name": f"main_table_v{version}", "type": nft_type, "elements": elements})
+    partner_sets = [s for link in router.links for s in _link_sets(router, views, link)] + _order_sets(router, views)
+    # Fail-closed sets are matched first: an address they hold must never fail over.
+    partner_sets.sort(key=lambda s: (s["mode"] != "fail_closed", s["link"], s["name"]))
+    return {
+        "family": scheme.NFT_FAMILY,
+        "table": scheme.NFT_TABLE,
+        "mark_mask": scheme.hex_mark(scheme.MARK_MASK),
+        "keep_mask": scheme.hex_mark(scheme.keep_other_bits_mask()),
+        "main_table_sets": local_sets,
+        "ipv6_never_marked": list(ipv6_never_marked),
+        "marks": _marks(router),
+        "inbound": [{"interface": link.interface, "link": link.name,
+                     "mark_chain": f"mark_{scheme.hex_mark(scheme.link_mark(link.mark_number))}"}
+                    for link in router.links],
+        "partner_sets": partner_sets,
+        "snat": _snat(router),
+    }

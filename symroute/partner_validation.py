@@ -1,0 +1,141 @@
+"""Validate a router's partner list against its links: names, links, prefixes, failover orders, checks.
+
+What is checked here depends on the partner list and on the links' names and
+IPv6 (``link_shape``) only, never on anything else of the router: routers that
+share a partner list and a link shape share this work (shared_partners.py).
+"""
+
+from .addresses import AddressError, is_broad, parse_prefix, shown, special_use
+from .health import parse_partner_check
+from .item_checks import bare, check_unique_name, mapping_items
+from .model import FAIL_CLOSED, FAILOVER, PARTNERS, Partner
+from .scheme import MAX_FAILOVER_ORDERS
+from .schema_check import item_label, named
+
+
+def link_shape(links):
+    """What the partner checks read of the router's links: each link's name and whether it has IPv6, in order."""
+    return tuple((link.name, link.has_ipv6) for link in links)
+
+
+def _partner_link(collect, label, link_name, link_by_name):
+    """The Link a partner names (None when it names none or an unknown one, which is reported)."""
+    if not isinstance(link_name, str):
+        return None
+    link = link_by_name.get(link_name)
+    if link is None:
+        known = ", ".join(bare(name) for name in sorted(link_by_name)) or "none"
+        collect.problem(label, f"field link: unknown link {shown(link_name)} (this router's links: {known})")
+    return link
+
+
+def _prefix_problem(network, link, allow_broad, allow_special_use):
+    """What is wrong with one parsed partner prefix, or None."""
+    if is_broad(network) and not allow_broad:
+        return (f"{network} is broader than /{8 if network.version == 4 else 16}; "
+                "set allow_broad: true if that is intended")
+    special = None if allow_special_use else special_use(network)
+    if special is not None:
+        return (f"{network} overlaps the {special[0]} range {special[1]}; "
+                "set allow_special_use: true if that is intended")
+    if network.version == 6 and link is not None and not link.has_ipv6:
+        return f"{network} is IPv6 but {named('link', link.name)} has no IPv6 (address6/gateway6)"
+    return None
+
+
+def _partner_prefixes(collect, label, item, link):
+    """The partner's valid prefixes; every invalid or refused one is reported with its position."""
+    prefixes = []
+    raw_prefixes = item.get("prefixes")
+    allow_broad, allow_special_use = item.get("allow_broad") is True, item.get("allow_special_use") is True
+    for position, text in enumerate(raw_prefixes if isinstance(raw_prefixes, list) else []):
+        if not isinstance(text, str):
+            continue
+        try:
+            network = parse_prefix(text)
+            problem = _prefix_problem(network, link, allow_broad, allow_special_use)
+        except AddressError as error:
+            network, problem = None, str(error)
+        if problem is not None:
+            collect.problem(label, f"field prefixes[{position}]: {problem}")
+        if network is not None:
+            prefixes.append(network)
+    return prefixes
+
+
+def _check_partner_health(collect, label, check):
+    if isinstance(check, str):
+        try:
+            parse_partner_check(check)
+        except AddressError as error:
+            collect.problem(label, f"field health_check: {error}")
+
+
+def _failover_links(collect, label, item, link, link_by_name):
+    """The partner's own failover order (a tuple of link names), every problem reported."""
+    value = item.get("failover_links")
+    if value is None or not isinstance(value, list):
+        return ()
+    if item.get("on_link_failure") == FAIL_CLOSED:
+        collect.problem(label, "field failover_links: only for on_link_failure failover "
+                               "(a fail_closed partner never leaves by another link)")
+        return ()
+    names, valid = [], True
+    for position, name in enumerate(value):
+        if not isinstance(name, str):
+            valid = False
+        elif name not in link_by_name:
+            known = ", ".join(bare(known) for known in sorted(link_by_name)) or "none"
+            collect.problem(label, f"field failover_links[{position}]: unknown link {shown(name)} "
+                                   f"(this router's links: {known})")
+            valid = False
+        elif link is not None and name == link.name:
+            collect.problem(label, f"field failover_links[{position}]: {bare(name)} is the pinned link itself")
+            valid = False
+        elif name in names:
+            collect.problem(label, f"field failover_links[{position}]: {bare(name)} is listed twice")
+            valid = False
+        names.append(name)
+    if valid and not value:
+        collect.problem(label, "field failover_links: empty; leave it out for the default order, "
+                               "or use on_link_failure fail_closed")
+        valid = False
+    return tuple(names) if valid else ()
+
+
+def _check_failover_orders(collect, partners):
+    orders = {(partner.link, partner.failover_links) for partner in partners if partner.failover_links}
+    if len(orders) > MAX_FAILOVER_ORDERS:
+        collect.problem(PARTNERS, f"{len(orders)} different failover_links orders; "
+                                  f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}")
+
+
+def validate_partners(collect, raw_partners, links):
+    """The valid ``Partner``s of ``raw_partners`` (in their written order); every problem to ``collect``."""
+    link_by_name = {link.name: link for link in links}
+    partners, seen = [], {}
+    for index, item in mapping_items(raw_partners):
+        label = item_label("partner", index, item)
+        name = item.get("name")
+        check_unique_name(collect, "partner", label, index, name, seen)
+        link = _partner_link(collect, label, item.get("link"), link_by_name)
+        prefixes = _partner_prefixes(collect, label, item, link)
+        failover_links = _failover_links(collect, label, item, link, link_by_name)
+        _check_partner_health(collect, label, item.get("health_check"))
+        if not isinstance(name, str) or link is None:
+            continue
+        partners.append(
+            Partner(
+                name=name,
+                prefixes=tuple(prefixes),
+                link=link.name,
+                on_link_failure=item.get("on_link_failure", FAILOVER)
+                if item.get("on_link_failure") in (FAILOVER, FAIL_CLOSED)
+                else FAILOVER,
+                health_check=item.get("health_check", "") if isinstance(item.get("health_check"), str) else "",
+                description=item.get("description", "") if isinstance(item.get("description"), str) else "",
+                failover_links=failover_links,
+            )
+        )
+    _check_failover_orders(collect, partners)
+    return partners
