@@ -143,16 +143,16 @@ ratio says how many request intervals the outage spans."""),
 lab image: a converge from scratch and the no-op re-run (which must report
 `changed=0`), with 100 and with 10,000 partner prefixes. Baseline: `ansible -m
 ping` to the same router, the cost of reaching it at all. **Targets: no-op
-≤ 3×, from scratch ≤ 5× the baseline.** Most of a run is per-task connection
-overhead (one podman exec per module), not the plan or the kernel: the router
-side is one module per concern (snapshot, sysctls, nftables, package, routing,
-verify, the monitor's files and service), about ten round trips, where the
-earlier roles made about forty (16× the baseline; 40 s no-op). **The targets
-are not met yet**: each round trip costs the baseline's own module execution
-(a podman exec, Python start and the module's bundle), and ten of them plus the
-controller's plan step (the CLI's loader in a subprocess) add up to about 10×.
-Meeting 3× needs fewer round trips still (one module per run for the whole
-state, or a persistent connection), which is open work."""),
+≤ 3×, from scratch ≤ 5× the baseline.** The router side runs in one module
+call per router (`symroute_converge`: snapshot, sysctls, nftables, the router
+package, rules and routes, verification, the monitor's files and service, and
+the rollback, each part the step its per-concern module runs); the roles only
+render the parts on the controller (`set_fact`, no round trip). What is left
+is the baseline's own cost (starting ansible-playbook, one podman exec and a
+Python start for the module) plus the controller's plan step (the CLI's loader
+in a local module, about 1 s) and the converge's work on the router. Before
+(ten module calls, one per concern: about 1.1 s each): no-op 8.7-9.9×, from
+scratch 9.6-12.5×; the earlier roles (about forty tasks): 16×."""),
     ("Fleet rollout", "fleet_scale", "bench/fleet_scale.py", """\
 `ansible-playbook symmetric-routing.yml` as shipped (serial `[1, 25%]`,
 `max_fail_percentage: 0`, ansible.cfg's 10 forks) over 1, 4, 8 and 16 fresh

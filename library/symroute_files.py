@@ -1,10 +1,8 @@
 #!/usr/bin/python
 """Write several of symroute's rendered files in one step (units, configuration, scripts)."""
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.files import mode_of, read_text, runs_systemd, write_atomically
+from ansible.module_utils.symroute_router.steps import StepFailed, files_step
 
 DOCUMENTATION = r"""
 module: symroute_files
@@ -55,20 +53,11 @@ check_mode:
 def main():
     module = AnsibleModule(argument_spec={"files": {"type": "list", "elements": "dict", "required": True}},
                            supports_check_mode=True)
-    written, diffs = [], []
-    for item in module.params["files"]:
-        path, content, mode = item.get("path"), item.get("content"), int(str(item.get("mode", "0644")), 8)
-        if not isinstance(path, str) or not os.path.isabs(path) or not isinstance(content, str):
-            module.fail_json(msg=f"symroute_files: each file needs an absolute path and a content: {item!r:.200}")
-        before = read_text(path)
-        if before == content and mode_of(path) == mode:
-            continue
-        written.append(path)
-        diffs.append({"before": before or "", "after": content, "before_header": path, "after_header": path})
-        if not module.check_mode:
-            write_atomically(path, content, mode=mode)
-    module.exit_json(changed=bool(written), written=written, diff=diffs, systemd=runs_systemd(),
-                     check_mode=module.check_mode)
+    try:
+        result = files_step.run(module.params["files"], module.check_mode)
+    except StepFailed as error:
+        module.fail_json(msg=f"symroute_files: {error}", **error.fields)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,8 @@
 """Load symroute's nftables table in one transaction when its file changed or the live table drifted."""
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import contract, nftables
 from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.files import read_text, runs_systemd, write_atomically
-from ansible.module_utils.symroute_router.locking import LOCK_FILE, locked
+from ansible.module_utils.symroute_router.steps import StepFailed, nftables_step
 
 DOCUMENTATION = r"""
 module: symroute_nftables
@@ -74,44 +72,11 @@ def main():
                                           "listing_path": {"type": "path", "required": True},
                                           "include_in": {"type": "path", "default": ""}},
                            supports_check_mode=True)
-    params = module.params
-    refused = contract.refusal("nftables", params["nftables"])
-    if refused:
-        module.fail_json(msg=f"symroute_nftables: {refused}")
-    runner, content, table = Runner(), params["nftables"]["content"], params["nftables"]["table"]
     try:
-        nftables.check(runner, content)
-    except nftables.NftError as error:
-        module.fail_json(msg=f"symroute_nftables: nft -c refused the rendered file: {error}")
-    installed = read_text(params["path"])
-    live = nftables.read_table(runner, table)
-    reason = ""
-    if installed != content:
-        reason = "the file changed" if installed is not None else "first load"
-    elif live is None:
-        reason = f"the live table {table} is missing"
-    elif nftables.drifted(live, read_text(params["listing_path"])):
-        reason = f"the live table {table} was changed by hand"
-    include_line = f'include "{params["path"]}"'
-    include_changed = bool(params["include_in"]) and include_line not in (
-        read_text(params["include_in"]) or "").splitlines()
-    if not module.check_mode:
-        if reason:
-            # The monitor's repair compares the file's listing with the live table under the same lock.
-            with locked(LOCK_FILE):
-                write_atomically(params["path"], content, mode=0o600)
-                try:
-                    nftables.load(runner, content)
-                except nftables.NftError as error:
-                    module.fail_json(msg=f"symroute_nftables: loading the table failed: {error}")
-                write_atomically(params["listing_path"], nftables.read_table(runner, table) or "", mode=0o600)
-        if include_changed:
-            nftables.ensure_include(params["include_in"], include_line)
-    elements = nftables.diff(installed or "", content)
-    diff = {"before": installed or "", "after": content, "before_header": params["path"],
-            "after_header": params["path"]}
-    module.exit_json(changed=bool(reason) or include_changed, reason=reason, elements=elements, diff=diff,
-                     systemd=runs_systemd())
+        result = nftables_step.run(module.params, module.check_mode, Runner())
+    except StepFailed as error:
+        module.fail_json(msg=f"symroute_nftables: {error}", **error.fields)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

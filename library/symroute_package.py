@@ -1,10 +1,8 @@
 #!/usr/bin/python
 """Install symroute's router package on the router (the boot unit and the link monitor run it)."""
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.files import read_text, remove, write_atomically
+from ansible.module_utils.symroute_router.steps import StepFailed, package_step
 
 DOCUMENTATION = r"""
 module: symroute_package
@@ -51,40 +49,16 @@ removed:
   elements: str
 """
 
-PACKAGE = "symroute_router"
-
-
-def _stray(root, wanted):
-    """Python files under the installed package that the new version does not have."""
-    found = []
-    for directory, _, names in os.walk(root):
-        for name in names:
-            relative = os.path.relpath(os.path.join(directory, name), root)
-            if name.endswith((".py", ".json")) and relative not in wanted:
-                found.append(relative)
-    return sorted(found)
-
 
 def main():
     module = AnsibleModule(argument_spec={"dest": {"type": "path", "required": True},
                                           "files": {"type": "dict", "required": True}},
                            supports_check_mode=True)
-    root = os.path.join(module.params["dest"], PACKAGE)
-    files = module.params["files"]
-    for relative in files:
-        if relative.startswith("/") or ".." in relative.split("/"):
-            module.fail_json(msg=f"symroute_package: {relative!r} is not a path inside the package")
-    written = sorted(relative for relative, content in files.items()
-                     if read_text(os.path.join(root, relative)) != content)
-    removed = _stray(root, set(files)) if os.path.isdir(root) else []
-    if not module.check_mode:
-        for relative in written:
-            write_atomically(os.path.join(root, relative), files[relative], mode=0o644)
-        for relative in removed:
-            remove(os.path.join(root, relative))
-    diff = {"before": "".join(f"{r}\n" for r in written + removed if os.path.exists(os.path.join(root, r))),
-            "after": "".join(f"{r}\n" for r in written), "before_header": root, "after_header": root}
-    module.exit_json(changed=bool(written or removed), written=written, removed=removed, diff=diff)
+    try:
+        result = package_step.run(module.params, module.check_mode)
+    except StepFailed as error:
+        module.fail_json(msg=f"symroute_package: {error}", **error.fields)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,9 @@
 #!/usr/bin/python
 """Reconcile symroute's ip rules and link-table routes with the plan (add first, then remove)."""
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import contract, routing
 from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.files import read_text, runs_systemd, write_atomically
-from ansible.module_utils.symroute_router.ipforms import route_text, rule_text
+from ansible.module_utils.symroute_router.steps import StepFailed, routing_step
 
 DOCUMENTATION = r"""
 module: symroute_routing
@@ -80,16 +76,6 @@ links:
 """
 
 
-def _texts(changes):
-    """The changes as the lines a person reads: "ipv4 pref 10200 fwmark ... lookup 200"."""
-    return {key: [f"ipv{item['family']} " + (rule_text(item) if key.endswith("rules") else route_text(item))
-                  for item in items] for key, items in changes.items()}
-
-
-def _lines(texts):
-    return "".join(f"{text}\n" for text in sorted(texts))
-
-
 def main():
     module = AnsibleModule(argument_spec={"routing": {"type": "dict", "required": True},
                                           "state_path": {"type": "path", "required": True},
@@ -97,44 +83,12 @@ def main():
                                           "table_names": {"type": "str", "required": True},
                                           "boot_unit": {"type": "dict", "default": {}}},
                            supports_check_mode=True)
-    state = module.params["routing"]
-    refused = contract.refusal("routing", state)
-    if refused:
-        module.fail_json(msg=f"symroute_routing: {refused}")
-    runner = Runner()
-    raw_changes = routing.diff(state, routing.read_live(runner, state))
-    pending = routing.pending(runner, state, raw_changes)
-    # A link whose interface is not there waits: its routes are not a change anyone could make now.
-    waiting = {str(table) for table, status in pending.items() if status.startswith("waiting for interface")}
-    changes = _texts({key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
-                      for key, items in raw_changes.items()})
-    state_text = json.dumps(state, indent=2, sort_keys=True) + "\n"
-    files = [(module.params["state_path"], state_text, 0o600),
-             (module.params["table_names_path"], module.params["table_names"], 0o644)]
-    if module.params["boot_unit"]:
-        files.append((module.params["boot_unit"]["path"], module.params["boot_unit"]["content"], 0o644))
-    files_changed = [path for path, text, _ in files if read_text(path) != text]
-    changed = bool(files_changed) or any(changes.values())
-    result = {"changes": changes, "files": files_changed, "systemd": runs_systemd(), "check_mode": module.check_mode}
-    if not module.check_mode:
-        for path, text, mode in files:
-            write_atomically(path, text, mode=mode)
-        try:
-            applied = routing.apply(runner, state, lock_path=routing.LOCK_FILE)
-        except routing.ApplyError as error:
-            module.fail_json(msg=f"symroute_routing: {error}", changes=changes)
-        result["links"] = applied["links"]
-        for table, status in sorted(applied["links"].items(), key=lambda item: str(item[0])):
-            if str(status).startswith("waiting for interface"):
-                module.warn(f"symroute_routing: table {table} is {status} (the link monitor installs it when "
-                            f"the interface appears)")
-    else:
-        result["links"] = pending
-    before = _lines(changes["remove_rules"] + changes["remove_routes"])
-    after = _lines(changes["add_rules"] + changes["add_routes"])
-    result["diff"] = {"before": before, "after": after, "before_header": "rules and routes removed",
-                      "after_header": "rules and routes added"}
-    module.exit_json(changed=changed, **result)
+    try:
+        result = routing_step.run(module.params, module.check_mode, Runner(),
+                                  lambda text: module.warn(f"symroute_routing: {text}"))
+    except StepFailed as error:
+        module.fail_json(msg=f"symroute_routing: {error}", **error.fields)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -69,9 +69,7 @@ def main():
     runner = Runner()
     if module.params["state"] == "taken":
         # The tables symroute owned before this run (a link this run removes) and their record come back too.
-        scope = dict(module.params["scope"], owned_tables_file=routing.OWNED_TABLES_FILE)
-        scope["files"] = list(scope.get("files", [])) + [routing.OWNED_TABLES_FILE]
-        snapshot.save(path, snapshot.take(runner, scope))
+        snapshot.save(path, snapshot.take(runner, snapshot.router_scope(module.params["scope"])))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
     if not os.path.exists(path):
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")

@@ -2,8 +2,7 @@
 """Write symroute's sysctl.d file and set the live values from it (exact check mode and diff)."""
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import contract, sysctl
-from ansible.module_utils.symroute_router.files import read_text, write_atomically
+from ansible.module_utils.symroute_router.steps import StepFailed, sysctl_step
 
 DOCUMENTATION = r"""
 module: symroute_sysctl
@@ -62,36 +61,11 @@ def main():
                                           "path": {"type": "path", "required": True},
                                           "content": {"type": "str", "required": True}},
                            supports_check_mode=True)
-    refused = contract.refusal("sysctls", module.params["sysctls"])
-    if refused:
-        module.fail_json(msg=f"symroute_sysctl: {refused}")
-    wanted = {item["name"]: str(item["value"]) for item in module.params["sysctls"]["sysctls"]}
-    live = sysctl.read(list(wanted))
-    waiting = sysctl.waiting(live)
-    missing = sorted(name for name, value in live.items() if value is None and name not in waiting)
-    if missing:
-        module.fail_json(msg=f"symroute_sysctl: the kernel has no {', '.join(missing)}")
-    wanted = {name: value for name, value in wanted.items() if name not in waiting}
-    for interface in sorted(set(waiting.values())):
-        module.warn(f"symroute_sysctl: interface {interface} is not there: its keys wait for it "
-                    f"(they apply when it appears)")
-    changes = sysctl.diff(wanted, live)
-    path, content = module.params["path"], module.params["content"]
-    before_file = read_text(path)
-    file_changed = before_file != content
-    if not module.check_mode:
-        if changes:
-            sysctl.remember_originals(live)
-        if file_changed:
-            write_atomically(path, content, mode=0o644)
-        sysctl.apply(wanted)
-    diff = [{"before": "".join(f"{name} = {live[name]}\n" for name in sorted(wanted)),
-             "after": "".join(f"{name} = {wanted[name]}\n" for name in sorted(wanted)),
-             "before_header": "live sysctls", "after_header": "planned sysctls"},
-            {"before": before_file or "", "after": content, "before_header": path, "after_header": path}]
-    module.exit_json(changed=bool(changes) or file_changed, changed_values=changes, diff=diff,
-                     waiting=[f"{name} (waiting for interface {interface})"
-                              for name, interface in sorted(waiting.items())])
+    try:
+        result = sysctl_step.run(module.params, module.check_mode, lambda text: module.warn(f"symroute_sysctl: {text}"))
+    except StepFailed as error:
+        module.fail_json(msg=f"symroute_sysctl: {error}", **error.fields)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 ``summarize(events)`` takes the events of one ``symmetric-routing.yml`` run (the
 dicts of ``ansible_runner.Runner.events``, or of the ``job_events`` AWX keeps) and
-returns, per router: changed, failed, unreachable and rolled back (the rescue's
-restore of symroute's snapshot ran and succeeded on it), and the plan digest the
+returns, per router: changed, failed, unreachable and rolled back (the converge
+failed and restored its snapshot whole, or the rescue's restore of the snapshot
+ran and succeeded on it), and the plan digest the
 plan step printed (``playbooks/plan.yml``). ``describe(summary)`` renders it as one
 line per router, names quoted, so a hostile router name cannot forge a line.
 
@@ -24,6 +25,8 @@ DIGEST = re.compile(r"symroute plan digest (sha256:[0-9a-f]{64})\Z")
 # symroute_snapshot role's restore.yml, whose one task is this (events name the task, not the import).
 RESTORE_ROLE = "symroute_snapshot"
 RESTORE_TASK = "Restore the snapshot taken before this run"
+# symmetric-routing.yml's one-call converge: when it fails, its result says whether it restored the snapshot whole.
+CONVERGE_TASK = "Converge the router in one call (snapshot, sysctls, nftables, rules and routes, verify, link monitor)"
 
 _STATS = {"changed": "changed", "failed": "failures", "unreachable": "dark"}
 
@@ -65,6 +68,8 @@ def _task_event(summary, name, data):
         summary["digest"] = _digest(data) or summary["digest"]
     elif name == "runner_on_failed" and not data.get("ignore_errors"):
         router["failed"] = True
+        if data.get("task") == CONVERGE_TASK and _mapping(data.get("res")).get("rolled_back") is True:
+            router["rolled_back"] = True
     elif name == "runner_on_unreachable":
         router["unreachable"] = True
 

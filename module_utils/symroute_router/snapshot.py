@@ -56,6 +56,13 @@ def take(runner, scope):
     }
 
 
+def router_scope(scope):
+    """``scope`` on a router: the tables and the file of what symroute owned before are part of it."""
+    scope = dict(scope, owned_tables_file=routing.OWNED_TABLES_FILE)
+    scope["files"] = list(scope.get("files", [])) + [routing.OWNED_TABLES_FILE]
+    return scope
+
+
 def _restore_files(snapshot):
     restored = []
     for path, saved in snapshot["files"].items():

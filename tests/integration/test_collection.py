@@ -71,7 +71,7 @@ def test_the_tarball_holds_the_sources_in_the_collection_layout(installed):
                      "plugins/modules/symroute_inventory_plan.py", "roles/symroute_snapshot/tasks/restore.yml",
                      "playbooks/plan.yml", "playbooks/failover_drill.yml", "playbooks/verify.yml"):
         assert expected in names, expected
-    assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router import" in module
+    assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router.steps import" in module
     assert "ansible.module_utils.symroute_router" not in module
     assert "| symroute.router.symroute_quote('token')" in template and "| symroute_quote" not in template
     assert "import_playbook: plan.yml" in main

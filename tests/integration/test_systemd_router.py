@@ -101,7 +101,7 @@ def baseline(router):
 
 def test_converge_runs_the_monitor_as_a_service_and_enables_the_boot_units_and_a_second_converge_changes_nothing(
         router, baseline):
-    assert "Run symroute-monitor.service" in router.converged.stdout
+    assert "started symroute-monitor.service" in router.converged.stdout
     enabled = router.systemctl("is-enabled", *SYMROUTE_UNITS).stdout.split()
     assert enabled == ["enabled"] * 3, dict(zip(SYMROUTE_UNITS, enabled))
     assert router.systemctl("is-active", "symroute-monitor.service").stdout.strip() == "active"

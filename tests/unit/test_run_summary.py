@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from paths import REPOSITORY
-from symroute.run_summary import DIGEST_TASK, RESTORE_ROLE, RESTORE_TASK, describe, summarize
+from symroute.run_summary import CONVERGE_TASK, DIGEST_TASK, RESTORE_ROLE, RESTORE_TASK, describe, summarize
 
 DIGEST = "sha256:" + "ab" * 32
 HOSTILE = ["edge", "edge'1", 'edge"2', "edge\n\"x\": changed", "édge-ü", "a\u2028b\rc", "", "0"]
@@ -52,6 +52,18 @@ def test_a_failed_rolled_back_router(host):
     summary = summarize(events)
     assert flags(summary, host) == {"changed", "failed", "rolled_back"}
     assert flags(summary, "other") == set()
+
+
+@pytest.mark.parametrize(("rolled_back", "expected"), [
+    (True, {"failed", "rolled_back"}), (False, {"failed"}), ("true", {"failed"}), (None, {"failed"})])
+def test_a_converge_that_failed_and_restored_its_snapshot_is_rolled_back(rolled_back, expected):
+    events = [task("runner_on_failed", "r", CONVERGE_TASK, {"msg": "no", "rolled_back": rolled_back})]
+    assert flags(summarize(events), "r") == expected
+
+
+def test_another_tasks_rolled_back_field_is_not_believed():
+    events = [task("runner_on_failed", "r", "Some other task", {"msg": "no", "rolled_back": True})]
+    assert flags(summarize(events), "r") == {"failed"}
 
 
 @pytest.mark.parametrize(("events", "expected"), [
@@ -138,6 +150,8 @@ def test_the_task_names_it_looks_for_are_the_playbooks_own():
     assert DIGEST_TASK in _task_names(REPOSITORY / "playbooks" / "plan.yml")
     assert RESTORE_TASK in _task_names(REPOSITORY / "roles" / RESTORE_ROLE / "tasks" / "restore.yml")
     main = yaml.safe_load((REPOSITORY / "symmetric-routing.yml").read_text())
-    rescue = next(task["rescue"] for play in main for task in play.get("tasks", []) if "rescue" in task)
+    block = next(task for play in main for task in play.get("tasks", []) if "rescue" in task)
+    assert [step["name"] for step in block["block"]] == [CONVERGE_TASK]
+    rescue = block["rescue"]
     restore = next(step for step in rescue if "ansible.builtin.import_role" in step)
     assert restore["ansible.builtin.import_role"] == {"name": RESTORE_ROLE, "tasks_from": "restore"}

@@ -1,0 +1,135 @@
+#!/usr/bin/python
+"""Converge one router in one call: snapshot, sysctls, nftables, rules and routes, verify, link monitor;
+on any failure the snapshot is restored whole (exact check mode and diff)."""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
+
+DOCUMENTATION = r"""
+module: symroute_converge
+short_description: Converge all of symroute's state on a router in one call, restored whole on failure
+description:
+  - >-
+    Runs the parts of a converge that O(parts) selects, in the order of symroute's flow: records how the
+    management addresses route, takes one snapshot of all of symroute's state, then the kernel settings
+    (M(symroute_sysctl)'s step), the nftables table (M(symroute_nftables)'s, and nftables.service enabled),
+    the router package, rules and routes with the boot unit and the systemd-networkd drop-in
+    (M(symroute_routing)'s), verification (M(symroute_verify)'s), and the link monitor (its package copy,
+    files and service). Each part is the same code the per-concern module runs.
+  - >-
+    On any failure after the snapshot, restores it (files, nftables table, rules, routes, sysctls) and
+    fails with the step's name (RV(step)), what was restored (RV(restored)) and whether the restore was
+    whole (RV(rolled_back)).
+  - >-
+    In check mode, computes every part's exact difference from the live state and writes nothing: no
+    snapshot, no restore, no verification (nothing was applied). A router symroute never configured is
+    reported in full.
+  - One round trip to the router instead of one per task.
+options:
+  parts:
+    description: The parts to run (the playbook's tags select them).
+    type: list
+    elements: str
+    choices: [sysctl, nftables, routing, verify, monitor]
+    required: true
+  snapshot:
+    description: C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)).
+    type: dict
+    required: true
+  sysctl:
+    description: M(symroute_sysctl)'s options (C(sysctls), C(path), C(content)).
+    type: dict
+    default: {}
+  nftables:
+    description: M(symroute_nftables)'s options, and C(enable_service) (enable nftables.service under systemd).
+    type: dict
+    default: {}
+  routing:
+    description: >-
+      M(symroute_routing)'s options, and C(package_dir) (where the router package is installed),
+      C(networkd_dropin) (a file as for M(symroute_files), or empty).
+    type: dict
+    default: {}
+  verify:
+    description: C(verify) (M(symroute_verify)'s slice) and C(monitor_state_file).
+    type: dict
+    default: {}
+  monitor:
+    description: >-
+      C(enabled), C(install_dir), C(files) (as for M(symroute_files)), C(service_manager)
+      (C(auto), C(systemd) or C(background)) and C(ctl_command).
+    type: dict
+    default: {}
+  package_files:
+    description: The router package's files, relative path to content (installed for the boot unit and monitor).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author: symroute
+"""
+
+EXAMPLES = r"""
+- name: Converge the router
+  symroute_converge:
+    parts: [sysctl, nftables, routing, verify, monitor]
+    snapshot: {path: /var/lib/symroute/snapshot.json, scope: "{{ symroute_snapshot_request.scope }}"}
+    sysctl: "{{ symroute_sysctl_request }}"
+    nftables: "{{ symroute_nftables_request }}"
+    routing: "{{ symroute_routing_request }}"
+    verify: "{{ symroute_verify_converge_request }}"
+    monitor: "{{ symroute_monitor_request }}"
+    package_files: "{{ 'symroute_router' | symroute_package_files }}"
+"""
+
+RETURN = r"""
+parts:
+  description: Each part's result (as its per-concern module returns it, without the diff).
+  returned: success
+  type: dict
+summary:
+  description: One line per part that changed (or would change in check mode).
+  returned: success
+  type: list
+  elements: str
+step:
+  description: The step that failed.
+  returned: failure
+  type: str
+restored:
+  description: What the restore of the snapshot put back, one line per part.
+  returned: failure, not in check mode
+  type: list
+  elements: str
+rolled_back:
+  description: Whether the snapshot was restored whole after the failure.
+  returned: failure
+  type: bool
+"""
+
+
+def main():
+    module = AnsibleModule(argument_spec={
+        "parts": {"type": "list", "elements": "str", "choices": list(PARTS), "required": True},
+        "snapshot": {"type": "dict", "required": True},
+        "sysctl": {"type": "dict", "default": {}}, "nftables": {"type": "dict", "default": {}},
+        "routing": {"type": "dict", "default": {}}, "verify": {"type": "dict", "default": {}},
+        "monitor": {"type": "dict", "default": {}}, "package_files": {"type": "dict", "default": {}},
+    }, supports_check_mode=True)
+    missing = [part for part in module.params["parts"] if not module.params[part]]
+    if missing:
+        module.fail_json(msg=f"symroute_converge: no request for the parts {', '.join(missing)}")
+    try:
+        result = converge(module.params, module.check_mode, Runner(), module.warn)
+    except ConvergeFailed as error:
+        module.fail_json(msg=str(error), step=error.step, restored=error.restored,
+                         rolled_back=error.rolled_back, check_mode=module.check_mode, **error.fields)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

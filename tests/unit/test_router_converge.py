@@ -1,0 +1,155 @@
+"""symroute_router.converge: the whole converge in one call: the parts in the flow's order, the snapshot
+taken first and restored whole on any failure, nothing written or restored in check mode."""
+
+import json
+
+import pytest
+
+from symroute_router import converge, snapshot
+from symroute_router.steps import StepFailed
+
+ALL = list(converge.PARTS)
+# What each step returns besides changed and diff (the fields the summary reads).
+RESULTS = {
+    "sysctl": {"changed_values": ["net.ipv4.conf.wana.rp_filter: 0 -> 2"], "waiting": []},
+    "nftables": {"reason": "first load", "elements": {}, "systemd": True, "services": ["enabled nftables.service"]},
+    "routing": {"changes": {"add_rules": ["r1", "r2"], "remove_rules": [], "add_routes": ["d"], "remove_routes": []},
+                "files": ["/etc/symroute/routing.json"], "networkd_dropin": [], "links": {},
+                "package": {"written": ["a.py", "b.py"], "removed": []},
+                "services": ["enabled symroute-routing.service"]},
+    "verify": {"observed": {}},
+    "monitor": {"code": [], "files": ["/etc/symroute/monitor.json"], "services": ["started symroute-monitor.service"]},
+}
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """Each part's step replaced by a recorder; the snapshot's take/restore recorded."""
+    calls = []
+    failing = {}
+
+    def step(name):
+        def run(*args, **kwargs):
+            check_mode = next(arg for arg in args if isinstance(arg, bool))
+            calls.append((name, check_mode))
+            if name in failing:
+                raise failing[name]
+            return dict(RESULTS[name], changed=name != "verify", diff={"before": "", "after": f"{name}\n"})
+        return run
+
+    monkeypatch.setattr(converge, "_nftables", step("nftables"))
+    monkeypatch.setattr(converge, "_routing", step("routing"))
+    monkeypatch.setattr(converge, "_verify", step("verify"))
+    monkeypatch.setattr(converge, "_monitor", step("monitor"))
+    monkeypatch.setattr(converge.sysctl_step, "run", step("sysctl"))
+    monkeypatch.setattr(converge.verify, "read_management",
+                        lambda runner, probes: calls.append(("capture", None)) or {})
+    monkeypatch.setattr(snapshot, "take", lambda runner, scope: calls.append(("snapshot", None)) or {"taken": True})
+
+    def restore(runner, taken, lock_path=None):
+        calls.append(("restore", taken))
+        return ["file /etc/symroute/symroute.nft", "sysctl net.ipv4.conf.wana.rp_filter=0"]
+
+    monkeypatch.setattr(snapshot, "restore", restore)
+    path = tmp_path / "snapshot.json"
+    request = {"parts": ALL, "snapshot": {"path": str(path), "scope": {"files": []}},
+               **{part: {"verify": {"management": []}} for part in ALL}}
+    return {"calls": calls, "failing": failing, "request": request, "path": path}
+
+
+def _run(world, check_mode=False, parts=None):
+    request = dict(world["request"], parts=parts or ALL)
+    return converge.converge(request, check_mode, runner=None, warn=lambda text: None)
+
+
+def test_the_parts_run_in_the_order_of_the_flow_after_the_capture_and_the_snapshot(world):
+    result = _run(world)
+    assert [name for name, _ in world["calls"]] == ["capture", "snapshot", "sysctl", "nftables", "routing",
+                                                     "verify", "monitor"]
+    assert result["changed"] is True
+    assert [diff["after"] for diff in result["diff"]] == [f"{part}\n" for part in ALL]
+    assert json.loads(world["path"].read_text()) == {"taken": True}
+
+
+def test_only_the_selected_parts_run(world):
+    _run(world, parts=["nftables", "routing"])
+    assert [name for name, _ in world["calls"]] == ["snapshot", "nftables", "routing"]
+
+
+@pytest.mark.parametrize("part", ALL)
+def test_a_failure_at_any_part_restores_the_snapshot_and_names_the_step(world, part):
+    world["failing"][part] = StepFailed("injected", detail="kept")
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world)
+    names = [name for name, _ in world["calls"]]
+    assert names[-1] == "restore" and names[-2] == part
+    assert world["calls"][-1][1] == {"taken": True}
+    assert failed.value.step == converge.TITLES[part]
+    assert failed.value.rolled_back is True
+    assert failed.value.restored == ["file /etc/symroute/symroute.nft", "sysctl net.ipv4.conf.wana.rp_filter=0"]
+    assert failed.value.fields == {"detail": "kept"}
+    assert str(failed.value) == "injected"
+
+
+def test_an_unexpected_error_is_restored_too_and_named_by_its_type(world):
+    world["failing"]["routing"] = OSError(28, "No space left on device")
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world)
+    assert world["calls"][-1][0] == "restore"
+    assert failed.value.step == "Rules and routes" and failed.value.rolled_back
+    assert "OSError" in str(failed.value) and "No space left on device" in str(failed.value)
+
+
+def test_an_incomplete_restore_says_so_and_does_not_claim_a_rollback(world, monkeypatch):
+    def incomplete(runner, taken, lock_path=None):
+        raise snapshot.RestoreError("could not restore nftables: busy", ["sysctl net.ipv4.ip_forward=0"])
+
+    monkeypatch.setattr(snapshot, "restore", incomplete)
+    world["failing"]["verify"] = StepFailed("partner-api leaves by wanb")
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world)
+    assert failed.value.rolled_back is False
+    assert failed.value.restored == ["sysctl net.ipv4.ip_forward=0"]
+    assert "partner-api leaves by wanb" in str(failed.value) and "incomplete" in str(failed.value)
+
+
+def test_check_mode_takes_no_snapshot_restores_nothing_and_writes_nothing(world):
+    world["path"].write_text('{"an earlier run": true}')
+    result = _run(world, check_mode=True)
+    assert [name for name, _ in world["calls"]] == ["sysctl", "nftables", "routing", "verify", "monitor"]
+    assert all(check_mode is True for _, check_mode in world["calls"])
+    assert result["snapshot"] is None and result["changed"] is True
+    assert world["path"].read_text() == '{"an earlier run": true}'
+
+
+def test_a_failure_in_check_mode_restores_nothing(world):
+    world["failing"]["nftables"] = StepFailed("nft -c refused the rendered file")
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world, check_mode=True)
+    assert "restore" not in [name for name, _ in world["calls"]]
+    assert failed.value.rolled_back is False and failed.value.restored == []
+    assert failed.value.step == "The nftables table"
+
+
+def test_an_earlier_runs_snapshot_is_gone_before_this_run_can_fail(world, monkeypatch):
+    """A converge that stops before its own snapshot leaves none behind for the playbook's rescue to restore."""
+    world["path"].write_text('{"an earlier run": true}')
+
+    def no_snapshot(runner, scope):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(snapshot, "take", no_snapshot)
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world)
+    assert not world["path"].exists()
+    assert failed.value.step == converge.TITLES["snapshot"] and failed.value.rolled_back is False
+
+
+def test_the_summary_says_per_part_what_changed(world):
+    assert _run(world)["summary"] == [
+        "sysctl: net.ipv4.conf.wana.rp_filter: 0 -> 2",
+        "nftables: first load; enabled nftables.service",
+        "routing: rules +2 -0, routes +1 -0; /etc/symroute/routing.json; 2 router package files;"
+        " enabled symroute-routing.service",
+        "link monitor: /etc/symroute/monitor.json; started symroute-monitor.service",
+    ]
