@@ -61,7 +61,11 @@ def measure(sizes, rounds):
             for size in sizes:
                 converge, noop, base, noop_changes = [], [], [], []
                 for _ in range(rounds):
-                    router.sh("nft delete table inet symroute 2>/dev/null; rm -rf /etc/symroute /var/lib/symroute /usr/local/lib/symroute;"
+                    # From scratch: no monitor running, none of symroute's files, table, rules.
+                    # ([r]: the pattern must not match this shell's own command line.)
+                    router.sh("pkill -f 'symroute_route[r].monitor'; nft delete table inet symroute 2>/dev/null;"
+                              " rm -rf /etc/symroute /var/lib/symroute /usr/local/lib/symroute"
+                              " /usr/local/sbin/symroute-monitor-ctl;"
                               " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
                               " while read p; do ip -$f rule del priority $p; done; done", check=False)
                     base.append(timed(lambda: ping(router))[0])

@@ -2,9 +2,6 @@
 
 from ansible.errors import AnsibleFilterError
 
-from symroute.errors import InventoryError
-from symroute.planning import plan_routers, symroute_variables
-
 DOCUMENTATION = """
   name: symroute_plan
   short_description: compute symroute's plan of one router from its variables
@@ -41,6 +38,11 @@ RETURN = """
 
 
 def symroute_plan(variables, router="router"):
+    # Imported when the filter runs, not when Ansible loads the plugins: every task that uses any filter
+    # loads this file in a fresh worker process, and the engine (netaddr, jsonschema) takes about 0.15 s.
+    from symroute.errors import InventoryError
+    from symroute.planning import plan_routers, symroute_variables
+
     try:
         return plan_routers({str(router): symroute_variables(variables)})[str(router)]
     except InventoryError as error:

@@ -5,6 +5,7 @@ on any failure the snapshot is restored whole (exact check mode and diff)."""
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.symroute_router.command import Runner
 from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
+from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOTHING_CHANGED
 
 DOCUMENTATION = r"""
 module: symroute_converge
@@ -34,7 +35,9 @@ options:
     choices: [sysctl, nftables, routing, verify, monitor]
     required: true
   snapshot:
-    description: C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)).
+    description: >-
+      C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)), C(run_id) in the
+      scope naming this run (the playbook's rescue restores only this run's snapshot).
     type: dict
     required: true
   sysctl:
@@ -77,11 +80,11 @@ EXAMPLES = r"""
 - name: Converge the router
   symroute_converge:
     parts: [sysctl, nftables, routing, verify, monitor]
-    snapshot: {path: /var/lib/symroute/snapshot.json, scope: "{{ symroute_snapshot_request.scope }}"}
+    snapshot: "{{ symroute_snapshot_request }}"
     sysctl: "{{ symroute_sysctl_request }}"
     nftables: "{{ symroute_nftables_request }}"
     routing: "{{ symroute_routing_request }}"
-    verify: "{{ symroute_verify_converge_request }}"
+    verify: "{{ symroute_verify_request }}"
     monitor: "{{ symroute_monitor_request }}"
     package_files: "{{ 'symroute_router' | symroute_package_files }}"
 """
@@ -96,8 +99,22 @@ summary:
   returned: success
   type: list
   elements: str
+seconds:
+  description: How long each part took on the router ("before the parts" covers the contract, capture and snapshot).
+  returned: success
+  type: dict
+snapshot:
+  description: Where this run's snapshot is (none in check mode).
+  returned: success
+  type: str
 step:
   description: The step that failed.
+  returned: failure
+  type: str
+outcome:
+  description: >-
+    One sentence on the state the failure left: nothing was changed (it failed before any change, or in
+    check mode), the previous state was restored (and what), or it could not be restored whole.
   returned: failure
   type: str
 restored:
@@ -122,11 +139,13 @@ def main():
     }, supports_check_mode=True)
     missing = [part for part in module.params["parts"] if not module.params[part]]
     if missing:
-        module.fail_json(msg=f"symroute_converge: no request for the parts {', '.join(missing)}")
+        module.fail_json(msg=f"symroute_converge: no request for the parts {', '.join(missing)}",
+                         step="symroute_converge's options", restored=[], rolled_back=False,
+                         outcome=CHECK_MODE if module.check_mode else NOTHING_CHANGED)
     try:
         result = converge(module.params, module.check_mode, Runner(), module.warn)
     except ConvergeFailed as error:
-        module.fail_json(msg=str(error), step=error.step, restored=error.restored,
+        module.fail_json(msg=str(error), step=error.step, outcome=error.outcome, restored=error.restored,
                          rolled_back=error.rolled_back, check_mode=module.check_mode, **error.fields)
     module.exit_json(**result)
 

@@ -10,9 +10,10 @@ module: symroute_nftables
 short_description: symroute's nftables table (inet symroute), checked, then loaded in one transaction
 description:
   - >-
-    Checks the rendered file with C(nft -c) (also in check mode: it changes nothing), compares it with
-    the installed file, and compares the live table's listing with the one saved at the last load
-    (someone changed or deleted the table). When either differs, and not in check mode, installs the
+    Compares the rendered file with the installed file, and the live table's listing with the one saved
+    at the last load (someone changed or deleted the table); when either differs, checks the rendered
+    file with C(nft -c) (also in check mode: it changes nothing). An unchanged, undrifted table is not
+    checked again (the installed file was checked and loaded before). When either differs, and not in check mode, installs the
     file, loads it in one transaction (the file replaces the table whole) and saves the new listing.
   - Optionally includes the file from the system's nftables configuration, so the table comes back at boot.
   - The diff shows the file's lines added and removed, set elements one per line.

@@ -4,7 +4,7 @@
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import routing, snapshot
+from ansible.module_utils.symroute_router import converge_report, routing, snapshot
 from ansible.module_utils.symroute_router.command import Runner
 
 DOCUMENTATION = r"""
@@ -27,6 +27,12 @@ options:
     description: Where the snapshot is kept on the router.
     type: path
     required: true
+  run_id:
+    description: >-
+      With O(state=restored): the run whose snapshot to restore. A snapshot another run took (or none) is
+      not restored: the result says nothing was changed, since a run takes its snapshot before any change.
+    type: str
+    default: ""
   scope:
     description: >-
       What to record (state=taken): C(files), C(nft_table), C(priority_band), C(monitor_bands),
@@ -55,30 +61,40 @@ restored:
   returned: state=restored
   type: list
   elements: str
+outcome:
+  description: One sentence on the state the restore left (restored, or nothing had changed).
+  returned: state=restored
+  type: str
 """
 
 
 def main():
     module = AnsibleModule(argument_spec={"state": {"type": "str", "choices": ["taken", "restored"], "required": True},
                                           "path": {"type": "path", "required": True},
+                                          "run_id": {"type": "str", "default": ""},
                                           "scope": {"type": "dict", "default": {}}},
                            supports_check_mode=True)
-    path = module.params["path"]
+    path, run_id = module.params["path"], module.params["run_id"]
     if module.check_mode:
-        module.exit_json(changed=False, restored=[], msg="check mode: nothing was taken or restored")
+        module.exit_json(changed=False, restored=[], outcome=converge_report.CHECK_MODE,
+                         msg="check mode: nothing was taken or restored")
     runner = Runner()
     if module.params["state"] == "taken":
-        # The tables symroute owned before this run (a link this run removes) and their record come back too.
-        snapshot.save(path, snapshot.take(runner, snapshot.router_scope(module.params["scope"])))
+        scope = dict(module.params["scope"], run_id=run_id or None)
+        snapshot.save(path, snapshot.take(runner, snapshot.router_scope(scope)))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
-    if not os.path.exists(path):
+    taken = snapshot.load(path) if os.path.exists(path) else None
+    if run_id and (taken is None or taken.get("run_id") != run_id):
+        module.exit_json(changed=False, restored=[], outcome="Nothing was changed (this run took no snapshot).",
+                         msg=f"no snapshot of run {run_id} at {path}: the run stopped before its snapshot")
+    if taken is None:
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
-        restored = snapshot.restore(runner, snapshot.load(path), lock_path=routing.LOCK_FILE)
+        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE)
     except snapshot.RestoreError as error:
         module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
                              + "; ".join(error.restored), restored=error.restored)
-    module.exit_json(changed=bool(restored), restored=restored,
+    module.exit_json(changed=bool(restored), restored=restored, outcome=converge_report.restored(restored),
                      msg="restored " + ("; ".join(restored) if restored else "nothing (nothing had changed)"))
 
 

@@ -3,7 +3,7 @@
 ``take(runner, scope)`` records, for the scope of a run::
 
     {"files": [paths], "nft_table": "inet symroute", "priority_band": [lo, hi],
-     "monitor_bands": [[lo, hi], ...], "tables": [ids], "sysctls": [names]}
+     "monitor_bands": [[lo, hi], ...], "tables": [ids], "sysctls": [names], "run_id": "..."}
 
 the files' contents and modes (or their absence), the live listing of the nft
 table (or its absence), the rules in the band (except the monitor's
@@ -12,7 +12,8 @@ the sysctl values. ``tables`` must cover the new plan's tables and the tables
 symroute owned before, so that every table a run may touch is restored: with
 ``"owned_tables_file"`` in the scope (routing.OWNED_TABLES_FILE), the tables
 listed there are added. ``restore`` puts back what differs and says what it
-restored.
+restored. ``run_id`` names the run that took the snapshot: a restore for one run never puts back
+another run's.
 """
 
 import json
@@ -47,6 +48,7 @@ def take(runner, scope):
     root = scope.get("sysctl_root", sysctl.PROC_SYS)
     return {
         "snapshot_version": SNAPSHOT_VERSION,
+        "run_id": scope.get("run_id"),
         "files": {path: _file(path) for path in scope.get("files", [])},
         "nft_table": table,
         "nft_listing": nftables.read_table(runner, table),

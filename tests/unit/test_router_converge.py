@@ -37,10 +37,11 @@ def world(tmp_path, monkeypatch):
             return dict(RESULTS[name], changed=name != "verify", diff={"before": "", "after": f"{name}\n"})
         return run
 
-    monkeypatch.setattr(converge, "_nftables", step("nftables"))
-    monkeypatch.setattr(converge, "_routing", step("routing"))
-    monkeypatch.setattr(converge, "_verify", step("verify"))
-    monkeypatch.setattr(converge, "_monitor", step("monitor"))
+    monkeypatch.setattr(converge, "nftables_part", step("nftables"))
+    monkeypatch.setattr(converge, "routing_part", step("routing"))
+    monkeypatch.setattr(converge, "verify_part", step("verify"))
+    monkeypatch.setattr(converge, "monitor_part", step("monitor"))
+    monkeypatch.setattr(converge.contract, "refusal", lambda part, data: calls.append(("contract", part)) and None)
     monkeypatch.setattr(converge.sysctl_step, "run", step("sysctl"))
     monkeypatch.setattr(converge.verify, "read_management",
                         lambda runner, probes: calls.append(("capture", None)) or {})
@@ -64,8 +65,9 @@ def _run(world, check_mode=False, parts=None):
 
 def test_the_parts_run_in_the_order_of_the_flow_after_the_capture_and_the_snapshot(world):
     result = _run(world)
-    assert [name for name, _ in world["calls"]] == ["capture", "snapshot", "sysctl", "nftables", "routing",
-                                                     "verify", "monitor"]
+    assert [name for name, _ in world["calls"] if name != "contract"] == [
+        "capture", "snapshot", "sysctl", "nftables", "routing", "verify", "monitor"]
+    assert [part for name, part in world["calls"] if name == "contract"] == ["sysctls", "nftables", "routing", "verify"]
     assert result["changed"] is True
     assert [diff["after"] for diff in result["diff"]] == [f"{part}\n" for part in ALL]
     assert json.loads(world["path"].read_text()) == {"taken": True}
@@ -73,7 +75,7 @@ def test_the_parts_run_in_the_order_of_the_flow_after_the_capture_and_the_snapsh
 
 def test_only_the_selected_parts_run(world):
     _run(world, parts=["nftables", "routing"])
-    assert [name for name, _ in world["calls"]] == ["snapshot", "nftables", "routing"]
+    assert [name for name, _ in world["calls"]] == ["contract", "contract", "snapshot", "nftables", "routing"]
 
 
 @pytest.mark.parametrize("part", ALL)
@@ -83,6 +85,8 @@ def test_a_failure_at_any_part_restores_the_snapshot_and_names_the_step(world, p
         _run(world)
     names = [name for name, _ in world["calls"]]
     assert names[-1] == "restore" and names[-2] == part
+    assert failed.value.outcome == ("The previous state was restored: file /etc/symroute/symroute.nft;"
+                                    " sysctl net.ipv4.conf.wana.rp_filter=0.")
     assert world["calls"][-1][1] == {"taken": True}
     assert failed.value.step == converge.TITLES[part]
     assert failed.value.rolled_back is True
@@ -110,14 +114,17 @@ def test_an_incomplete_restore_says_so_and_does_not_claim_a_rollback(world, monk
         _run(world)
     assert failed.value.rolled_back is False
     assert failed.value.restored == ["sysctl net.ipv4.ip_forward=0"]
-    assert "partner-api leaves by wanb" in str(failed.value) and "incomplete" in str(failed.value)
+    assert str(failed.value) == "partner-api leaves by wanb"
+    assert failed.value.outcome == ("The previous state could not be restored whole (could not restore nftables:"
+                                    " busy); restored: sysctl net.ipv4.ip_forward=0.")
 
 
 def test_check_mode_takes_no_snapshot_restores_nothing_and_writes_nothing(world):
     world["path"].write_text('{"an earlier run": true}')
     result = _run(world, check_mode=True)
-    assert [name for name, _ in world["calls"]] == ["sysctl", "nftables", "routing", "verify", "monitor"]
-    assert all(check_mode is True for _, check_mode in world["calls"])
+    steps = [(name, check_mode) for name, check_mode in world["calls"] if name != "contract"]
+    assert [name for name, _ in steps] == ["sysctl", "nftables", "routing", "verify", "monitor"]
+    assert all(check_mode is True for _, check_mode in steps)
     assert result["snapshot"] is None and result["changed"] is True
     assert world["path"].read_text() == '{"an earlier run": true}'
 
@@ -129,6 +136,7 @@ def test_a_failure_in_check_mode_restores_nothing(world):
     assert "restore" not in [name for name, _ in world["calls"]]
     assert failed.value.rolled_back is False and failed.value.restored == []
     assert failed.value.step == "The nftables table"
+    assert failed.value.outcome == "Check mode: nothing was changed, nothing was restored."
 
 
 def test_an_earlier_runs_snapshot_is_gone_before_this_run_can_fail(world, monkeypatch):
@@ -143,6 +151,18 @@ def test_an_earlier_runs_snapshot_is_gone_before_this_run_can_fail(world, monkey
         _run(world)
     assert not world["path"].exists()
     assert failed.value.step == converge.TITLES["snapshot"] and failed.value.rolled_back is False
+    assert failed.value.outcome == "Nothing was changed."
+
+
+def test_a_slice_that_breaks_the_contract_stops_the_converge_before_anything_is_read_or_changed(world, monkeypatch):
+    world["path"].write_text('{"an earlier run": true}')
+    monkeypatch.setattr(converge.contract, "refusal",
+                        lambda part, data: "the plan slice breaks the contract: x" if part == "verify" else None)
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        _run(world)
+    assert world["calls"] == [] and world["path"].read_text() == '{"an earlier run": true}'
+    assert failed.value.step == "Check the plan contract" and failed.value.outcome == "Nothing was changed."
+    assert str(failed.value) == "Verify on the router: the plan slice breaks the contract: x"
 
 
 def test_the_summary_says_per_part_what_changed(world):

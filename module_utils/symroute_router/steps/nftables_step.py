@@ -23,12 +23,13 @@ def run(request, check_mode, runner):
     if refused:
         raise StepFailed(refused)
     content, table = request["nftables"]["content"], request["nftables"]["table"]
-    try:
-        nftables.check(runner, content)
-    except nftables.NftError as error:
-        raise StepFailed(f"nft -c refused the rendered file: {error}") from None
     installed = read_text(request["path"])
     reason = _reason(installed, content, nftables.read_table(runner, table), read_text(request["listing_path"]), table)
+    if reason:  # unchanged and not drifted: the installed file was checked and loaded before; nothing loads now
+        try:
+            nftables.check(runner, content)
+        except nftables.NftError as error:
+            raise StepFailed(f"nft -c refused the rendered file: {error}") from None
     include_in = request.get("include_in") or ""
     include_line = f'include "{request["path"]}"'
     include_changed = bool(include_in) and include_line not in (read_text(include_in) or "").splitlines()

@@ -21,6 +21,11 @@ def _query(runner, verb, unit):
     return runner.run(["systemctl", verb, unit]).rc == 0
 
 
+def _state(runner, unit):
+    """The unit's ActiveState as ``systemctl is-active`` prints it (active, activating, failed, inactive...)."""
+    return runner.run(["systemctl", "is-active", unit]).stdout.strip()
+
+
 def _act(runner, check_mode, argv, line):
     if not check_mode:
         _run(runner, argv)
@@ -44,19 +49,21 @@ def try_restart(runner, unit, check_mode):
 
 
 def running(runner, unit, restart, check_mode):
-    """``unit`` enabled and running; restarted when ``restart`` (new code or configuration) and it ran."""
+    """``unit`` enabled and running; restarted when ``restart`` (new code or configuration) and it ran, or
+    when it is between states (a unit in its restart loop is "activating")."""
     actions = enable(runner, unit, check_mode)
-    if not _query(runner, "is-active", unit):
-        return actions + _act(runner, check_mode, ["systemctl", "start", unit], f"started {unit}")
-    if restart:
+    state = _state(runner, unit)
+    if state == "active" and not restart:
+        return actions
+    if state in ("active", "activating", "reloading", "deactivating"):
         return actions + _act(runner, check_mode, ["systemctl", "restart", unit], f"restarted {unit}")
-    return actions
+    return actions + _act(runner, check_mode, ["systemctl", "start", unit], f"started {unit}")
 
 
 def stopped(runner, unit, check_mode):
-    """``unit`` stopped and disabled; nothing to do when it is not installed."""
+    """``unit`` stopped (also from its restart loop) and disabled; nothing to do when it is not installed."""
     actions = []
-    if _query(runner, "is-active", unit):
+    if _state(runner, unit) in ("active", "activating", "reloading", "deactivating"):
         actions += _act(runner, check_mode, ["systemctl", "stop", unit], f"stopped {unit}")
     if _query(runner, "is-enabled", unit):
         actions += _act(runner, check_mode, ["systemctl", "disable", unit], f"disabled {unit}")
@@ -65,9 +72,12 @@ def stopped(runner, unit, check_mode):
 
 def background(runner, ctl_command, enabled, restart, check_mode, installed=True):
     """The monitor as a background process through its control command (status exits 0 running, 3 not).
-    ``installed``: whether the control command is on the router yet (in check mode it may not be)."""
+    ``installed``: whether the control command is on the router (in check mode, or with the monitor
+    disabled, it may not be: then nothing runs, and nothing needs stopping)."""
     if not installed:
-        return [f"would start the background monitor ({ctl_command})"] if enabled else []
+        if enabled and not check_mode:
+            raise StepFailed(f"the control command {ctl_command} is not there")
+        return [f"started the background monitor ({ctl_command})"] if enabled else []
     status = runner.run([ctl_command, "status"])
     if status.rc not in (0, 3):
         raise StepFailed(f"{ctl_command} status failed: {message(status, f'exit status {status.rc}')}")
