@@ -37,9 +37,10 @@ options:
   snapshot:
     description: >-
       C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)), C(run_id) in the
-      scope naming this run (the playbook's rescue restores only this run's snapshot).
+      scope naming this run (the playbook's rescue restores only this run's snapshot). Empty: no snapshot is
+      taken and a failure restores nothing (a role run alone, such as symroute_monitor).
     type: dict
-    required: true
+    default: {}
   sysctl:
     description: M(symroute_sysctl)'s options (C(sysctls), C(path), C(content)).
     type: dict
@@ -132,7 +133,7 @@ rolled_back:
 def main():
     module = AnsibleModule(argument_spec={
         "parts": {"type": "list", "elements": "str", "choices": list(PARTS), "required": True},
-        "snapshot": {"type": "dict", "required": True},
+        "snapshot": {"type": "dict", "default": {}},
         "sysctl": {"type": "dict", "default": {}}, "nftables": {"type": "dict", "default": {}},
         "routing": {"type": "dict", "default": {}}, "verify": {"type": "dict", "default": {}},
         "monitor": {"type": "dict", "default": {}}, "package_files": {"type": "dict", "default": {}},
@@ -147,6 +148,8 @@ def main():
     except ConvergeFailed as error:
         module.fail_json(msg=str(error), step=error.step, outcome=error.outcome, restored=error.restored,
                          rolled_back=error.rolled_back, check_mode=module.check_mode, **error.fields)
+    if not module._diff:  # the diff holds the rendered files twice: sent back only when asked for (--diff)
+        del result["diff"]
     module.exit_json(**result)
 
 

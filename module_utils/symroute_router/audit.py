@@ -160,17 +160,20 @@ def _routing_drift(routing, states):
                             "missing" if key.startswith("add") else "not in the plan", lines)
     findings.extend({"kind": "drift", "text": f"file {path} differs from the plan"}
                     for path in routing.get("files", []))
+    findings.extend({"kind": "drift", "text": f"routing: a converge would have {line}"}
+                    for line in routing.get("services", []))
     return findings
 
 
 def _nftables_drift(nft):
-    if not nft.get("changed"):
-        return []
+    services = [{"kind": "drift", "text": f"nftables: a converge would have {line}"} for line in nft.get("services", [])]
+    if not nft.get("changed") or (services and not nft.get("reason")):
+        return services
     elements = {} if nft.get("reason") == "first load" else (nft.get("elements") or {})
     changed = [f"+ {line}" for line in elements.get("added", [])] + [f"- {line}" for line in elements.get("removed", [])]
     detail = "; ".join(changed[:LISTED]) + (f"; and {len(changed) - LISTED} more" if len(changed) > LISTED else "")
     text = f"nftables: {nft.get('reason') or 'the include line is missing'}" + (f" ({detail})" if detail else "")
-    return [{"kind": "drift", "text": text}]
+    return [{"kind": "drift", "text": text}] + services
 
 
 def _sysctl_drift(result):

@@ -18,7 +18,7 @@ import os
 import time
 
 from . import contract, files, snapshot, verify
-from .converge_report import CHECK_MODE, NOTHING_CHANGED, not_restored, restored, summary
+from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
 from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
@@ -46,6 +46,8 @@ class ConvergeFailed(Exception):
 def _rollback(runner, snapshot_path, step, error):
     """Restore the snapshot after ``step`` failed; ConvergeFailed either way."""
     fields = getattr(error, "fields", {})
+    if not snapshot_path:
+        raise ConvergeFailed(str(error), step, NOT_SNAPSHOT, fields=fields) from None
     try:
         lines = snapshot.restore(runner, snapshot.load(snapshot_path), lock_path=LOCK_FILE)
     except (snapshot.RestoreError, OSError, ValueError) as restore_error:
@@ -90,8 +92,8 @@ def _prepare(request, check_mode, runner):
     problems = _refusals(request)
     if problems:
         raise ConvergeFailed("; ".join(problems), TITLES["contract"], unchanged)
-    snapshot_path, management_before = request["snapshot"]["path"], {}
-    if not check_mode:
+    snapshot_path, management_before = (request.get("snapshot") or {}).get("path"), {}
+    if not check_mode and snapshot_path:
         # A snapshot of an earlier run must never be restored for this one.
         files.remove(snapshot_path)
     try:
@@ -99,7 +101,7 @@ def _prepare(request, check_mode, runner):
             management_before = verify.read_management(runner, request["verify"]["verify"]["management"])
     except (OSError, ValueError) as error:
         raise ConvergeFailed(str(error), TITLES["capture"], unchanged) from None
-    if not check_mode:
+    if not check_mode and snapshot_path:
         try:
             snapshot.save(snapshot_path, snapshot.take(runner, snapshot.router_scope(request["snapshot"]["scope"])))
         except (OSError, ValueError) as error:
@@ -127,4 +129,4 @@ def converge(request, check_mode, runner, warn):
         seconds[part] = round(time.monotonic() - begun, 3)
     return {"changed": any(done["changed"] for done in parts.values()), "parts": parts, "diff": diffs,
             "summary": summary(parts), "seconds": seconds,
-            "snapshot": None if check_mode else os.path.abspath(snapshot_path)}
+            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path)}

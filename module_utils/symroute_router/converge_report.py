@@ -35,6 +35,7 @@ def summary(parts):
 
 CHECK_MODE = "Check mode: nothing was changed, nothing was restored."
 NOTHING_CHANGED = "Nothing was changed."
+NOT_SNAPSHOT = "Nothing was restored: this converge was asked to take no snapshot."
 
 
 def restored(lines):

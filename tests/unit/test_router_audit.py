@@ -227,3 +227,19 @@ def test_a_stale_monitor_state_file_says_the_monitor_is_not_running(plan, tmp_pa
     assert (fresh["running"], fresh["state_age_s"]) == (True, 5.0)
     assert (stale["monitor"]["running"], stale["monitor"]["state_age_s"]) == (False, 100.0)
     assert "The state file is 100.0 s old: the link monitor is not running." in audit_report.markdown("edge", stale)
+
+
+def test_services_a_converge_would_start_or_enable_are_drift_named_by_their_part(plan):
+    drift = {
+        "routing": {"changed": True, "files": [], "services": ["enabled symroute-routing.service"],
+                    "changes": {"add_rules": [], "remove_rules": [], "add_routes": [], "remove_routes": []}},
+        "nftables": {"changed": True, "reason": "", "elements": {}, "services": ["enabled nftables.service"]},
+        "sysctl": {"changed": False, "changed_values": []},
+        "monitor": ["its service (started symroute-monitor.service)"]}
+    report = _audit(plan, Kernel(plan), drift)
+    assert _texts(report) == [
+        "routing: a converge would have enabled symroute-routing.service",
+        "nftables: a converge would have enabled nftables.service",
+        "link monitor: its service (started symroute-monitor.service) would change"]
+    drift["nftables"]["reason"] = "the file changed"
+    assert "nftables: the file changed" in _texts(_audit(plan, Kernel(plan), drift))
