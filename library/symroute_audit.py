@@ -13,7 +13,7 @@ description:
     source address, and compares it with the pinned link and the links' states as the kernel holds them
     (in service, out of service in the monitor's interface group, without carrier, missing).
   - Groups the live connections (conntrack) of each partner by the link they are bound to, reads the link
-    monitor's state file, and turns the converge roles' check-mode results (O(drift)) into drift findings.
+    monitor's state file, and turns the converge's check-mode parts (O(drift)) into drift findings.
   - Returns the report and its Markdown; never changes anything and never fails because of a finding
     (the playbook decides), so it runs the same in check mode.
 options:
@@ -23,9 +23,9 @@ options:
     required: true
   drift:
     description:
-      - What the converge roles found in check mode on this router, C(routing) (the symroute_routing
-        result), C(nftables) (symroute_nftables), C(sysctl) (symroute_sysctl) and C(monitor) (names of
-        the monitor's tasks that would change).
+      - What symroute_converge found in check mode on this router (its C(parts)): C(routing),
+        C(nftables), C(sysctl), and C(monitor) (what of the monitor would change: its code, its files,
+        its service, the systemd-networkd drop-in).
     type: dict
     default: {}
   router:

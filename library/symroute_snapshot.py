@@ -31,6 +31,7 @@ options:
     description: >-
       With O(state=restored): the run whose snapshot to restore. A snapshot another run took (or none) is
       not restored: the result says nothing was changed, since a run takes its snapshot before any change.
+      With O(state=taken): the run the snapshot is named by (else the scope's C(run_id), if any).
     type: str
     default: ""
   scope:
@@ -80,7 +81,7 @@ def main():
                          msg="check mode: nothing was taken or restored")
     runner = Runner()
     if module.params["state"] == "taken":
-        scope = dict(module.params["scope"], run_id=run_id or None)
+        scope = dict(module.params["scope"], run_id=run_id or module.params["scope"].get("run_id"))
         snapshot.save(path, snapshot.take(runner, snapshot.router_scope(scope)))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
     taken = snapshot.load(path) if os.path.exists(path) else None

@@ -159,15 +159,17 @@ def _routing_drift(routing, states):
         findings += _listed("rule" if key.endswith("rules") else "route",
                             "missing" if key.startswith("add") else "not in the plan", lines)
     findings.extend({"kind": "drift", "text": f"file {path} differs from the plan"}
-                    for path in routing.get("files", []))
+                    for path in routing.get("files", []) + routing.get("networkd_dropin", []))
     findings.extend({"kind": "drift", "text": f"routing: a converge would have {line}"}
                     for line in routing.get("services", []))
     return findings
 
 
 def _nftables_drift(nft):
-    services = [{"kind": "drift", "text": f"nftables: a converge would have {line}"} for line in nft.get("services", [])]
-    if not nft.get("changed") or (services and not nft.get("reason")):
+    services = [{"kind": "drift", "text": f"nftables: a converge would have {line}"}
+                for line in nft.get("services", [])]
+    # Only the service (nftables.service not enabled): the file, the table and the include line are right.
+    if not nft.get("changed") or (not nft.get("reason") and not nft.get("include_changed", not services)):
         return services
     elements = {} if nft.get("reason") == "first load" else (nft.get("elements") or {})
     changed = [f"+ {line}" for line in elements.get("added", [])] + [f"- {line}" for line in elements.get("removed", [])]
@@ -203,8 +205,10 @@ def _age(monitor, now):
 def _drift_record(drift):
     """What the roles' check mode found, for the JSON report (not the rendered files' full text)."""
     routing, nft, sysctl = (drift.get(key) or {} for key in ("routing", "nftables", "sysctl"))
-    return {"routing": {key: routing.get(key) for key in ("changes", "files", "links") if key in routing},
-            "nftables": {key: nft.get(key) for key in ("changed", "reason", "elements") if key in nft},
+    return {"routing": {key: routing.get(key) for key in ("changes", "files", "links", "networkd_dropin", "services")
+                        if key in routing},
+            "nftables": {key: nft.get(key) for key in ("changed", "reason", "include_changed", "elements", "services")
+                         if key in nft},
             "sysctl": {"changed_values": sysctl.get("changed_values", [])} if sysctl.get("changed") else {},
             "monitor": list(drift.get("monitor") or [])}
 

@@ -19,7 +19,7 @@ def summary(parts):
     if sysctl.get("changed"):
         lines.append("sysctl: " + ("; ".join(sysctl["changed_values"]) or "the sysctl.d file"))
     if nft.get("changed"):
-        lines.append("nftables: " + _joined([nft["reason"] or ("the include line" if not nft["services"] else "")]
+        lines.append("nftables: " + _joined([nft["reason"], "the include line" if nft.get("include_changed") else ""]
                                             + nft["services"]))
     if routing.get("changed"):
         package = routing["package"]["written"] + routing["package"]["removed"]

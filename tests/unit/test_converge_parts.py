@@ -50,7 +50,8 @@ def test_the_tags_decide_which_roles_build_their_part(arguments, roles):
 
 
 def _parts(defined):
-    variables = {f"symroute_{part}_request": {"a": "request"} for part in defined}
+    variables = {f"symroute_{part}_request": {"a": "request"} if part in defined else {}
+                 for part in ("sysctl", "nftables", "routing", "verify", "monitor")}
     return Templar(loader=DataLoader(), variables=variables).template(
         trust_as_template(_apply_play()["vars"]["__symroute_converge_parts"]))
 
@@ -64,7 +65,10 @@ def test_the_converge_runs_the_parts_whose_request_was_built_in_the_flows_order(
 
 
 def test_the_converge_is_skipped_when_no_part_was_built_and_reads_only_built_requests():
-    block = next(task for task in _apply_play()["tasks"] if "rescue" in task)
+    tasks = _apply_play()["tasks"]
+    assert tasks[0]["tags"] == ["always"] and tasks[0]["ansible.builtin.set_fact"] == {
+        f"symroute_{part}_request": {} for part in ("sysctl", "nftables", "routing", "verify", "monitor")}
+    block = next(task for task in tasks if "rescue" in task)
     assert block["tags"] == ["always"] and block["when"] == "__symroute_converge_parts | length > 0"
     arguments = block["block"][0]["symroute_converge"]
     assert arguments["parts"] == "{{ __symroute_converge_parts }}"

@@ -243,3 +243,10 @@ def test_services_a_converge_would_start_or_enable_are_drift_named_by_their_part
         "link monitor: its service (started symroute-monitor.service) would change"]
     drift["nftables"]["reason"] = "the file changed"
     assert "nftables: the file changed" in _texts(_audit(plan, Kernel(plan), drift))
+
+
+def test_a_missing_include_line_is_drift_even_when_the_service_needs_enabling_too(plan):
+    drift = {"nftables": {"changed": True, "reason": "", "include_changed": True, "elements": {},
+                          "services": ["enabled nftables.service"]}}
+    assert _texts(_audit(plan, Kernel(plan), drift)) == [
+        "nftables: the include line is missing", "nftables: a converge would have enabled nftables.service"]

@@ -38,13 +38,13 @@ def _routing_request(tmp_path, dropin=True):
 @pytest.fixture
 def routing_changed(monkeypatch):
     monkeypatch.setattr(parts.routing_step, "run", lambda request, check_mode, runner, warn: {
-        "changed": True, "changes": {}, "files": [], "systemd": True, "check_mode": check_mode, "links": {},
+        "changed": True, "changes": {}, "files": ["/etc/x"], "systemd": True, "check_mode": check_mode, "links": {},
         "diff": {"before": "", "after": "r\n"}})
 
 
 def test_routing_installs_the_package_writes_the_dropin_and_restarts_networkd_reloads_and_enables(
         tmp_path, routing_changed):
-    runner, installed = Systemd(), {}
+    runner, installed = Systemd(), {}  # the fixture's routing step wrote the boot unit (/etc/x)
     result = parts.routing_part(_routing_request(tmp_path), False, runner, print, PACKAGE, installed)
     assert (tmp_path / "lib" / "symroute_router" / "command.py").read_text() == "# run a program\n"
     assert (tmp_path / "networkd.conf.d" / "symroute.conf").read_text() == "[Network]\n"
@@ -104,3 +104,11 @@ def test_nothing_is_verified_in_check_mode():
 
     result = parts.verify_part({"verify": {}, "monitor_state_file": "/run/x"}, True, Refuses(), {})
     assert result["changed"] is False and "nothing to verify" in result["skipped"]
+
+
+def test_a_rule_change_alone_does_not_reload_systemd(tmp_path, monkeypatch):
+    monkeypatch.setattr(parts.routing_step, "run", lambda request, check_mode, runner, warn: {
+        "changed": True, "changes": {}, "files": [], "systemd": True, "links": {}, "diff": {}})
+    runner = Systemd(enabled={"symroute-routing.service"})
+    result = parts.routing_part(_routing_request(tmp_path, dropin=False), False, runner, print, PACKAGE, {})
+    assert result["services"] == [] and runner.changes() == []

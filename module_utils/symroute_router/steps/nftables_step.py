@@ -47,5 +47,5 @@ def run(request, check_mode, runner):
             nftables.ensure_include(include_in, include_line)
     diff = {"before": installed or "", "after": content, "before_header": request["path"],
             "after_header": request["path"]}
-    return {"changed": bool(reason) or include_changed, "reason": reason,
+    return {"changed": bool(reason) or include_changed, "reason": reason, "include_changed": include_changed,
             "elements": nftables.diff(installed or "", content), "diff": diff, "systemd": runs_systemd()}

@@ -36,7 +36,7 @@ def routing_part(request, check_mode, runner, warn, package_files, installed):
         if dropin["changed"]:
             result["services"] += services.try_restart(runner, "systemd-networkd.service", check_mode)
         if request.get("boot_unit"):
-            if result["changed"]:
+            if request["boot_unit"]["path"] in result["files"]:
                 result["services"] += services.daemon_reload(runner, check_mode)
             result["services"] += services.enable(runner, "symroute-routing.service", check_mode)
         result["networkd_dropin"] = dropin["written"]
