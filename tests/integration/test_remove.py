@@ -10,9 +10,14 @@ FOREIGN = ("ip rule add priority 500 from 192.0.2.77 lookup 77; ip route add 192
 
 
 def _state(router):
-    """Rules, routes, ruleset, sysctls, interface groups and symroute's files, once the kernel has settled."""
+    """Rules, routes, ruleset, sysctls, interface groups and symroute's files, once the kernel has settled:
+    no IPv6 address is still tentative (duplicate address detection adds its routes when it ends, a second
+    or two after a link comes up, which two reads half a second apart can miss) and two reads agree."""
     previous = None
     for _ in range(30):
+        if router.sh("ip -6 -o addr show tentative").stdout.strip():
+            router.sh("sleep 0.5")
+            continue
         now = (router.live_state() + router.sh("sysctl -a 2>/dev/null | grep -E 'wan[abc]'").stdout
                + router.sh("ip -o link show | sed 's/^[0-9]*: //; s/ link\\/.*//'").stdout
                + router.sh("ls -a /etc/symroute /var/lib/symroute /run/symroute /usr/local/lib/symroute 2>&1;"
