@@ -70,8 +70,8 @@ def main():
     runner = Runner()
     if module.params["capture"]:
         module.exit_json(changed=False, management=verify.read_management(runner, request["management"]))
-    observed = verify.read(runner, dict(request, monitor_state_file=module.params["monitor_state_file"]))
-    failures = verify.check(request, observed, module.params["management_before"], verify.gated_links(observed))
+    observed, failures = verify.run(runner, request, module.params["monitor_state_file"],
+                                    module.params["management_before"])
     if failures:
         module.fail_json(msg="; ".join(failures), failures=failures, observed=observed)
     module.exit_json(changed=False, observed=observed)

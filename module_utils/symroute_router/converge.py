@@ -10,8 +10,8 @@ flow (docs/design.md), each through its step (``steps/``), and returns::
 or raises ``ConvergeFailed`` naming the step that failed and the state it left (``outcome``: nothing
 changed, restored whole, or not restored whole). Before anything is read or changed, every selected
 part's slice is checked against the plan contract. In check mode nothing is written, no snapshot is
-taken or restored, and nothing is verified (nothing was applied). One call instead of a dozen Ansible tasks: a no-op converge costs one
-round trip to the router.
+taken or restored, and nothing is verified (nothing was applied). One call instead of a dozen Ansible
+tasks: a no-op converge costs one round trip to the router.
 """
 
 import os

@@ -136,3 +136,9 @@ def check(request, observed, management_before, gated_links):
     gated = set(gated_links) | unavailable
     return (table_failures(request, observed, skipped=unavailable) + _partner_failures(request, observed, gated)
             + _management_failures(request, observed, management_before))
+
+
+def run(runner, request, monitor_state_file, management_before):
+    """Read what the router does now and check it: ``(observed, failures)``."""
+    observed = read(runner, dict(request, monitor_state_file=monitor_state_file))
+    return observed, check(request, observed, management_before, gated_links(observed))

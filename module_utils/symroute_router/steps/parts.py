@@ -48,9 +48,7 @@ def routing_part(request, check_mode, runner, warn, package_files, installed):
 def verify_part(request, check_mode, runner, management_before):
     if check_mode:
         return {"changed": False, "skipped": "check mode: nothing was applied, nothing to verify", "diff": []}
-    checked = dict(request["verify"], monitor_state_file=request["monitor_state_file"])
-    observed = verify.read(runner, checked)
-    failures = verify.check(request["verify"], observed, management_before, verify.gated_links(observed))
+    observed, failures = verify.run(runner, request["verify"], request["monitor_state_file"], management_before)
     if failures:
         raise StepFailed("; ".join(failures), failures=failures, observed=observed)
     return {"changed": False, "observed": observed, "diff": []}
