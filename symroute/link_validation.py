@@ -10,7 +10,7 @@ from netaddr import IPNetwork
 from .addresses import AddressError, parse_address, parse_interface_address, shown, special_use
 from .health import parse_link_target
 from .item_checks import check_unique_name, integer_option, mapping_items, repeated
-from .model import LINKS, Link, LinkHealth
+from .model import DYNAMIC, LINKS, Link, LinkHealth
 from .schema_check import item_label, named
 
 RESERVED_TABLES = {0: "unspec", 253: "default", 254: "main", 255: "local"}
@@ -19,14 +19,37 @@ IPV6_LINK_LOCAL = IPNetwork("fe80::/10")
 ADDRESS_FIELDS = {4: ("address", "gateway"), 6: ("address6", "gateway6")}
 
 
+DYNAMIC_HINT = {"address": "'dynamic' where the link's DHCP, PPP or LTE client sets it",
+                "gateway": "'dynamic' where the link's DHCP, PPP or LTE client sets it (or leave it out on a "
+                           "point-to-point link)",
+                "address6": "'dynamic' where SLAAC or DHCPv6 sets it",
+                "gateway6": "'dynamic' where router advertisements set it"}
+
+
 def _link_address(collect, label, item, field, version, parse):
-    if not isinstance(item.get(field), str):
+    if not isinstance(item.get(field), str) or item[field] == DYNAMIC:
         return None
     try:
         return parse(item[field], version)
     except AddressError as error:
-        collect.problem(label, f"field {field}: {error}")
+        collect.problem(label, f"field {field}: {error}, or {DYNAMIC_HINT[field]}")
         return None
+
+
+def _dynamic_fields(item):
+    return tuple(field for field in ("address", "gateway", "address6", "gateway6") if item.get(field) == DYNAMIC)
+
+
+def _check_dynamic(collect, label, item, parsed):
+    """A static gateway needs a static address to be checked against (IPv6: or a link-local gateway)."""
+    _, gateway, _, gateway6 = parsed
+    if item.get("address") == DYNAMIC and gateway is not None:
+        collect.problem(label, f"field gateway: {gateway} is static but the address is dynamic: write gateway: "
+                               "dynamic (learned from the route the link's client installs), or leave it out on a "
+                               "point-to-point link")
+    if item.get("address6") == DYNAMIC and gateway6 is not None and gateway6 not in IPV6_LINK_LOCAL:
+        collect.problem(label, f"field gateway6: {gateway6} is static but address6 is dynamic: write gateway6: "
+                               "dynamic, or a link-local (fe80::/10) gateway")
 
 
 def _refused_special(collect, label, field, address, allowed=None):
@@ -76,6 +99,7 @@ def _link_addresses(collect, label, item):
     for address, gateway in (parsed[:2], parsed[2:]):
         if address is not None:
             _check_addressing(collect, label, address, gateway)
+    _check_dynamic(collect, label, item, parsed)
     if ("address6" in item) != ("gateway6" in item):
         missing = "gateway6" if "address6" in item else "address6"
         collect.problem(label, f"field {missing}: IPv6 needs both address6 and gateway6")
@@ -103,7 +127,10 @@ def validate_links(collect, raw_links, table_base):
         targets = [(position, target) for position, target in enumerate(raw_targets)
                    if isinstance(target, str)] if isinstance(raw_targets, list) else []
         health = _link_health(collect, label, item, targets, has_ipv6="address6" in item)
-        if None in (address, gateway) or not isinstance(name, str) or not isinstance(interface, str):
+        dynamic = _dynamic_fields(item)
+        if ((address is None and "address" not in dynamic)
+                or (gateway is None and "gateway" not in dynamic and "gateway" in item)
+                or not isinstance(name, str) or not isinstance(interface, str)):
             continue
         links.append(
             Link(
@@ -120,6 +147,8 @@ def validate_links(collect, raw_links, table_base):
                 health_targets=tuple(target for _, target in targets),
                 health=health,
                 description=item.get("description", "") if isinstance(item.get("description"), str) else "",
+                dynamic=dynamic,
+                point_to_point="gateway" not in item,
             )
         )
     _check_link_uniqueness(collect, links)
@@ -159,7 +188,7 @@ def _check_link_uniqueness(collect, links):
                 label, f"field table: {link.table} is the kernel's reserved table '{RESERVED_TABLES[link.table]}'"
             )
         values = {"table": f"table {link.table}", "mark": f"mark {link.mark_number}",
-                  "address": f"address {link.address.ip}",
+                  "address": f"address {link.address.ip}" if link.address is not None else None,
                   "address6": f"address {link.address6.ip}" if link.address6 is not None else None}
         for field, value in values.items():
             if value is not None and (earlier := repeated(seen[field], value, label)):

@@ -26,6 +26,10 @@ DEFAULT_RULE_PRIORITY_BASE = 10000
 DEFAULT_TABLE_ID_BASE = 200
 FAILOVER = "failover"
 FAIL_CLOSED = "fail_closed"
+# A link's address or gateway that its DHCP, PPP or router-advertisement client sets: the router learns it.
+DYNAMIC = "dynamic"
+# The gateway of an IPv4 link written without one: the link is point-to-point (default dev <interface>).
+POINT_TO_POINT = "point-to-point"
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,19 @@ class LinkHealth:
 
 @dataclass(frozen=True)
 class Link:
-    """One WAN link of the router."""
+    """One WAN link of the router.
+
+    ``address``/``gateway`` (and the IPv6 pair) are None where the inventory says ``dynamic`` (their
+    names are then in ``dynamic``) or, for ``gateway``, where it leaves the gateway out of a
+    point-to-point link (``point_to_point``). A family with anything dynamic or point-to-point is
+    *learned*: the plan states its policy and the router fills in the kernel's current values.
+    """
 
     name: str
     index: int
     interface: str
-    address: IPNetwork
-    gateway: IPAddress
+    address: Optional[IPNetwork]
+    gateway: Optional[IPAddress]
     table: int
     mark_number: int
     address6: Optional[IPNetwork] = None
@@ -56,10 +66,32 @@ class Link:
     health_targets: Tuple[str, ...] = ()
     health: LinkHealth = LinkHealth()
     description: str = ""
+    # The fields ("address", "gateway", "address6", "gateway6") the inventory sets to ``dynamic``.
+    dynamic: Tuple[str, ...] = ()
+    point_to_point: bool = False
 
     @property
     def has_ipv6(self):
-        return self.address6 is not None and self.gateway6 is not None
+        return ((self.address6 is not None or "address6" in self.dynamic)
+                and (self.gateway6 is not None or "gateway6" in self.dynamic))
+
+    def learned(self, family):
+        """True when the router learns (part of) this family's addressing from the kernel."""
+        if family == 4:
+            return "address" in self.dynamic or "gateway" in self.dynamic or self.point_to_point
+        return "address6" in self.dynamic or "gateway6" in self.dynamic
+
+    def shown_address(self, family):
+        """The inventory's address of a family as the plan and the review show it: a prefix or ``dynamic``."""
+        address = self.address if family == 4 else self.address6
+        return DYNAMIC if address is None else str(address)
+
+    def shown_gateway(self, family):
+        """The inventory's gateway of a family as shown: an address, ``dynamic`` or ``point-to-point``."""
+        gateway = self.gateway if family == 4 else self.gateway6
+        if gateway is not None:
+            return str(gateway)
+        return POINT_TO_POINT if family == 4 and self.point_to_point else DYNAMIC
 
     @property
     def families(self):
@@ -68,9 +100,9 @@ class Link:
 
     @property
     def own_addresses(self):
-        """(family, address) of the link's own addresses."""
-        addresses = [(4, str(self.address.ip))]
-        if self.has_ipv6:
+        """(family, address) of the link's own addresses in the families whose addressing is static."""
+        addresses = [] if self.learned(4) else [(4, str(self.address.ip))]
+        if self.has_ipv6 and not self.learned(6):
             addresses.append((6, str(self.address6.ip)))
         return tuple(addresses)
 

@@ -20,7 +20,8 @@ from .rule_plan import IN_SERVICE_ONLY
 
 
 def _link(link):
-    return {
+    learned = [family for family in link.families if link.learned(family)]
+    entry = {
         "name": link.name,
         "interface": link.interface,
         "table": link.table,
@@ -31,6 +32,9 @@ def _link(link):
         "targets": [parse_link_target(target) for target in link.health_targets],
         "health": asdict(link.health),
     }
+    if learned:  # the monitor takes these families' probe sources from the kernel
+        entry["learned_families"] = learned
+    return entry
 
 
 def _general_rules(router):

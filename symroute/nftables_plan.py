@@ -69,14 +69,22 @@ def _snat(router):
     # its mark becomes the link's fail-closed mark, so when the link dies its
     # packets are rejected by the rules instead of leaving another link with
     # this link's address (conntrack keeps the NAT binding).
+    # A dynamic address is masqueraded: the kernel takes the interface's current address for each new
+    # connection and deletes the connections NATed to an address the interface loses (docs/design.md).
     snat = []
     for link in router.links:
         bind = scheme.hex_mark(scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT)
-        snat.append({"interface": link.interface, "family": "ip", "nfproto": "ipv4",
-                     "address": str(link.address.ip), "link": link.name, "bind_mark": bind})
-        if link.nat66:
-            snat.append({"interface": link.interface, "family": "ip6", "nfproto": "ipv6",
-                         "address": str(link.address6.ip), "link": link.name, "bind_mark": bind})
+        for family, nfproto, address, enabled in (("ip", "ipv4", link.address, True),
+                                                  ("ip6", "ipv6", link.address6, link.nat66)):
+            if not enabled:
+                continue
+            entry = {"interface": link.interface, "family": family, "nfproto": nfproto, "link": link.name,
+                     "bind_mark": bind}
+            if address is None:
+                entry["masquerade"] = True
+            else:
+                entry["address"] = str(address.ip)
+            snat.append(entry)
     return snat
 
 

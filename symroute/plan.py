@@ -28,28 +28,35 @@ def _tables(router):
     ]
 
 
+def _static_routes(link, family):
+    """The connected and default routes of a family whose addressing the inventory states."""
+    address, gateway = (link.address, link.gateway) if family == 4 else (link.address6, link.gateway6)
+    return [{"table": link.table, "family": family, "dst": str(address.cidr), "dev": link.interface,
+             "scope": "link", "src": str(address.ip)},
+            {"table": link.table, "family": family, "dst": "default", "via": str(gateway),
+             "dev": link.interface, "onlink": gateway not in address}]
+
+
 def _routes(router):
-    routes = []
-    for link in router.links:
-        onlink = link.gateway not in link.address
-        routes.append(
-            {"table": link.table, "family": 4, "dst": str(link.address.cidr), "dev": link.interface,
-             "scope": "link", "src": str(link.address.ip)}
-        )
-        routes.append(
-            {"table": link.table, "family": 4, "dst": "default", "via": str(link.gateway),
-             "dev": link.interface, "onlink": onlink}
-        )
-        if link.has_ipv6:
-            routes.append(
-                {"table": link.table, "family": 6, "dst": str(link.address6.cidr), "dev": link.interface,
-                 "scope": "link", "src": str(link.address6.ip)}
-            )
-            routes.append(
-                {"table": link.table, "family": 6, "dst": "default", "via": str(link.gateway6),
-                 "dev": link.interface, "onlink": link.gateway6 not in link.address6}
-            )
-    return routes
+    """The link tables' routes of the static families (learned ones: ``_learned``)."""
+    return [route for link in router.links for family in link.families if not link.learned(family)
+            for route in _static_routes(link, family)]
+
+
+def _learned(router):
+    """Per link and family whose address or gateway the router learns: what the router fills in.
+
+    The plan states the policy only (which table, which rule priorities, ``dynamic`` or the static
+    value); the router reads the kernel's current address and gateway and writes the connected and
+    default routes of the link's table and its two ``from <address>`` rules (routing.learned on the
+    router). Nothing learned ever enters the plan or its digest.
+    """
+    base = router.rule_priority_base
+    return [{"link": link.name, "interface": link.interface, "table": link.table, "family": family,
+             "address": link.shown_address(family), "gateway": link.shown_gateway(family),
+             "from_priority": base + scheme.OFFSET_FROM_LINK + link.index,
+             "own_address_priority": base + scheme.OFFSET_OWN_ADDRESS + link.index}
+            for link in router.links for family in link.families if link.learned(family)]
 
 
 def _partner_mark(router, partner, order_numbers=None):
@@ -106,7 +113,7 @@ def _verify(router, views):
 def _verify_tables(router):
     """Each link table and family, with the default route verification expects in it."""
     return [{"link": link.name, "table": link.table, "interface": link.interface, "family": family,
-             "gateway": str(link.gateway if family == 4 else link.gateway6)}
+             "gateway": link.shown_gateway(family)}
             for link in router.links for family in link.families]
 
 
@@ -142,9 +149,9 @@ def _links(router):
         {"name": link.name, "interface": link.interface, "table": link.table,
          "table_name": scheme.TABLE_NAME_PREFIX + link.name,
          "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
-         "address": str(link.address), "gateway": str(link.gateway),
-         "address6": str(link.address6) if link.address6 is not None else "",
-         "gateway6": str(link.gateway6) if link.gateway6 is not None else "",
+         "address": link.shown_address(4), "gateway": link.shown_gateway(4),
+         "address6": link.shown_address(6) if link.has_ipv6 else "",
+         "gateway6": link.shown_gateway(6) if link.has_ipv6 else "",
          "nat66": link.nat66, "health_targets": list(link.health_targets)}
         for link in router.links
     ]
@@ -159,7 +166,7 @@ def plan_router(router, settings=None):
     base = router.rule_priority_base
     views = prefix_views(router)
     partners = _partners(router, views)
-    return {
+    plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "contract_version": ROUTER_CONTRACT_VERSION,
         "router": router.name,
@@ -181,6 +188,10 @@ def plan_router(router, settings=None):
         "settings": dict(sorted((settings or {}).items())),
         "warnings": list(router.warnings),
     }
+    learned = _learned(router)
+    if learned:  # only where a link is dynamic: an all-static inventory's plan (and digest) is unchanged
+        plan["learned"] = learned
+    return plan
 
 
 def build_plan(router_name, variables):

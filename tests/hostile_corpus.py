@@ -56,6 +56,15 @@ def link(index=0, **fields):
     return edit
 
 
+def drop_link_field(index, field):
+    def edit(root):
+        path = root / "host_vars" / "edge.yml"
+        data = _load(path)
+        del data["symroute_links"][index][field]
+        _dump(path, data)
+    return edit
+
+
 def host_vars(**variables):
     def edit(root):
         path = root / "host_vars" / "edge.yml"
@@ -265,6 +274,35 @@ CASES = [
     ("partner name of 48 characters", [partner(name="a" * 48)], ACCEPTED),
     ("IPv6 link-local gateway", [link(1, gateway6="fe80::1")], ACCEPTED),
     ("a /32 link with an onlink gateway", [link(1, address="100.64.77.9/32", gateway="100.64.77.1")], ACCEPTED),
+    # Dynamic links (wan_c: IPv4 only; wan_b: IPv4 and IPv6).
+    ("dynamic address and gateway", [link(2, address="dynamic", gateway="dynamic")], ACCEPTED),
+    ("dynamic point-to-point link", [link(2, address="dynamic"), drop_link_field(2, "gateway")], ACCEPTED),
+    ("static point-to-point link", [drop_link_field(2, "gateway")], ACCEPTED),
+    ("dynamic IPv6 by SLAAC with NAT66", [link(1, address6="dynamic", gateway6="dynamic")], ACCEPTED),
+    ("dynamic IPv6 with a link-local gateway", [link(1, address6="dynamic", gateway6="fe80::1")], ACCEPTED),
+    ("static address with a dynamic gateway", [link(2, gateway="dynamic")], ACCEPTED),
+    ("dynamic address in capitals", [link(2, address="Dynamic", gateway="dynamic")],
+     refused("link 'wan_c'", "field address", "'dynamic'")),
+    ("dynamic address with a newline", [link(2, address="dynamic\nflush ruleset", gateway="dynamic")],
+     refused("link 'wan_c'", "field address")),
+    ("dynamic gateway with a quote", [link(2, address="dynamic", gateway='dynamic"')],
+     refused("link 'wan_c'", "field gateway")),
+    ("jinja in a dynamic address", [link(2, address="{{ lookup('pipe','touch @CANARY@') }}")],
+     refused("link 'wan_c'", "field address", "Jinja")),
+    ("jinja in a dynamic gateway", [link(2, address="dynamic", gateway="{{ 'dynamic' }}")],
+     refused("link 'wan_c'", "field gateway", "Jinja")),
+    ("dynamic address as a float", [link(2, address=1.0, gateway="dynamic")], refused("link 'wan_c'", "address")),
+    ("dynamic gateway as a boolean", [link(2, address="dynamic", gateway=True)], refused("link 'wan_c'", "gateway")),
+    ("dynamic address huge", [link(2, address="dynamic" * 100000, gateway="dynamic")],
+     refused("link 'wan_c'", "field address")),
+    ("dhcp instead of dynamic", [link(2, address="dhcp", gateway="dhcp")],
+     refused("link 'wan_c'", "field address", "'dynamic'")),
+    ("dynamic address with a static gateway", [link(2, address="dynamic")],
+     refused("link 'wan_c'", "field gateway", "static but the address is dynamic")),
+    ("dynamic address6 with a global static gateway6", [link(1, address6="dynamic")],
+     refused("link 'wan_b'", "field gateway6", "static but address6 is dynamic")),
+    ("dynamic address6 without gateway6", [link(2, address6="dynamic")],
+     refused("link 'wan_c'", "field gateway6", "needs both")),
     ("a hundred partners", [add_partner(name=f"bulk-{n}", prefixes=[f"100.65.{n}.0/24"], link="wan_b")
                             for n in range(100)], ACCEPTED),
 ]

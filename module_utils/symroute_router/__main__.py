@@ -45,7 +45,7 @@ def _summary(state, result, out):
 def _ok(result):
     if result.get("error") or not result.get("rules_installed", True):
         return False
-    return all(status == routing.INSTALLED or status.startswith("waiting for interface")
+    return all(status == routing.INSTALLED or status.startswith("waiting for ")
                for status in result.get("links", {}).values())
 
 
@@ -55,9 +55,10 @@ def run(command, state, runner, owned_path, strict=False, lock_path=None):
     if problems:
         return {"changed": False, "error": "; ".join(problems), "converged": False, "links": {}}
     if command == "diff":
-        changes = routing.diff(state, routing.read_live(runner, state, owned_path))
+        resolved = routing.resolve(runner, state)
+        changes = routing.diff(resolved, routing.read_live(runner, resolved, owned_path))
         return {"changed": not routing.is_empty(changes), "changes": routing.describe(changes),
-                "links": routing.pending(runner, state, changes)}
+                "links": routing.pending(runner, resolved, changes)}
     try:
         return routing.apply(runner, state, strict=strict, owned_path=owned_path, lock_path=lock_path)
     except routing.ApplyError as error:

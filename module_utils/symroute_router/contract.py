@@ -2,7 +2,7 @@
 
 Five parts, each a JSON object with ``contract_version``:
 
-    routing   {priority_band, monitor_bands, tables, rules, routes}   (routing.json)
+    routing   {priority_band, monitor_bands, tables, rules, routes[, learned]}   (routing.json)
     sysctls   {sysctls: [{name, value}]}
     nftables  {content, table}                                        (the nft transaction)
     verify    {tables, partners, management[, monitor_state_file]}
@@ -23,6 +23,7 @@ from . import contract_read, nftparse
 from .checking import FWMARK, IFNAME, MAX_U32, NFT_TEXT, ROUTER, SYSCTL, SYSCTL_VALUE, TEXT, Problems, is_int
 from .contract_read import COMMON as _COMMON
 from .contract_read import RESERVED_TABLES
+from .contract_learned import learned_entry
 
 CONTRACT_VERSION = 1
 PARTS = ("routing", "sysctls", "nftables", "verify", "audit")
@@ -140,13 +141,16 @@ def _route(check, where, route, tables, seen):
 
 
 def _routing(check, data):
-    if not check.keys("", data, ("priority_band", "monitor_bands", "tables", "rules", "routes"), _COMMON):
+    if not check.keys("", data, ("priority_band", "monitor_bands", "tables", "rules", "routes"),
+                      _COMMON | {"learned"}):
         return
     band, bands = _band(check, data)
     tables = _tables(check, data["tables"])
     seen = set()
     for index, rule in check.items("rules", data["rules"], 2000):
         _rule(check, f"rules[{index}]", rule, band, bands, tables, seen)
+    for index, entry in check.items("learned", data.get("learned", []), 2 * 127):
+        learned_entry(check, f"learned[{index}]", entry, (band, bands), tables, seen)
     seen = set()
     for index, route in check.items("routes", data["routes"], 1024):
         _route(check, f"routes[{index}]", route, tables, seen)

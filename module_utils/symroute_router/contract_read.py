@@ -4,6 +4,7 @@ fields of ``audit`` (playbooks/verify.yml); contract.py dispatches to them."""
 import ipaddress
 
 from .checking import ADDRESS, IFNAME, LINK, MARK, PARTNER, PATH
+from .learned import DYNAMIC, POINT_TO_POINT
 
 RESERVED_TABLES = (0, 253, 254, 255)
 COMMON = {"contract_version", "comment", "router"}
@@ -16,7 +17,7 @@ def _verify_table(check, where, table):
             check.add(f"{where}.table", "is a kernel table")
         check.token(f"{where}.interface", table["interface"], IFNAME, "an interface name")
         family = check.family(f"{where}.family", table["family"])
-        if family:
+        if family and table["gateway"] not in (DYNAMIC, POINT_TO_POINT):
             check.address(f"{where}.gateway", table["gateway"], family)
 
 

@@ -12,21 +12,22 @@ failover rules while its table is empty). A rule that cannot be added is a
 real failure: nothing is removed then, and ``ApplyError`` is raised.
 
 The state (``routing.json``) is the plan's: ``priority_band``,
-``monitor_bands``, ``tables`` and its ``rules`` and ``routes``. The tables of
+``monitor_bands``, ``tables``, ``rules``, ``routes`` and the dynamic links'
+``learned`` entries, filled in from the kernel first (``resolve``, learned.py). The tables of
 the last applied state are remembered (``OWNED_TABLES_FILE``), so that the
 routes of a link removed from the plan are flushed on the next apply.
 """
 
 import json
 
-from . import files, interfaces
+from . import files, interfaces, learned
 from .command import message
 from .locking import LOCK_FILE, locked
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
                       rule_key, rule_text)
 
 __all__ = ["ApplyError", "INSTALLED", "OWNED_TABLES_FILE", "apply", "converge", "describe", "diff", "is_empty",
-           "owned", "pending", "previously_owned", "read_live", "route_text", "rule_text", "target"]
+           "owned", "pending", "previously_owned", "read_live", "resolve", "route_text", "rule_text", "target"]
 
 OWNED_TABLES_FILE = "/var/lib/symroute/routing-tables.json"
 INSTALLED = "installed"
@@ -78,12 +79,18 @@ def read_live(runner, state, owned_path=OWNED_TABLES_FILE):
     return {"rules": rules, "routes": routes, "tables": tables, "previously_owned": previous}
 
 
+def resolve(runner, state):
+    """The state with its dynamic links' learned entries filled in from the kernel (learned.py)."""
+    return learned.resolve(runner, state)[0]
+
+
 def target(state):
-    """The state in normalized forms: what ``converge`` reconciles to (snapshots are already in them)."""
+    """A resolved state in normalized forms: what ``converge`` reconciles to (snapshots are already in them)."""
     return {"priority_band": list(state["priority_band"]), "monitor_bands": list(state.get("monitor_bands", [])),
             "tables": _sorted_tables(state["tables"]),
             "rules": [desired_rule(rule) for rule in state["rules"]],
-            "routes": [desired_route(route) for route in state["routes"]]}
+            "routes": [desired_route(route) for route in state["routes"]],
+            "waiting": dict(state.get("waiting", {}))}
 
 
 def owned(wanted, live):
@@ -178,10 +185,11 @@ def _table_id(table):
 
 def _statuses(wanted, remaining, blocked):
     links = {}
+    waiting = wanted.get("waiting", {})
     for table in wanted["tables"]:
         left = {key: [r for r in remaining[key] if r["table"] == table] for key in ("add_routes", "remove_routes")}
         if not any(left.values()):
-            links[_table_id(table)] = INSTALLED
+            links[_table_id(table)] = waiting.get(table, INSTALLED)
         else:
             lines = describe(dict(left, add_rules=[], remove_rules=[]))
             links[_table_id(table)] = blocked.get(table) or f"failed: not converged: {'; '.join(lines)}"
@@ -189,13 +197,13 @@ def _statuses(wanted, remaining, blocked):
 
 
 def pending(runner, state, changes):
-    """{table: "installed" | "waiting for interface X" | "would change"} before an apply (for a diff)."""
+    """{table: "installed" | "waiting for ..." | "would change"} before an apply; ``state`` resolved."""
     wanted, links = target(state), {}
     for table in wanted["tables"]:
         left = [r for r in changes["add_routes"] + changes["remove_routes"] if r["table"] == table]
         routes = [r for r in wanted["routes"] if r["table"] == table]
         devices = dict.fromkeys(r["dev"] for r in routes if r.get("dev"))
-        links[_table_id(table)] = (INSTALLED if not left else
+        links[_table_id(table)] = (wanted["waiting"].get(table, INSTALLED) if not left else
                                    interfaces.waiting(runner, devices, routes) or "would change")
     return links
 
@@ -241,8 +249,11 @@ def converge(runner, wanted, owned_path=None, strict=False):
 
 
 def apply(runner, state, strict=False, owned_path=OWNED_TABLES_FILE, lock_path=None):
-    """Apply a state of the plan; {"changed", "links": {table: status}, ...}; raises ApplyError (see module).
-
-    With ``lock_path`` (LOCK_FILE on a router), the reconcile holds an exclusive lock on it."""
+    """Apply a state of the plan; {"changed", "links": {table: status}, "learned": [facts], ...}; raises
+    ApplyError (see module). With ``lock_path`` (LOCK_FILE on a router), the dynamic links' addressing is
+    read and the reconcile done under an exclusive lock on it (one consistent step)."""
     with locked(lock_path):
-        return converge(runner, target(state), owned_path=owned_path, strict=strict)
+        resolved, facts = learned.resolve(runner, state)
+        result = converge(runner, target(resolved), owned_path=owned_path, strict=strict)
+        result["learned"] = facts
+        return result

@@ -10,7 +10,7 @@ unroutable address as {}: never as broken JSON.
 
 import json
 
-from . import files, linkstate
+from . import files, learned, linkstate
 
 MONITOR_STATE_FILE = "/run/symroute/monitor.json"
 
@@ -48,6 +48,10 @@ def read(runner, request):
                                   probe["mark"]], [{}])
                 for probe in request["partners"]]
     management = [ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
+    for table in tables:
+        if table["gateway"] in (learned.DYNAMIC, learned.POINT_TO_POINT):  # what its link's client has set now
+            entry = dict(table, address=learned.DYNAMIC, from_priority=0, own_address_priority=0)
+            table["waiting"] = learned.status(learned.facts(runner, entry, [t["table"] for t in request["tables"]]))
     links = linkstate.read(runner, {table["link"]: table["interface"] for table in request["tables"]})
     return {"tables": tables, "partners": partners, "management": management, "links": links,
             "monitor": _monitor(request.get("monitor_state_file", MONITOR_STATE_FILE))}
@@ -69,10 +73,24 @@ def _first(answer):
 
 
 def unavailable_links(observed):
-    """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier: the
-    kernel routes around them (their table's routes are gone or skipped), as for a link out of service."""
+    """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier, or that
+    still wait for the address or gateway their client sets: the kernel routes around them (their table's
+    routes are gone, skipped or not there yet), as for a link out of service."""
+    waiting = {table["link"] for table in observed.get("tables", []) if table.get("waiting")}
     return sorted(name for name, state in observed.get("links", {}).items()
-                  if not (state["present"] and state["carrier"]))
+                  if not (state["present"] and state["carrier"]) or name in waiting)
+
+
+def _is_default_route(route, table):
+    """``route`` is the table's default route: via its gateway; a dynamic gateway: via whatever the link's
+    client set; point-to-point: through the interface without a gateway."""
+    if route.get("dst") != "default" or route.get("dev") != table["interface"]:
+        return False
+    if table["gateway"] == learned.DYNAMIC:
+        return True
+    if table["gateway"] == learned.POINT_TO_POINT:
+        return not route.get("gateway")
+    return route.get("gateway") == table["gateway"]
 
 
 def table_failures(request, observed, skipped=()):
@@ -82,8 +100,7 @@ def table_failures(request, observed, skipped=()):
         if table["link"] in skipped:
             continue
         routes = observed["tables"][index].get("routes", []) if index < len(observed["tables"]) else []
-        default = [r for r in routes if r.get("dst") == "default" and r.get("gateway") == table["gateway"]
-                   and r.get("dev") == table["interface"]]
+        default = [r for r in routes if _is_default_route(r, table)]
         if len(default) != 1:
             failures.append(f"table {table['table']} has no ipv{table['family']} default route via "
                             f"{table['gateway']} dev {table['interface']}")

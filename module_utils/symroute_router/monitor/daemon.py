@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import drill, netlink, probes, report
 from ..command import Runner
 from .hook import Hook, log
+from .learned_links import LearnedLinks
 from .repair import Repairer
 from .monitor import Monitor
 from .service import ServiceSwitch
@@ -58,9 +59,11 @@ def _watch_addresses(watcher, events):
 
 
 def _address_event(monitor, repairer, interface):
-    """A link's interface got a global address back (None: notifications lost): its routes may use it."""
+    """A link's interface got a global address (a dynamic link's: or lost one, or its client's default route
+    changed; None: notifications lost): its routes may use it. Repaired soon, once for the whole burst."""
     if repairer is not None and (interface is None or interface in monitor.by_interface):
-        repairer.repair(f"an address added on {interface}" if interface else "lost address notifications")
+        repairer.request(f"an address or default route changed on {interface}" if interface
+                         else "lost address notifications")
 
 
 def _probe_link(link, events, stopping):
@@ -87,24 +90,31 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings, repairer=None):
+def _write(monitor, settings, repairer=None, learned=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     snapshot = report.state(monitor, time.time())
     if repairer is not None:
         snapshot["repairs"] = repairer.report()
+    if learned is not None and learned.dynamic:
+        snapshot["learned"] = learned.report()
     try:
         report.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
         log(f"could not write the state file or metrics: {error}")
 
 
-def _make_repairer(settings):
+def _make_repairer(settings, monitor, learned):
     if not settings.get("routing_state_file"):
         return None
+
+    def follow(facts):
+        if learned.update(facts):
+            monitor.link_of_address = learned.address_of()
+
     return Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
                     float(settings.get("repair_interval_s", 30)), sysctl_file=settings.get("sysctl_file") or "",
                     nftables_file=settings.get("nftables_file") or "",
-                    nftables_listing_file=settings.get("nftables_listing_file") or "")
+                    nftables_listing_file=settings.get("nftables_listing_file") or "", on_learned=follow)
 
 
 def _carrier_event(monitor, repairer, plan, interface, carrier):
@@ -143,11 +153,14 @@ def run(config):
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
+    learned = LearnedLinks(plan["links"], log)
+    addresses = netlink.AddressWatcher(dynamic=bool(learned.dynamic),
+                                       ignored_tables=[link["table"] for link in plan["links"]])
     threads = [_daemon_thread("carrier watcher", events, _watch_carrier, netlink.CarrierWatcher(), events),
-               _daemon_thread("address watcher", events, _watch_addresses, netlink.AddressWatcher(), events)]
+               _daemon_thread("address watcher", events, _watch_addresses, addresses, events)]
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     threads += _start_threads(plan, settings, events, stopping)
-    repairer = _make_repairer(settings)
+    repairer = _make_repairer(settings, monitor, learned)
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
@@ -155,8 +168,9 @@ def run(config):
         f"{len(plan['partners'])} partner checks")
     last_written, last_shape, last_resync = 0.0, None, time.monotonic()
     while not stopping.is_set():
+        due = repairer.due_in() if repairer is not None else None
         try:
-            event = events.get(timeout=0.2)
+            event = events.get(timeout=0.2 if due is None else min(0.2, due))
         except queue.Empty:
             event = None
         if event is not None:
@@ -166,7 +180,7 @@ def run(config):
             if kind == "fatal":
                 log(f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
                     "the monitor; the kernel keeps the links' service state meanwhile")
-                _write(monitor, settings, repairer)
+                _write(monitor, settings, repairer, learned)
                 return 1
             if kind == "carrier":
                 _carrier_event(monitor, repairer, plan, *rest)
@@ -183,14 +197,14 @@ def run(config):
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
-        shape = (monitor.gated, monitor.held, monitor.drill,
+        shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings, repairer)
+            _write(monitor, settings, repairer, learned)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
-    _write(monitor, settings, repairer)
+    _write(monitor, settings, repairer, learned)
     log("stopped; every link is back in service and the monitor's rules are removed")
     return 0
 

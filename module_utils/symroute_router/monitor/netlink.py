@@ -14,9 +14,16 @@ NETLINK_NETFILTER = 12
 RTMGRP_LINK = 0x1
 RTMGRP_IPV4_IFADDR = 0x10
 RTMGRP_IPV6_IFADDR = 0x100
+RTMGRP_IPV4_ROUTE = 0x40
+RTMGRP_IPV6_ROUTE = 0x400
 RTM_NEWLINK = 16
 RTM_DELLINK = 17
 RTM_NEWADDR = 20
+RTM_DELADDR = 21
+RTM_NEWROUTE = 24
+RTM_DELROUTE = 25
+RTA_OIF = 4
+RTA_TABLE = 15
 RT_SCOPE_UNIVERSE = 0
 NLMSG_ERROR = 2
 NLM_F_REQUEST = 0x1
@@ -30,6 +37,7 @@ CTA_MARK_MASK = 21
 NLMSG_HEADER = struct.Struct("=IHHII")
 IFINFOMSG = struct.Struct("=BxHiII")
 IFADDRMSG = struct.Struct("=BBBBI")
+RTMSG = struct.Struct("=BBBBBBBBI")
 NLATTR = struct.Struct("=HH")
 
 
@@ -70,14 +78,40 @@ def parse_link_messages(data):
                 yield name, kind == RTM_NEWLINK and bool(flags & IFF_LOWER_UP)
 
 
-def parse_address_messages(data, name_of=socket.if_indextoname):
-    """The interface of each global address added (RTM_NEWADDR, scope universe) in one datagram; an
-    interface gone meanwhile is skipped. Link-local addresses come with every up and are not reported."""
+def parse_address_messages(data, name_of=socket.if_indextoname, removed=False):
+    """The interface of each global address added (RTM_NEWADDR, scope universe) in one datagram, and with
+    ``removed`` of each one deleted (RTM_DELADDR: a dynamic link's old address); an interface gone
+    meanwhile is skipped. Link-local addresses come with every up and are not reported."""
+    kinds = (RTM_NEWADDR, RTM_DELADDR) if removed else (RTM_NEWADDR,)
     for kind, body in _messages(data):
-        if kind != RTM_NEWADDR or len(body) < IFADDRMSG.size:
+        if kind not in kinds or len(body) < IFADDRMSG.size:
             continue
         _family, _length, _flags, scope, index = IFADDRMSG.unpack_from(body)
         if scope != RT_SCOPE_UNIVERSE:
+            continue
+        try:
+            yield name_of(index)
+        except OSError:
+            continue
+
+
+def parse_default_route_messages(data, ignored_tables, name_of=socket.if_indextoname):
+    """The interface of each default route added or deleted (a DHCP, RA or PPP client's, RTM_NEWROUTE or
+    RTM_DELROUTE with prefix length 0) in a table not in ``ignored_tables`` (symroute's own: its repairs
+    must not wake it again); a route without one output interface is skipped."""
+    for kind, body in _messages(data):
+        if kind not in (RTM_NEWROUTE, RTM_DELROUTE) or len(body) < RTMSG.size:
+            continue
+        _family, dst_len, _src_len, _tos, table, _protocol, _scope, _type, _flags = RTMSG.unpack_from(body)
+        if dst_len != 0:
+            continue
+        index = None
+        for attribute, value in _attributes(body[RTMSG.size:]):
+            if attribute == RTA_TABLE and len(value) >= 4:
+                table = struct.unpack_from("=I", value)[0]
+            elif attribute == RTA_OIF and len(value) >= 4:
+                index = struct.unpack_from("=I", value)[0]
+        if index is None or table in ignored_tables:
             continue
         try:
             yield name_of(index)
@@ -143,12 +177,24 @@ class AddressWatcher(_Subscription):
 
     The kernel deletes a link table's routes with the addresses they use (a network manager's
     reconfigure removes and re-adds them while the carrier stays up): the monitor repairs then.
+    With ``dynamic`` (the router has dynamic links) it also reports addresses removed and default
+    routes added or removed in any table but ``ignored_tables``: a dynamic link's address and gateway
+    are learned from them (learned.py).
     """
 
-    groups, lost = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, None
+    lost = None
+
+    def __init__(self, dynamic=False, ignored_tables=(), receive_buffer=1 << 20):
+        self.dynamic, self.ignored_tables = dynamic, frozenset(ignored_tables)
+        self.groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
+        if dynamic:
+            self.groups |= RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE
+        super().__init__(receive_buffer)
 
     def parse(self, data):
-        return parse_address_messages(data)
+        yield from parse_address_messages(data, removed=self.dynamic)
+        if self.dynamic:
+            yield from parse_default_route_messages(data, self.ignored_tables)
 
 
 def _attribute(kind, value):

@@ -114,6 +114,8 @@ def _addresses(host, port, families):
 def probe_target(target, link, timeout):
     """One probe of a link target (plan form) through ``link``: the round trip or None."""
     sources = {entry["family"]: entry["address"] for entry in link["addresses"]}
+    if target.get("family") in link.get("learned_families", ()) and target["family"] not in sources:
+        return None  # a dynamic link waiting for its address: no probe may leave with another link's
     started = time.monotonic()
     if target["kind"] == "icmp":
         return icmp_echo(target["address"], target["family"], link["interface"],

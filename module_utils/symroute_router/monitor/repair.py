@@ -16,11 +16,15 @@ import json
 from .. import files, nftables, routing, sysctl
 from ..locking import locked
 
+# An address change comes as several notifications (the old address removed, the new one added, the
+# client's default route): one repair after the first, this long after it, sees them all.
+COALESCE_SECONDS = 0.05
+
 
 class Repairer:
     def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
                  lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS, nftables_file="",
-                 nftables_listing_file="", sysctl_originals=sysctl.ORIGINALS_FILE):
+                 nftables_listing_file="", sysctl_originals=sysctl.ORIGINALS_FILE, on_learned=None):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
         self.owned_path, self.lock_path = owned_path, lock_path
         self.sysctl_file, self.sysctl_root, self.sysctl_originals = sysctl_file, sysctl_root, sysctl_originals
@@ -28,6 +32,9 @@ class Repairer:
         self.nftables_total, self.nftables_last = 0, None
         self.last_run = self.last_periodic = clock()
         self.total, self.failures, self.last = 0, 0, None
+        # Called with the dynamic links' facts (learned.py) after every apply: the monitor follows them.
+        self.on_learned = on_learned
+        self.requested = None  # (when, reason) of a coalesced repair
 
     def _state(self):
         try:
@@ -51,6 +58,8 @@ class Repairer:
             self.failures += 1
             self.log(f"repair after {reason} failed: {error}")
             return False
+        if self.on_learned is not None and result.get("learned"):
+            self.on_learned(result["learned"])
         if not result.get("changed"):
             return False
         self.total += 1
@@ -59,6 +68,20 @@ class Repairer:
         self.log(f"repaired symroute's rules and routes after {reason}: "
                  + ", ".join(f"table {table} {status}" for table, status in links.items()))
         return True
+
+    def request(self, reason):
+        """A repair soon (``COALESCE_SECONDS``): the notifications that come with it are folded into one."""
+        if self.requested is None:
+            self.requested = (self.clock() + COALESCE_SECONDS, reason)
+
+    def due_in(self):
+        """Seconds until a requested repair is due (0 when it is), or None when none is requested."""
+        return None if self.requested is None else max(0.0, self.requested[0] - self.clock())
+
+    def run_requested(self):
+        if self.requested is not None and self.clock() >= self.requested[0]:
+            reason, self.requested = self.requested[1], None
+            self.repair(reason)
 
     def sysctls(self, interface):
         """The interface's keys from symroute's sysctl.d file (a device that appeared after the converge, or
@@ -117,6 +140,7 @@ class Repairer:
     def tick(self):
         """The periodic reconcile: repairs what another tool removed. Its own timer: event-driven repairs
         (address refreshes can come more often than the interval) never postpone it."""
+        self.run_requested()
         if self.clock() - self.last_periodic >= self.every_s:
             self.last_periodic = self.clock()
             self.repair("periodic reconcile")

@@ -104,6 +104,10 @@ METRICS = (
     ("symroute_monitor_last_update_timestamp_seconds", "gauge", "When the monitor last wrote these metrics."),
     ("symroute_monitor_kernel_holds_decision", "gauge",
      "1 when the kernel was last read to hold the monitor's decision (groups and rules)."),
+    ("symroute_link_address_info", "gauge",
+     "1 for a dynamic link's current address and gateway, learned from the kernel (policy: learned)."),
+    ("symroute_link_address_changes_total", "counter",
+     "Times a dynamic link's address changed since the monitor started."),
     ("symroute_repairs_total", "counter",
      "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table)."),
 )
@@ -129,6 +133,13 @@ def metrics(snapshot):
             path = _labels(router=router, partner=name, pinned_link=partner["pinned_link"], link=partner["link"])
             samples["symroute_partner_path"].append((path, 1))
         samples["symroute_partner_off_pinned_link"].append((labels, int(partner["off_pinned_link"])))
+    for name, families in snapshot.get("learned", {}).items():
+        for family, fact in sorted(families.items()):
+            labels = dict(router=router, link=name, family=family)
+            if fact["address"]:
+                samples["symroute_link_address_info"].append(
+                    (_labels(**labels, address=fact["address"], gateway=fact["gateway"] or ""), 1))
+            samples["symroute_link_address_changes_total"].append((_labels(**labels), fact["changes"]))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
     samples["symroute_monitor_kernel_holds_decision"].append(
         (_labels(router=router), int(bool(snapshot.get("kernel_holds_decision")))))

@@ -34,8 +34,9 @@ def run(request, check_mode, runner, warn):
     refused = contract.refusal("routing", state)
     if refused:
         raise StepFailed(refused)
-    raw_changes = routing.diff(state, routing.read_live(runner, state))
-    pending = routing.pending(runner, state, raw_changes)
+    resolved = routing.resolve(runner, state)
+    raw_changes = routing.diff(resolved, routing.read_live(runner, resolved))
+    pending = routing.pending(runner, resolved, raw_changes)
     waiting = {str(table) for table, status in pending.items() if status.startswith("waiting for interface")}
     changes = _texts({key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
                       for key, items in raw_changes.items()})
@@ -52,8 +53,8 @@ def run(request, check_mode, runner, warn):
             raise StepFailed(str(error), changes=changes) from None
         result["links"] = applied["links"]
         for table, status in sorted(applied["links"].items(), key=lambda item: str(item[0])):
-            if str(status).startswith("waiting for interface"):
-                warn(f"table {table} is {status} (the link monitor installs it when the interface appears)")
+            if str(status).startswith("waiting for "):
+                warn(f"table {table} is {status} (the link monitor installs it as soon as it is there)")
     result["diff"] = {"before": _lines(changes["remove_rules"] + changes["remove_routes"]),
                       "after": _lines(changes["add_rules"] + changes["add_routes"]),
                       "before_header": "rules and routes removed", "after_header": "rules and routes added"}
