@@ -37,7 +37,8 @@ options:
   scope:
     description: >-
       What to record (state=taken): C(files), C(nft_table), C(priority_band), C(monitor_bands),
-      C(tables), C(sysctls).
+      C(tables), C(sysctls). With O(state=restored): C(files) names symroute's files for this run, the only
+      ones the restore writes (a snapshot never decides where a restore writes).
     type: dict
     default: {}
 attributes:
@@ -84,14 +85,18 @@ def main():
         scope = dict(module.params["scope"], run_id=run_id or module.params["scope"].get("run_id"))
         snapshot.save(path, snapshot.take(runner, snapshot.router_scope(scope)))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
-    taken = snapshot.load(path) if os.path.exists(path) else None
+    try:
+        taken = snapshot.load(path) if os.path.exists(path) else None
+    except ValueError as error:
+        module.fail_json(msg=f"symroute_snapshot: {path} is not a snapshot: {error}", restored=[])
     if run_id and (taken is None or taken.get("run_id") != run_id):
         module.exit_json(changed=False, restored=[], outcome="Nothing was changed (this run took no snapshot).",
                          msg=f"no snapshot of run {run_id} at {path}: the run stopped before its snapshot")
     if taken is None:
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
-        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE)
+        owned = snapshot.router_scope(module.params["scope"])["files"] if module.params["scope"].get("files") else None
+        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE, owned_files=owned)
     except snapshot.RestoreError as error:
         module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
                              + "; ".join(error.restored), restored=error.restored)

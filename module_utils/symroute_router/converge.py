@@ -12,12 +12,18 @@ changed, restored whole, or not restored whole). Before anything is read or chan
 part's slice is checked against the plan contract. In check mode nothing is written, no snapshot is
 taken or restored, and nothing is verified (nothing was applied). One call instead of a dozen Ansible
 tasks: a no-op converge costs one round trip to the router.
+
+One converge at a time: outside check mode the whole call holds the converge lock
+(``locking.CONVERGE_LOCK_FILE``); a second converge fails at once, before it reads or changes anything,
+naming the run that holds it (run id, pid, start). A rollback restores this run's snapshot only (its
+``run_id``), and only the files this run's scope names as symroute's.
 """
 
+import contextlib
 import os
 import time
 
-from . import contract, files, snapshot, verify
+from . import contract, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -25,12 +31,14 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
 # The step names a failure message gives (the tasks of the per-concern roles were named so).
-TITLES = {"contract": "Check the plan contract", "capture": "Record how the management networks route",
-          "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
+TITLES = {"lock": "One converge at a time", "contract": "Check the plan contract",
+          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
           "routing": "Rules and routes", "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
+# The converge lock (tests point it elsewhere).
+CONVERGE_LOCK = locking.CONVERGE_LOCK_FILE
 
 
 class ConvergeFailed(Exception):
@@ -43,13 +51,35 @@ class ConvergeFailed(Exception):
         self.rolled_back, self.fields = rolled_back, fields or {}
 
 
-def _rollback(runner, snapshot_path, step, error):
-    """Restore the snapshot after ``step`` failed; ConvergeFailed either way."""
+def _run_id(request):
+    return ((request.get("snapshot") or {}).get("scope") or {}).get("run_id") or None
+
+
+def _owned_files(request):
+    """The files this run names as symroute's: the only ones its restore writes."""
+    return snapshot.router_scope((request.get("snapshot") or {}).get("scope") or {})["files"]
+
+
+def _own_snapshot(snapshot_path, run_id):
+    """This run's snapshot; RestoreError when it is gone or another run's (never restored for this one)."""
+    taken = snapshot.load(snapshot_path)
+    if taken is None:
+        raise snapshot.RestoreError(f"this run's snapshot {snapshot_path} is gone", [])
+    if run_id and taken.get("run_id") != run_id:
+        raise snapshot.RestoreError(f"the snapshot at {snapshot_path} is run {taken.get('run_id')}'s, not this "
+                                    f"run's ({run_id}): it is never restored for this run", [])
+    return taken
+
+
+def _rollback(runner, request, step, error):
+    """Restore this run's snapshot after ``step`` failed; ConvergeFailed either way."""
     fields = getattr(error, "fields", {})
+    snapshot_path = (request.get("snapshot") or {}).get("path")
     if not snapshot_path:
         raise ConvergeFailed(str(error), step, NOT_SNAPSHOT, fields=fields) from None
     try:
-        lines = snapshot.restore(runner, snapshot.load(snapshot_path), lock_path=LOCK_FILE)
+        lines = snapshot.restore(runner, _own_snapshot(snapshot_path, _run_id(request)), lock_path=LOCK_FILE,
+                                 owned_files=_owned_files(request))
     except (snapshot.RestoreError, OSError, ValueError) as restore_error:
         partial = getattr(restore_error, "restored", [])
         raise ConvergeFailed(str(error), step, not_restored(restore_error, partial), partial, fields=fields) from None
@@ -111,6 +141,20 @@ def _prepare(request, check_mode, runner):
 
 def converge(request, check_mode, runner, warn):
     """Run the request's parts; see the module's docstring. ``warn(text)`` passes a warning on."""
+    if check_mode:  # reads only: an audit may run beside a converge
+        return _converge(request, check_mode, runner, warn)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(locking.converge_lock(CONVERGE_LOCK, {"run_id": _run_id(request), "what": "converge"}))
+        except locking.LockBusy as error:
+            raise ConvergeFailed(str(error), TITLES["lock"], NOTHING_CHANGED, fields={"holder": error.holder}) from None
+        except OSError as error:
+            raise ConvergeFailed(f"cannot take the converge lock {CONVERGE_LOCK}: {error}", TITLES["lock"],
+                                 NOTHING_CHANGED) from None
+        return _converge(request, check_mode, runner, warn)
+
+
+def _converge(request, check_mode, runner, warn):
     started = time.monotonic()
     snapshot_path, management_before = _prepare(request, check_mode, runner)
     parts, diffs, seconds = {}, [], {"before the parts": round(time.monotonic() - started, 3)}
@@ -122,7 +166,7 @@ def converge(request, check_mode, runner, warn):
             failure = error if isinstance(error, StepFailed) else StepFailed(f"{type(error).__name__}: {error}")
             if check_mode:
                 raise ConvergeFailed(str(failure), TITLES[part], CHECK_MODE, fields=failure.fields) from None
-            _rollback(runner, snapshot_path, TITLES[part], failure)
+            _rollback(runner, request, TITLES[part], failure)
         diff = result.pop("diff")
         diffs += diff if isinstance(diff, list) else [diff]
         parts[part] = result
