@@ -114,6 +114,17 @@ def test_converge_runs_the_monitor_as_a_service_and_enables_the_boot_units_and_a
     assert router.main_pid("symroute-monitor.service") == pid  # an unchanged converge leaves it running
 
 
+def test_both_units_are_sandboxed_at_exposure_3_0_or_less_and_the_sandbox_is_in_force(router):
+    """Measured by systemd itself in the lab (the loaded units), and read back from the running monitor."""
+    for unit in ("symroute-monitor.service", "symroute-routing.service"):
+        report = router.sh(f"systemd-analyze security --no-pager {unit}").stdout
+        exposure = float(re.search(r"Overall exposure level for \S+: (\d+\.\d+)", report)[1])
+        assert exposure <= 3.0, report
+    status = router.sh(f"cat /proc/{router.main_pid('symroute-monitor.service')}/status").stdout
+    assert re.search(r"^CapBnd:\s+0000000000003000$", status, re.M), status  # CAP_NET_ADMIN, CAP_NET_RAW only
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
+
+
 def test_a_reboot_brings_back_rules_link_tables_nft_table_sysctls_and_the_monitors_decisions(router, baseline):
     router.reboot()
     _booted(router)
