@@ -17,13 +17,21 @@ One converge at a time: outside check mode the whole call holds the converge loc
 (``locking.CONVERGE_LOCK_FILE``); a second converge fails at once, before it reads or changes anything,
 naming the run that holds it (run id, pid, start). A rollback restores this run's snapshot only (its
 ``run_id``), and only the files this run's scope names as symroute's.
+
+Confirmed commit (``deadman``): with ``confirm`` in the request (``timeout_s``, ``python``), a run arms the
+router's dead-man after its snapshot and before its first change; at its end the timeout counts again
+from then and ``confirm`` in the result says the controller must confirm (``symroute_snapshot``
+state=confirmed, from a new connection), or, when nothing changed, the dead-man is disarmed. A rollback
+restored whole disarms it too. Before anything else, a run awaiting confirmation stops this one, and an
+unconfirmed run the dead-man restored is reported once (a warning and ``previous_run``). Check mode arms
+nothing and reports the last run's outcome (``confirm.last``).
 """
 
 import contextlib
 import os
 import time
 
-from . import contract, files, locking, snapshot, verify
+from . import contract, deadman, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -31,7 +39,7 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
 # The step names a failure message gives (the tasks of the per-concern roles were named so).
-TITLES = {"lock": "One converge at a time", "contract": "Check the plan contract",
+TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
           "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
           "routing": "Rules and routes", "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
@@ -139,10 +147,62 @@ def _prepare(request, check_mode, runner):
     return snapshot_path, management_before
 
 
+def _record_path(request):
+    snapshot_path = (request.get("snapshot") or {}).get("path")
+    return deadman.record_path(snapshot_path) if snapshot_path else None
+
+
+def _settle(request, runner, warn):
+    """Before this run: another run awaiting confirmation stops it; an unconfirmed run is reported once."""
+    path = _record_path(request)
+    if path is None:
+        return None
+    try:
+        previous = deadman.settle(path, runner)
+    except deadman.DeadmanError as error:
+        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
+    if previous:
+        warn(f"the previous converge was not confirmed: {deadman.describe(previous)}")
+    return previous
+
+
+def _arm(request, runner):
+    """Arm this run's dead-man (after the snapshot, before the first change); its record, or None."""
+    confirm = request.get("confirm") or {}
+    if not confirm:
+        return None
+    snapshot_path, run_id = (request.get("snapshot") or {}).get("path"), _run_id(request)
+    if not snapshot_path or not run_id:
+        raise ConvergeFailed("a confirmed converge needs a snapshot named by its run id (snapshot.path and "
+                             "snapshot.scope.run_id)", TITLES["confirm"], NOTHING_CHANGED)
+    try:
+        return deadman.arm(deadman.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
+                           confirm.get("timeout_s"), runner, request.get("package_files") or {},
+                           python=confirm.get("python") or "/usr/bin/python3")
+    except (deadman.DeadmanError, OSError) as error:
+        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
+
+
+def _confirm_result(request, armed, changed, runner):
+    """After the parts: the controller must confirm a run that changed the router; otherwise disarmed."""
+    if armed is None:
+        return {"armed": False}
+    path, run_id = _record_path(request), armed["run_id"]
+    if not changed:
+        deadman.disarm(path, run_id, runner, "nothing changed")
+        return {"armed": False, "run_id": run_id}
+    record = deadman.restart_clock(path, run_id) or armed
+    return {"armed": True, "run_id": run_id, "timeout_s": record["timeout_s"], "deadline": record["deadline"],
+            "mechanism": record.get("mechanism"), "record": path}
+
+
 def converge(request, check_mode, runner, warn):
     """Run the request's parts; see the module's docstring. ``warn(text)`` passes a warning on."""
     if check_mode:  # reads only: an audit may run beside a converge
-        return _converge(request, check_mode, runner, warn)
+        result = _converge(request, check_mode, runner, warn)
+        path = _record_path(request)
+        result["confirm"] = {"armed": False, "last": deadman.last_outcome(path) if path else None}
+        return result
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(locking.converge_lock(CONVERGE_LOCK, {"run_id": _run_id(request), "what": "converge"}))
@@ -151,12 +211,17 @@ def converge(request, check_mode, runner, warn):
         except OSError as error:
             raise ConvergeFailed(f"cannot take the converge lock {CONVERGE_LOCK}: {error}", TITLES["lock"],
                                  NOTHING_CHANGED) from None
-        return _converge(request, check_mode, runner, warn)
+        previous = _settle(request, runner, warn)
+        result = _converge(request, check_mode, runner, warn)
+        if previous:
+            result["previous_run"] = previous
+        return result
 
 
 def _converge(request, check_mode, runner, warn):
     started = time.monotonic()
     snapshot_path, management_before = _prepare(request, check_mode, runner)
+    armed = None if check_mode else _arm(request, runner)
     parts, diffs, seconds = {}, [], {"before the parts": round(time.monotonic() - started, 3)}
     for part, step in _steps(request, runner, warn, management_before):
         begun = time.monotonic()
@@ -166,11 +231,17 @@ def _converge(request, check_mode, runner, warn):
             failure = error if isinstance(error, StepFailed) else StepFailed(f"{type(error).__name__}: {error}")
             if check_mode:
                 raise ConvergeFailed(str(failure), TITLES[part], CHECK_MODE, fields=failure.fields) from None
-            _rollback(runner, request, TITLES[part], failure)
+            try:
+                _rollback(runner, request, TITLES[part], failure)
+            except ConvergeFailed as failed:
+                if armed and failed.rolled_back:
+                    deadman.disarm(_record_path(request), armed["run_id"], runner, "the converge restored it")
+                raise
         diff = result.pop("diff")
         diffs += diff if isinstance(diff, list) else [diff]
         parts[part] = result
         seconds[part] = round(time.monotonic() - begun, 3)
-    return {"changed": any(done["changed"] for done in parts.values()), "parts": parts, "diff": diffs,
-            "summary": summary(parts), "seconds": seconds,
-            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path)}
+    changed = any(done["changed"] for done in parts.values())
+    return {"changed": changed, "parts": parts, "diff": diffs, "summary": summary(parts), "seconds": seconds,
+            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path),
+            "confirm": None if check_mode else _confirm_result(request, armed, changed, runner)}
