@@ -69,6 +69,16 @@ options:
     description: The router package's files, relative path to content (installed for the boot unit and monitor).
     type: dict
     default: {}
+  confirm:
+    description: >-
+      Confirmed commit: C(timeout_s) (30 to 3600) and optionally C(python) (the dead-man's interpreter, by
+      default this module's). After the snapshot and before the first change, the router's dead-man is armed
+      (a transient systemd timer, else a detached process); it restores this run's snapshot unless the
+      controller confirms with M(symroute_snapshot) O(symroute_snapshot#module:state=confirmed) within
+      C(timeout_s) of the end of this call. Needs O(snapshot) with a C(run_id). Empty: no dead-man. A run
+      that changed nothing is disarmed at once; a run awaiting its confirmation makes a second converge fail.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -108,6 +118,17 @@ snapshot:
   description: Where this run's snapshot is (none in check mode).
   returned: success
   type: str
+confirm:
+  description: >-
+    C(armed) (the controller must confirm), C(run_id), C(timeout_s), C(deadline) (epoch seconds),
+    C(mechanism) (systemd or background), C(record) (the confirmation record on the router). In check mode,
+    C(last): the last run's confirmation outcome (an unconfirmed, restored run is reported by the audit).
+  returned: success
+  type: dict
+previous_run:
+  description: An earlier run that was not confirmed and was restored by its dead-man (reported once).
+  returned: when there was one
+  type: dict
 step:
   description: The step that failed.
   returned: failure
@@ -137,6 +158,7 @@ def main():
         "sysctl": {"type": "dict", "default": {}}, "nftables": {"type": "dict", "default": {}},
         "routing": {"type": "dict", "default": {}}, "verify": {"type": "dict", "default": {}},
         "monitor": {"type": "dict", "default": {}}, "package_files": {"type": "dict", "default": {}},
+        "confirm": {"type": "dict", "default": {}},
     }, supports_check_mode=True)
     missing = [part for part in module.params["parts"] if not module.params[part]]
     if missing:

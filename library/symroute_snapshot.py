@@ -4,7 +4,7 @@
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import converge_report, routing, snapshot
+from ansible.module_utils.symroute_router import converge_report, deadman, routing, snapshot
 from ansible.module_utils.symroute_router.command import Runner
 
 DOCUMENTATION = r"""
@@ -16,12 +16,16 @@ description:
     routes of its tables and the values of the sysctls it sets, before anything changes.
   - C(state=restored) puts all of it back (files rewritten or removed, the table reloaded or deleted,
     rules and routes reconciled, sysctl values written back) and says what it restored.
-  - In check mode nothing is taken or restored, and the result says so.
+  - C(state=confirmed) confirms run O(run_id)'s change (confirmed commit, see M(symroute_converge)'s
+    C(confirm)): its dead-man on the router is stopped. Run it from a new connection (after
+    C(meta: reset_connection)) so that the confirmation proves the management path survived the change.
+    Fails when the run was not confirmed in time (its snapshot was restored) or armed no dead-man.
+  - In check mode nothing is taken, restored or confirmed, and the result says so.
 options:
   state:
-    description: C(taken) before a change, C(restored) after a failure.
+    description: C(taken) before a change, C(restored) after a failure, C(confirmed) after a verified change.
     type: str
-    choices: [taken, restored]
+    choices: [taken, restored, confirmed]
     required: true
   path:
     description: Where the snapshot is kept on the router.
@@ -37,7 +41,8 @@ options:
   scope:
     description: >-
       What to record (state=taken): C(files), C(nft_table), C(priority_band), C(monitor_bands),
-      C(tables), C(sysctls).
+      C(tables), C(sysctls). With O(state=restored): C(files) names symroute's files for this run, the only
+      ones the restore writes (a snapshot never decides where a restore writes).
     type: dict
     default: {}
 attributes:
@@ -57,6 +62,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+margin_s:
+  description: With O(state=confirmed), how many seconds were left before the dead-man would have restored.
+  returned: state=confirmed
+  type: float
 restored:
   description: What was restored, one line per part.
   returned: state=restored
@@ -70,7 +79,8 @@ outcome:
 
 
 def main():
-    module = AnsibleModule(argument_spec={"state": {"type": "str", "choices": ["taken", "restored"], "required": True},
+    module = AnsibleModule(argument_spec={"state": {"type": "str", "choices": ["taken", "restored", "confirmed"],
+                                                    "required": True},
                                           "path": {"type": "path", "required": True},
                                           "run_id": {"type": "str", "default": ""},
                                           "scope": {"type": "dict", "default": {}}},
@@ -80,18 +90,31 @@ def main():
         module.exit_json(changed=False, restored=[], outcome=converge_report.CHECK_MODE,
                          msg="check mode: nothing was taken or restored")
     runner = Runner()
+    if module.params["state"] == "confirmed":
+        if not run_id:
+            module.fail_json(msg="symroute_snapshot: state=confirmed needs the run_id to confirm")
+        try:
+            record = deadman.confirm(deadman.record_path(path), run_id, runner)
+        except (deadman.DeadmanError, OSError) as error:
+            module.fail_json(msg=f"symroute_snapshot: {error}", record=getattr(error, "record", None))
+        module.exit_json(changed=True, margin_s=record.get("margin_s"),
+                         msg=f"run {run_id} confirmed ({record.get('margin_s')} s before its dead-man)")
     if module.params["state"] == "taken":
         scope = dict(module.params["scope"], run_id=run_id or module.params["scope"].get("run_id"))
         snapshot.save(path, snapshot.take(runner, snapshot.router_scope(scope)))
         module.exit_json(changed=False, msg=f"symroute's state recorded in {path}")
-    taken = snapshot.load(path) if os.path.exists(path) else None
+    try:
+        taken = snapshot.load(path) if os.path.exists(path) else None
+    except ValueError as error:
+        module.fail_json(msg=f"symroute_snapshot: {path} is not a snapshot: {error}", restored=[])
     if run_id and (taken is None or taken.get("run_id") != run_id):
         module.exit_json(changed=False, restored=[], outcome="Nothing was changed (this run took no snapshot).",
                          msg=f"no snapshot of run {run_id} at {path}: the run stopped before its snapshot")
     if taken is None:
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
-        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE)
+        owned = snapshot.router_scope(module.params["scope"])["files"] if module.params["scope"].get("files") else None
+        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE, owned_files=owned)
     except snapshot.RestoreError as error:
         module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
                              + "; ".join(error.restored), restored=error.restored)

@@ -61,6 +61,7 @@ ROUTER_SETTINGS = {
     "symroute_sysctl_file": (PATH, None),
     "symroute_verify_monitor_state_file": (PATH, None),
     "symroute_snapshot_file": (PATH, None),
+    "symroute_confirm_timeout_s": (SECONDS, (30, 3600)),
 }
 
 # Options of one playbook run: given with -e, never from the inventory.

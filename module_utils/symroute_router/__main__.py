@@ -2,6 +2,7 @@
 
   python3 -m symroute_router diff  --state /etc/symroute/routing.json   # what apply would do (read-only)
   python3 -m symroute_router apply --state /etc/symroute/routing.json   # add first, then remove
+  python3 -m symroute_router expire --record /var/lib/symroute/confirm.json --run-id RUN   # the dead-man
 
 Prints JSON ({"changed", "changes", "links": {table: status}, ...}) and one
 line per link table on stderr. Exit status 0 when every rule is installed and
@@ -15,7 +16,7 @@ import argparse
 import json
 import sys
 
-from . import contract, routing
+from . import contract, deadman, routing
 from .command import Runner
 
 
@@ -65,8 +66,24 @@ def run(command, state, runner, owned_path, strict=False, lock_path=None):
         return error.result or {"changed": False, "error": str(error), "converged": False, "links": {}}
 
 
+def expire(argv, runner):
+    """The dead-man of one run (deadman.expire): exit 0 whatever it found (it logs what it did)."""
+    parser = argparse.ArgumentParser(prog="python3 -m symroute_router expire")
+    parser.add_argument("--record", required=True, help="the confirmation record (confirm.json)")
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--lock", default=deadman.locking.CONVERGE_LOCK_FILE, help="the converge lock")
+    parser.add_argument("--routing-lock", default=routing.LOCK_FILE, help="the routing lock")
+    args = parser.parse_args(argv)
+    record = deadman.expire(args.record, args.run_id, runner or Runner(), lock_path=args.lock,
+                            routing_lock=args.routing_lock)
+    return 1 if record and record.get("state") == "restore failed" else 0
+
+
 def main(argv=None, runner=None, out=None, err=None):
     out, err = out or sys.stdout, err or sys.stderr
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["expire"]:
+        return expire(argv[1:], runner)
     parser = argparse.ArgumentParser(prog="python3 -m symroute_router", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("diff", "apply"))
     parser.add_argument("--state", default="/etc/symroute/routing.json", help="state file, or - for stdin")

@@ -12,7 +12,7 @@ here writes anything.
 import ipaddress
 import time
 
-from . import conntrack, linkstate, verify
+from . import conntrack, deadman, linkstate, verify
 
 
 def link_states(runner, request):
@@ -186,12 +186,26 @@ def _sysctl_drift(result):
             or [{"kind": "drift", "text": "the sysctl file differs from the plan"}])
 
 
+def _confirm_findings(last):
+    """The router's last converge (confirmed commit): unconfirmed and restored by its dead-man, or still
+    awaiting its confirmation, is a finding."""
+    if not isinstance(last, dict):
+        return []
+    if last.get("pending"):
+        return [{"kind": "confirm", "text": f"run {last.get('run_id')} awaits its confirmation (its dead-man "
+                                            "restores it unless the controller confirms)"}]
+    if last.get("state") in ("expired", "restore failed"):
+        return [{"kind": "confirm", "text": "the last converge was not confirmed: " + deadman.describe(last)}]
+    return []
+
+
 def drift_findings(drift, states):
     """The converge roles' check-mode results as findings: what a converge would change now (routes that
-    the kernel dropped with a link's carrier are expected, not drift)."""
+    the kernel dropped with a link's carrier are expected, not drift), and an unconfirmed last run."""
     return (_routing_drift(drift.get("routing") or {}, states) + _nftables_drift(drift.get("nftables") or {})
             + _sysctl_drift(drift.get("sysctl") or {})
-            + [{"kind": "drift", "text": f"link monitor: {name} would change"} for name in drift.get("monitor") or []])
+            + [{"kind": "drift", "text": f"link monitor: {name} would change"} for name in drift.get("monitor") or []]
+            + _confirm_findings(drift.get("confirm")))
 
 
 def _age(monitor, now):
@@ -210,7 +224,7 @@ def _drift_record(drift):
             "nftables": {key: nft.get(key) for key in ("changed", "reason", "include_changed", "elements", "services")
                          if key in nft},
             "sysctl": {"changed_values": sysctl.get("changed_values", [])} if sysctl.get("changed") else {},
-            "monitor": list(drift.get("monitor") or [])}
+            "monitor": list(drift.get("monitor") or []), "confirm": drift.get("confirm")}
 
 
 STALE_AFTER_S = 30  # the monitor writes its state file at least every few seconds

@@ -12,12 +12,26 @@ changed, restored whole, or not restored whole). Before anything is read or chan
 part's slice is checked against the plan contract. In check mode nothing is written, no snapshot is
 taken or restored, and nothing is verified (nothing was applied). One call instead of a dozen Ansible
 tasks: a no-op converge costs one round trip to the router.
+
+One converge at a time: outside check mode the whole call holds the converge lock
+(``locking.CONVERGE_LOCK_FILE``); a second converge fails at once, before it reads or changes anything,
+naming the run that holds it (run id, pid, start). A rollback restores this run's snapshot only (its
+``run_id``), and only the files this run's scope names as symroute's.
+
+Confirmed commit (``deadman``): with ``confirm`` in the request (``timeout_s``, ``python``), a run arms the
+router's dead-man after its snapshot and before its first change; at its end the timeout counts again
+from then and ``confirm`` in the result says the controller must confirm (``symroute_snapshot``
+state=confirmed, from a new connection), or, when nothing changed, the dead-man is disarmed. A rollback
+restored whole disarms it too. Before anything else, a run awaiting confirmation stops this one, and an
+unconfirmed run the dead-man restored is reported once (a warning and ``previous_run``). Check mode arms
+nothing and reports the last run's outcome (``confirm.last``).
 """
 
+import contextlib
 import os
 import time
 
-from . import contract, files, snapshot, verify
+from . import contract, deadman, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -25,12 +39,14 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
 # The step names a failure message gives (the tasks of the per-concern roles were named so).
-TITLES = {"contract": "Check the plan contract", "capture": "Record how the management networks route",
-          "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
+TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
+          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
           "routing": "Rules and routes", "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
+# The converge lock (tests point it elsewhere).
+CONVERGE_LOCK = locking.CONVERGE_LOCK_FILE
 
 
 class ConvergeFailed(Exception):
@@ -43,13 +59,35 @@ class ConvergeFailed(Exception):
         self.rolled_back, self.fields = rolled_back, fields or {}
 
 
-def _rollback(runner, snapshot_path, step, error):
-    """Restore the snapshot after ``step`` failed; ConvergeFailed either way."""
+def _run_id(request):
+    return ((request.get("snapshot") or {}).get("scope") or {}).get("run_id") or None
+
+
+def _owned_files(request):
+    """The files this run names as symroute's: the only ones its restore writes."""
+    return snapshot.router_scope((request.get("snapshot") or {}).get("scope") or {})["files"]
+
+
+def _own_snapshot(snapshot_path, run_id):
+    """This run's snapshot; RestoreError when it is gone or another run's (never restored for this one)."""
+    taken = snapshot.load(snapshot_path)
+    if taken is None:
+        raise snapshot.RestoreError(f"this run's snapshot {snapshot_path} is gone", [])
+    if run_id and taken.get("run_id") != run_id:
+        raise snapshot.RestoreError(f"the snapshot at {snapshot_path} is run {taken.get('run_id')}'s, not this "
+                                    f"run's ({run_id}): it is never restored for this run", [])
+    return taken
+
+
+def _rollback(runner, request, step, error):
+    """Restore this run's snapshot after ``step`` failed; ConvergeFailed either way."""
     fields = getattr(error, "fields", {})
+    snapshot_path = (request.get("snapshot") or {}).get("path")
     if not snapshot_path:
         raise ConvergeFailed(str(error), step, NOT_SNAPSHOT, fields=fields) from None
     try:
-        lines = snapshot.restore(runner, snapshot.load(snapshot_path), lock_path=LOCK_FILE)
+        lines = snapshot.restore(runner, _own_snapshot(snapshot_path, _run_id(request)), lock_path=LOCK_FILE,
+                                 owned_files=_owned_files(request))
     except (snapshot.RestoreError, OSError, ValueError) as restore_error:
         partial = getattr(restore_error, "restored", [])
         raise ConvergeFailed(str(error), step, not_restored(restore_error, partial), partial, fields=fields) from None
@@ -109,10 +147,81 @@ def _prepare(request, check_mode, runner):
     return snapshot_path, management_before
 
 
+def _record_path(request):
+    snapshot_path = (request.get("snapshot") or {}).get("path")
+    return deadman.record_path(snapshot_path) if snapshot_path else None
+
+
+def _settle(request, runner, warn):
+    """Before this run: another run awaiting confirmation stops it; an unconfirmed run is reported once."""
+    path = _record_path(request)
+    if path is None:
+        return None
+    try:
+        previous = deadman.settle(path, runner)
+    except deadman.DeadmanError as error:
+        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
+    if previous:
+        warn(f"the previous converge was not confirmed: {deadman.describe(previous)}")
+    return previous
+
+
+def _arm(request, runner):
+    """Arm this run's dead-man (after the snapshot, before the first change); its record, or None."""
+    confirm = request.get("confirm") or {}
+    if not confirm:
+        return None
+    snapshot_path, run_id = (request.get("snapshot") or {}).get("path"), _run_id(request)
+    if not snapshot_path or not run_id:
+        raise ConvergeFailed("a confirmed converge needs a snapshot named by its run id (snapshot.path and "
+                             "snapshot.scope.run_id)", TITLES["confirm"], NOTHING_CHANGED)
+    try:
+        return deadman.arm(deadman.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
+                           confirm.get("timeout_s"), runner, request.get("package_files") or {},
+                           python=confirm.get("python") or "/usr/bin/python3")
+    except (deadman.DeadmanError, OSError) as error:
+        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
+
+
+def _confirm_result(request, armed, changed, runner):
+    """After the parts: the controller must confirm a run that changed the router; otherwise disarmed."""
+    if armed is None:
+        return {"armed": False}
+    path, run_id = _record_path(request), armed["run_id"]
+    if not changed:
+        deadman.disarm(path, run_id, runner, "nothing changed")
+        return {"armed": False, "run_id": run_id}
+    record = deadman.restart_clock(path, run_id) or armed
+    return {"armed": True, "run_id": run_id, "timeout_s": record["timeout_s"], "deadline": record["deadline"],
+            "mechanism": record.get("mechanism"), "record": path}
+
+
 def converge(request, check_mode, runner, warn):
     """Run the request's parts; see the module's docstring. ``warn(text)`` passes a warning on."""
+    if check_mode:  # reads only: an audit may run beside a converge
+        result = _converge(request, check_mode, runner, warn)
+        path = _record_path(request)
+        result["confirm"] = {"armed": False, "last": deadman.last_outcome(path) if path else None}
+        return result
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(locking.converge_lock(CONVERGE_LOCK, {"run_id": _run_id(request), "what": "converge"}))
+        except locking.LockBusy as error:
+            raise ConvergeFailed(str(error), TITLES["lock"], NOTHING_CHANGED, fields={"holder": error.holder}) from None
+        except OSError as error:
+            raise ConvergeFailed(f"cannot take the converge lock {CONVERGE_LOCK}: {error}", TITLES["lock"],
+                                 NOTHING_CHANGED) from None
+        previous = _settle(request, runner, warn)
+        result = _converge(request, check_mode, runner, warn)
+        if previous:
+            result["previous_run"] = previous
+        return result
+
+
+def _converge(request, check_mode, runner, warn):
     started = time.monotonic()
     snapshot_path, management_before = _prepare(request, check_mode, runner)
+    armed = None if check_mode else _arm(request, runner)
     parts, diffs, seconds = {}, [], {"before the parts": round(time.monotonic() - started, 3)}
     for part, step in _steps(request, runner, warn, management_before):
         begun = time.monotonic()
@@ -122,11 +231,17 @@ def converge(request, check_mode, runner, warn):
             failure = error if isinstance(error, StepFailed) else StepFailed(f"{type(error).__name__}: {error}")
             if check_mode:
                 raise ConvergeFailed(str(failure), TITLES[part], CHECK_MODE, fields=failure.fields) from None
-            _rollback(runner, snapshot_path, TITLES[part], failure)
+            try:
+                _rollback(runner, request, TITLES[part], failure)
+            except ConvergeFailed as failed:
+                if armed and failed.rolled_back:
+                    deadman.disarm(_record_path(request), armed["run_id"], runner, "the converge restored it")
+                raise
         diff = result.pop("diff")
         diffs += diff if isinstance(diff, list) else [diff]
         parts[part] = result
         seconds[part] = round(time.monotonic() - begun, 3)
-    return {"changed": any(done["changed"] for done in parts.values()), "parts": parts, "diff": diffs,
-            "summary": summary(parts), "seconds": seconds,
-            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path)}
+    changed = any(done["changed"] for done in parts.values())
+    return {"changed": changed, "parts": parts, "diff": diffs, "summary": summary(parts), "seconds": seconds,
+            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path),
+            "confirm": None if check_mode else _confirm_result(request, armed, changed, runner)}

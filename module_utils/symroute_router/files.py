@@ -40,11 +40,12 @@ def _fsync_directory(directory):
         os.close(descriptor)
 
 
-def write_atomically(path, text, mode=0o644):
+def write_atomically(path, text, mode=0o644, durable=True):
     """Make ``path`` hold ``text`` with ``mode``; False (nothing written) when it already does.
 
-    A temporary file in the same directory is written, synced and renamed over
-    ``path``, so a reader sees the old or the new content, never a part.
+    A temporary file in the same directory (mkstemp: a new name, created exclusively, never a symlink
+    followed) is written, synced and renamed over ``path``, so a reader sees the old or the new content,
+    never a part. ``durable=False``: no fsync (files rewritten every second, such as the monitor's metrics).
     """
     if read_text(path) == text and mode_of(path) == mode:
         return False
@@ -56,7 +57,8 @@ def write_atomically(path, text, mode=0o644):
             handle.write(text)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -64,7 +66,8 @@ def write_atomically(path, text, mode=0o644):
         except FileNotFoundError:
             pass
         raise
-    _fsync_directory(directory)
+    if durable:
+        _fsync_directory(directory)
     return True
 
 

@@ -14,9 +14,15 @@ symroute owned before, so that every table a run may touch is restored: with
 listed there are added. ``restore`` puts back what differs and says what it
 restored. ``run_id`` names the run that took the snapshot: a restore for one run never puts back
 another run's.
+
+A snapshot is data, never trusted to say where to write: ``restore`` writes only the files the caller names
+as symroute's (``owned_files``, the run's own scope) that are also plain absolute paths outside /proc, /sys
+and /dev, with the saved mode narrowed to at most 0755 (no set-id bit, nobody else may write).
 """
 
 import json
+import os
+import re
 
 from . import files, nftables, routing, sysctl
 from .locking import locked
@@ -65,14 +71,45 @@ def router_scope(scope):
     return scope
 
 
-def _restore_files(snapshot):
-    restored = []
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._+@/-]+")
+_NEVER_UNDER = ("/proc/", "/sys/", "/dev/")
+MODE_MASK = 0o755
+
+
+def file_problem(path, owned_files):
+    """Why the snapshot's ``path`` must not be written by a restore, or None."""
+    if not isinstance(path, str) or not _PLAIN_PATH.fullmatch(path) or os.path.normpath(path) != path:
+        return f"{path!r:.200} is not a plain absolute path"
+    if path.startswith(_NEVER_UNDER):
+        return f"{path} is under {', '.join(_NEVER_UNDER)}"
+    if owned_files is not None and path not in owned_files:
+        return f"{path} is not one of symroute's files for this run"
+    return None
+
+
+def _saved_mode(path, saved):
+    mode = saved.get("mode")
+    if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777:
+        raise ValueError(f"the saved mode of {path} is not a file mode: {mode!r:.50}")
+    return mode & MODE_MASK
+
+
+def _restore_files(snapshot, owned_files):
+    restored, refused = [], []
     for path, saved in snapshot["files"].items():
+        problem = file_problem(path, owned_files)
+        if problem:
+            refused.append(problem)
+            continue
         if saved is None:
             if files.remove(path):
                 restored.append(f"file {path} (removed: it did not exist before)")
-        elif files.write_atomically(path, saved["content"], mode=saved["mode"]):
+        elif not isinstance(saved, dict) or not isinstance(saved.get("content"), str):
+            refused.append(f"the saved content of {path} is not text")
+        elif files.write_atomically(path, saved["content"], mode=_saved_mode(path, saved)):
             restored.append(f"file {path}")
+    if refused:
+        raise RestoreError("files not restored: " + "; ".join(refused), restored)
     return restored
 
 
@@ -105,17 +142,31 @@ def _restore_sysctls(snapshot):
     return [f"sysctl {name}={saved[name]}" for name in written]
 
 
-def restore(runner, snapshot, lock_path=None):
+def _check_shape(snapshot):
+    if not isinstance(snapshot, dict):
+        raise RestoreError("there is no snapshot to restore", [])
+    missing = [key for key in ("files", "nft_table", "nft_listing", "routing", "sysctls") if key not in snapshot]
+    if missing or not isinstance(snapshot["files"], dict):
+        raise RestoreError(f"the snapshot is not one symroute took (missing {', '.join(missing) or 'files'})", [])
+
+
+def restore(runner, snapshot, lock_path=None, owned_files=None):
     """Put back every part that differs from ``snapshot``; what was restored. Raises RestoreError
     (after trying every part) when a part could not be restored. ``lock_path``: the routing lock
     (routing.LOCK_FILE on a router), held while the files and the table, then the rules and routes are put
-    back."""
+    back. ``owned_files``: the files this run names as symroute's; a file of the snapshot outside them is
+    not written (None: any plain path outside /proc, /sys and /dev)."""
+    _check_shape(snapshot)
+    owned = None if owned_files is None else set(owned_files)
     restored, errors = [], []
     with locked(lock_path):  # files and table together: the monitor's nft repair compares the two
-        for name, step in (("files", lambda: _restore_files(snapshot)),
+        for name, step in (("files", lambda: _restore_files(snapshot, owned)),
                            ("nftables", lambda: _restore_nft(runner, snapshot))):
             try:
                 restored += step()
+            except RestoreError as error:
+                restored += error.restored
+                errors.append(f"{name}: {error}")
             except (OSError, ValueError, nftables.NftError) as error:
                 errors.append(f"{name}: {error}")
     for name, step in (("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
@@ -135,6 +186,11 @@ def save(path, snapshot):
 
 
 def load(path):
-    """The snapshot saved at ``path``, or None when there is none."""
+    """The snapshot saved at ``path``, or None when there is none; ValueError when it is not a JSON object."""
     text = files.read_text(path)
-    return None if text is None else json.loads(text)
+    if text is None:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a snapshot")
+    return data

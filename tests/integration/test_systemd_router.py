@@ -114,6 +114,48 @@ def test_converge_runs_the_monitor_as_a_service_and_enables_the_boot_units_and_a
     assert router.main_pid("symroute-monitor.service") == pid  # an unchanged converge leaves it running
 
 
+def test_both_units_are_sandboxed_at_exposure_3_0_or_less_and_the_sandbox_is_in_force(router):
+    """Measured by systemd itself in the lab (the loaded units), and read back from the running monitor."""
+    for unit in ("symroute-monitor.service", "symroute-routing.service"):
+        report = router.sh(f"systemd-analyze security --no-pager {unit}").stdout
+        exposure = float(re.search(r"Overall exposure level for \S+: (\d+\.\d+)", report)[1])
+        assert exposure <= 3.0, report
+    status = router.sh(f"cat /proc/{router.main_pid('symroute-monitor.service')}/status").stdout
+    assert re.search(r"^CapBnd:\s+0000000000003000$", status, re.M), status  # CAP_NET_ADMIN, CAP_NET_RAW only
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
+
+
+def test_a_change_never_confirmed_is_restored_by_the_routers_timer_within_timeout_plus_5_s_and_reported(router):
+    """The controller dies between the change and its confirmation (here: the confirmation task gets no
+    result to confirm, so it fails before reaching the router). The router's transient timer restores the
+    run's snapshot by itself; the next run reports it."""
+    before = router.sh("cat /etc/symroute/monitor.json").stdout
+    unconfirmed = router.playbook(inventory_vars={"symroute_monitor_repair_interval_s": 31},
+                                  extra_vars={"symroute_confirm_timeout_s": 30, "symroute_confirm_result": {}})
+    assert unconfirmed.returncode != 0 and "Confirm the change" in unconfirmed.stdout, unconfirmed.stdout[-3000:]
+    record = json.loads(router.sh("cat /var/lib/symroute/confirm.json").stdout)
+    assert record["state"] == "armed" and record["mechanism"] == "systemd", record
+    assert router.sh("cat /etc/symroute/monitor.json").stdout != before  # the change is live
+    assert f"{record['unit']}.timer" in router.systemctl("list-timers", "--all", "--no-legend").stdout
+
+    def restored():
+        current = json.loads(router.sh("cat /var/lib/symroute/confirm.json").stdout)
+        return current if current["state"] != "armed" else None
+
+    record, _ = _until(record["deadline"] - time.time() + 5 + 5, restored, "the dead-man's restore")
+    assert record["state"] == "expired", record
+    assert record["expired_at"] - record["deadline"] <= 5.0, record  # deadline = end of the converge + 30 s
+    assert router.sh("cat /etc/symroute/monitor.json").stdout == before
+    journal = router.sh(f"journalctl --no-pager -u {record['unit']}.service").stdout
+    assert f"run {record['run_id']} was not confirmed" in journal, journal
+    following = router.playbook()
+    assert following.returncode == 0, following.stdout[-3000:]
+    assert f"previous converge was not confirmed: run {record['run_id']}" in following.stdout + following.stderr
+    # The dead-man restores files, not running services: the monitor still runs the unconfirmed configuration.
+    router.systemctl("restart", "symroute-monitor.service", check=True)
+    router.wait_for_monitor(_in_service, 20, "all links in service after the restart")
+
+
 def test_a_reboot_brings_back_rules_link_tables_nft_table_sysctls_and_the_monitors_decisions(router, baseline):
     router.reboot()
     _booted(router)

@@ -47,11 +47,12 @@ def world(tmp_path, monkeypatch):
                         lambda runner, probes: calls.append(("capture", None)) or {})
     monkeypatch.setattr(snapshot, "take", lambda runner, scope: calls.append(("snapshot", None)) or {"taken": True})
 
-    def restore(runner, taken, lock_path=None):
+    def restore(runner, taken, lock_path=None, owned_files=None):
         calls.append(("restore", taken))
         return ["file /etc/symroute/symroute.nft", "sysctl net.ipv4.conf.wana.rp_filter=0"]
 
     monkeypatch.setattr(snapshot, "restore", restore)
+    monkeypatch.setattr(converge, "CONVERGE_LOCK", str(tmp_path / "run" / "converge.lock"))
     path = tmp_path / "snapshot.json"
     request = {"parts": ALL, "snapshot": {"path": str(path), "scope": {"files": []}},
                **{part: {"verify": {"management": []}} for part in ALL}}
@@ -105,7 +106,7 @@ def test_an_unexpected_error_is_restored_too_and_named_by_its_type(world):
 
 
 def test_an_incomplete_restore_says_so_and_does_not_claim_a_rollback(world, monkeypatch):
-    def incomplete(runner, taken, lock_path=None):
+    def incomplete(runner, taken, lock_path=None, owned_files=None):
         raise snapshot.RestoreError("could not restore nftables: busy", ["sysctl net.ipv4.ip_forward=0"])
 
     monkeypatch.setattr(snapshot, "restore", incomplete)

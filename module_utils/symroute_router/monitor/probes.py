@@ -102,6 +102,11 @@ def _http_status(sock, host, path, tls, timeout):
     return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
 
 
+def _healthy(status):
+    """Only a 2xx answer is health: a redirect is what a captive portal or an exhausted LTE quota answers."""
+    return 200 <= status < 300
+
+
 def _addresses(host, port, families):
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -132,7 +137,7 @@ def probe_target(target, link, timeout):
                 sock.close()
                 return connected
             left = max(0.001, timeout - (time.monotonic() - started))
-            if 200 <= _http_status(sock, target["host"], target["path"], target["kind"] == "https", left) < 400:
+            if _healthy(_http_status(sock, target["host"], target["path"], target["kind"] == "https", left)):
                 return time.monotonic() - started
         except (OSError, ssl.SSLError, ValueError):
             return None
@@ -157,7 +162,7 @@ def check_partner(check, mark, timeout):
             status = _http_status(sock, check["host"], check["path"], True, left)
         except (OSError, ssl.SSLError, ValueError):
             return None, local
-        return (time.monotonic() - started, local) if 200 <= status < 400 else (None, local)
+        return (time.monotonic() - started, local) if _healthy(status) else (None, local)
     return None, None
 
 

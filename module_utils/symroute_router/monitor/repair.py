@@ -14,7 +14,12 @@ the monitor's usual ``up_after`` good probe rounds, which need its table.
 import json
 
 from .. import files, nftables, routing, sysctl
-from ..locking import locked
+from ..locking import LockBusy, locked
+
+# The monitor never waits on the routing lock for longer than this (its event loop applies carrier and probe
+# decisions): a lock held elsewhere (a converge's apply, a rollback) defers the repair, retried every RETRY_S.
+LOCK_WAIT_S = 0.05
+RETRY_S = 0.5
 
 # An address change comes as several notifications (the old address removed, the new one added, the
 # client's default route): one repair after the first, this long after it, sees them all.
@@ -35,6 +40,7 @@ class Repairer:
         # Called with the dynamic links' facts (learned.py) after every apply: the monitor follows them.
         self.on_learned = on_learned
         self.requested = None  # (when, reason) of a coalesced repair
+        self.deferred = None  # the reason of a repair the routing lock put off, retried at the next tick
 
     def _state(self):
         try:
@@ -49,15 +55,21 @@ class Repairer:
         routing lock, so a playbook's apply or rollback in progress is never undone with an older state."""
         self.last_run = self.clock()
         try:
-            with locked(self.lock_path):
+            with locked(self.lock_path, wait_s=LOCK_WAIT_S):
                 state = self._state()
                 if state is None:
                     return False
                 result = routing.apply(self.runner, state, owned_path=self.owned_path, lock_path=None)
+        except LockBusy:
+            if self.deferred is None:
+                self.log(f"repair after {reason} deferred: the routing lock is held elsewhere")
+            self.deferred = reason
+            return False
         except (routing.ApplyError, OSError) as error:
             self.failures += 1
             self.log(f"repair after {reason} failed: {error}")
             return False
+        self.deferred = None
         if self.on_learned is not None and result.get("learned"):
             self.on_learned(result["learned"])
         if not result.get("changed"):
@@ -111,7 +123,7 @@ class Repairer:
         if content is None:
             return False
         try:
-            with locked(self.lock_path):  # a rollback restores files and the table under the same lock
+            with locked(self.lock_path, wait_s=LOCK_WAIT_S):  # a rollback restores files and table under it
                 live = nftables.read_table(self.runner, nftables.DEFAULT_TABLE)
                 if not nftables.drifted(live, files.read_text(self.nftables_listing_file)):
                     return False
@@ -145,6 +157,8 @@ class Repairer:
             self.last_periodic = self.clock()
             self.repair("periodic reconcile")
             self.nftables()
+        elif self.deferred is not None and self.clock() - self.last_run >= RETRY_S:
+            self.repair(self.deferred)
 
     def report(self):
         return {"total": self.total, "failures": self.failures, "last": self.last,

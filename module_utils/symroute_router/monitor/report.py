@@ -1,7 +1,10 @@
 """What the monitor tells the world: a JSON state file and node_exporter textfile metrics.
 
-Both are written to a temporary file and renamed into place, so a reader never
-sees half a file. Names in them (router, links, partners) come from the
+Both are written with the package's atomic write (files.write_atomically: a
+temporary file from mkstemp in the target directory, created exclusively, so a
+symlink planted in a directory symroute does not own, such as node_exporter's
+textfile directory, is never followed; then renamed into place, so a reader
+never sees half a file). Names in them (router, links, partners) come from the
 inventory and are treated as data: the state file is one strict JSON document
 (ASCII, no NaN), and every metrics label value is escaped as the Prometheus
 text exposition format requires, so no name can break a line or add a series.
@@ -9,16 +12,12 @@ text exposition format requires, so no name can break a line or add a series.
 
 import json
 import math
-import os
+
+from ..files import write_atomically
 
 
 def _write_atomically(path, text):
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    write_atomically(path, text, mode=0o644, durable=False)  # rewritten every second: no fsync
 
 
 def _finite(value):

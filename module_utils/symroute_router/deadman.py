@@ -1,0 +1,260 @@
+"""Confirmed commit (Junos' ``commit confirmed``): a converge that may change a router arms a dead-man on
+the router before its first change; unless the controller confirms from a new connection within the
+timeout, the dead-man restores that run's snapshot.
+
+The record (``confirm.json`` beside the snapshot, 0600) says where each run stands::
+
+    {"run_id", "state": armed | confirmed | expired | disarmed | restore failed, "snapshot", "owned_files",
+     "timeout_s", "armed_at", "deadline", "mechanism": systemd | background, "unit", "pid",
+     "restored": [...], "history": [earlier runs' outcomes, newest first]}
+
+- ``arm``: before the first change. The record is written, then the dead-man started: a transient systemd
+  timer (``systemd-run --on-active``) where systemd runs, else a detached process in its own session. Both
+  run ``python3 -m symroute_router expire``, from the package copy the converge keeps beside the record
+  (``deadman/``), so the dead-man's code exists before anything else of the run is installed.
+- ``restart_clock``: at the end of the converge the timeout counts again from now, so a slow converge
+  never has its confirmation window eaten.
+- ``confirm``: the controller's confirmation (``symroute_snapshot state=confirmed``, after
+  ``meta: reset_connection``): under the converge lock, an armed record of this run becomes confirmed and
+  the dead-man is stopped. A confirmation that arrives before the dead-man acted wins; after it, the
+  confirmation fails and says the router was restored.
+- ``expire``: the dead-man. At the deadline, under the converge lock, if the record is still this run's
+  and armed, it restores the run's snapshot (only the run's own files), records ``expired`` and what it
+  restored, and logs it (syslog/journal and stderr).
+- ``settle``: at the start of the next converge (under its lock): an armed record whose deadline has not
+  passed (plus ``GRACE_S``) stops that converge, naming the run; an armed record long past its deadline
+  (the dead-man never ran: a reboot ends a transient timer) is expired there and then; an expired run is
+  reported once by the next converge, and by the audit while it is the last run.
+"""
+
+import json
+import os
+import re
+import time
+
+from . import files, locking, snapshot
+from .deadman_process import PACKAGE_COPY, StartError, log as _log, start as _start_process, stop as _stop
+from .locking import LOCK_FILE
+from .steps import package_step
+
+RECORD_NAME = "confirm.json"
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+TIMEOUT_RANGE = (30, 3600)
+# How long past its deadline an armed run still belongs to its own dead-man before the next converge
+# restores it (the dead-man restores within a few seconds of the deadline).
+GRACE_S = 30.0
+POLL_S = 1.0
+HISTORY = 10
+
+
+class DeadmanError(Exception):
+    """The dead-man could not be armed, or a confirmation failed; ``record`` is the record, if any."""
+
+    def __init__(self, text, record=None):
+        super().__init__(text)
+        self.record = record
+
+
+def record_path(snapshot_path):
+    """Where the record of ``snapshot_path``'s runs is kept."""
+    return os.path.join(os.path.dirname(os.path.abspath(snapshot_path)), RECORD_NAME)
+
+
+def read(path):
+    """The record at ``path``, or None (absent or unreadable: never trusted beyond a dict)."""
+    try:
+        text = files.read_text(path)
+        data = json.loads(text) if text else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write(path, record):
+    files.write_atomically(path, json.dumps(record, indent=1, sort_keys=True) + "\n", mode=0o600)
+
+
+def _when(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds)) if isinstance(seconds, (int, float)) else "?"
+
+
+def _finished(record):
+    keys = ("run_id", "state", "armed_at", "deadline", "timeout_s", "confirmed_at", "expired_at", "restored",
+            "error", "why", "reported")
+    return {key: record[key] for key in keys if key in record}
+
+
+def _history(previous):
+    if not previous:
+        return []
+    history = [dict(item) for item in previous.get("history", []) if isinstance(item, dict)]
+    if previous.get("state") != "armed":
+        history.insert(0, _finished(previous))
+    return history[:HISTORY]
+
+
+def _install_code(directory, package_files):
+    """The dead-man's own copy of the router package (written only where it differs)."""
+    if not package_files:
+        raise DeadmanError("the dead-man needs the router package's files (package_files), none were given")
+    package_step.run({"dest": directory, "files": package_files}, False)
+
+
+def _start(record, path, python, runner, systemd, locks=None):
+    return _start_process(record, path, python, runner, systemd, locks)
+
+
+def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_files, python="/usr/bin/python3",
+        systemd=None, now=time.time, locks=None):
+    """Arm the dead-man of ``run_id`` (its snapshot at ``snapshot_path``): the record, then the timer or
+    background process. DeadmanError when it cannot be armed (the converge then changes nothing).
+    ``locks``: (converge lock, routing lock) for the dead-man when not the router's own (tests)."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise DeadmanError(f"the run id {run_id!r:.80} is not letters, digits and . _ - (64 at most)")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
+            TIMEOUT_RANGE[0] <= timeout_s <= TIMEOUT_RANGE[1]):
+        raise DeadmanError(f"the confirmation timeout {timeout_s!r:.40} is not {TIMEOUT_RANGE[0]} to "
+                           f"{TIMEOUT_RANGE[1]} seconds")
+    _install_code(os.path.join(os.path.dirname(path), PACKAGE_COPY), package_files)
+    started = now()
+    record = {"version": 1, "run_id": run_id, "state": "armed", "snapshot": os.path.abspath(snapshot_path),
+              "owned_files": list(owned_files), "timeout_s": timeout_s, "armed_at": started,
+              "deadline": started + timeout_s, "history": _history(read(path))}
+    _write(path, record)
+    try:
+        record = _start(record, path, python, runner, files.runs_systemd() if systemd is None else systemd, locks)
+    except (OSError, StartError) as error:
+        _write(path, dict(record, state="disarmed", error=f"not armed: {error}"))
+        raise DeadmanError(f"the dead-man could not be armed: {error}") from None
+    _write(path, record)
+    return record
+
+
+def _settled(path, record, state, runner, stop=True, **fields):
+    # Not stopped when the dead-man itself acts: stopping its own unit would kill it before it logs.
+    record = dict(record, state=state, **fields)
+    _write(path, record)
+    if stop:
+        _stop(record, runner)
+    return record
+
+
+def restart_clock(path, run_id, now=time.time):
+    """The converge is over: the timeout counts from now (the record of ``run_id`` only)."""
+    record = read(path)
+    if record and record.get("run_id") == run_id and record.get("state") == "armed":
+        record = dict(record, deadline=now() + record["timeout_s"])
+        _write(path, record)
+    return record
+
+
+def disarm(path, run_id, runner, why):
+    """No confirmation needed (nothing changed, or the converge restored its snapshot itself)."""
+    record = read(path)
+    if record and record.get("run_id") == run_id and record.get("state") == "armed":
+        return _settled(path, record, "disarmed", runner, disarmed=why)
+    return record
+
+
+def _restore(path, record, runner, now, lock_path, why):
+    """Restore the record's run's snapshot (under the converge lock, held by the caller); the new record."""
+    try:
+        taken = snapshot.load(record["snapshot"])
+        if taken is None or taken.get("run_id") != record["run_id"]:
+            raise snapshot.RestoreError(f"run {record['run_id']}'s snapshot is not at {record['snapshot']}", [])
+        restored = snapshot.restore(runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", []))
+    except (snapshot.RestoreError, OSError, ValueError) as error:
+        partial = getattr(error, "restored", [])
+        record = _settled(path, record, "restore failed", runner, stop=False, expired_at=now(), restored=partial,
+                          error=str(error), why=why)
+        _log(f"run {record['run_id']} was not confirmed ({why}); its restore failed: {error}; restored: "
+             + ("; ".join(partial) or "nothing"))
+        return record
+    record = _settled(path, record, "expired", runner, stop=False, expired_at=now(), restored=restored, why=why)
+    _log(f"run {record['run_id']} was not confirmed ({why}): its snapshot was restored: "
+         + ("; ".join(restored) or "nothing had changed"))
+    return record
+
+
+def expire(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, routing_lock=LOCK_FILE, now=time.time,
+           sleep=time.sleep):
+    """The dead-man: wait for the deadline (it moves when the converge restarts the clock), then restore
+    unless the run was confirmed. The final record, or None when there was nothing to do."""
+    while True:
+        record = read(path)
+        if not record or record.get("run_id") != run_id or record.get("state") != "armed":
+            return None
+        remaining = record["deadline"] - now()
+        if remaining > 0:
+            sleep(min(remaining, POLL_S))
+            continue
+        try:
+            with locking.converge_lock(lock_path, {"run_id": run_id, "what": "dead-man restore"}):
+                record = read(path)
+                if not record or record.get("run_id") != run_id or record.get("state") != "armed":
+                    return None
+                if record["deadline"] <= now():
+                    why = f"no confirmation within {record['timeout_s']:g} s"
+                    return _restore(path, record, runner, now, routing_lock, why)
+        except locking.LockBusy:  # its own converge still runs, or a confirmation is being written
+            sleep(POLL_S / 2)
+
+
+def confirm(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, now=time.time, wait_s=60.0):
+    """The controller's confirmation of ``run_id``: the confirmed record; DeadmanError when there is nothing
+    of this run to confirm or it was restored already."""
+    with locking.converge_lock(lock_path, {"run_id": run_id, "what": "confirmation"}, wait_s=wait_s):
+        record = read(path)
+        if not record or record.get("run_id") != run_id:
+            raise DeadmanError(f"no dead-man of run {run_id} on this router (the record is run "
+                               f"{(record or {}).get('run_id')}'s)", record)
+        state = record.get("state")
+        if state == "confirmed":
+            return record
+        if state != "armed":
+            raise DeadmanError(describe(record) if state in ("expired", "restore failed") else
+                               f"run {run_id} was not confirmed: its dead-man is {state}", record)
+        return _settled(path, record, "confirmed", runner, confirmed_at=now(),
+                        margin_s=round(record["deadline"] - now(), 1))
+
+
+def settle(path, runner, now=time.time, routing_lock=LOCK_FILE):
+    """At the start of a converge (its lock held): raise DeadmanError while another run awaits its
+    confirmation; expire a run whose dead-man never ran; return the last run's unreported expiry (or None)."""
+    record = read(path)
+    if not record:
+        return None
+    if record.get("state") == "armed":
+        deadline = record.get("deadline", 0)
+        if now() < deadline + GRACE_S:
+            raise DeadmanError(f"run {record.get('run_id')} changed this router and awaits its confirmation until "
+                               f"{_when(deadline)} (its dead-man restores its snapshot unless the controller "
+                               "confirms): confirm that run or wait for its dead-man", record)
+        record = _restore(path, record, runner, now, routing_lock,
+                          f"no confirmation by {_when(deadline)} and its dead-man never ran (a reboot?): "
+                          "restored by the next converge")
+        _stop(record, runner)
+    if record.get("state") in ("expired", "restore failed") and not record.get("reported"):
+        _write(path, dict(record, reported=True))
+        return _finished(record)
+    return None
+
+
+def last_outcome(path):
+    """The last finished run's outcome for the audit: (record of that run) or None."""
+    record = read(path)
+    if not record:
+        return None
+    if record.get("state") == "armed":
+        return dict(_finished(record), pending=True)
+    return _finished(record)
+
+
+def describe(record):
+    """One sentence on an unconfirmed run (for warnings and the audit)."""
+    restored = "; ".join(record.get("restored") or []) or "nothing had changed"
+    if record.get("state") == "restore failed":
+        return (f"run {record.get('run_id')} was not confirmed ({record.get('why', '')}) and its restore failed "
+                f"at {_when(record.get('expired_at'))}: {record.get('error')}; restored: {restored}")
+    return (f"run {record.get('run_id')} was not confirmed within {record.get('timeout_s')} s: its snapshot "
+            f"was restored at {_when(record.get('expired_at'))} ({restored})")
