@@ -131,7 +131,16 @@ def _check_nft(text, tmp_path):
 
 
 UNIT_KEYS = {"Description", "Documentation", "After", "Wants", "StartLimitIntervalSec", "Type", "RemainAfterExit", "Environment",
-             "ExecStart", "Restart", "RestartSec", "WantedBy"}
+             "ExecStart", "Restart", "RestartSec", "WantedBy",
+             # The sandbox (docs/security.md): fixed lines of the templates, none of them from the inventory.
+             "CapabilityBoundingSet", "DevicePolicy", "IPAddressDeny", "KeyringMode", "LockPersonality",
+             "MemoryDenyWriteExecute", "MemoryMax", "NoNewPrivileges", "PrivateDevices", "PrivateIPC",
+             "PrivateMounts", "PrivateTmp", "ProcSubset", "ProtectClock", "ProtectControlGroups", "ProtectHome",
+             "ProtectHostname", "ProtectKernelLogs", "ProtectKernelModules", "ProtectKernelTunables", "ProtectProc",
+             "ProtectSystem", "ReadWritePaths", "RemoveIPC", "RestrictAddressFamilies", "RestrictNamespaces",
+             "RestrictRealtime", "RestrictSUIDSGID", "RuntimeDirectory", "RuntimeDirectoryMode",
+             "RuntimeDirectoryPreserve", "StateDirectory", "StateDirectoryMode", "SystemCallArchitectures",
+             "SystemCallErrorNumber", "SystemCallFilter", "TasksMax", "TimeoutStartSec", "TimeoutStopSec", "UMask"}
 
 
 def _check_unit(text):
