@@ -22,6 +22,21 @@ def _route_text(route):
     return text + f" dev {route['dev']}"
 
 
+def _learned_rules(plan):
+    """A dynamic link's two ``from`` rules, as the review shows them: by the link's current address."""
+    return [f"ipv{e['family']} pref {priority} from {e['link']}'s current address ({e['address']}) {action}"
+            for e in plan.get("learned", [])
+            for priority, action in ((e["from_priority"], f"lookup {e['table']}"),
+                                     (e["own_address_priority"], "prohibit"))]
+
+
+def _learned_routes(plan):
+    """A dynamic link's connected and default routes: learned on the router from what its client set."""
+    return [f"table {e['table']} ipv{e['family']} connected and default routes learned on the router "
+            f"(address {e['address']}, gateway {e['gateway']}) dev {e['interface']}"
+            for e in plan.get("learned", [])]
+
+
 def _added_removed(before, after):
     before, after = set(before), set(after)
     return {"added": sorted(after - before), "removed": sorted(before - after)}
@@ -99,10 +114,10 @@ def router_changes(before_plan, after_plan):
         "status": status,
         "partners": partner_changes(before_plan, after_plan),
         "set_elements": sets,
-        "rules": _added_removed(map(_rule_text, before_plan.get("rules", [])),
-                                map(_rule_text, after_plan.get("rules", []))),
-        "routes": _added_removed(map(_route_text, before_plan.get("routes", [])),
-                                 map(_route_text, after_plan.get("routes", []))),
+        "rules": _added_removed([*map(_rule_text, before_plan.get("rules", [])), *_learned_rules(before_plan)],
+                                [*map(_rule_text, after_plan.get("rules", [])), *_learned_rules(after_plan)]),
+        "routes": _added_removed([*map(_route_text, before_plan.get("routes", [])), *_learned_routes(before_plan)],
+                                 [*map(_route_text, after_plan.get("routes", [])), *_learned_routes(after_plan)]),
         "tables": _added_removed((f"{t['id']} {t['name']}" for t in before_plan.get("tables", [])),
                                  (f"{t['id']} {t['name']}" for t in after_plan.get("tables", []))),
         "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),

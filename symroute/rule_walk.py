@@ -83,6 +83,9 @@ def walk(plan, address, mark, down):
 def source_address(link, family):
     """The source a packet leaving ``link`` carries: the link's own address (SNAT), or for IPv6 without NAT66
     its own."""
-    if family == 4:
-        return link["address"].split("/")[0]
-    return link["address6"].split("/")[0] if link["nat66"] else "its own source (no NAT66)"
+    address = link["address"] if family == 4 else link["address6"]
+    if family == 6 and not link["nat66"]:
+        return "its own source (no NAT66)"
+    if address == "dynamic":  # the plan pins the policy; the router learns the address (learned.py)
+        return f"{link['name']}'s current address (dynamic, learned on the router)"
+    return address.split("/")[0]

@@ -249,3 +249,32 @@ def test_a_probe_of_a_link_waiting_for_its_address_fails_without_a_socket(monkey
     monkeypatch.setattr(socket, "socket", no_socket)
     target = {"kind": "icmp", "family": 4, "address": "100.64.3.2", "text": "100.64.3.2"}
     assert probes.probe_target(target, _monitor_links()[1], 0.1) is None
+
+
+def test_the_static_lab_plan_digest_is_what_it_was_before_dynamic_links():
+    """An unchanged all-static inventory keeps its plan digest: the digest README shows for the lab (the
+    same before and after dynamic links were added; a change here means every static router would see a
+    new plan)."""
+    import subprocess
+
+    from paths import REPOSITORY
+    out = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory",
+                          str(REPOSITORY / "inventories" / "lab"), "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["digest"] == "sha256:92327f615116648da7d583a2805eada3422292e8d48d2def2da82dba9990778a"
+    assert "sha256:92327f615116648da7d583a2805eada3422292e8d48d2def2da82dba9990778a" in (
+        REPOSITORY / "README.md").read_text()
+
+
+def test_the_review_and_explain_say_dynamic(router_vars):
+    from symroute.explain import explain_address
+    from symroute.review import router_changes
+    before = build_plan("edge", json.loads(json.dumps(router_vars)))
+    router_vars["symroute_partners"].append({"name": "lte-p", "prefixes": ["100.64.50.0/24"], "link": "wan_c"})
+    after = _plan(router_vars)
+    changes = router_changes(before, after)
+    assert "ipv4 pref 10102 from wan_c's current address (dynamic) lookup 202" in changes["rules"]["added"]
+    assert ("table 202 ipv4 connected and default routes learned on the router (address dynamic, gateway dynamic)"
+            " dev wwan0") in changes["routes"]["added"]
+    assert explain_address(after, "100.64.50.10")["path"] == (
+        "leaves by wan_c (wwan0, source wan_c's current address (dynamic, learned on the router))")
