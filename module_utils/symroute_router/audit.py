@@ -130,7 +130,8 @@ def _failed_tables(request, observed):
     """[(table, message)] for each link table without its default route."""
     failed = []
     for index, table in enumerate(request["verify"]["tables"]):
-        one = verify.table_failures({"tables": [table]}, {"tables": [observed["tables"][index]]})
+        one = verify.table_failures({"tables": [table]}, {"tables": [observed["tables"][index]]},
+                                    waiting=verify.waiting_families({"tables": [observed["tables"][index]]}))
         failed.extend((table, text) for text in one)
     return failed
 

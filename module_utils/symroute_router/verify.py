@@ -73,12 +73,20 @@ def _first(answer):
 
 
 def unavailable_links(observed):
-    """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier, or that
-    still wait for the address or gateway their client sets: the kernel routes around them (their table's
-    routes are gone, skipped or not there yet), as for a link out of service."""
-    waiting = {table["link"] for table in observed.get("tables", []) if table.get("waiting")}
+    """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier: the
+    kernel routes around them (their table's routes are gone or skipped), as for a link out of service."""
     return sorted(name for name, state in observed.get("links", {}).items()
-                  if not (state["present"] and state["carrier"]) or name in waiting)
+                  if not (state["present"] and state["carrier"]))
+
+
+def waiting_families(observed):
+    """(link, family) of each dynamic link's family still waiting for its address or gateway: its table
+    cannot route that family yet, so the kernel routes around it as for a link out of service."""
+    return {(table["link"], table["family"]) for table in observed.get("tables", []) if table.get("waiting")}
+
+
+def _out(gated, link, family):
+    return link in gated or (link, family) in gated
 
 
 def _is_default_route(route, table):
@@ -93,11 +101,12 @@ def _is_default_route(route, table):
     return route.get("gateway") == table["gateway"]
 
 
-def table_failures(request, observed, skipped=()):
-    """A message per link table without its default route (``skipped``: links not checked)."""
+def table_failures(request, observed, skipped=(), waiting=()):
+    """A message per link table without its default route (``skipped``: links not checked; ``waiting``:
+    (link, family) of dynamic families not there yet)."""
     failures = []
     for index, table in enumerate(request["tables"]):
-        if table["link"] in skipped:
+        if table["link"] in skipped or (table["link"], table["family"]) in waiting:
             continue
         routes = observed["tables"][index].get("routes", []) if index < len(observed["tables"]) else []
         default = [r for r in routes if _is_default_route(r, table)]
@@ -110,11 +119,11 @@ def table_failures(request, observed, skipped=()):
 def _expected_path(request, probe, gated):
     """What a partner's probe must do: ("pinned", iface), ("rejected", None) or ("failover", iface): the first
     link of its failover order in service that carries its family (the plan's order; fail_closed: none)."""
-    if probe["link"] not in gated:
+    if not _out(gated, probe["link"], probe["family"]):
         return "pinned", probe["interface"]
     interfaces = {t["link"]: t["interface"] for t in request["tables"] if t["family"] == probe["family"]}
     for name in probe.get("failover_links", []):
-        if name in interfaces and name not in gated:
+        if name in interfaces and not _out(gated, name, probe["family"]):
             return "failover", interfaces[name]
     return "rejected", None
 
@@ -150,8 +159,10 @@ def _management_failures(request, observed, before):
 def check(request, observed, management_before, gated_links):
     """The failures, one message each (the same messages as the playbook's former assertions)."""
     unavailable = set(unavailable_links(observed))
-    gated = set(gated_links) | unavailable
-    return (table_failures(request, observed, skipped=unavailable) + _partner_failures(request, observed, gated)
+    waiting = waiting_families(observed)
+    gated = set(gated_links) | unavailable | waiting
+    return (table_failures(request, observed, skipped=unavailable, waiting=waiting)
+            + _partner_failures(request, observed, gated)
             + _management_failures(request, observed, management_before))
 
 
