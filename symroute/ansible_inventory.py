@@ -104,6 +104,9 @@ def load_inventory(sources, group=ROUTER_GROUP):
     try:
         manager = InventoryManager(loader=loader, sources=[str(source) for source in sources])
         variable_manager = VariableManager(loader=loader, inventory=manager)
+        # No play, so no playbook directory: without this, the group_vars/ and host_vars/ of the working
+        # directory would count as a playbook's (ansible-inventory without --playbook-dir does the same).
+        variable_manager.safe_basedir = False
         groups = {name: sorted(host.name for host in item.get_hosts()) for name, item in manager.groups.items()}
         routers, copies, digests = {}, {}, {}
         for host in sorted(manager.get_hosts(pattern=group), key=lambda h: h.name):

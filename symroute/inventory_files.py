@@ -1,9 +1,16 @@
 """The files of an inventory, read as data before Ansible sees any of them.
 
 ``scan`` walks an inventory source (a directory, or a file with the
-group_vars/ and host_vars/ beside it) and returns, for every file: its
-checksum, whether it is executable or a symlink, and the variables a vars or
-YAML inventory file defines (name -> checksum of the value). Problems:
+group_vars/ and host_vars/ beside it) and returns, for every file Ansible
+would read: its checksum, whether it is executable or a symlink, and the
+variables a vars or YAML inventory file defines (name -> checksum of the
+value). What Ansible skips is skipped here, by Ansible's own rules and
+configuration in this process (``AnsibleSkips``): in an inventory directory,
+names starting with a dot and those matching INVENTORY_IGNORE_EXTS and
+INVENTORY_IGNORE_PATTERNS (so a .git/ directory with its executable sample
+hooks is not part of the inventory); in group_vars/ and host_vars/, hidden
+and backup (~) names, and inside a group's or host's directory, names with
+an extension Ansible does not read as variables. Problems:
   - an executable file: Ansible would run it as a script inventory; an
     inventory here holds data only, so it is refused, never run;
   - a YAML file that is not plain, unambiguous data (``yaml_strict``);
@@ -20,6 +27,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .errors import Problem
@@ -67,8 +75,55 @@ def value_digest(value):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _files_under(directory):
-    """Every file under ``directory``, following symlinked directories once, at most MAX_FILES."""
+@dataclass(frozen=True)
+class AnsibleSkips:
+    """What Ansible never reads in an inventory source."""
+
+    # Searched in each entry name of an inventory directory (bytes, as Ansible does): hidden names,
+    # host_vars, group_vars and vars_plugins, INVENTORY_IGNORE_PATTERNS, INVENTORY_IGNORE_EXTS.
+    inventory: re.Pattern
+    # The extensions a vars file in a group's or host's directory may have ("" for none).
+    vars_extensions: tuple
+
+
+def ansible_skips():
+    """Ansible's own rules, as configured for this process (ansible.cfg, ANSIBLE_* variables).
+
+    ``IGNORED`` is the very pattern Ansible's InventoryManager skips directory entries with; the vars
+    extensions are the ones its DataLoader.find_vars_files reads (YAML_FILENAME_EXTENSIONS).
+    """
+    from ansible import constants
+    from ansible.inventory.manager import IGNORED
+
+    return AnsibleSkips(inventory=IGNORED, vars_extensions=("", *constants.YAML_FILENAME_EXTENSIONS))
+
+
+def _read_by_inventory(skips, relative, _is_directory):
+    """Whether Ansible reads this entry of an inventory directory (InventoryManager.parse_source)."""
+    return skips.inventory.search(os.fsencode(relative.name)) is None
+
+
+def _read_as_vars(skips, relative, is_directory):
+    """Whether Ansible reads this entry of group_vars/ or host_vars/ (the host_group_vars vars plugin).
+
+    Directly in group_vars/: every name but hidden and backup ones (Ansible reads ``<name>`` and
+    ``<name>.<extension>`` for each of its groups and hosts, a file or a directory; a host name may hold
+    dots, and the names are known only once Ansible has parsed the inventory). Inside such a directory
+    (DataLoader._get_dir_vars_files): files without an extension or with a vars extension, directories
+    without an extension.
+    """
+    name = relative.name
+    if name.startswith(".") or name.endswith("~"):
+        return False
+    if len(relative.parts) == 1:
+        return True
+    extension = os.path.splitext(name)[1]
+    return not extension or (not is_directory and extension in skips.vars_extensions)
+
+
+def _files_under(directory, reads):
+    """Every file under ``directory`` that ``reads(relative path, is_directory)`` keeps, in directories it
+    keeps, following symlinked directories once, at most MAX_FILES."""
     seen, found = set(), []
     for top, directories, files in os.walk(directory, followlinks=True):
         if len(found) > MAX_FILES:
@@ -78,19 +133,19 @@ def _files_under(directory):
             directories[:] = []
             continue
         seen.add(real)
-        directories.sort()
-        found += [Path(top) / name for name in sorted(files)]
+        relative = Path(top).relative_to(directory)
+        directories[:] = sorted(name for name in directories if reads(relative / name, True))
+        found += [Path(top) / name for name in sorted(files) if reads(relative / name, False)]
     return found
 
 
-def _source_files(source):
-    if source.is_dir():
-        return source, _files_under(source)
-    root = source.parent
-    files = [source]
+def _source_files(source, skips):
+    """(root, the files Ansible reads): a directory's files and, beside a directory or a file, its vars files."""
+    root = source if source.is_dir() else source.parent
+    files = _files_under(source, partial(_read_by_inventory, skips)) if source.is_dir() else [source]
     for name in VARS_DIRECTORIES:
         if (root / name).is_dir():
-            files += _files_under(root / name)
+            files += _files_under(root / name, partial(_read_as_vars, skips))
     return root, files
 
 
@@ -170,12 +225,15 @@ def _file_entry(root, path, problems):
     return entry
 
 
-def scan(source):
-    """(root, {relative path: InventoryFile}, problems) of one inventory source."""
+def scan(source, skips=None):
+    """(root, {relative path: InventoryFile}, problems) of one inventory source.
+
+    ``skips``: what Ansible never reads (default: ``ansible_skips()``, Ansible's configuration here).
+    """
     source = Path(source)
     if not source.exists():
         return source, {}, [Problem(str(source), "no such inventory file or directory")]
-    root, paths = _source_files(source)
+    root, paths = _source_files(source, skips or ansible_skips())
     files, problems = {}, []
     if len(paths) > MAX_FILES:
         return root, {}, [Problem(str(source), f"more than {MAX_FILES:,} files: is a symlink pointing out of it?")]
