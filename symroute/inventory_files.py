@@ -13,7 +13,8 @@ and backup (~) names, and inside a group's or host's directory, names with
 an extension Ansible does not read as variables. Problems:
   - an executable file: Ansible would run it as a script inventory; an
     inventory here holds data only, so it is refused, never run;
-  - a YAML file that is not plain, unambiguous data (``yaml_strict``);
+  - a YAML file that is not plain, unambiguous data (``yaml_strict``), or
+    whose top level is not a mapping;
   - a file that defines ``symroute_partners`` and anything else: the partner
     file is the contract many teams edit, and it may not carry settings,
     connection variables or other routers' options.
@@ -201,12 +202,35 @@ def _read_entry(root, path, problems):
     return entry
 
 
+def _shape_problem(data, applies_to):
+    """Why the top level of a YAML file cannot be what Ansible reads there, or None.
+
+    Ansible skips an empty vars file (None, [], ""), and fails on any other value that is not a mapping
+    (naming its internal types); a YAML inventory file that is a list fails every inventory plugin.
+    """
+    if isinstance(data, dict) or data is None:
+        return None
+    if type(data) is str and data.startswith("$ANSIBLE_VAULT;"):
+        return ("the whole file is encrypted with Ansible Vault: symroute reads the inventory as plain text and "
+                "never decrypts it (encrypt single values with !vault, outside symroute's variables)")
+    kind = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(data), f"a {type(data).__name__}")
+    if applies_to and data:
+        return f"the file must be a mapping of variable names to values; its top level is {kind}"
+    if not applies_to and isinstance(data, list):
+        return f"a YAML inventory file must be a mapping of group names to groups; its top level is {kind}"
+    return None
+
+
 def _file_entry(root, path, problems):
     entry = _read_entry(root, path, problems)
     if entry is None or not _is_yaml(path.relative_to(root), entry.applies_to):
         return entry
     data, yaml_problems = load_file(path)
     problems.extend(yaml_problems)
+    shape = _shape_problem(data, entry.applies_to)
+    if shape:
+        problems.append(Problem(str(path), shape))
     if entry.applies_to and isinstance(data, dict):
         values = {str(name): value for name, value in data.items()}
         extra = sorted(name for name in values if name != PARTNERS)

@@ -176,6 +176,39 @@ def test_the_users_ignore_settings_are_honoured(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("- symroute_partners: []\n", "its top level is a list"),
+    ("just a sentence\n", "its top level is a string"),
+    ("$ANSIBLE_VAULT;1.1;AES256\n6162\n", "encrypted with Ansible Vault"),
+])
+def test_a_vars_file_that_is_not_a_mapping_is_named_in_symroutes_words(tmp_path, text, message):
+    root = tmp_path / "inventory"
+    shutil.copytree(LAB, root)
+    partners = _write(root, "group_vars/all/partners.yml", text)
+    _write(root, "group_vars/all/empty.yml", "[]\n")  # empty: Ansible skips it, so does symroute
+    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith("- ")]
+    assert len(problems) == 1, result.stdout
+    assert problems[0].startswith(f"- {partners}: ")
+    assert message in problems[0]
+    if "Vault" not in message:
+        assert "the file must be a mapping of variable names to values" in problems[0]
+    assert "Tagged" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_yaml_inventory_file_that_is_a_list_is_named(tmp_path):
+    root = tmp_path / "inventory"
+    shutil.copytree(LAB, root)
+    hosts = _write(root, "more-hosts.yml", "- edge\n")
+    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 1
+    assert f"- {hosts}: a YAML inventory file must be a mapping of group names to groups" in result.stdout
+    assert "Tagged" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
 def test_the_plan_does_not_depend_on_the_working_directory(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     _write(elsewhere, "group_vars/all/partners.yml", "symroute_partners: []\n")
