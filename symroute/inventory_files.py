@@ -1,12 +1,20 @@
 """The files of an inventory, read as data before Ansible sees any of them.
 
 ``scan`` walks an inventory source (a directory, or a file with the
-group_vars/ and host_vars/ beside it) and returns, for every file: its
-checksum, whether it is executable or a symlink, and the variables a vars or
-YAML inventory file defines (name -> checksum of the value). Problems:
+group_vars/ and host_vars/ beside it) and returns, for every file Ansible
+would read: its checksum, whether it is executable or a symlink, and the
+variables a vars or YAML inventory file defines (name -> checksum of the
+value). What Ansible skips is skipped here, by Ansible's own rules and
+configuration in this process (``AnsibleSkips``): in an inventory directory,
+names starting with a dot and those matching INVENTORY_IGNORE_EXTS and
+INVENTORY_IGNORE_PATTERNS (so a .git/ directory with its executable sample
+hooks is not part of the inventory); in group_vars/ and host_vars/, hidden
+and backup (~) names, and inside a group's or host's directory, names with
+an extension Ansible does not read as variables. Problems:
   - an executable file: Ansible would run it as a script inventory; an
     inventory here holds data only, so it is refused, never run;
-  - a YAML file that is not plain, unambiguous data (``yaml_strict``);
+  - a YAML file that is not plain, unambiguous data (``yaml_strict``), or
+    whose top level is not a mapping;
   - a file that defines ``symroute_partners`` and anything else: the partner
     file is the contract many teams edit, and it may not carry settings,
     connection variables or other routers' options.
@@ -20,11 +28,12 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .errors import Problem
 from .model import PARTNERS
-from .yaml_strict import MAX_FILE_BYTES, load_file
+from .yaml_strict import MAX_FILE_BYTES, load_bytes
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
 VARS_DIRECTORIES = ("group_vars", "host_vars")
@@ -46,6 +55,9 @@ class InventoryFile:
     applies_to: tuple = ()
     # Variables whose values hold Jinja (Ansible renders them when it uses them).
     templated: tuple = ()
+    # A vars file's data as read here, when Ansible would read it as YAML too (not as JSON): the loader
+    # hands it to Ansible instead of having it parse the file again (ansible_inventory.py).
+    data: object = field(default=None, repr=False, compare=False)
 
     def as_dict(self):
         return {"sha256": self.sha256, "executable": self.executable, "symlink": self.symlink,
@@ -58,6 +70,8 @@ def _holds_jinja(value):
     if isinstance(value, dict):
         return any(_holds_jinja(key) or _holds_jinja(item) for key, item in value.items())
     if isinstance(value, (list, tuple)):
+        if all(type(item) is str for item in value):  # a prefix list: one search (no delimiter spans the "\0")
+            return bool(JINJA.search("\0".join(value)))
         return any(_holds_jinja(item) for item in value)
     return False
 
@@ -67,8 +81,55 @@ def value_digest(value):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _files_under(directory):
-    """Every file under ``directory``, following symlinked directories once, at most MAX_FILES."""
+@dataclass(frozen=True)
+class AnsibleSkips:
+    """What Ansible never reads in an inventory source."""
+
+    # Searched in each entry name of an inventory directory (bytes, as Ansible does): hidden names,
+    # host_vars, group_vars and vars_plugins, INVENTORY_IGNORE_PATTERNS, INVENTORY_IGNORE_EXTS.
+    inventory: re.Pattern
+    # The extensions a vars file in a group's or host's directory may have ("" for none).
+    vars_extensions: tuple
+
+
+def ansible_skips():
+    """Ansible's own rules, as configured for this process (ansible.cfg, ANSIBLE_* variables).
+
+    ``IGNORED`` is the very pattern Ansible's InventoryManager skips directory entries with; the vars
+    extensions are the ones its DataLoader.find_vars_files reads (YAML_FILENAME_EXTENSIONS).
+    """
+    from ansible import constants
+    from ansible.inventory.manager import IGNORED
+
+    return AnsibleSkips(inventory=IGNORED, vars_extensions=("", *constants.YAML_FILENAME_EXTENSIONS))
+
+
+def _read_by_inventory(skips, relative, _is_directory):
+    """Whether Ansible reads this entry of an inventory directory (InventoryManager.parse_source)."""
+    return skips.inventory.search(os.fsencode(relative.name)) is None
+
+
+def _read_as_vars(skips, relative, is_directory):
+    """Whether Ansible reads this entry of group_vars/ or host_vars/ (the host_group_vars vars plugin).
+
+    Directly in group_vars/: every name but hidden and backup ones (Ansible reads ``<name>`` and
+    ``<name>.<extension>`` for each of its groups and hosts, a file or a directory; a host name may hold
+    dots, and the names are known only once Ansible has parsed the inventory). Inside such a directory
+    (DataLoader._get_dir_vars_files): files without an extension or with a vars extension, directories
+    without an extension.
+    """
+    name = relative.name
+    if name.startswith(".") or name.endswith("~"):
+        return False
+    if len(relative.parts) == 1:
+        return True
+    extension = os.path.splitext(name)[1]
+    return not extension or (not is_directory and extension in skips.vars_extensions)
+
+
+def _files_under(directory, reads):
+    """Every file under ``directory`` that ``reads(relative path, is_directory)`` keeps, in directories it
+    keeps, following symlinked directories once, at most MAX_FILES."""
     seen, found = set(), []
     for top, directories, files in os.walk(directory, followlinks=True):
         if len(found) > MAX_FILES:
@@ -78,19 +139,19 @@ def _files_under(directory):
             directories[:] = []
             continue
         seen.add(real)
-        directories.sort()
-        found += [Path(top) / name for name in sorted(files)]
+        relative = Path(top).relative_to(directory)
+        directories[:] = sorted(name for name in directories if reads(relative / name, True))
+        found += [Path(top) / name for name in sorted(files) if reads(relative / name, False)]
     return found
 
 
-def _source_files(source):
-    if source.is_dir():
-        return source, _files_under(source)
-    root = source.parent
-    files = [source]
+def _source_files(source, skips):
+    """(root, the files Ansible reads): a directory's files and, beside a directory or a file, its vars files."""
+    root = source if source.is_dir() else source.parent
+    files = _files_under(source, partial(_read_by_inventory, skips)) if source.is_dir() else [source]
     for name in VARS_DIRECTORIES:
         if (root / name).is_dir():
-            files += _files_under(root / name)
+            files += _files_under(root / name, partial(_read_as_vars, skips))
     return root, files
 
 
@@ -128,7 +189,8 @@ def _inline_variables(data):
 
 
 def _read_entry(root, path, problems):
-    """The file's entry without its variables, or None when it must not be read (not a regular file, too large)."""
+    """(the file's entry without its variables, its bytes), or None when it must not be read (not a regular
+    file, too large)."""
     relative = path.relative_to(root)
     status = path.stat()
     if not stat.S_ISREG(status.st_mode):
@@ -137,21 +199,69 @@ def _read_entry(root, path, problems):
     if status.st_size > MAX_FILE_BYTES:
         problems.append(Problem(str(path), f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused"))
         return None
-    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    content = path.read_bytes()
+    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(content).hexdigest(),
                           executable=bool(status.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
                           symlink=os.readlink(path) if path.is_symlink() else "", applies_to=_applies_to(relative))
     if entry.executable:
         problems.append(Problem(str(path), "the file is executable: Ansible would run it as an inventory script; "
                                            "an inventory holds data only (chmod -x it)"))
-    return entry
+    return entry, content
 
 
-def _file_entry(root, path, problems):
-    entry = _read_entry(root, path, problems)
-    if entry is None or not _is_yaml(path.relative_to(root), entry.applies_to):
+def _is_json(content):
+    """Whether Ansible reads these bytes as JSON (it tries JSON before YAML)."""
+    try:
+        json.loads(content)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _parsed(path, entry, content, parsed):
+    """(data, problems) of a YAML file; ``parsed`` ({sha256: data}, or None): files read before, by content."""
+    if parsed is not None and entry.sha256 in parsed:
+        return parsed[entry.sha256], []
+    data, problems = load_bytes(content, str(path))
+    if parsed is not None and not problems:
+        parsed[entry.sha256] = data
+    return data, problems
+
+
+def _shape_problem(data, applies_to):
+    """Why the top level of a YAML file cannot be what Ansible reads there, or None.
+
+    Ansible skips an empty vars file (None, [], ""), and fails on any other value that is not a mapping
+    (naming its internal types); a YAML inventory file that is a list fails every inventory plugin.
+    """
+    if isinstance(data, dict) or data is None:
+        return None
+    if type(data) is str and data.startswith("$ANSIBLE_VAULT;"):
+        return ("the whole file is encrypted with Ansible Vault: symroute reads the inventory as plain text and "
+                "never decrypts it (encrypt single values with !vault, outside symroute's variables)")
+    kind = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(data), f"a {type(data).__name__}")
+    if applies_to and data:
+        return f"the file must be a mapping of variable names to values; its top level is {kind}"
+    if not applies_to and isinstance(data, list):
+        return f"a YAML inventory file must be a mapping of group names to groups; its top level is {kind}"
+    return None
+
+
+def _file_entry(root, path, problems, parsed):
+    read = _read_entry(root, path, problems)
+    if read is None:
+        return None
+    entry, content = read
+    if not _is_yaml(path.relative_to(root), entry.applies_to):
         return entry
-    data, yaml_problems = load_file(path)
+    data, yaml_problems = _parsed(path, entry, content, parsed)
     problems.extend(yaml_problems)
+    if entry.applies_to and not yaml_problems and not _is_json(content):
+        entry.data = data
+    shape = _shape_problem(data, entry.applies_to)
+    if shape:
+        problems.append(Problem(str(path), shape))
     if entry.applies_to and isinstance(data, dict):
         values = {str(name): value for name, value in data.items()}
         extra = sorted(name for name in values if name != PARTNERS)
@@ -170,18 +280,24 @@ def _file_entry(root, path, problems):
     return entry
 
 
-def scan(source):
-    """(root, {relative path: InventoryFile}, problems) of one inventory source."""
+def scan(source, skips=None, parsed=None):
+    """(root, {relative path: InventoryFile}, problems) of one inventory source.
+
+    ``skips``: what Ansible never reads (default: ``ansible_skips()``, Ansible's configuration here).
+    ``parsed``: {sha256 of a file: its data}, shared by the scans of one command (the head and the base
+    inventory of ``plan --base``): a file read before, byte for byte, is not parsed again. Only data read
+    without a problem is kept; nothing changes it.
+    """
     source = Path(source)
     if not source.exists():
         return source, {}, [Problem(str(source), "no such inventory file or directory")]
-    root, paths = _source_files(source)
+    root, paths = _source_files(source, skips or ansible_skips())
     files, problems = {}, []
     if len(paths) > MAX_FILES:
         return root, {}, [Problem(str(source), f"more than {MAX_FILES:,} files: is a symlink pointing out of it?")]
     for path in paths:
         try:
-            entry = _file_entry(root, path, problems)
+            entry = _file_entry(root, path, problems, parsed)
         except OSError as error:
             problems.append(Problem(str(path), f"cannot be read: {error.strerror or error}"))
             continue
