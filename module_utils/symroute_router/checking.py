@@ -86,3 +86,15 @@ class Problems:
             self.add(where, f"{repr(value)[:20]} is not 4 or 6")
             return None
         return value
+
+    def rule_priority(self, where, value, family, bands, seen):
+        """A rule's priority: inside the band, outside the monitor's sub-bands (``bands``: (band, sub-bands)),
+        one rule per family and priority (``seen`` collects them)."""
+        band, sub_bands = bands
+        if not self.integer(where, value) or not band:
+            return
+        if not band[0] <= value <= band[1] or any(first <= value <= last for first, last in sub_bands):
+            self.add(where, f"{value} is outside symroute's band or inside the monitor's")
+        if (family, value) in seen:
+            self.add(where, f"a second IPv{family} rule at priority {value}")
+        seen.add((family, value))

@@ -92,13 +92,7 @@ def _rule(check, where, rule, band, bands, tables, seen):
                                                               "suppress_ifgroup")):
         return
     family = check.family(f"{where}.family", rule["family"])
-    if check.integer(f"{where}.priority", rule["priority"]) and band:
-        priority = rule["priority"]
-        if not band[0] <= priority <= band[1] or any(a <= priority <= b for a, b in bands):
-            check.add(f"{where}.priority", f"{priority} is outside symroute's band or inside the monitor's")
-        if (family, priority) in seen:
-            check.add(f"{where}.priority", f"a second IPv{family} rule at priority {priority}")
-        seen.add((family, priority))
+    check.rule_priority(f"{where}.priority", rule["priority"], family, (band, bands), seen)
     if "comment" in rule:
         check.token(f"{where}.comment", rule["comment"], TEXT, "one line of at most 200 printable characters")
     for key in ("from", "to"):

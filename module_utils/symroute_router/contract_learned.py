@@ -15,7 +15,6 @@ def _learned_value(check, where, value, family, words):
 
 def learned_entry(check, where, entry, bands, tables, seen):
     """One ``learned`` entry of the routing part; ``bands``: (priority band, the monitor's sub-bands)."""
-    band, bands = bands
     if not check.keys(where, entry, ("link", "interface", "table", "family", "address", "gateway", "from_priority",
                                      "own_address_priority")):
         return
@@ -29,10 +28,4 @@ def learned_entry(check, where, entry, bands, tables, seen):
         _learned_value(check, f"{where}.gateway", entry["gateway"], family,
                        (DYNAMIC, POINT_TO_POINT) if family == 4 else (DYNAMIC,))
     for key in ("from_priority", "own_address_priority"):
-        if check.integer(f"{where}.{key}", entry[key]) and band:
-            priority = entry[key]
-            if not band[0] <= priority <= band[1] or any(a <= priority <= b for a, b in bands):
-                check.add(f"{where}.{key}", f"{priority} is outside symroute's band or inside the monitor's")
-            if (family, priority) in seen:
-                check.add(f"{where}.{key}", f"a second IPv{family} rule at priority {priority}")
-            seen.add((family, priority))
+        check.rule_priority(f"{where}.{key}", entry[key], family, bands, seen)
