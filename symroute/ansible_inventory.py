@@ -8,12 +8,17 @@
    plugins (a script or a dynamic inventory plugin never runs) and only the
    host_group_vars vars plugin. Variables are taken as written: nothing is
    templated here, ever.
+   A partner file is parsed once: Ansible's loader is handed the data the scan
+   read (the same YAML, so the same data; Ansible would have parsed the file
+   a second time, its slowest step at 100,000 prefixes).
 3. Per router: the ``symroute_*`` variables, and a check that the partner list
    comes from exactly one file. A value Ansible hands to many routers (the
    group's partner list) is copied and checked once, and the routers share the
    copy: the planner shares its per-prefix work by that (shared_work.py).
 """
 
+import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +52,34 @@ def _restrict_ansible():
     constants.INVENTORY_ANY_UNPARSED_IS_FAILED = True
 
 
+def _handed_over(files):
+    """{real path: data} of the partner files, as the scan read them, for Ansible's loader.
+
+    Only a file that defines the partner list and nothing else, read as YAML by both (Ansible reads a file
+    as JSON first, and then its data could differ): its data is what Ansible's YAML loader gives, and the
+    partner list's digest is still checked against every router's value (an INI inventory that overrides
+    it is refused as before).
+    """
+    return {os.path.realpath(root / entry.path): entry.data
+            for root, entries in files.items() for entry in entries.values()
+            if isinstance(entry.data, dict) and set(entry.data) == {PARTNERS}}
+
+
+def _data_loader(handed_over):
+    """Ansible's DataLoader, handing over the data of the files in ``handed_over`` instead of parsing them."""
+    from ansible.parsing.dataloader import DataLoader
+
+    class HandingOverLoader(DataLoader):
+        def load_from_file(self, file_name, *args, **options):
+            """Ansible's, except for a handed-over file (as the vars plugin asks: options by name, not JSON only)."""
+            data = handed_over.get(os.path.realpath(self.path_dwim(file_name)))
+            if data is None or args or options.get("json_only"):
+                return super().load_from_file(file_name, *args, **options)
+            return data if options.get("unsafe") else copy.deepcopy(data)
+
+    return HandingOverLoader()
+
+
 def _ansible_problem(sources, error):
     text = " ".join(str(getattr(error, "message", error)).split())
     return Problem(", ".join(map(str, sources)), f"cannot be loaded: {text[:400]}")
@@ -78,29 +111,33 @@ def _digest_once(digests, value):
     return digests[id(value)][1]
 
 
-def _scan_all(sources):
-    files, problems = {}, []
+def _scan_all(sources, parsed):
+    """({source: {relative path: InventoryFile}}, {source: its root}, problems)."""
+    files, roots, problems = {}, {}, []
     for source in sources:
-        _, entries, found = scan(source)
+        roots[str(source)], entries, found = scan(source, parsed=parsed)
         files[str(source)] = entries
         problems += found
-    return files, problems
+    return files, roots, problems
 
 
-def load_inventory(sources, group=ROUTER_GROUP):
-    """The ``Inventory`` of one or more sources (raises InventoryError with every problem)."""
+def load_inventory(sources, group=ROUTER_GROUP, parsed=None):
+    """The ``Inventory`` of one or more sources (raises InventoryError with every problem).
+
+    ``parsed``: {sha256: data} shared by the loads of one command (inventory_files.scan): the base of
+    ``plan --base`` does not parse again a file the head has byte for byte.
+    """
     sources = [Path(source) for source in ([sources] if isinstance(sources, (str, Path)) else sources)]
-    files, problems = _scan_all(sources)
+    files, roots, problems = _scan_all(sources, parsed)
     if problems:
         raise InventoryError(problems)
     # Imported here: the plan engine itself never needs Ansible.
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
     from ansible.vars.manager import VariableManager
 
     _restrict_ansible()
-    loader = DataLoader()
+    loader = _data_loader(_handed_over({roots[label]: entries for label, entries in files.items()}))
     try:
         manager = InventoryManager(loader=loader, sources=[str(source) for source in sources])
         variable_manager = VariableManager(loader=loader, inventory=manager)

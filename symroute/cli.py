@@ -47,7 +47,7 @@ def _parser():
 
 def _plans(inventory, group, shared=None):
     """(plans, manifest) of an inventory (raises InventoryError); ``shared``: a SharedWork for several inventories."""
-    loaded = load_inventory(inventory, group=group)
+    loaded = load_inventory(inventory, group=group, parsed=shared.parsed_files if shared else None)
     return plan_routers(loaded.routers, shared), manifest(loaded)
 
 

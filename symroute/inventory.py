@@ -16,6 +16,8 @@ def plain(value, copies=None):
     if type(value).__name__ == "EncryptedString":
         # Ansible Vault: kept encrypted, never decrypted; refused in symroute's variables.
         return VaultValue(getattr(value, "_ciphertext", ""))
+    if isinstance(value, VaultValue):  # the same, as yaml_strict read it (a partner file handed to Ansible)
+        return value
     if isinstance(value, str):
         return str(value)
     if isinstance(value, int):

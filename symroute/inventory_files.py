@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .model import PARTNERS
-from .yaml_strict import MAX_FILE_BYTES, load_file
+from .yaml_strict import MAX_FILE_BYTES, load_bytes
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
 VARS_DIRECTORIES = ("group_vars", "host_vars")
@@ -55,6 +55,9 @@ class InventoryFile:
     applies_to: tuple = ()
     # Variables whose values hold Jinja (Ansible renders them when it uses them).
     templated: tuple = ()
+    # A vars file's data as read here, when Ansible would read it as YAML too (not as JSON): the loader
+    # hands it to Ansible instead of having it parse the file again (ansible_inventory.py).
+    data: object = field(default=None, repr=False, compare=False)
 
     def as_dict(self):
         return {"sha256": self.sha256, "executable": self.executable, "symlink": self.symlink,
@@ -184,7 +187,8 @@ def _inline_variables(data):
 
 
 def _read_entry(root, path, problems):
-    """The file's entry without its variables, or None when it must not be read (not a regular file, too large)."""
+    """(the file's entry without its variables, its bytes), or None when it must not be read (not a regular
+    file, too large)."""
     relative = path.relative_to(root)
     status = path.stat()
     if not stat.S_ISREG(status.st_mode):
@@ -193,13 +197,33 @@ def _read_entry(root, path, problems):
     if status.st_size > MAX_FILE_BYTES:
         problems.append(Problem(str(path), f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused"))
         return None
-    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    content = path.read_bytes()
+    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(content).hexdigest(),
                           executable=bool(status.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
                           symlink=os.readlink(path) if path.is_symlink() else "", applies_to=_applies_to(relative))
     if entry.executable:
         problems.append(Problem(str(path), "the file is executable: Ansible would run it as an inventory script; "
                                            "an inventory holds data only (chmod -x it)"))
-    return entry
+    return entry, content
+
+
+def _is_json(content):
+    """Whether Ansible reads these bytes as JSON (it tries JSON before YAML)."""
+    try:
+        json.loads(content)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _parsed(path, entry, content, parsed):
+    """(data, problems) of a YAML file; ``parsed`` ({sha256: data}, or None): files read before, by content."""
+    if parsed is not None and entry.sha256 in parsed:
+        return parsed[entry.sha256], []
+    data, problems = load_bytes(content, str(path))
+    if parsed is not None and not problems:
+        parsed[entry.sha256] = data
+    return data, problems
 
 
 def _shape_problem(data, applies_to):
@@ -222,12 +246,17 @@ def _shape_problem(data, applies_to):
     return None
 
 
-def _file_entry(root, path, problems):
-    entry = _read_entry(root, path, problems)
-    if entry is None or not _is_yaml(path.relative_to(root), entry.applies_to):
+def _file_entry(root, path, problems, parsed):
+    read = _read_entry(root, path, problems)
+    if read is None:
+        return None
+    entry, content = read
+    if not _is_yaml(path.relative_to(root), entry.applies_to):
         return entry
-    data, yaml_problems = load_file(path)
+    data, yaml_problems = _parsed(path, entry, content, parsed)
     problems.extend(yaml_problems)
+    if entry.applies_to and not yaml_problems and not _is_json(content):
+        entry.data = data
     shape = _shape_problem(data, entry.applies_to)
     if shape:
         problems.append(Problem(str(path), shape))
@@ -249,10 +278,13 @@ def _file_entry(root, path, problems):
     return entry
 
 
-def scan(source, skips=None):
+def scan(source, skips=None, parsed=None):
     """(root, {relative path: InventoryFile}, problems) of one inventory source.
 
     ``skips``: what Ansible never reads (default: ``ansible_skips()``, Ansible's configuration here).
+    ``parsed``: {sha256 of a file: its data}, shared by the scans of one command (the head and the base
+    inventory of ``plan --base``): a file read before, byte for byte, is not parsed again. Only data read
+    without a problem is kept; nothing changes it.
     """
     source = Path(source)
     if not source.exists():
@@ -263,7 +295,7 @@ def scan(source, skips=None):
         return root, {}, [Problem(str(source), f"more than {MAX_FILES:,} files: is a symlink pointing out of it?")]
     for path in paths:
         try:
-            entry = _file_entry(root, path, problems)
+            entry = _file_entry(root, path, problems, parsed)
         except OSError as error:
             problems.append(Problem(str(path), f"cannot be read: {error.strerror or error}"))
             continue

@@ -15,6 +15,9 @@ only, under an exact key of its inputs:
   one file hold the same object, and nothing changes it while it is planned).
   One ``SharedWork`` may serve several calls, e.g. the head and the base
   inventory of ``bin/symroute plan --base``.
+- ``parsed_files``: the YAML data of the inventory files read during the
+  command, by the SHA-256 of their bytes (inventory_files.scan): the base's
+  files equal to the head's, byte for byte, are not parsed again.
 
 Results are shared between routers: whoever receives one must not change it.
 """
@@ -72,6 +75,7 @@ class SharedWork:
         self._results = {}
         self._keys = {}
         self.computed = Counter()
+        self.parsed_files = {}
 
     def known_key(self, key):
         """The equal key seen before (compared once here, by identity afterwards), else ``key`` itself."""

@@ -8,7 +8,7 @@ Refused, each with its own message:
   - any tag but YAML's own: ``!vault`` values are kept as an opaque marker
     (symroute never decrypts them; see ``VaultValue``), ``!unsafe`` is a plain
     string, every other tag (``!!python/object`` ...) is an error;
-  - files larger than ``MAX_FILE_BYTES``.
+  - files larger than ``MAX_FILE_BYTES`` (inventory_files refuses them unread).
 """
 
 import yaml
@@ -130,14 +130,11 @@ def loads(text):
         loader.dispose()
 
 
-def load_file(path, label=None):
-    """(data, problems) of one YAML file; ``label`` names it in problems (default: the path)."""
-    label = label or str(path)
+def load_bytes(content, label):
+    """(data, problems) of a YAML file's bytes, already read; ``label`` names the file in problems."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None, [Problem(label, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")]
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
         return None, [Problem(label, f"cannot be read: {error}")]
     try:
         return loads(text), []

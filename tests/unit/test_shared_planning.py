@@ -224,6 +224,31 @@ def test_a_review_checks_partner_lists_equal_in_head_and_base_once(tmp_path, cou
     assert json.loads(capsys.readouterr().out)["changes"]["w2"]["status"] == "unchanged"
 
 
+def test_a_partner_file_is_parsed_once_and_as_ansible_reads_it(tmp_path, monkeypatch):
+    from ansible.parsing.dataloader import DataLoader
+
+    from symroute.ansible_inventory import load_inventory
+
+    inventory = _inventory(tmp_path)
+    parsed_by_ansible = []
+    real = DataLoader.load
+
+    def load(self, data, file_name=None, *args, **kwargs):
+        parsed_by_ansible.append(os.path.basename(os.path.dirname(file_name or "")) + "/" +
+                                 os.path.basename(file_name or ""))
+        return real(self, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DataLoader, "load", load)
+    routers = load_inventory(inventory).routers
+    assert "east/partners.yml" not in parsed_by_ansible and "host_vars/e1.yml" in parsed_by_ansible
+    assert routers["e1"]["symroute_partners"] == EAST and routers["w1"]["symroute_partners"] == WEST
+    # Written as JSON, Ansible reads the file as JSON (not as YAML): it parses it itself.
+    (inventory / "group_vars" / "east" / "partners.yml").write_text(json.dumps({"symroute_partners": EAST}))
+    parsed_by_ansible.clear()
+    assert load_inventory(inventory).routers["e1"]["symroute_partners"] == EAST
+    assert "east/partners.yml" in parsed_by_ansible
+
+
 def test_partners_of_other_content_or_type_are_not_shared():
     keys = [canonical(value) for value in ([1], [True], [1.0], ["1"], [0.0], [-0.0], (1,), {"a": 1, "b": 2},
                                            {"b": 2, "a": 1}, [None], [[]], [{}])]
