@@ -11,10 +11,11 @@ the single sweep reports.
 
 from bisect import bisect_left
 from collections import namedtuple
+from functools import partial
 
 from .addresses import WIDTH, shown
 from .item_checks import bare
-from .overlaps import Entry, overlapping_pairs, sorted_intervals, sweep
+from .overlaps import Entry, Interval, overlapping_pairs, sweep
 from .schema_check import named
 
 PartnerOwner = namedtuple("PartnerOwner", "name link mode order")
@@ -66,12 +67,43 @@ def _report_partner_overlap(collect, outer, inner):
         collect.warning(label, f"{pair}: redundant")
 
 
+def _owner(partner):
+    return PartnerOwner(partner.name, partner.link, partner.on_link_failure, partner.failover_links)
+
+
 def _partner_entries(partners):
-    return [
-        Entry(prefix, PartnerOwner(partner.name, partner.link, partner.on_link_failure, partner.failover_links))
-        for partner in partners
-        for prefix in partner.prefixes
-    ]
+    entries = []
+    for partner in partners:
+        owner = _owner(partner)
+        entries += [Entry(prefix, owner) for prefix in partner.prefixes]
+    return entries
+
+
+def _decorated_intervals(prefixes, owner):
+    """{version: [(first, -last, owner, Interval)]} of one partner's prefixes: the key of the sweep's order
+    (overlaps.sorted_intervals) leads the tuple, and tuples that tie on it are equal (the same prefix and
+    owner), so a stable sort of the tuples keeps the order sorted_intervals gives."""
+    decorated = {4: [], 6: []}
+    for prefix in prefixes:
+        first, last = prefix.first, prefix.last
+        decorated[prefix.version].append((first, -last, owner, Interval(first, last, Entry(prefix, owner))))
+    return decorated
+
+
+def _partner_intervals(partners, sharing):
+    """overlaps.sorted_intervals(_partner_entries(partners)); each partner's intervals made once per (owner,
+    prefix tuple) (shared_work.of_objects: the base of a pull request reuses those of the partners it did not
+    change)."""
+    by_family = {4: [], 6: []}
+    for partner in partners:
+        owner, prefixes = _owner(partner), partner.prefixes
+        decorated = _decorated_intervals(prefixes, owner) if sharing is None else sharing.of_objects(
+            "intervals", (prefixes,), owner, partial(_decorated_intervals, prefixes, owner))
+        for version, items in decorated.items():
+            by_family[version] += items
+    for items in by_family.values():
+        items.sort()
+    return {version: [item[3] for item in items] for version, items in by_family.items()}
 
 
 def check_overlaps(collect, partners, networks):
@@ -87,12 +119,13 @@ def check_overlaps(collect, partners, networks):
             _report_partner_overlap(collect, outer, inner)
 
 
-def check_partner_overlaps(collect, partners):
+def check_partner_overlaps(collect, partners, sharing=None):
     """The partner-against-partner part of ``check_overlaps``: the same pairs, reported the same way.
 
     Returns the PrefixIndex of the partners' prefixes, made from the sweep's own sorted intervals.
+    ``sharing``: a shared_work.Sharing, for each partner's intervals.
     """
-    intervals = sorted_intervals(_partner_entries(partners))
+    intervals = _partner_intervals(partners, sharing)
     for outer, inner in sweep(intervals):
         _report_partner_overlap(collect, outer, inner)
     return PrefixIndex(intervals)

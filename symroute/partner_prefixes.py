@@ -11,8 +11,11 @@ share a partner list hold the same list objects (and a plan holds a partner's
 text list twice, in ``partners`` and ``audit``). That keeps a fleet's plans
 small and lets json_text.py write each list once; plans are read-only data,
 which nothing in symroute changes after planning. Views are keyed by the
-identity of the Partner objects, which are held here so the identities stay
-theirs.
+identity of the validated prefix tuples they read, which are held here so the
+identities stay theirs. With a ``sharing`` (shared_work.Sharing), they are
+kept for the command (shared_work.of_objects): another partner list that
+holds the same partners' prefixes (the base of a pull request, whose
+unchanged partners get the very tuples of the head) reuses them.
 """
 
 from netaddr import cidr_merge
@@ -30,22 +33,29 @@ def probe_address(prefix):
 class PartnerPrefixes:
     """Views of the prefixes of ``partners`` (validated ``Partner``s)."""
 
-    def __init__(self, partners):
+    def __init__(self, partners, sharing=None):
         self.partners = tuple(partners)
         self._memo = {}
+        self._sharing = sharing
 
-    def _once(self, key, compute):
+    def _once(self, kind, version, partners, compute):
+        """compute(), once per (kind, version, identity of the prefix tuples of ``partners``): the views read
+        nothing else. With a sharing, once for the command (shared_work.of_objects)."""
+        prefixes = tuple(partner.prefixes for partner in partners)
+        if self._sharing is not None:
+            return self._sharing.of_objects(kind, prefixes, version, compute)
+        key = (kind, version, tuple(map(id, prefixes)))  # the tuples are held by self.partners
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
 
     def _family(self, partner, version):
-        return self._once(("family", id(partner), version),
+        return self._once("family", version, (partner,),
                           lambda: [prefix for prefix in partner.prefixes if prefix.version == version])
 
     def texts(self, partner):
         """The partner's prefixes as text, IPv4 first, each family in text order (read-only)."""
-        return self._once(("texts", id(partner)),
+        return self._once("texts", None, (partner,),
                           lambda: sorted((str(prefix) for prefix in partner.prefixes), key=_text_order))
 
     def count(self, partner, version):
@@ -57,14 +67,14 @@ class PartnerPrefixes:
         def lowest_probe():
             lowest = min(self._family(partner, version), key=lambda n: (n.first, n.prefixlen), default=None)
             return None if lowest is None else probe_address(lowest)
-        return self._once(("probe", id(partner), version), lowest_probe)
+        return self._once("probe", version, (partner,), lowest_probe)
 
     def merged(self, chosen, version):
         """The prefixes of IP ``version`` of the ``chosen`` partners, aggregated (cidr_merge), as text (read-only)."""
         def merge():
             prefixes = [prefix for partner in chosen for prefix in self._family(partner, version)]
             return [str(network) for network in cidr_merge(prefixes)]
-        return self._once(("merged", tuple(map(id, chosen)), version), merge)
+        return self._once("merged", version, chosen, merge)
 
 
 def prefix_views(router):

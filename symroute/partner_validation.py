@@ -43,12 +43,10 @@ def _prefix_problem(network, link, allow_broad, allow_special_use):
     return None
 
 
-def _partner_prefixes(collect, label, item, link):
-    """The partner's valid prefixes; every invalid or refused one is reported with its position."""
-    prefixes = []
-    raw_prefixes = item.get("prefixes")
-    allow_broad, allow_special_use = item.get("allow_broad") is True, item.get("allow_special_use") is True
-    for position, text in enumerate(raw_prefixes if isinstance(raw_prefixes, list) else []):
+def _prefix_verdicts(raw_prefixes, link, allow_broad, allow_special_use):
+    """(the valid prefixes, ((position, problem), ...)) of one partner's prefix list."""
+    prefixes, problems = [], []
+    for position, text in enumerate(raw_prefixes):
         if not isinstance(text, str):
             continue
         try:
@@ -57,10 +55,33 @@ def _partner_prefixes(collect, label, item, link):
         except AddressError as error:
             network, problem = None, str(error)
         if problem is not None:
-            collect.problem(label, f"field prefixes[{position}]: {problem}")
+            problems.append((position, problem))
         if network is not None:
             prefixes.append(network)
-    return prefixes
+    return tuple(prefixes), tuple(problems)
+
+
+def _partner_prefixes(collect, label, item, link, sharing):
+    """The partner's valid prefixes; every invalid or refused one is reported with its position.
+
+    The verdicts depend on the prefix list, the two allow_ flags and the link's name and IPv6 only: with
+    ``sharing`` (shared_work.Sharing) they are worked out once per distinct input, so a partner list
+    that differs from another in a few partners (the base of a pull request) parses only those again.
+    """
+    raw_prefixes = item.get("prefixes")
+    if not isinstance(raw_prefixes, list):
+        return ()
+    allow_broad, allow_special_use = item.get("allow_broad") is True, item.get("allow_special_use") is True
+
+    def verdicts():
+        return _prefix_verdicts(raw_prefixes, link, allow_broad, allow_special_use)
+
+    context = (None if link is None else (link.name, link.has_ipv6), allow_broad, allow_special_use)
+    prefixes, problems = verdicts() if sharing is None else sharing.once("partner prefixes", raw_prefixes,
+                                                                         context, verdicts)
+    for position, problem in problems:
+        collect.problem(label, f"field prefixes[{position}]: {problem}")
+    return prefixes  # the shared tuple itself: work on it is keyed by its identity (shared_work.of_objects)
 
 
 def _check_partner_health(collect, label, check):
@@ -110,8 +131,11 @@ def _check_failover_orders(collect, partners):
                                   f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}")
 
 
-def validate_partners(collect, raw_partners, links):
-    """The valid ``Partner``s of ``raw_partners`` (in their written order); every problem to ``collect``."""
+def validate_partners(collect, raw_partners, links, sharing=None):
+    """The valid ``Partner``s of ``raw_partners`` (in their written order); every problem to ``collect``.
+
+    ``sharing``: a shared_work.Sharing, for each partner's prefix verdicts (``_partner_prefixes``).
+    """
     link_by_name = {link.name: link for link in links}
     partners, seen = [], {}
     for index, item in mapping_items(raw_partners):
@@ -119,7 +143,7 @@ def validate_partners(collect, raw_partners, links):
         name = item.get("name")
         check_unique_name(collect, "partner", label, index, name, seen)
         link = _partner_link(collect, label, item.get("link"), link_by_name)
-        prefixes = _partner_prefixes(collect, label, item, link)
+        prefixes = _partner_prefixes(collect, label, item, link, sharing)
         failover_links = _failover_links(collect, label, item, link, link_by_name)
         _check_partner_health(collect, label, item.get("health_check"))
         if not isinstance(name, str) or link is None:

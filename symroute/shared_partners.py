@@ -4,7 +4,10 @@ Everything per prefix that validation does with a partner list (parsing and
 refusing prefixes, the partner-against-partner overlap sweep) depends on the
 list as written and on the links' names and IPv6 only (``link_shape``). Its
 outcome is recorded once per distinct (partner list, link shape) and each router
-replays it under its own name (collector.Recorder); the plan's per-prefix views
+replays it under its own name (collector.Recorder); within it, each partner's
+prefix verdicts are worked out once per distinct prefix list (a list that
+differs from another in a few partners, such as the base of a pull request,
+parses only those again); the plan's per-prefix views
 (partner_prefixes.PartnerPrefixes) travel with it, so the routers' plans
 aggregate each set once too.
 """
@@ -21,12 +24,12 @@ from .partner_validation import link_shape, validate_partners
 PartnerCheck = namedtuple("PartnerCheck", "written by_name validation overlaps index prefixes")
 
 
-def _check(raw_partners, links):
+def _check(raw_partners, links, sharing=None):
     validation, overlaps = Recorder(), Recorder()
-    written = tuple(validate_partners(validation, raw_partners, links))
-    index = check_partner_overlaps(overlaps, written)
+    written = tuple(validate_partners(validation, raw_partners, links, sharing))
+    index = check_partner_overlaps(overlaps, written, sharing)
     by_name = tuple(sorted(written, key=lambda partner: partner.name))
-    return PartnerCheck(written, by_name, validation, overlaps, index, PartnerPrefixes(by_name))
+    return PartnerCheck(written, by_name, validation, overlaps, index, PartnerPrefixes(by_name, sharing))
 
 
 def partner_check(raw_partners, links, sharing=None):
@@ -34,4 +37,4 @@ def partner_check(raw_partners, links, sharing=None):
     with every router of the same partner list and link shape, computed here when None."""
     if sharing is None:
         return _check(raw_partners, links)
-    return sharing.once("partners", raw_partners, link_shape(links), lambda: _check(raw_partners, links))
+    return sharing.once("partners", raw_partners, link_shape(links), lambda: _check(raw_partners, links, sharing))

@@ -15,6 +15,11 @@ only, under an exact key of its inputs:
   one file hold the same object, and nothing changes it while it is planned).
   One ``SharedWork`` may serve several calls, e.g. the head and the base
   inventory of ``bin/symroute plan --base``.
+- ``of_objects``: work on results that are themselves shared (a partner's
+  validated prefixes, which the memo above hands to every list that holds the
+  same prefix list), keyed by the identity of those objects, which are held
+  so their identities stay theirs. The base of a pull request that changes a
+  few partners reuses the head's work on all the others.
 - ``parsed_files``: the YAML data of the inventory files read during the
   command, by the SHA-256 of their bytes (inventory_files.scan): the base's
   files equal to the head's, byte for byte, are not parsed again.
@@ -74,6 +79,7 @@ class SharedWork:
     def __init__(self):
         self._results = {}
         self._keys = {}
+        self._by_identity = {}  # (kind, context, ids) -> (the objects, result)
         self.computed = Counter()
         self.parsed_files = {}
 
@@ -86,6 +92,15 @@ class SharedWork:
             self.computed[kind] += 1
             self._results[(kind, key)] = compute()
         return self._results[(kind, key)]
+
+    def of_objects(self, kind, objects, context, compute):
+        """``compute()``, once per (kind, identity of each of the tuple ``objects``, context); ``context`` must be
+        hashable and exact."""
+        key = (kind, context, tuple(map(id, objects)))
+        if key not in self._by_identity:
+            self.computed[kind] += 1
+            self._by_identity[key] = (objects, compute())
+        return self._by_identity[key][1]
 
     def sharing(self):
         """A view for one planning call (its own object-to-key memo)."""
@@ -109,6 +124,10 @@ class Sharing:
                 key = None
             known = self._keys[id(value)] = (value, key)
         return known[1]
+
+    def of_objects(self, kind, objects, context, compute):
+        """SharedWork.of_objects: ``compute()`` once per (kind, identity of each of ``objects``, context)."""
+        return self._work.of_objects(kind, objects, context, compute)
 
     def once(self, kind, value, context, compute):
         """``compute()``, done once per (kind, value's content, context); ``context`` must be hashable and exact."""

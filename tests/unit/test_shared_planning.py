@@ -200,9 +200,9 @@ def counted(monkeypatch):
     calls = []
     real = shared_partners._check
 
-    def check(raw_partners, links):
+    def check(raw_partners, links, *sharing):
         calls.append(len(links))
-        return real(raw_partners, links)
+        return real(raw_partners, links, *sharing)
 
     monkeypatch.setattr(shared_partners, "_check", check)
     return calls
@@ -222,6 +222,27 @@ def test_a_review_checks_partner_lists_equal_in_head_and_base_once(tmp_path, cou
     # head: east (a6 b, a6 b6, a6 b c6), west (b a6, a6 b); base: only east's list differs (three more)
     assert len(counted) == 5 + 3
     assert json.loads(capsys.readouterr().out)["changes"]["w2"]["status"] == "unchanged"
+
+
+def test_the_base_reuses_the_heads_work_on_what_it_did_not_change(tmp_path, monkeypatch, capsys):
+    inventory = _two_commits(tmp_path)
+    works = []
+
+    class Recorded(SharedWork):
+        def __init__(self):
+            super().__init__()
+            works.append(self)
+
+    monkeypatch.setattr(cli, "SharedWork", Recorded)
+    assert cli.main(["plan", "--inventory", str(inventory), "--format", "json"]) == 0
+    assert cli.main(["plan", "--inventory", str(inventory), "--base", "HEAD~1", "--format", "json"]) == 0
+    capsys.readouterr()
+    head, review = works
+    # The base differs from the head in one partner (east's acme, one prefix fewer) and in e1's host_vars:
+    # only those are parsed and checked again (the review's plans are each router's alone: the test above).
+    assert review.computed["partner prefixes"] == head.computed["partner prefixes"] + 1
+    assert review.computed["intervals"] == head.computed["intervals"] + 1
+    assert len(review.parsed_files) == len(head.parsed_files) + 2
 
 
 def test_a_partner_file_is_parsed_once_and_as_ansible_reads_it(tmp_path, monkeypatch):
