@@ -70,6 +70,8 @@ def _holds_jinja(value):
     if isinstance(value, dict):
         return any(_holds_jinja(key) or _holds_jinja(item) for key, item in value.items())
     if isinstance(value, (list, tuple)):
+        if all(type(item) is str for item in value):  # a prefix list: one search (no delimiter spans the "\0")
+            return bool(JINJA.search("\0".join(value)))
         return any(_holds_jinja(item) for item in value)
     return False
 

@@ -100,6 +100,19 @@ def test_yaml_keeps_shared_anchors_merge_keys_and_vault_as_data():
     assert isinstance(data["secret"], VaultValue)
 
 
+def test_the_fast_string_path_reads_what_yaml_reads():
+    """A plain scalar holding a slash skips YAML's implicit-type patterns, and a list of strings is taken as
+    written: the data is the same as YAML's own."""
+    scalars = ["10.0.0.0/24", "2001:db8::/48", "1/2", "1:2/3", "0x1/2", "1e3/4", "2001-12-14/1", "true/false", "~/x",
+               "null/", "/", ".inf/", "12:30:00/2", "<</", "=/", "-1/2", "+0/0", "0o7/1", "1_000/2"]
+    for text in [f"[{', '.join(scalars)}]", "a: " + " ".join(scalars), "\n".join(f"- {x}" for x in scalars),
+                 "a: &x 1/2\nb: *x\n", "? 1/2\n: 3/4\n", "[a, 'b', \"c\", 1/2, !!str 3]",
+                 "[1, a/b, null, [x, y], {k: v}]", "- [x, y]\n- [1, 2.5, true]\n- []\n", "a: &l [x/1, y]\nb: *l\n"]:
+        assert loads(text) == yaml.load(text, Loader=yaml.SafeLoader), text
+    assert loads("a: !!int 12\nb: ! 1/2\nc: [!unsafe \"{{ x }}\", y]\n") == {
+        "a": 12, "b": "1/2", "c": ["{{ x }}", "y"]}
+
+
 def test_an_alias_bomb_is_refused_at_once():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
