@@ -12,6 +12,11 @@ digest and output, to /dev/null), with and without --base; baseline: one router
 with the same partner file and the same command, interleaved with it. Shared
 planning (symroute/shared_work.py) makes a fleet cost little more than one router.
 
+The pull-request check: one router of the same inventory with `--base HEAD`
+(the partner file, or a host_vars file, changed since), against `plan` alone on
+the same inventory, interleaved with it. The base reuses the head's work on
+everything it shares with it (the unchanged files, the unchanged partners).
+
 `--smoke` runs the smallest sizes once.
 
     bench/plan_scale.py [--smoke] [--markdown docs/results/plan_scale.md]
@@ -99,13 +104,19 @@ def peak_memory(function, text):
     return peak
 
 
+def interleaved(first, second, rounds):
+    """The median seconds of ``first()`` and of ``second()``, run in turn ``rounds`` times, so both see the same
+    machine noise."""
+    first_times, second_times = [], []
+    for _ in range(rounds):
+        first_times.append(first())
+        second_times.append(second())
+    return statistics.median(first_times), statistics.median(second_times)
+
+
 def measure(size, rounds):
     text = inventory_yaml(size)
-    base_times, plan_times = [], []
-    for _ in range(rounds):  # interleaved, so both see the same machine noise
-        base_times.append(timed(baseline, text))
-        plan_times.append(timed(symroute, text))
-    base, plan = statistics.median(base_times), statistics.median(plan_times)
+    base, plan = interleaved(lambda: timed(baseline, text), lambda: timed(symroute, text), rounds)
     return {"size": size, "baseline_s": base, "symroute_s": plan, "ratio": plan / base,
             "baseline_peak_mib": peak_memory(baseline, text) / 2**20,
             "symroute_peak_mib": peak_memory(symroute, text) / 2**20, "rounds": rounds}
@@ -199,12 +210,15 @@ def measure_fleet(fleet, rounds):
         one = fleet_inventory(Path(scratch) / "one", 1, fleet.prefixes, fleet.change)
         many = fleet_inventory(Path(scratch) / "many", fleet.routers, fleet.prefixes, fleet.change)
         plan_command(one, fleet.change)  # imports Ansible and warms the caches of the machine, not of symroute
-        one_times, many_times = [], []
-        for _ in range(rounds):  # interleaved, so both see the same machine noise
-            one_times.append(plan_command(one, fleet.change))
-            many_times.append(plan_command(many, fleet.change))
-    one_s, many_s = statistics.median(one_times), statistics.median(many_times)
+        one_s, many_s = interleaved(lambda: plan_command(one, fleet.change), lambda: plan_command(many, fleet.change),
+                                    rounds)
     return {"fleet": fleet, "one_s": one_s, "many_s": many_s, "ratio": many_s / one_s, "rounds": rounds}
+
+
+def timing_cells(baseline_s, measured_s, target, rounds):
+    """The cells of a timing row: baseline, measured, their ratio, the target ratio, the rounds."""
+    return [f"{baseline_s * 1000:.0f} ms", f"{measured_s * 1000:.0f} ms", f"{measured_s / baseline_s:.2f}x",
+            f"≤ {target}x" if target else "-", str(rounds)]
 
 
 def fleet_markdown(results):
@@ -212,10 +226,36 @@ def fleet_markdown(results):
         "Shared planning: `symroute plan --format json` in-process (loader, planning, digest, output), median of "
         "interleaved rounds; baseline: one router, the same partner file and command.",
         ["command", "routers", "prefixes", "one router", "fleet", "ratio", "target", "rounds"],
-        [[f"`{r['fleet'].command}`", str(r["fleet"].routers), f"{r['fleet'].prefixes:,}",
-          f"{r['one_s'] * 1000:.0f} ms", f"{r['many_s'] * 1000:.0f} ms", f"{r['ratio']:.2f}x",
-          f"≤ {r['fleet'].target}x" if r["fleet"].target else "-", str(r["rounds"])]
-         for r in results], left_aligned=(0,))
+        [[f"`{r['fleet'].command}`", str(r["fleet"].routers), f"{r['fleet'].prefixes:,}"]
+         + timing_cells(r["one_s"], r["many_s"], r["fleet"].target, r["rounds"]) for r in results], left_aligned=(0,))
+
+
+# The pull-request check of one router: `plan --base HEAD` against `plan` alone, the inventory changed as
+# fleet_inventory(change=...) does; target: the ratio at most (None: no target).
+Review = namedtuple("Review", "change prefixes target rounds")
+REVIEWS = (Review("partners", 100_000, 1.4, 5), Review("host_vars", 100_000, 1.4, 5))
+SMOKE_REVIEWS = (Review("partners", 1_000, None, 1),)
+CHANGES = {"partners": "partner file changed", "host_vars": "one host_vars file changed"}
+
+
+def measure_review(review, rounds):
+    rounds = min(rounds, review.rounds)
+    with tempfile.TemporaryDirectory(prefix="symroute-bench-") as scratch:
+        inventory = fleet_inventory(Path(scratch), 1, review.prefixes, review.change)
+        plan_command(inventory, True)  # imports Ansible and warms the caches of the machine, not of symroute
+        plan_s, review_s = interleaved(lambda: plan_command(inventory, False), lambda: plan_command(inventory, True),
+                                       rounds)
+    return {"review": review, "plan_s": plan_s, "review_s": review_s, "ratio": review_s / plan_s, "rounds": rounds}
+
+
+def review_markdown(results):
+    return report.table(
+        "The pull-request check, one router: `symroute plan --format json --base HEAD` in-process against `plan` "
+        "alone on the same inventory, median of interleaved rounds.",
+        ["command", "prefixes", "plan", "plan --base", "ratio", "target", "rounds"],
+        [[f"`plan --base, {CHANGES[r['review'].change]}`", f"{r['review'].prefixes:,}"]
+         + timing_cells(r["plan_s"], r["review_s"], r["review"].target, r["rounds"]) for r in results],
+        left_aligned=(0,))
 
 
 def main():
@@ -223,7 +263,9 @@ def main():
     sizes, rounds = ((SIZES[0],), 1) if args.smoke else (SIZES, args.rounds)
     single = markdown([measure(size, rounds) for size in sizes])
     fleets = SMOKE_FLEETS if args.smoke else FLEETS
-    report.emit(single + "\n" + fleet_markdown([measure_fleet(fleet, rounds) for fleet in fleets]), args.markdown)
+    reviews = SMOKE_REVIEWS if args.smoke else REVIEWS
+    report.emit(single + "\n" + fleet_markdown([measure_fleet(fleet, rounds) for fleet in fleets]) + "\n"
+                + review_markdown([measure_review(review, rounds) for review in reviews]), args.markdown)
 
 
 if __name__ == "__main__":

@@ -70,12 +70,12 @@ def _data_loader(handed_over):
     from ansible.parsing.dataloader import DataLoader
 
     class HandingOverLoader(DataLoader):
-        def load_from_file(self, file_name, cache="all", unsafe=False, json_only=False, trusted_as_template=False):
-            data = None if json_only else handed_over.get(os.path.realpath(self.path_dwim(file_name)))
-            if data is None:
-                return super().load_from_file(file_name, cache=cache, unsafe=unsafe, json_only=json_only,
-                                              trusted_as_template=trusted_as_template)
-            return data if unsafe else copy.deepcopy(data)
+        def load_from_file(self, file_name, *args, **options):
+            """Ansible's, except for a handed-over file (as the vars plugin asks: options by name, not JSON only)."""
+            data = handed_over.get(os.path.realpath(self.path_dwim(file_name)))
+            if data is None or args or options.get("json_only"):
+                return super().load_from_file(file_name, *args, **options)
+            return data if options.get("unsafe") else copy.deepcopy(data)
 
     return HandingOverLoader()
 
