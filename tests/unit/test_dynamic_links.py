@@ -223,17 +223,18 @@ def test_the_monitor_follows_the_learned_address_counts_changes_and_shows_them()
     lines = []
     links = _monitor_links()
     followed = LearnedLinks(links, lines.append)
-    assert followed.update([_fact("100.66.0.10/24")])
+    assert followed.update([_fact("100.66.0.10/24")]) == []  # the first lease: nothing bound to an old one
     assert links[1]["addresses"] == [{"family": 4, "address": "100.66.0.10"}]  # the probes' source
-    assert not followed.update([_fact("100.66.0.10/24")])  # nothing new
-    assert followed.update([_fact("100.66.0.11/24")])
+    assert followed.update([_fact("100.66.0.10/24")]) == []  # nothing new
+    assert followed.update([_fact("100.66.0.11/24")]) == ["wan_c"]  # renumbered: its connections go
     assert links[1]["addresses"] == [{"family": 4, "address": "100.66.0.11"}]
     assert followed.address_of() == {"198.51.100.2": "wan_a", "100.66.0.11": "wan_c"}
     assert followed.report() == {"wan_c": {"ipv4": {"policy": "learned", "address": "100.66.0.11/24",
                                                     "gateway": "100.66.0.1", "changes": 1}}}
     assert "link wan_c: IPv4 address 100.66.0.10/24 -> 100.66.0.11/24, gateway 100.66.0.1" in lines[-1]
-    followed.update([_fact("")])  # the lease is gone: no source, the probes fail at once
+    assert followed.update([_fact("")]) == ["wan_c"]  # the lease is gone: no source, no probe is sent
     assert links[1]["addresses"] == []
+    assert followed.update([_fact("100.66.0.12/24")]) == []  # back from no address: nothing was bound
     snapshot = {"router": "edge\"x", "updated": 1.0, "links": {}, "partners": {},
                 "learned": {"wan_c": {"ipv4": {"policy": "learned", "address": "100.66.0.11/24",
                                                 "gateway": "100.66.0.1", "changes": 1}}}}
@@ -248,7 +249,28 @@ def test_a_probe_of_a_link_waiting_for_its_address_fails_without_a_socket(monkey
         raise AssertionError("a probe without its link's address must not open a socket")
     monkeypatch.setattr(socket, "socket", no_socket)
     target = {"kind": "icmp", "family": 4, "address": "100.64.3.2", "text": "100.64.3.2"}
-    assert probes.probe_target(target, _monitor_links()[1], 0.1) is None
+    assert probes.probe_target(target, _monitor_links()[1], 0.1) is probes.NO_SOURCE
+
+
+def test_a_round_without_any_source_counts_neither_way_and_a_partial_one_counts():
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class Pool:
+        def __init__(self, answers):
+            self.answers = iter(answers)
+
+        def submit(self, function, target, link, timeout):
+            return Done(next(self.answers))
+
+    link = {"targets": [{}, {}]}
+    assert probes.round_of_probes(link, Pool([probes.NO_SOURCE, probes.NO_SOURCE]), 0.1) is None
+    assert probes.round_of_probes(link, Pool([probes.NO_SOURCE, None]), 0.1) == []  # a missed round
+    assert probes.round_of_probes(link, Pool([0.01, probes.NO_SOURCE]), 0.1) == [0.01]
 
 
 def test_the_static_lab_plan_digest_is_what_it_was_before_dynamic_links():

@@ -73,7 +73,8 @@ def _probe_link(link, events, stopping):
         while not stopping.is_set():
             started = time.monotonic()
             rtts = probes.round_of_probes(link, pool, timeout)
-            events.put(("round", link["name"], len(link["targets"]), rtts))
+            if rtts is not None:  # None: a dynamic link without its address; the kernel routes around it
+                events.put(("round", link["name"], len(link["targets"]), rtts))
             stopping.wait(max(0.0, started + interval - time.monotonic()))
 
 
@@ -106,10 +107,17 @@ def _write(monitor, settings, repairer=None, learned=None):
 def _make_repairer(settings, monitor, learned):
     if not settings.get("routing_state_file"):
         return None
+    config_links = list(learned.links.values())
 
     def follow(facts):
-        if learned.update(facts):
-            monitor.link_of_address = learned.address_of()
+        for name in learned.update(facts):  # its old address is gone: so are the connections bound to it
+            link = next(link for link in config_links if link["name"] == name)
+            try:
+                netlink.flush_conntrack(int(link["mark"], 16), int(link["mark_mask"], 16))
+                log(f"deleted the conntrack entries bound to {name}'s old address (mark {link['mark']})")
+            except OSError as error:
+                log(f"deleting the conntrack entries of {name} failed: {error}")
+        monitor.link_of_address = learned.address_of()
 
     return Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
                     float(settings.get("repair_interval_s", 30)), sysctl_file=settings.get("sysctl_file") or "",

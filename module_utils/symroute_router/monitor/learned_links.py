@@ -1,9 +1,11 @@
 """What the monitor knows of its dynamic links' current addressing (learned.py reads it from the kernel).
 
 After every routing repair the facts it used are handed here: the links' probe sources follow the
-current address (a probe of a family whose address is not there yet fails at once, so it can never
-leave with another link's address), each change is logged and counted, and the state file and the
-metrics show the policy (``dynamic``) beside what was learned.
+current address (a probe of a family whose address is not there is not sent, so none can leave with
+another link's address, and a round without any counts neither way: the kernel already routes around
+a family without its address, whose table is empty), each change is logged and counted, a link whose
+address went away or changed has its connections deleted (they are bound to an address it no longer
+has), and the state file and the metrics show the policy beside what was learned.
 """
 
 
@@ -26,9 +28,9 @@ class LearnedLinks:
         return {self.links[name]["interface"] for name, _ in self.dynamic}
 
     def update(self, facts):
-        """The facts of one repair; True when anything known changed (an address, a gateway, the first
-        facts)."""
-        changed = False
+        """The facts of one repair; the links whose address went away or changed (their connections are
+        bound to an address they no longer have)."""
+        renumbered = []
         for fact in facts or []:
             key = (fact["link"], fact["family"])
             if key not in set(self.dynamic):
@@ -39,14 +41,15 @@ class LearnedLinks:
                 continue
             self.facts[key] = now
             self.version += 1
-            changed = True
             if before is not None and before["address"] != now["address"]:
                 self.changes[key] = self.changes.get(key, 0) + 1
+                if before["address"] and fact["link"] not in renumbered:
+                    renumbered.append(fact["link"])
             self.log(f"link {fact['link']}: IPv{fact['family']} address "
                      f"{(before or {}).get('address') or 'none'} -> {now['address'] or 'none'}, gateway "
                      f"{self._gateway_text(now)} (learned from {fact['interface']})")
         self._apply_sources()
-        return changed
+        return renumbered
 
     @staticmethod
     def _gateway_text(fact):

@@ -16,6 +16,8 @@ import struct
 import time
 
 ICMP_ECHO = {4: (8, 0), 6: (128, 129)}  # (request, reply) types
+# A probe not sent: its family's address on a dynamic link is not there (yet, or between two leases).
+NO_SOURCE = "no source address"
 FAMILIES = {4: socket.AF_INET, 6: socket.AF_INET6}
 
 
@@ -119,8 +121,9 @@ def _addresses(host, port, families):
 def probe_target(target, link, timeout):
     """One probe of a link target (plan form) through ``link``: the round trip or None."""
     sources = {entry["family"]: entry["address"] for entry in link["addresses"]}
-    if target.get("family") in link.get("learned_families", ()) and target["family"] not in sources:
-        return None  # a dynamic link waiting for its address: no probe may leave with another link's
+    waiting = {family for family in link.get("learned_families", ()) if family not in sources}
+    if target.get("family") in waiting or (waiting and not sources):
+        return NO_SOURCE  # a dynamic link waiting for its address: no probe may leave with another link's
     started = time.monotonic()
     if target["kind"] == "icmp":
         return icmp_echo(target["address"], target["family"], link["interface"],
@@ -167,9 +170,12 @@ def check_partner(check, mark, timeout):
 
 
 def round_of_probes(link, pool, timeout):
-    """Probe every target of ``link`` at once; the round trips of those that answered."""
+    """Probe every target of ``link`` at once; the round trips of those that answered, or None when no
+    probe could be sent (a dynamic link between two addresses: the round counts neither way)."""
     futures = [pool.submit(probe_target, target, link, timeout) for target in link["targets"]]
     results = [future.result() for future in futures]
-    return [rtt for rtt in results if rtt is not None]
+    if results and all(result is NO_SOURCE for result in results):
+        return None
+    return [rtt for rtt in results if rtt is not None and rtt is not NO_SOURCE]
 
 
