@@ -79,6 +79,7 @@ bench: setup
 	$(BENCH) bench/dataplane.py --markdown docs/results/dataplane.md
 	$(BENCH) bench/converge_time.py --markdown docs/results/converge_time.md
 	$(BENCH) bench/fleet_scale.py --markdown docs/results/fleet_scale.md
+	$(BENCH) bench/address_change.py --markdown docs/results/address_change.md
 	molecule/resources/lab.sh up
 	$(BIN)/ansible-playbook symmetric-routing.yml
 	$(BENCH) bench/failover.py --markdown docs/results/failover.md

@@ -81,12 +81,16 @@ def connections(request, entries):
     return grouped
 
 
-def _expected(request, probe, states):
-    """("pinned" | "failover" | "rejected", link or None) for the partner's probe with these link states."""
-    if states.get(probe["link"], {}).get("in_service"):
+def _expected(request, probe, states, waiting=frozenset()):
+    """("pinned" | "failover" | "rejected", link or None) for the partner's probe with these link states;
+    ``waiting``: (link, family) of dynamic families without their address yet (routed around)."""
+    def usable(name):
+        return states.get(name, {}).get("in_service") and (name, probe["family"]) not in waiting
+
+    if usable(probe["link"]):
         return "pinned", probe["link"]
     for name in probe.get("failover_links", []):
-        if states.get(name, {}).get("in_service") and any(
+        if usable(name) and any(
                 table["link"] == name and table["family"] == probe["family"]
                 for table in request["verify"]["tables"]):
             return "failover", name
@@ -96,8 +100,9 @@ def _expected(request, probe, states):
 def partner_rows(request, observed):
     """One row per partner and family: pinned link, expected and actual link, source, verdict."""
     interfaces, rows = _interfaces(request), []
+    waiting = verify.waiting_families(observed)
     for probe, path in zip(request["verify"]["partners"], observed["paths"]):
-        kind, expected = _expected(request, probe, observed["links"])
+        kind, expected = _expected(request, probe, observed["links"], waiting)
         now = interfaces.get(path["dev"], path["dev"] or "")
         ok = (now == expected) if expected else not path["dev"]
         rows.append({"partner": probe["partner"], "family": probe["family"], "address": probe["address"],

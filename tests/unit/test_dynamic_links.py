@@ -300,3 +300,15 @@ def test_the_review_and_explain_say_dynamic(router_vars):
             " dev wwan0") in changes["routes"]["added"]
     assert explain_address(after, "100.64.50.10")["path"] == (
         "leaves by wan_c (wwan0, source wan_c's current address (dynamic, learned on the router))")
+
+
+def test_the_audit_expects_a_waiting_family_to_be_routed_around():
+    from symroute_router import audit
+    request = {"verify": {"tables": [{"link": "wan_a", "family": 4}, {"link": "wan_c", "family": 4},
+                                     {"link": "wan_c", "family": 6}]}}
+    states = {"wan_a": {"in_service": True}, "wan_c": {"in_service": True}}
+    four = {"link": "wan_c", "family": 4, "failover_links": ["wan_a"]}
+    six = {"link": "wan_c", "family": 6, "failover_links": ["wan_a"]}
+    assert audit._expected(request, four, states, {("wan_c", 4)}) == ("failover", "wan_a")
+    assert audit._expected(request, six, states, {("wan_c", 4)}) == ("pinned", "wan_c")
+    assert audit._expected(request, four, states) == ("pinned", "wan_c")
