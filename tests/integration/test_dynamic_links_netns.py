@@ -71,8 +71,10 @@ def test_ipv6_by_slaac_leaves_with_the_learned_address(router):
             break
         time.sleep(0.2)
     assert learned and learned[0].startswith("2001:db8:c:"), address
+    # The address and the default route come from router advertisements; the monitor follows both.
     router.wait_for_monitor(lambda state: state.get("learned", {}).get("wan_c", {}).get("ipv6", {}).get("address")
-                            == f"{learned[0]}/64", 10, "the monitor shows link C's SLAAC address")
+                            == f"{learned[0]}/64" and state["learned"]["wan_c"]["ipv6"]["gateway"], 20,
+                            "the monitor shows link C's SLAAC address and router")
     assert router.sh("ip -6 route show table 202").stdout.startswith("2001:db8:c::/64 dev wanc")
     assert "default via fe80::" in router.sh("ip -6 route show table 202").stdout
     assert dynamiclab.ask(router, dynamiclab.PARTNER6) == learned[0]
