@@ -49,6 +49,7 @@ bench-smoke: setup
 	$(BENCH) bench/dataplane.py --smoke
 	$(BENCH) bench/converge_time.py --smoke
 	$(BENCH) bench/fleet_scale.py --smoke --rounds 1
+	$(BENCH) bench/address_change.py --smoke
 
 molecule: molecule-router molecule-incident molecule-fleet
 

@@ -232,6 +232,17 @@ fleet that size, a canary progression such as `-e '{"symroute_serial": [1, 10,
 "10%", "25%"]}'` keeps the first failures small; `max_fail_percentage: 0`
 still stops the rollout at the first failed router (tested by
 `molecule/fleet`)."""),
+    ("Dynamic link address change", "address_change", "bench/address_change.py", """An LTE-style reconnect of a dynamic link in the dynamic lab (`tests/dynamiclab.py`:
+dnsmasq's DHCP on the provider side, isc-dhcp-client's dhclient on the router):
+the router releases its lease and leases again, the provider hands it another
+address. Measured inside the router from the moment the new address is on the
+interface: until link C's `from` rule and table use it (the monitor's repair,
+50 ms after the first address or route notification), and until a new
+connection from the LAN host to the partner pinned to link C is answered from
+the new address. **Target: at most 1 s.** The link is not taken out of service
+between the two leases (no probe can be sent without an address, and such a
+round counts neither way), so the first connection only waits for the table.
+Baseline: one connection to the partner with the address unchanged."""),
 ]
 
 
