@@ -61,7 +61,7 @@ options:
     default: {}
   monitor:
     description: >-
-      C(enabled), C(install_dir), C(files) (as for M(symroute_files)), C(service_manager)
+      C(enabled), C(install_dir), C(files) (as for M(symroute_files)), C(directories) (made before the unit starts), C(service_manager)
       (C(auto), C(systemd) or C(background)) and C(ctl_command).
     type: dict
     default: {}

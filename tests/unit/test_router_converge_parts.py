@@ -112,3 +112,27 @@ def test_a_rule_change_alone_does_not_reload_systemd(tmp_path, monkeypatch):
     runner = Systemd(enabled={"symroute-routing.service"})
     result = parts.routing_part(_routing_request(tmp_path, dropin=False), False, runner, print, PACKAGE, {})
     assert result["services"] == [] and runner.changes() == []
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_the_metrics_directory_is_made_before_the_sandboxed_monitor_starts_and_a_second_run_changes_nothing(
+        tmp_path, check_mode):
+    """ReadWritePaths= only opens a directory that exists when the unit starts: on a router without
+    node_exporter the converge makes the textfile's directory first (check mode: reports it)."""
+    request = dict(_monitor_request(tmp_path), directories=[str(tmp_path / "prometheus" / "node-exporter")])
+    runner = Systemd()
+    result = parts.monitor_part(request, check_mode, runner, PACKAGE, {})
+    assert str(tmp_path / "prometheus" / "node-exporter") in result["files"] and result["changed"] is True
+    assert (tmp_path / "prometheus" / "node-exporter").is_dir() is not check_mode
+    if not check_mode:
+        assert (tmp_path / "prometheus" / "node-exporter").stat().st_mode & 0o777 == 0o755
+        unit = "symroute-monitor.service"
+        quiet = Systemd(enabled={unit}, active={unit})
+        assert parts.monitor_part(request, False, quiet, PACKAGE, {})["changed"] is False
+
+
+@pytest.mark.parametrize("directory", ["relative/dir", "", None, ["/a"]])
+def test_a_directory_that_is_not_an_absolute_path_fails_the_step(tmp_path, directory):
+    request = dict(_monitor_request(tmp_path), directories=[directory])
+    with pytest.raises(parts.StepFailed, match="absolute path"):
+        parts.monitor_part(request, False, Systemd(), PACKAGE, {})

@@ -1,5 +1,5 @@
 """Rendered files (units, configuration, the control command), each written atomically only when its
-content or mode differs."""
+content or mode differs; and the directories a sandboxed unit writes in, made before it starts."""
 
 import os
 
@@ -31,3 +31,18 @@ def run(files, check_mode):
             write_atomically(path, content, mode=mode)
     return {"changed": bool(written), "written": written, "diff": diffs, "systemd": runs_systemd(),
             "check_mode": check_mode}
+
+
+def directories(paths, check_mode):
+    """Make each absolute path in ``paths`` that is missing (0755, parents included): a unit's
+    ReadWritePaths= only takes effect for a directory there when the unit starts. Returns those made."""
+    made = []
+    for path in paths:
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise StepFailed(f"each directory needs an absolute path: {path!r:.200}")
+        if os.path.isdir(path):
+            continue
+        made.append(path)
+        if not check_mode:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+    return made

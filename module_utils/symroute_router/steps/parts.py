@@ -64,9 +64,10 @@ def monitor_part(request, check_mode, runner, package_files, installed):
         code_changed = package["changed"] or _same_directory(installed, request["install_dir"])
         result["code"], result["diff"] = package["written"] + package["removed"], [package["diff"]]
     written = files_step.run(request["files"] if enabled else [], check_mode)
-    result["files"], result["diff"] = written["written"], result["diff"] + written["diff"]
+    made = files_step.directories(request.get("directories", []) if enabled else [], check_mode)
+    result["files"], result["diff"] = written["written"] + made, result["diff"] + written["diff"]
     manager = request.get("service_manager", "auto")
-    restart = code_changed or written["changed"]
+    restart = code_changed or written["changed"] or bool(made)
     if manager == "systemd" or (manager == "auto" and runs_systemd()):
         if written["changed"]:
             result["services"] += services.daemon_reload(runner, check_mode)
@@ -75,5 +76,5 @@ def monitor_part(request, check_mode, runner, package_files, installed):
     else:
         ctl = request["ctl_command"]
         result["services"] += services.background(runner, ctl, enabled, restart, check_mode, os.path.exists(ctl))
-    result["changed"] = code_changed or written["changed"] or bool(result["services"])
+    result["changed"] = code_changed or written["changed"] or bool(made) or bool(result["services"])
     return result
