@@ -28,9 +28,12 @@ def _state(path):
 
 
 def _routes_by_table(state):
+    """Each table's interfaces: its static routes' and its dynamic link's (learned entries)."""
     devices = {}
     for route in state.get("routes", []):
         devices.setdefault(str(route.get("table")), set()).add(str(route.get("dev")))
+    for entry in state.get("learned", []):
+        devices.setdefault(str(entry.get("table")), set()).add(str(entry.get("interface")))
     return devices
 
 

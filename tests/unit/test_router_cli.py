@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from paths import REPOSITORY
-from symroute_router.__main__ import main
+from symroute_router.__main__ import _summary, main
 from test_router_fakes import FakeRouter
 from test_router_routing import STATE, TWO_LINKS
 
@@ -74,3 +74,14 @@ def test_the_module_runs_with_the_standard_library_only(tmp_path):
                             env=environment, cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
     assert "apply" in result.stdout and "diff" in result.stdout
+
+
+def test_the_boot_summary_names_a_dynamic_links_interface_while_it_waits_for_its_address():
+    """A dynamic link's table has no static routes in the state: its learned entry names the interface."""
+    state = {"routes": [{"table": 200, "dev": "wana"}],
+             "learned": [{"link": "wan_c", "interface": "wanc", "table": 202, "family": 4}]}
+    out = io.StringIO()
+    _summary(state, {"links": {"200": "installed", "202": "waiting for an IPv4 address on wanc (dynamic)"}}, out)
+    assert out.getvalue().splitlines() == [
+        "symroute-routing: table 200 (wana): installed",
+        "symroute-routing: table 202 (wanc): waiting for an IPv4 address on wanc (dynamic)"]
