@@ -22,6 +22,9 @@ LAB_DIR = "/usr/local/lib/symroute-lab"
 TOPOLOGY_UNIT = "symroute-lab-topology.service"
 ABSENT_WANC = "/etc/symroute-lab/absent-wanc"
 NETWORKD_MARK = "/etc/symroute-lab/networkd"
+DYNAMIC_WANC = "/etc/symroute-lab/dynamic-wanc"
+ISP_C_UNIT = "symroute-lab-isp-c.service"
+ISP_C_HOSTS = "/etc/symroute-lab/isp_c-hosts"
 SYMROUTE_UNITS = ("nftables.service", "symroute-routing.service", "symroute-monitor.service")
 MONITOR_STATE_FILE = "/run/symroute/monitor.json"  # symroute_monitor_state_file, the same in both modes
 
@@ -102,6 +105,26 @@ class SystemdRouter(Router):
             podman("exec", "-i", self.name, "sh", "-c", f"cat > {path}", stdin=text)
         self.sh(f"mkdir -p {Path(NETWORKD_MARK).parent}; touch {NETWORKD_MARK};"
                 " systemctl enable systemd-networkd.service systemd-networkd-wait-online.service 2>/dev/null")
+
+
+    def make_wanc_dynamic(self, address):
+        """From the next boot link C is dynamic (the topology script's dynamic-wanc mode): provider C's
+        dnsmasq (symroute-lab-isp-c.service, enabled) leases ``address`` to whichever client asks."""
+        podman("cp", str(SYSTEMD_LAB / ISP_C_UNIT), f"{self.name}:/etc/systemd/system/{ISP_C_UNIT}")
+        self.sh(f"mkdir -p {Path(DYNAMIC_WANC).parent}; touch {DYNAMIC_WANC}; systemctl daemon-reload;"
+                f" systemctl enable {ISP_C_UNIT} 2>/dev/null")
+        self.lease_next(address, reload=False)
+
+    def lease_next(self, address, reload=True):
+        """Provider C reserves ``address`` for any client (every MAC: wanc's changes at each boot); the
+        router's client gets it at its next DHCP exchange."""
+        self.sh(f"echo '*:*:*:*:*:*,{address}' > {ISP_C_HOSTS}")
+        if reload:
+            self.systemctl("reload", ISP_C_UNIT, check=True)
+
+    def write_file(self, path, text, mode="0644"):
+        self.sh(f"mkdir -p {Path(path).parent}")
+        podman("exec", "-i", self.name, "sh", "-c", f"cat > {path} && chmod {mode} {path}", stdin=text)
 
 
 def start_systemd_router(name, directory):

@@ -7,13 +7,19 @@
 #                                   wanb their addresses and main-table routes (.network files), and
 #                                   /sys is read-only, as systemd's container interface wants it:
 #                                   networkd then does not wait for udev, which the container lacks
+#                                   with /etc/symroute-lab/dynamic-wanc link C is dynamic: provider C
+#                                   is 100.66.0.1/24 and 2001:db8:c::1/64, its DHCP and RA server
+#                                   (dnsmasq) runs in symroute-lab-isp-c.service, and the router leaves
+#                                   wanc unaddressed for its DHCP/RA client (networkd or NetworkManager)
 #   symroute-lab-topology.sh wanc   link C appears later: isp_c and wanc with its address, then up
 set -eu
 here=/usr/local/lib/symroute-lab
 
 skip_wanc=no
 skip_wana_wanb=no
+dynamic_wanc=no
 [ -e /etc/symroute-lab/absent-wanc ] && skip_wanc=yes
+[ -e /etc/symroute-lab/dynamic-wanc ] && dynamic_wanc=yes
 [ -e /etc/symroute-lab/networkd ] && skip_wana_wanb=yes
 # The lab's own scripts run as they are, only ip commands naming the left-out interfaces skipped.
 ip() {
@@ -22,6 +28,9 @@ ip() {
     fi
     if [ "$skip_wana_wanb" = yes ] && [ "${addressing:-no}" = yes ]; then
         case " $* " in *" wana "* | *" wanb "*) return 0 ;; esac
+    fi
+    if [ "$dynamic_wanc" = yes ] && [ "${addressing:-no}" = yes ]; then
+        case " $* " in *" wanc "*) return 0 ;; esac
     fi
     command ip "$@"
 }
@@ -33,7 +42,16 @@ case "${1:-}" in
         . "$here/router-topology.sh"
         addressing=yes
         . "$here/edge-before-symroute.sh"
-        echo "symroute-lab: topology built (link C left out: $skip_wanc; wana and wanb addressed by networkd: $skip_wana_wanb)"
+        if [ "$dynamic_wanc" = yes ]; then
+            # Provider C hands out addresses: its own network, its partner and probe target on lo.
+            command ip -n isp_c -4 addr flush dev eth0
+            command ip -n isp_c addr add 100.66.0.1/24 dev eth0
+            command ip -n isp_c -6 addr add 2001:db8:c::1/64 dev eth0 nodad
+            command ip -n isp_c addr add 100.64.50.10/32 dev lo
+            command ip -n isp_c -6 addr add 2001:db8:50::10/128 dev lo
+            [ "$skip_wana_wanb" = yes ] || mount -o remount,ro /sys
+        fi
+        echo "symroute-lab: topology built (link C left out: $skip_wanc; dynamic: $dynamic_wanc; wana and wanb addressed by networkd: $skip_wana_wanb)"
         ;;
     wanc)
         # As test_absent_interface.py: the device appears with its address, then comes up.
