@@ -14,6 +14,9 @@
 #                                     IPv6 the partner and the ledger take the link and source address that
 #                                     `bin/symroute explain --down` gives (or are rejected), no packet with a
 #                                     dead link's address leaves by another link; then both come back
+#   lab-checks.sh learned             link C, leased by DHCP: the monitor shows the address and gateway it
+#                                     learned, link C's rule and table use them, a partner pinned nowhere
+#                                     else reaches through C with it when A and B are out (compound)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PREFIX=symroute-lab
@@ -264,6 +267,8 @@ check_bounce() {
 }
 
 # expected FAMILY ADDRESS LINK LINK: the source address `explain --down` says the edge uses, or "rejected".
+# The lab inventory writes link C's address statically: the address provider C leases the incident
+# scenario's edge, whose inventory says dynamic (tests/unit/test_incident_inventory.py).
 expected() {
     "$here/../../bin/symroute" explain --inventory "$here/../../inventories/lab" --host edge --format json \
         --down "$3" --down "$4" "$2" | python3 -c '
@@ -366,8 +371,23 @@ for target in ("100.64.20.10:80", "[2001:db8:20::10]:80"):
     echo "OK: after the playbook, doctor reports the partner API pinned to link A and symmetric"
 }
 
+check_learned() {
+    local learned rules table
+    learned="$(on edge python3 -c "import json; f = json.load(open('/run/symroute/monitor.json'))['learned']['wan_c']['ipv4']; print(f['address'], f['gateway'])")"
+    echo "the monitor learned for wan_c: $learned"
+    [ "$learned" = "198.51.100.10/30 198.51.100.9" ] || fail "wan_c's learned address and gateway are not provider C's lease"
+    rules="$(on edge ip rule)"
+    echo "$rules" | grep -q "from 198.51.100.10 lookup symroute_wan_c" || fail "no rule for wan_c's learned address"
+    table="$(on edge ip route show table symroute_wan_c)"
+    echo "$table" | grep -q "^default via 198.51.100.9 dev wanc" || fail "wan_c's table has no default route via its learned gateway"
+    on edge sh -c 'ip route show default dev wanc' | grep -q "proto dhcp\|metric 30" \
+        || fail "the DHCP client's main-table route is gone"
+    echo "OK: link C's lease learned; its rule and table use it; the client's main-table route untouched"
+}
+
 case "${1:-}" in
     incident) check_incident ;;
+    learned) check_learned ;;
     doctor-before) check_doctor_before ;;
     doctor-after) check_doctor_after ;;
     bounce) check_bounce ;;

@@ -96,6 +96,26 @@ NFT
 EOF
     done
 
+    # Link C is the LTE-style backup, leased by DHCP: provider C's dnsmasq (on fw-c) gives the edge
+    # its one address, 198.51.100.10/30, for an hour with 198.51.100.9 as router; the edge's dhclient
+    # installs it and a main-table default route with metric 30 (the addresses and routes the edge had
+    # before, now learned). The incident scenario's inventory says `address: dynamic` for link C; the
+    # demo's (inventories/lab) writes the same address statically, as a router with a reserved lease may.
+    on fw-c dnsmasq --conf-file=/dev/null --port=0 --no-resolv --no-hosts --interface=site --bind-interfaces \
+        --dhcp-range=198.51.100.10,198.51.100.10,255.255.255.252,1h --dhcp-option=option:router,198.51.100.9 \
+        --dhcp-leasefile=/run/fw-c.leases --pid-file=/run/fw-c-dnsmasq.pid
+    on edge sh -s <<'EOF'
+ip route del default via 198.51.100.9 dev wanc 2>/dev/null || true
+ip addr flush dev wanc
+dhclient -4 -nw -e IF_METRIC=30 -pf /run/dhclient.wanc.pid -lf /var/lib/dhcp/dhclient.wanc.leases wanc
+for i in $(seq 1 200); do
+    ip route show default dev wanc | grep -q 'via 198.51.100.9 .*metric 30' && exit 0
+    sleep 0.05
+done
+echo "symroute lab: no DHCP lease for wanc from fw-c" >&2
+exit 1
+EOF
+
     # The partner: its API on 100.64.20.10 / 2001:db8:20::10, a fail-closed
     # ledger on 100.64.21.10 / 2001:db8:21::10. Its ISP prefers provider B for
     # the site's /24 (the incident); link A's and link B's own addresses route
