@@ -46,7 +46,8 @@ ip netns exec isp_c dnsmasq --conf-file=/dev/null --port=0 --no-resolv --no-host
     >/var/log/partner-lte.log 2>&1 &)
 """
 
-DHCLIENT = "IF_METRIC=30 dhclient -4 -nw -pf /run/dhclient.wanc.pid -lf /var/lib/dhcp/dhclient.wanc.leases wanc"
+# dhclient passes its script only what -e names: IF_METRIC gives the main-table route metric 30.
+DHCLIENT = "dhclient -4 -nw -e IF_METRIC=30 -pf /run/dhclient.wanc.pid -lf /var/lib/dhcp/dhclient.wanc.leases wanc"
 RELEASE = "dhclient -4 -r -pf /run/dhclient.wanc.pid -lf /var/lib/dhcp/dhclient.wanc.leases wanc"
 
 
