@@ -13,11 +13,12 @@ short_description: Converge all of symroute's state on a router in one call, res
 description:
   - >-
     Runs the parts of a converge that O(parts) selects, in the order of symroute's flow: records how the
-    management addresses route, takes one snapshot of all of symroute's state, then the kernel settings
-    (M(symroute_sysctl)'s step), the nftables table (M(symroute_nftables)'s, and nftables.service enabled),
-    the router package, rules and routes with the boot unit and the systemd-networkd drop-in
-    (M(symroute_routing)'s), verification (M(symroute_verify)'s), and the link monitor (its package copy,
-    files and service). Each part is the same code the per-concern module runs.
+    management addresses route, takes one snapshot of all of symroute's state, then the kernel settings,
+    the nftables table (and nftables.service enabled), the router package, rules and routes with the boot
+    unit and the systemd-networkd drop-in, verification (the same code as M(symroute_verify)), and the link
+    monitor (its package copy, files and service). It is symroute's only apply path: symmetric-routing.yml
+    runs the parts its tags select, a role run alone (symroute_sysctl, symroute_nftables, symroute_routing,
+    symroute_monitor) runs its own part without a snapshot.
   - >-
     On any failure after the snapshot, restores it (files, nftables table, rules, routes, sysctls) and
     fails with the step's name (RV(step)), what was restored (RV(restored)) and whether the restore was
@@ -42,17 +43,26 @@ options:
     type: dict
     default: {}
   sysctl:
-    description: M(symroute_sysctl)'s options (C(sysctls), C(path), C(content)).
+    description: >-
+      C(sysctls) (the plan's slice, plan contract version 1), C(path) (symroute's sysctl.d file) and
+      C(content) (that file, rendered by the role).
     type: dict
     default: {}
   nftables:
-    description: M(symroute_nftables)'s options, and C(enable_service) (enable nftables.service under systemd).
+    description: >-
+      C(nftables) (the plan's slice with the rendered file, plan contract version 1), C(path) (symroute's
+      nftables file), C(listing_path) (the live table's listing after each load, for drift detection),
+      C(include_in) (the system's nftables configuration to include the file from, or empty) and
+      C(enable_service) (enable nftables.service under systemd).
     type: dict
     default: {}
   routing:
     description: >-
-      M(symroute_routing)'s options, and C(package_dir) (where the router package is installed),
-      C(networkd_dropin) (a file as for M(symroute_files), or empty).
+      C(routing) (the plan's slice, plan contract version 1), C(state_path) (the state file the boot unit
+      applies), C(table_names_path) and C(table_names) (iproute2 names of symroute's tables and that file's
+      content), C(boot_unit) (C(path) and C(content) of the unit, or empty), C(package_dir) (where the
+      router package is installed) and C(networkd_dropin) (a file as C(path), C(content), C(mode), or
+      empty).
     type: dict
     default: {}
   verify:
@@ -61,7 +71,7 @@ options:
     default: {}
   monitor:
     description: >-
-      C(enabled), C(install_dir), C(files) (as for M(symroute_files)), C(service_manager)
+      C(enabled), C(install_dir), C(files) (each with C(path), C(content), C(mode)), C(service_manager)
       (C(auto), C(systemd) or C(background)) and C(ctl_command).
     type: dict
     default: {}
@@ -102,7 +112,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 parts:
-  description: Each part's result (as its per-concern module returns it, without the diff).
+  description: Each part's result (what it wrote, removed and restarted), without the diff.
   returned: success
   type: dict
 summary:
