@@ -165,7 +165,3 @@ def load_inventory(sources, group=ROUTER_GROUP, parsed=None):
         raise InventoryError(problems)
     return Inventory(routers=routers, files=files, groups=dict(sorted(groups.items())))
 
-
-def load_routers(inventory, group=ROUTER_GROUP):
-    """{router name: symroute variables as written} for every host of ``group``."""
-    return load_inventory(inventory, group).routers

@@ -1,6 +1,5 @@
 """Pick symroute's variables out of a router's variables, as plain Python data."""
 
-from .model import INVENTORY_KEYS
 from .yaml_strict import VaultValue
 
 
@@ -36,11 +35,3 @@ def plain(value, copies=None):
         copies[id(value)] = (value, copy)  # the original is held, so its id is not reused during the load
     return copy
 
-
-def router_variables(variables):
-    """The inventory contract's variables of one router, other variables left out."""
-    try:
-        keys = [key for key in INVENTORY_KEYS if key in variables]
-    except TypeError:
-        return variables
-    return {key: plain(variables[key]) for key in keys}

@@ -5,8 +5,6 @@ same inventory always gives the same plan, byte for byte once serialized.
 Roles render it; they decide nothing.
 """
 
-import json
-
 from . import scheme
 from .model import FAIL_CLOSED
 from .monitor_plan import monitor_plan
@@ -198,7 +196,3 @@ def build_plan(router_name, variables):
     """Validate one router's partner-contract variables and compute its plan (raises InventoryError)."""
     return plan_router(validate_router(router_name, variables))
 
-
-def plan_json(plan):
-    """The canonical serialization: byte-identical for the same plan."""
-    return json.dumps(plan, indent=2, sort_keys=True) + "\n"

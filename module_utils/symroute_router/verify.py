@@ -64,11 +64,6 @@ def gated_links(observed):
 
 
 def _first(answer):
-    if isinstance(answer, str):
-        try:
-            answer = json.loads(answer)
-        except ValueError:
-            answer = [{}]
     return (answer or [{}])[0] if isinstance(answer, list) else {}
 
 
