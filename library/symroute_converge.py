@@ -2,11 +2,6 @@
 """Converge one router in one call: snapshot, sysctls, nftables, rules and routes, verify, link monitor;
 on any failure the snapshot is restored whole (exact check mode and diff)."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
-from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOTHING_CHANGED
-
 DOCUMENTATION = r"""
 module: symroute_converge
 short_description: Converge all of symroute's state on a router in one call, restored whole on failure
@@ -15,8 +10,8 @@ description:
     Runs the parts of a converge that O(parts) selects, in the order of symroute's flow: records how the
     management addresses route, takes one snapshot of all of symroute's state, then the kernel settings,
     the nftables table (and nftables.service enabled), the router package, rules and routes with the boot
-    unit and the systemd-networkd drop-in, verification (the same code as M(symroute_verify)), and the link
-    monitor (its package copy, files and service). It is symroute's only apply path: symmetric-routing.yml
+    unit and the systemd-networkd drop-in, verification (the same code as M(symroute.router.symroute_verify)),
+    and the link monitor (its package copy, files and service). It is symroute's only apply path: symmetric-routing.yml
     runs the parts its tags select, a role run alone (symroute_sysctl, symroute_nftables, symroute_routing,
     symroute_monitor) runs its own part without a snapshot.
   - >-
@@ -37,9 +32,9 @@ options:
     required: true
   snapshot:
     description: >-
-      C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)), C(run_id) in the
-      scope naming this run (the playbook's rescue restores only this run's snapshot). Empty: no snapshot is
-      taken and a failure restores nothing (a role run alone, such as symroute_monitor).
+      C(path) of the snapshot on the router and its C(scope) (see M(symroute.router.symroute_snapshot)),
+      C(run_id) in the scope naming this run (the playbook's rescue restores only this run's snapshot).
+      Empty: no snapshot is taken and a failure restores nothing (a role run alone, such as symroute_monitor).
     type: dict
     default: {}
   sysctl:
@@ -66,7 +61,7 @@ options:
     type: dict
     default: {}
   verify:
-    description: C(verify) (M(symroute_verify)'s slice) and C(monitor_state_file).
+    description: C(verify) (M(symroute.router.symroute_verify)'s slice) and C(monitor_state_file).
     type: dict
     default: {}
   monitor:
@@ -84,17 +79,20 @@ options:
       Confirmed commit: C(timeout_s) (30 to 3600) and optionally C(python) (the dead-man's interpreter, by
       default this module's). After the snapshot and before the first change, the router's dead-man is armed
       (a transient systemd timer, else a detached process); it restores this run's snapshot unless the
-      controller confirms with M(symroute_snapshot) O(symroute_snapshot#module:state=confirmed) within
-      C(timeout_s) of the end of this call. Needs O(snapshot) with a C(run_id). Empty: no dead-man. A run
-      that changed nothing is disarmed at once; a run awaiting its confirmation makes a second converge fail.
+      controller confirms with M(symroute.router.symroute_snapshot)
+      O(symroute.router.symroute_snapshot#module:state=confirmed) within C(timeout_s) of the end of this call.
+      Needs O(snapshot) with a C(run_id). Empty: no dead-man. A run that changed nothing is disarmed at once;
+      a run awaiting its confirmation makes a second converge fail.
     type: dict
     default: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -159,6 +157,11 @@ rolled_back:
   returned: failure
   type: bool
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
+from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOTHING_CHANGED
 
 
 def main():

@@ -1,12 +1,6 @@
 #!/usr/bin/python
 """Start or end a failover drill on the router (the link monitor carries it out and ends it at its deadline)."""
 
-import json
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.monitor import drill
-
 DOCUMENTATION = r"""
 module: symroute_drill
 short_description: Take one link out of service for a failover drill, with a deadline the router enforces
@@ -49,10 +43,12 @@ options:
     default: /run/symroute/monitor.json
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -73,6 +69,12 @@ monitor:
   returned: not check mode
   type: dict
 """
+
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.monitor import drill
 
 
 def _monitor_state(path):

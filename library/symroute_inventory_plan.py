@@ -1,13 +1,6 @@
 #!/usr/bin/python
 """Plan every router of an inventory from its files (controller side; read-only)."""
 
-import json
-import os
-import re
-import sys
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: symroute_inventory_plan
 short_description: Validate an inventory and compute every router's symroute plan, from the files as written
@@ -59,10 +52,12 @@ options:
     default: ""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -98,6 +93,13 @@ problems:
   type: list
   elements: str
 """
+
+import json
+import os
+import re
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
 
 PLANNED_INVENTORY = "SYMROUTE_PLAN_INVENTORY"
 NAME_PREFIX = "symroute_"
