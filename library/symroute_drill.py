@@ -126,7 +126,7 @@ def main():
             module.exit_json(changed=True)
         until = drill.start(params["drill_file"], link, params["seconds"], time.time())
         module.exit_json(changed=True, until=until, monitor=_wait(module, state_path, link, True))
-    requested, _ = drill.read(params["drill_file"], {link: None}, time.time())
+    requested, _until = drill.read(params["drill_file"], {link: None}, time.time())
     if module.check_mode:
         module.exit_json(changed=requested == link)
     changed = requested == link and drill.stop(params["drill_file"])  # never another link's drill

@@ -40,8 +40,9 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
 # The step names a failure message gives (as the roles' tasks are named).
 TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
-          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
-          "routing": "Rules and routes", "verify": "Verify on the router", "monitor": "The link monitor"}
+          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
+          "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
+          "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}

@@ -20,12 +20,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import drill, netlink, probes, report
 from ..command import Runner
+from . import drill, netlink, probes, report
 from .hook import Hook, log
 from .learned_links import LearnedLinks
-from .repair import Repairer
 from .monitor import Monitor
+from .repair import Repairer
 from .service import ServiceSwitch
 
 WRITE_EVERY_SECONDS = 1.0

@@ -121,7 +121,8 @@ class ServiceSwitch:
                 return held  # what the kernel holds; an earlier attempt's errors no longer matter
             if attempt:
                 self.log(f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
-                         f"out of service {sorted(held.out)}, wanted {sorted(out & (set(self.interfaces) - held.missing))}"
+                         f"out of service {sorted(held.out)}, "
+                         f"wanted {sorted(out & (set(self.interfaces) - held.missing))}"
                          + (f"; errors: {'; '.join(errors)}" if errors else ""))
             errors = self._change(held, out)
         held = self.read()
