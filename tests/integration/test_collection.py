@@ -12,9 +12,8 @@ import tarfile
 import tomllib
 import venv
 
-import yaml
-
 import pytest
+import yaml
 
 from routerlab import PODMAN_ENVIRONMENT, REPOSITORY, remove_router, start_router
 

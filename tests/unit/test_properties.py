@@ -3,8 +3,7 @@
 import json
 import random
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from netaddr import IPAddress, IPNetwork, IPSet
 
 from symroute.json_text import dumps
@@ -51,7 +50,7 @@ def inventory_strategy(draw):
         if not conflict:
             kept.append((prefix, owner))
     partners = []
-    for number, (prefix, owner) in enumerate(kept):
+    for prefix, owner in kept:
         group = draw(st.integers(min_value=0, max_value=3))
         name = f"p-{owner[0].replace('_', '')}-{owner[1].replace('_', '')}-{group}"
         partner = next((p for p in partners if p["name"] == name), None)

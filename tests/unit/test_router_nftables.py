@@ -4,9 +4,9 @@ import os
 import stat
 
 import pytest
+from test_router_fakes import FakeRouter
 
 from symroute_router import nftables, nftparse
-from test_router_fakes import FakeRouter
 
 FILE = """#!/usr/sbin/nft -f
 # Managed by symroute

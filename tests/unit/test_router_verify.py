@@ -2,8 +2,9 @@
 
 import json
 
-from symroute_router import verify
 from test_router_fakes import FakeRouter
+
+from symroute_router import verify
 
 REQUEST = {
     "tables": [{"link": "wan_a", "table": 200, "interface": "wana", "family": 4, "gateway": "198.51.100.1"},
