@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_router_fakes import FakeRouter
 
 from paths import REPOSITORY
+from router_fakes import FakeRouter
 from symroute_router import converge, locking, snapshot
 from symroute_router.steps import StepFailed
 
@@ -23,7 +23,7 @@ from symroute_router.steps import StepFailed
 CHILD = textwrap.dedent("""
     import json, os, sys, time
     from symroute_router import converge, files
-    from test_router_fakes import FakeRouter
+    from router_fakes import FakeRouter
     args = json.loads(sys.argv[1])
     converge.CONVERGE_LOCK = args["lock"]
 

@@ -2,9 +2,9 @@
 
 import json
 
-from test_router_fakes import FakeRouter
 from test_router_routing import TWO_LINKS
 
+from router_fakes import FakeRouter
 from symroute_router.monitor.repair import Repairer
 
 

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from test_router_fakes import FakeRouter
 from test_router_routing import STATE, TWO_LINKS
 
 from paths import REPOSITORY
+from router_fakes import FakeRouter
 from symroute_router.__main__ import main
 
 

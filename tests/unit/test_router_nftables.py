@@ -4,8 +4,8 @@ import os
 import stat
 
 import pytest
-from test_router_fakes import FakeRouter
 
+from router_fakes import FakeRouter
 from symroute_router import nftables, nftparse
 
 FILE = """#!/usr/sbin/nft -f

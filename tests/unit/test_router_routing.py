@@ -4,8 +4,8 @@ import copy
 import json
 
 import pytest
-from test_router_fakes import FakeRouter
 
+from router_fakes import FakeRouter
 from symroute_router import ipforms, routing
 from symroute_router.command import Result
 

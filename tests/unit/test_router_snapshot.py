@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from test_router_fakes import FakeRouter
 from test_router_routing import STATE as ONE_LINK, TWO_LINKS as BOTH_LINKS
 
+from router_fakes import FakeRouter
 from symroute_router import nftables, routing, snapshot
 
 BANDS = [[10900, 10999]]

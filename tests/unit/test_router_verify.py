@@ -2,8 +2,7 @@
 
 import json
 
-from test_router_fakes import FakeRouter
-
+from router_fakes import FakeRouter
 from symroute_router import verify
 
 REQUEST = {
