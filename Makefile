@@ -12,7 +12,7 @@ HOST ?= edge
 # The benchmarks share the tests' helpers (tests/) and the router package (module_utils/).
 BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils:$(CURDIR) $(BIN)/python
 
-.PHONY: help setup test lint unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident molecule-fleet collection
+.PHONY: help setup test lint format sanity unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident molecule-fleet collection
 
 help:
 	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
@@ -26,6 +26,7 @@ $(VENV)/.installed: requirements.txt requirements.yml pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	$(BIN)/ansible-galaxy collection install -r requirements.yml >/dev/null
+	$(BIN)/python bin/get-pip-offline --install
 	touch $@
 
 setup: $(VENV)/.installed
@@ -33,9 +34,21 @@ setup: $(VENV)/.installed
 test: setup lint unit integration bench-smoke molecule
 	@echo "symroute: all tests passed"
 
+# The code gates (CONTRIBUTING.md): YAML and Ansible, ruff, mypy (engine and router package), and
+# ansible-test sanity on the built collection (bin/sanity). `ruff format --check` joins them once the
+# tree has been formatted (make format).
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	BIN=$(BIN) bin/sanity
+
+sanity: setup
+	BIN=$(BIN) bin/sanity
+
+format: setup
+	$(BIN)/ruff format .
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

@@ -17,9 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import report
-
 import dynamiclab
+import report
 from routerlab import RESOURCES
 
 NAME = "symroute-bench-dynamic"

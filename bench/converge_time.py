@@ -15,13 +15,14 @@ import statistics
 import subprocess
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
-import report
 from netaddr import IPAddress, IPNetwork
-import routerlab
+
+import report
 from routerlab import lab_partners, remove_router, start_router
 
 CONTAINER = "symroute-bench-router"
@@ -69,10 +70,10 @@ def measure(sizes, rounds):
                               " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
                               " while read p; do ip -$f rule del priority $p; done; done", check=False)
                     base.append(timed(lambda: ping(router))[0])
-                    seconds, result = timed(lambda: router.playbook(inventory_vars=partners(size)))
+                    seconds, result = timed(partial(router.playbook, inventory_vars=partners(size)))
                     changed(result)
                     converge.append(seconds)
-                    seconds, result = timed(lambda: router.playbook(inventory_vars=partners(size)))
+                    seconds, result = timed(partial(router.playbook, inventory_vars=partners(size)))
                     noop_changes.append(changed(result))
                     noop.append(seconds)
                 rows.append({"size": size, "baseline_s": statistics.median(base),

@@ -30,10 +30,10 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
-import report
-from rendering import environment
 from netaddr import IPAddress, IPNetwork
 
+import report
+from rendering import environment
 from symroute.plan import build_plan
 
 SIZES = (1, 1_000, 10_000, 100_000)

@@ -9,7 +9,7 @@ DOCUMENTATION = """
   short_description: read symroute's router package (module_utils/symroute_router) into a mapping
   description:
     - Returns every C(.py) and C(.json) file of the named package as relative path to content, in path
-      order, for the symroute_package module, which installs them on the router.
+      order, for symroute_converge, whose routing and monitor parts install them on the router.
     - The package is found beside this plugin, in C(../module_utils/<name>), which is the same in the
       repository (C(filter_plugins/) and C(module_utils/)) and in the collection (C(plugins/filter/) and
       C(plugins/module_utils/)), so the roles need no path of their own.
@@ -22,10 +22,11 @@ DOCUMENTATION = """
 """
 
 EXAMPLES = """
-- name: Install the router package
-  symroute_package:
-    dest: /usr/local/lib/symroute
-    files: "{{ 'symroute_router' | symroute_package_files }}"
+- name: Install the link monitor and the router package it runs
+  symroute_converge:
+    parts: [monitor]
+    monitor: "{{ symroute_monitor_request }}"
+    package_files: "{{ 'symroute_router' | symroute_package_files }}"
 """
 
 RETURN = """

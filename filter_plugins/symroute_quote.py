@@ -2,8 +2,6 @@
 
 from ansible.errors import AnsibleFilterError
 
-from symroute.quoting import QuotingError, quote
-
 DOCUMENTATION = """
   name: symroute_quote
   short_description: write a value safely into one target syntax (nftables, systemd, sysctl, shell, ...)
@@ -45,6 +43,12 @@ RETURN = """
 
 
 def symroute_quote(value, syntax):
+    # Imported when the filter runs: Ansible loads every filter plugin it finds, and the collection does
+    # not carry the engine (its sdist is installed beside it: execution-environment.yml, docs/awx.md).
+    try:
+        from symroute.quoting import QuotingError, quote
+    except ImportError as error:
+        raise AnsibleFilterError(f"symroute_quote needs symroute's plan engine on the controller: {error}") from None
     try:
         return quote(value, syntax)
     except QuotingError as error:

@@ -1,10 +1,6 @@
 #!/usr/bin/python
 """Audit a router against its plan (read-only): paths, connections, the monitor's view, drift."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import audit, audit_report, contract
-from ansible.module_utils.symroute_router.command import Runner
-
 DOCUMENTATION = r"""
 module: symroute_audit
 short_description: Audit symroute on a router against its plan (read-only)
@@ -23,7 +19,8 @@ options:
     required: true
   drift:
     description:
-      - What symroute_converge found in check mode on this router (its C(parts)): C(routing),
+      - >-
+        What symroute_converge found in check mode on this router (its C(parts)): C(routing),
         C(nftables), C(sysctl), and C(monitor) (what of the monitor would change: its code, its files,
         its service, the systemd-networkd drop-in).
     type: dict
@@ -34,10 +31,12 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -61,6 +60,10 @@ markdown:
   returned: always
   type: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import audit, audit_report, contract
+from ansible.module_utils.symroute_router.command import Runner
 
 
 def main():

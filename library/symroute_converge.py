@@ -2,22 +2,18 @@
 """Converge one router in one call: snapshot, sysctls, nftables, rules and routes, verify, link monitor;
 on any failure the snapshot is restored whole (exact check mode and diff)."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
-from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOTHING_CHANGED
-
 DOCUMENTATION = r"""
 module: symroute_converge
 short_description: Converge all of symroute's state on a router in one call, restored whole on failure
 description:
   - >-
     Runs the parts of a converge that O(parts) selects, in the order of symroute's flow: records how the
-    management addresses route, takes one snapshot of all of symroute's state, then the kernel settings
-    (M(symroute_sysctl)'s step), the nftables table (M(symroute_nftables)'s, and nftables.service enabled),
-    the router package, rules and routes with the boot unit and the systemd-networkd drop-in
-    (M(symroute_routing)'s), verification (M(symroute_verify)'s), and the link monitor (its package copy,
-    files and service). Each part is the same code the per-concern module runs.
+    management addresses route, takes one snapshot of all of symroute's state, then the kernel settings,
+    the nftables table (and nftables.service enabled), the router package, rules and routes with the boot
+    unit and the systemd-networkd drop-in, verification (the same code as M(symroute.router.symroute_verify)),
+    and the link monitor (its package copy, files and service). It is symroute's only apply path: symmetric-routing.yml
+    runs the parts its tags select, a role run alone (symroute_sysctl, symroute_nftables, symroute_routing,
+    symroute_monitor) runs its own part without a snapshot.
   - >-
     On any failure after the snapshot, restores it (files, nftables table, rules, routes, sysctls) and
     fails with the step's name (RV(step)), what was restored (RV(restored)) and whether the restore was
@@ -36,32 +32,42 @@ options:
     required: true
   snapshot:
     description: >-
-      C(path) of the snapshot on the router and its C(scope) (see M(symroute_snapshot)), C(run_id) in the
-      scope naming this run (the playbook's rescue restores only this run's snapshot). Empty: no snapshot is
-      taken and a failure restores nothing (a role run alone, such as symroute_monitor).
+      C(path) of the snapshot on the router and its C(scope) (see M(symroute.router.symroute_snapshot)),
+      C(run_id) in the scope naming this run (the playbook's rescue restores only this run's snapshot).
+      Empty: no snapshot is taken and a failure restores nothing (a role run alone, such as symroute_monitor).
     type: dict
     default: {}
   sysctl:
-    description: M(symroute_sysctl)'s options (C(sysctls), C(path), C(content)).
+    description: >-
+      C(sysctls) (the plan's slice, plan contract version 1), C(path) (symroute's sysctl.d file) and
+      C(content) (that file, rendered by the role).
     type: dict
     default: {}
   nftables:
-    description: M(symroute_nftables)'s options, and C(enable_service) (enable nftables.service under systemd).
+    description: >-
+      C(nftables) (the plan's slice with the rendered file, plan contract version 1), C(path) (symroute's
+      nftables file), C(listing_path) (the live table's listing after each load, for drift detection),
+      C(include_in) (the system's nftables configuration to include the file from, or empty) and
+      C(enable_service) (enable nftables.service under systemd).
     type: dict
     default: {}
   routing:
     description: >-
-      M(symroute_routing)'s options, and C(package_dir) (where the router package is installed),
-      C(networkd_dropin) (a file as for M(symroute_files), or empty).
+      C(routing) (the plan's slice, plan contract version 1), C(state_path) (the state file the boot unit
+      applies), C(table_names_path) and C(table_names) (iproute2 names of symroute's tables and that file's
+      content), C(boot_unit) (C(path) and C(content) of the unit, or empty), C(package_dir) (where the
+      router package is installed) and C(networkd_dropin) (a file as C(path), C(content), C(mode), or
+      empty).
     type: dict
     default: {}
   verify:
-    description: C(verify) (M(symroute_verify)'s slice) and C(monitor_state_file).
+    description: C(verify) (M(symroute.router.symroute_verify)'s slice) and C(monitor_state_file).
     type: dict
     default: {}
   monitor:
     description: >-
-      C(enabled), C(install_dir), C(files) (as for M(symroute_files)), C(directories) (made before the unit starts), C(service_manager)
+      C(enabled), C(install_dir), C(files) (each with C(path), C(content), C(mode)), C(directories) (made
+      before the unit starts), C(service_manager)
       (C(auto), C(systemd) or C(background)) and C(ctl_command).
     type: dict
     default: {}
@@ -74,17 +80,20 @@ options:
       Confirmed commit: C(timeout_s) (30 to 3600) and optionally C(python) (the dead-man's interpreter, by
       default this module's). After the snapshot and before the first change, the router's dead-man is armed
       (a transient systemd timer, else a detached process); it restores this run's snapshot unless the
-      controller confirms with M(symroute_snapshot) O(symroute_snapshot#module:state=confirmed) within
-      C(timeout_s) of the end of this call. Needs O(snapshot) with a C(run_id). Empty: no dead-man. A run
-      that changed nothing is disarmed at once; a run awaiting its confirmation makes a second converge fail.
+      controller confirms with M(symroute.router.symroute_snapshot)
+      O(symroute.router.symroute_snapshot#module:state=confirmed) within C(timeout_s) of the end of this call.
+      Needs O(snapshot) with a C(run_id). Empty: no dead-man. A run that changed nothing is disarmed at once;
+      a run awaiting its confirmation makes a second converge fail.
     type: dict
     default: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -102,7 +111,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 parts:
-  description: Each part's result (as its per-concern module returns it, without the diff).
+  description: Each part's result (what it wrote, removed and restarted), without the diff.
   returned: success
   type: dict
 summary:
@@ -149,6 +158,11 @@ rolled_back:
   returned: failure
   type: bool
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.converge import PARTS, ConvergeFailed, converge
+from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOTHING_CHANGED
 
 
 def main():

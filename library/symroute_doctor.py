@@ -1,10 +1,6 @@
 #!/usr/bin/python
 """symroute doctor on the router: the incident's triage, read-only (module_utils/symroute_router/doctor)."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.doctor import diagnose, markdown, options
-
 DOCUMENTATION = r"""
 module: symroute_doctor
 short_description: Find asymmetric return paths on a router with several WAN links (read-only)
@@ -49,11 +45,13 @@ options:
     default: /etc/symroute/monitor.json
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads and probes; it runs the same in check mode.
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -83,6 +81,10 @@ problems:
   returned: always
   type: int
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.doctor import diagnose, markdown, options
 
 
 def _settings(params):

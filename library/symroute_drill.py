@@ -1,12 +1,6 @@
 #!/usr/bin/python
 """Start or end a failover drill on the router (the link monitor carries it out and ends it at its deadline)."""
 
-import json
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router.monitor import drill
-
 DOCUMENTATION = r"""
 module: symroute_drill
 short_description: Take one link out of service for a failover drill, with a deadline the router enforces
@@ -49,10 +43,12 @@ options:
     default: /run/symroute/monitor.json
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -73,6 +69,12 @@ monitor:
   returned: not check mode
   type: dict
 """
+
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router.monitor import drill
 
 
 def _monitor_state(path):
@@ -124,7 +126,7 @@ def main():
             module.exit_json(changed=True)
         until = drill.start(params["drill_file"], link, params["seconds"], time.time())
         module.exit_json(changed=True, until=until, monitor=_wait(module, state_path, link, True))
-    requested, _ = drill.read(params["drill_file"], {link: None}, time.time())
+    requested, _until = drill.read(params["drill_file"], {link: None}, time.time())
     if module.check_mode:
         module.exit_json(changed=requested == link)
     changed = requested == link and drill.stop(params["drill_file"])  # never another link's drill

@@ -1,13 +1,6 @@
 #!/usr/bin/python
 """Plan every router of an inventory from its files (controller side; read-only)."""
 
-import json
-import os
-import re
-import sys
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: symroute_inventory_plan
 short_description: Validate an inventory and compute every router's symroute plan, from the files as written
@@ -32,9 +25,10 @@ description:
     templated), must equal the planned inventory's as written. Every disagreement is listed, one per
     router and variable, and the module fails. A host of the run that the planned inventory does not
     hold is left to the caller (C(playbooks/plan.yml) stops the run for it).
-  - With O(expected_digest), it fails unless the plans are exactly the ones reviewed.
-    C(playbooks/plan.yml) compares the digest in a task of its own, after this module has proven that
-    the inventory does not set C(symroute_expected_plan_digest).
+  - >-
+    It returns the plans' RV(digest); C(playbooks/plan.yml) compares it with the reviewed one in a task
+    of its own, after this module has proven that the inventory does not set
+    C(symroute_expected_plan_digest).
 version_added: "0.10.0"
 options:
   sources:
@@ -56,17 +50,14 @@ options:
       - Empty is the module's own working directory.
     type: path
     default: ""
-  expected_digest:
-    description:
-      - The plan digest printed by the pull-request review (C(sha256:...)). Empty accepts any plan.
-    type: str
-    default: ""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -102,6 +93,13 @@ problems:
   type: list
   elements: str
 """
+
+import json
+import os
+import re
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
 
 PLANNED_INVENTORY = "SYMROUTE_PLAN_INVENTORY"
 NAME_PREFIX = "symroute_"
@@ -209,7 +207,6 @@ def main():
             "sources": {"type": "list", "elements": "path", "required": True},
             "group": {"type": "str", "default": "symroute_routers"},
             "working_directory": {"type": "path", "default": ""},
-            "expected_digest": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -232,11 +229,8 @@ def main():
                                             f"({directory}) for what the roles read; nothing was applied:"]
                                            + [f"  - {problem}" for problem in problems]),
                              problems=problems, planned_sources=planned_sources)
-    digest, expected = document["digest"], module.params["expected_digest"]
-    if expected and expected != digest:
-        module.fail_json(msg=f"symroute: the plan's digest is {digest}, not the reviewed {expected}: the inventory "
-                             "changed since the review; nothing was applied", digest=digest, problems=[])
-    module.exit_json(changed=False, plans=document["routers"], digest=digest, plan_warnings=document["warnings"],
+    module.exit_json(changed=False, plans=document["routers"], digest=document["digest"],
+                     plan_warnings=document["warnings"],
                      planned_sources=planned_sources)
 
 

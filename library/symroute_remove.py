@@ -1,12 +1,6 @@
 #!/usr/bin/python
 """Remove everything symroute installed on the router, and nothing else."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import removal
-from ansible.module_utils.symroute_router.command import Runner
-from ansible.module_utils.symroute_router.nftables import NftError
-from ansible.module_utils.symroute_router.routing import ApplyError
-
 DOCUMENTATION = r"""
 module: symroute_remove
 short_description: Remove symroute from a router (monitor, units, rules, routes, nft table, sysctls, files)
@@ -24,10 +18,12 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -43,6 +39,12 @@ removed:
   type: list
   elements: str
 """
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import removal
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.nftables import NftError
+from ansible.module_utils.symroute_router.routing import ApplyError
 
 
 def main():

@@ -1,12 +1,6 @@
 #!/usr/bin/python
 """One snapshot of all of symroute's state before a change; restored whole on any failure."""
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import converge_report, deadman, routing, snapshot
-from ansible.module_utils.symroute_router.command import Runner
-
 DOCUMENTATION = r"""
 module: symroute_snapshot
 short_description: Take, or restore, one snapshot of all of symroute's state on the router
@@ -16,7 +10,8 @@ description:
     routes of its tables and the values of the sysctls it sets, before anything changes.
   - C(state=restored) puts all of it back (files rewritten or removed, the table reloaded or deleted,
     rules and routes reconciled, sysctl values written back) and says what it restored.
-  - C(state=confirmed) confirms run O(run_id)'s change (confirmed commit, see M(symroute_converge)'s
+  - >-
+    C(state=confirmed) confirms run O(run_id)'s change (confirmed commit, see M(symroute.router.symroute_converge)'s
     C(confirm)): its dead-man on the router is stopped. Run it from a new connection (after
     C(meta: reset_connection)) so that the confirmation proves the management path survived the change.
     Fails when the run was not confirmed in time (its snapshot was restored) or armed no dead-man.
@@ -47,10 +42,12 @@ options:
     default: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -76,6 +73,13 @@ outcome:
   returned: state=restored
   type: str
 """
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import converge_report, deadman, snapshot
+from ansible.module_utils.symroute_router.command import Runner
+from ansible.module_utils.symroute_router.locking import LOCK_FILE
 
 
 def main():
@@ -114,7 +118,7 @@ def main():
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
         owned = snapshot.router_scope(module.params["scope"])["files"] if module.params["scope"].get("files") else None
-        restored = snapshot.restore(runner, taken, lock_path=routing.LOCK_FILE, owned_files=owned)
+        restored = snapshot.restore(runner, taken, lock_path=LOCK_FILE, owned_files=owned)
     except snapshot.RestoreError as error:
         module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
                              + "; ".join(error.restored), restored=error.restored)

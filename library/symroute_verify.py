@@ -1,10 +1,6 @@
 #!/usr/bin/python
 """Verify on the router that the plan routes as planned (read-only)."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import contract, verify
-from ansible.module_utils.symroute_router.command import Runner
-
 DOCUMENTATION = r"""
 module: symroute_verify
 short_description: Verify symroute's routing on the router, or capture the management routes before a change
@@ -32,10 +28,12 @@ options:
     default: /run/symroute/monitor.json
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Returns no details on what has changed.
     support: none
-author: symroute
+author: symroute maintainers (@symroute)
 """
 
 EXAMPLES = r"""
@@ -56,12 +54,17 @@ observed:
   type: dict
 """
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.symroute_router import contract, verify
+from ansible.module_utils.symroute_router.command import Runner
+
 
 def main():
     module = AnsibleModule(argument_spec={"verify": {"type": "dict", "required": True},
                                           "capture": {"type": "bool", "default": False},
                                           "management_before": {"type": "dict", "default": {}},
-                                          "monitor_state_file": {"type": "path", "default": "/run/symroute/monitor.json"}},
+                                          "monitor_state_file": {"type": "path",
+                                                                 "default": "/run/symroute/monitor.json"}},
                            supports_check_mode=True)
     request = module.params["verify"]
     refused = contract.refusal("verify", request)

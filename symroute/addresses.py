@@ -7,6 +7,7 @@ whitespace, control characters, integers, hex or abbreviated IPv4.
 
 import re
 import reprlib
+from typing import Optional
 
 from netaddr import INET_PTON, AddrFormatError, IPAddress, IPNetwork
 
@@ -62,7 +63,7 @@ _SHORT_REPR.maxlevel = 3
 _SHORT_REPR.maxstring = _SHORT_REPR.maxother = SHOWN_LENGTH
 
 
-def shown(value):
+def shown(value: object) -> str:
     """An untrusted value for a message: its repr (newlines as \\n), about 80 characters at most."""
     text = repr(value[: SHOWN_LENGTH + 1]) if isinstance(value, str) else _SHORT_REPR.repr(value)
     return text if len(text) <= SHOWN_LENGTH + 2 else text[:SHOWN_LENGTH] + "…"
@@ -77,7 +78,7 @@ def _plain_address(text):
         return None
 
 
-def parse_address(text, version=None):
+def parse_address(text: object, version: Optional[int] = None) -> IPAddress:
     """A single address in plain text form, optionally of one IP version."""
     if not isinstance(text, str):
         raise AddressError(f"{shown(text)} is not an address")
@@ -106,7 +107,7 @@ def _parse_network(text):
     return IPNetwork((int(address), int(length_text)), version=address.version), True
 
 
-def parse_prefix(text):
+def parse_prefix(text: object) -> IPNetwork:
     """A prefix in network form: '203.0.113.0/24'. Host bits set are an error."""
     network, has_length = _parse_network(text)
     if not has_length:
@@ -116,7 +117,7 @@ def parse_prefix(text):
     return network
 
 
-def parse_interface_address(text, version):
+def parse_interface_address(text: object, version: int) -> IPNetwork:
     """An interface address with its prefix length: '198.51.100.2/30'."""
     network, has_length = _parse_network(text)
     if not has_length:
@@ -126,11 +127,11 @@ def parse_interface_address(text, version):
     return network
 
 
-def is_broad(network):
+def is_broad(network: IPNetwork) -> bool:
     return network.prefixlen < BROADEST_PREFIXLEN[network.version]
 
 
-def special_use(network):
+def special_use(network: IPNetwork) -> Optional[tuple[str, str]]:
     """(name, range) of the first special-use range that ``network`` overlaps, or None.
 
     ``network`` is an IPNetwork (overlap either way: containing or inside the

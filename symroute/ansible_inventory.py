@@ -19,8 +19,10 @@
 
 import copy
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional, Union
 
 from .errors import InventoryError, Problem
 from .inventory import plain
@@ -121,7 +123,8 @@ def _scan_all(sources, parsed):
     return files, roots, problems
 
 
-def load_inventory(sources, group=ROUTER_GROUP, parsed=None):
+def load_inventory(sources: Union[str, Path, Sequence[Union[str, Path]]], group: str = ROUTER_GROUP,
+                   parsed: Optional[dict] = None) -> Inventory:
     """The ``Inventory`` of one or more sources (raises InventoryError with every problem).
 
     ``parsed``: {sha256: data} shared by the loads of one command (inventory_files.scan): the base of
@@ -165,7 +168,3 @@ def load_inventory(sources, group=ROUTER_GROUP, parsed=None):
         raise InventoryError(problems)
     return Inventory(routers=routers, files=files, groups=dict(sorted(groups.items())))
 
-
-def load_routers(inventory, group=ROUTER_GROUP):
-    """{router name: symroute variables as written} for every host of ``group``."""
-    return load_inventory(inventory, group).routers

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
+from typing import Optional
 
 from . import json_text, report
 from .ansible_inventory import ROUTER_GROUP, load_inventory
@@ -15,6 +17,7 @@ from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
 from .planning import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
+from .shapes import Document
 from .shared_work import SharedWork
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -73,7 +76,7 @@ def _base_plans(inventory, ref, group, shared=None):
                 str(p) for p in error.problems]
 
 
-def review_document(args):
+def review_document(args: argparse.Namespace) -> Document:
     """The review document of ``symroute plan`` (what --format json prints) for parsed arguments."""
     shown = args.inventory[0] if len(args.inventory) == 1 else ", ".join(args.inventory)
     result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": shown, "valid": True,
@@ -144,7 +147,7 @@ def _explain_text(answers):
             sys.stdout.write("".join(f"  rule {step}\n" for step in answer["rules"]))
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)

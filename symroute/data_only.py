@@ -7,6 +7,8 @@ pull-request check saw is exactly what the playbook applies.
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
 
 from .addresses import shown
 from .schema_check import where
@@ -50,7 +52,7 @@ def _walk(value, path, depth, found):
             found.append((path, problem))
 
 
-def non_data_values(name, value):
+def non_data_values(name: str, value: object) -> list[tuple[str, str]]:
     """(path, message) for every non-data value in the variable ``name``; the same for the same value,
     whichever router has it (planning shares it between routers with one partner list)."""
     found = []
@@ -58,7 +60,8 @@ def non_data_values(name, value):
     return found
 
 
-def variable_problems(router, variables, non_data=non_data_values):
+def variable_problems(router: str, variables: Mapping[str, Any],
+                      non_data: Callable[[str, Any], list[tuple[str, str]]] = non_data_values) -> list[tuple[str, str]]:
     """(where, message) for every non-data value in a router's ``symroute_*`` variables.
 
     ``non_data``: non_data_values, or a function that gives the same answer (shared).
@@ -74,7 +77,7 @@ def variable_problems(router, variables, non_data=non_data_values):
     return problems
 
 
-def router_name_problem(name):
+def router_name_problem(name: str) -> Optional[str]:
     """A Jinja delimiter in a router (host) name, or None."""
     found = JINJA_DELIMITER.search(name)
     return None if found is None else f"the router name {shown(name)} contains the Jinja delimiter {found.group()!r}"

@@ -4,10 +4,13 @@ The answer comes from walking the plan's own rules (rule_walk), the data the
 router gets, so ``explain --down`` says what the router does.
 """
 
+from collections.abc import Collection
+
 from netaddr import IPNetwork
 
 from .addresses import AddressError, parse_address
 from .rule_walk import source_address, walk
+from .shapes import Document, Plan
 
 
 def _containing(networks, address):
@@ -34,7 +37,7 @@ def _summary(outcome, address):
     return "main table"
 
 
-def explain_address(plan, text, down=()):
+def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Document:
     """The path of one address on the router of ``plan``, as a dict; ``down``: links out of service."""
     try:
         address = parse_address(text)

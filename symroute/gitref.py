@@ -4,6 +4,7 @@ import io
 import subprocess
 import tarfile
 from pathlib import Path
+from typing import Optional, Union
 
 
 class GitRefError(Exception):
@@ -17,15 +18,15 @@ def _git(directory, *args):
     return result.stdout
 
 
-def inventory_at_ref(inventory, ref, destination):
+def inventory_at_ref(inventory: Union[str, Path], ref: str, destination: Union[str, Path]) -> Optional[Path]:
     """Extract ``inventory`` (a directory in a git checkout) as of ``ref`` into ``destination``.
 
     Returns the path of the extracted inventory, or None when it did not exist at ``ref``.
     """
-    inventory = Path(inventory).resolve()
-    directory = inventory if inventory.is_dir() else inventory.parent
+    path = Path(inventory).resolve()
+    directory = path if path.is_dir() else path.parent
     top = Path(_git(directory, "rev-parse", "--show-toplevel").decode().strip())
-    relative = inventory.relative_to(top).as_posix()
+    relative = path.relative_to(top).as_posix()
     _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     listing = _git(top, "ls-tree", "-r", "--name-only", ref, "--", relative)
     if not listing.strip():

@@ -15,6 +15,7 @@ names are allowed), a port from 1 to 65535, no user@ and no #fragment.
 """
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from .addresses import AddressError, parse_address, shown
@@ -100,7 +101,7 @@ def _http(text, scheme):
             "path": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), "text": text}
 
 
-def parse_link_target(text):
+def parse_link_target(text: str) -> dict[str, Any]:
     """One ``health_targets`` entry as plain data (raises AddressError)."""
     _printable(text)
     if text.startswith("tcp://"):
@@ -113,7 +114,7 @@ def parse_link_target(text):
     return {"kind": "icmp", "address": str(address), "family": address.version, "text": text}
 
 
-def parse_partner_check(text):
+def parse_partner_check(text: str) -> dict[str, Any]:
     """A partner's ``health_check`` as plain data (raises AddressError)."""
     _printable(text)
     if text.startswith("tcp://"):

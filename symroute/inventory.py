@@ -1,10 +1,11 @@
 """Pick symroute's variables out of a router's variables, as plain Python data."""
 
-from .model import INVENTORY_KEYS
+from typing import Any, Optional
+
 from .yaml_strict import VaultValue
 
 
-def plain(value, copies=None):
+def plain(value: Any, copies: Optional[dict[int, tuple[Any, Any]]] = None) -> Any:
     """Deep copy into plain dict/list/str/int/float/bool/None (no templating types).
 
     ``copies`` ({id: (original, copy)}, shared by the calls of one load): a mapping or list met again (the
@@ -28,6 +29,7 @@ def plain(value, copies=None):
         return value
     if copies is not None and id(value) in copies:
         return copies[id(value)][1]
+    copy: object
     if isinstance(value, dict):
         copy = {plain(key, copies): plain(item, copies) for key, item in value.items()}
     else:
@@ -36,11 +38,3 @@ def plain(value, copies=None):
         copies[id(value)] = (value, copy)  # the original is held, so its id is not reused during the load
     return copy
 
-
-def router_variables(variables):
-    """The inventory contract's variables of one router, other variables left out."""
-    try:
-        keys = [key for key in INVENTORY_KEYS if key in variables]
-    except TypeError:
-        return variables
-    return {key: plain(variables[key]) for key in keys}

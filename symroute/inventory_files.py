@@ -30,6 +30,7 @@ import stat
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any, Optional
 
 from .errors import Problem
 from .model import PARTNERS
@@ -76,7 +77,7 @@ def _holds_jinja(value):
     return False
 
 
-def value_digest(value):
+def value_digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -92,7 +93,7 @@ class AnsibleSkips:
     vars_extensions: tuple
 
 
-def ansible_skips():
+def ansible_skips() -> AnsibleSkips:
     """Ansible's own rules, as configured for this process (ansible.cfg, ANSIBLE_* variables).
 
     ``IGNORED`` is the very pattern Ansible's InventoryManager skips directory entries with; the vars
@@ -180,7 +181,7 @@ def _inline_variables(data):
             continue
         for name, value in (body.get("vars") or {}).items() if isinstance(body.get("vars"), dict) else []:
             found[f"{group}:{name}"] = value
-        hosts = body.get("hosts") if isinstance(body.get("hosts"), dict) else {}
+        hosts: dict = body["hosts"] if isinstance(body.get("hosts"), dict) else {}
         for host, host_vars in hosts.items():
             for name, value in (host_vars or {}).items() if isinstance(host_vars, dict) else []:
                 found[f"{host}:{name}"] = value
@@ -280,7 +281,8 @@ def _file_entry(root, path, problems, parsed):
     return entry
 
 
-def scan(source, skips=None, parsed=None):
+def scan(source: Any, skips: Optional[AnsibleSkips] = None,
+         parsed: Optional[dict] = None) -> tuple[Any, dict[str, InventoryFile], list[Problem]]:
     """(root, {relative path: InventoryFile}, problems) of one inventory source.
 
     ``skips``: what Ansible never reads (default: ``ansible_skips()``, Ansible's configuration here).

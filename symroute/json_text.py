@@ -12,6 +12,7 @@ and None makes the whole value go through ``json.dumps`` itself.
 
 import json
 from json.encoder import encode_basestring_ascii
+from typing import Any, Optional, TextIO
 
 REUSED_LENGTH = 64  # lists of strings at least this long have their text kept for another occurrence
 REUSED_BYTES = 4096  # pieces of text at least this long have their bytes kept by update_hash
@@ -96,7 +97,7 @@ class _Encoder:
         out.append(closing + "]")
 
 
-def chunks(value, indent=None, reuse=None):
+def chunks(value: Any, indent: Optional[int] = None, reuse: Optional["_Encoder"] = None) -> list[str]:
     """The text of ``json.dumps(value, sort_keys=True, indent=indent)`` as a list of pieces, in order.
 
     Separators are compact when ``indent`` is None. ``reuse`` (from ``reused_texts(indent)``) keeps list texts
@@ -114,17 +115,18 @@ def chunks(value, indent=None, reuse=None):
         return [json.dumps(value, sort_keys=True, indent=indent, separators=separators, ensure_ascii=True)]
 
 
-def dumps(value, indent=None, reuse=None):
+def dumps(value: Any, indent: Optional[int] = None, reuse: Optional["_Encoder"] = None) -> str:
     """``json.dumps(value, sort_keys=True, indent=indent)`` (compact separators when ``indent`` is None)."""
     return "".join(chunks(value, indent, reuse))
 
 
-def write(value, stream, indent=None):
+def write(value: Any, stream: TextIO, indent: Optional[int] = None) -> None:
     """Write ``dumps(value, indent)`` to a text stream, without making the whole text first (a fleet's is large)."""
     stream.writelines(chunks(value, indent))
 
 
-def update_hash(digest, value, reuse=None, encoded=None):
+def update_hash(digest: Any, value: Any, reuse: Optional["_Encoder"] = None,
+                encoded: Optional[dict[int, tuple[str, bytes]]] = None) -> None:
     """Feed the bytes of ``dumps(value)`` to a hashlib object without making the whole text first.
 
     ``encoded`` ({id(text): (text, bytes)}, with ``reuse``): the bytes of each reused list text are made once.
@@ -145,6 +147,6 @@ def update_hash(digest, value, reuse=None, encoded=None):
         digest.update("".join(small).encode())
 
 
-def reused_texts(indent=None):
+def reused_texts(indent: Optional[int] = None) -> "_Encoder":
     """List texts to reuse over several calls; keep it no longer than the values (it holds them)."""
     return _Encoder(indent)

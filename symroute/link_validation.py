@@ -12,6 +12,7 @@ from .health import parse_link_target
 from .item_checks import check_unique_name, integer_option, mapping_items, repeated
 from .model import DYNAMIC, LINKS, Link, LinkHealth
 from .schema_check import item_label, named
+from .shapes import Collect
 
 RESERVED_TABLES = {0: "unspec", 253: "default", 254: "main", 255: "local"}
 MAX_LINKS = 16
@@ -108,7 +109,7 @@ def _link_addresses(collect, label, item):
     return parsed
 
 
-def validate_links(collect, raw_links, table_base):
+def validate_links(collect: Collect, raw_links: object, table_base: int) -> list[Link]:
     links = []
     seen_names, seen_interfaces = {}, {}
     entries = mapping_items(raw_links)

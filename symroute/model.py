@@ -1,7 +1,7 @@
 """The validated, normalized inventory of one router (input of the planner)."""
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
 from netaddr import IPAddress, IPNetwork
 
@@ -63,11 +63,11 @@ class Link:
     address6: Optional[IPNetwork] = None
     gateway6: Optional[IPAddress] = None
     nat66: bool = False
-    health_targets: Tuple[str, ...] = ()
+    health_targets: tuple[str, ...] = ()
     health: LinkHealth = LinkHealth()
     description: str = ""
     # The fields ("address", "gateway", "address6", "gateway6") the inventory sets to ``dynamic``.
-    dynamic: Tuple[str, ...] = ()
+    dynamic: tuple[str, ...] = ()
     point_to_point: bool = False
 
     @property
@@ -101,8 +101,10 @@ class Link:
     @property
     def own_addresses(self):
         """(family, address) of the link's own addresses in the families whose addressing is static."""
-        addresses = [] if self.learned(4) else [(4, str(self.address.ip))]
-        if self.has_ipv6 and not self.learned(6):
+        addresses = []
+        if not self.learned(4) and self.address is not None:  # static: validated, never None
+            addresses.append((4, str(self.address.ip)))
+        if self.has_ipv6 and not self.learned(6) and self.address6 is not None:
             addresses.append((6, str(self.address6.ip)))
         return tuple(addresses)
 
@@ -112,13 +114,13 @@ class Partner:
     """One critical partner pinned to a link."""
 
     name: str
-    prefixes: Tuple[IPNetwork, ...]
+    prefixes: tuple[IPNetwork, ...]
     link: str
     on_link_failure: str = FAILOVER
     health_check: str = ""
     description: str = ""
     # The partner's own failover order (link names); empty: the other links in symroute_links order.
-    failover_links: Tuple[str, ...] = ()
+    failover_links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,12 @@ class Router:
     """Everything the planner needs about one router."""
 
     name: str
-    links: Tuple[Link, ...]
-    partners: Tuple[Partner, ...]
-    lan_networks: Tuple[IPNetwork, ...] = ()
-    management_networks: Tuple[IPNetwork, ...] = ()
+    links: tuple[Link, ...]
+    partners: tuple[Partner, ...]
+    lan_networks: tuple[IPNetwork, ...] = ()
+    management_networks: tuple[IPNetwork, ...] = ()
     rule_priority_base: int = DEFAULT_RULE_PRIORITY_BASE
-    warnings: Tuple[str, ...] = field(default=(), compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     # The plan's per-prefix views of ``partners`` (partner_prefixes.PartnerPrefixes), shared by the routers
     # that share the partner list; None: the plan computes them for this router alone.
     partner_prefixes: Any = field(default=None, compare=False, repr=False)

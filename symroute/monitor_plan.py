@@ -13,9 +13,11 @@ While a link is down:
 """
 
 from dataclasses import asdict
+from typing import Any
 
 from . import scheme
 from .health import parse_link_target, parse_partner_check
+from .model import Router
 from .rule_plan import IN_SERVICE_ONLY
 
 
@@ -57,7 +59,7 @@ def _partner(partner):
             "on_link_failure": partner["on_link_failure"], "check": parse_partner_check(partner["health_check"])}
 
 
-def monitor_plan(router, partners):
+def monitor_plan(router: Router, partners: list[dict[str, Any]]) -> dict[str, Any]:
     """The monitor section of a router's plan; ``partners`` is the plan's partner list (with marks)."""
     base = router.rule_priority_base
     return {

@@ -5,10 +5,13 @@ partner list's shared views (partner_prefixes.PartnerPrefixes): routers that
 share a partner list aggregate each set once.
 """
 
+from typing import Any
+
 from netaddr import cidr_merge
 
 from . import scheme
-from .model import FAIL_CLOSED, FAILOVER
+from .model import FAIL_CLOSED, FAILOVER, Router
+from .partner_prefixes import PartnerPrefixes
 from .rule_plan import failover_orders, main_table_networks
 
 
@@ -88,7 +91,7 @@ def _snat(router):
     return snat
 
 
-def nftables_plan(router, views, ipv6_never_marked):
+def nftables_plan(router: Router, views: PartnerPrefixes, ipv6_never_marked: Any) -> dict[str, Any]:
     """The plan's ``nftables`` section; ``views``: the PartnerPrefixes of ``router.partners``."""
     networks = main_table_networks(router)
     local_sets = []

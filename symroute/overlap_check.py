@@ -11,19 +11,24 @@ the single sweep reports.
 
 from bisect import bisect_left
 from collections import namedtuple
+from collections.abc import Sequence
 from functools import partial
+from typing import Any, Optional
 
 from .addresses import WIDTH, shown
 from .item_checks import bare
+from .model import Link, Partner
 from .overlaps import Entry, Interval, overlapping_pairs, sweep
 from .schema_check import named
+from .shapes import Collect
 
 PartnerOwner = namedtuple("PartnerOwner", "name link mode order")
 # ``position``: the link's index, -1 for LAN and management networks (whose ``link`` and ``field`` are "").
 RouterOwner = namedtuple("RouterOwner", "what link field position")
 
 
-def router_networks(links, lan, management):
+def router_networks(links: Sequence[Link], lan: Sequence[Any],
+                    management: Sequence[Any]) -> list[tuple[Any, RouterOwner]]:
     """(network, RouterOwner) of the LAN, management and link networks."""
     own = [(network, RouterOwner(f"LAN network {network}", "", "", -1)) for network in lan]
     own += [(network, RouterOwner(f"management network {network}", "", "", -1)) for network in management]
@@ -106,7 +111,7 @@ def _partner_intervals(partners, sharing):
     return {version: [item[3] for item in items] for version, items in by_family.items()}
 
 
-def check_overlaps(collect, partners, networks):
+def check_overlaps(collect: Collect, partners: Sequence[Partner], networks: Sequence[tuple[Any, RouterOwner]]) -> None:
     """Every overlap among the partners' prefixes and the router's ``networks`` (router_networks()), in one sweep."""
     entries = _partner_entries(partners) + [Entry(network, owner) for network, owner in networks]
     for outer, inner in overlapping_pairs(entries):
@@ -119,7 +124,8 @@ def check_overlaps(collect, partners, networks):
             _report_partner_overlap(collect, outer, inner)
 
 
-def check_partner_overlaps(collect, partners, sharing=None):
+def check_partner_overlaps(collect: Collect, partners: Sequence[Partner],
+                           sharing: Optional[Any] = None) -> "PrefixIndex":
     """The partner-against-partner part of ``check_overlaps``: the same pairs, reported the same way.
 
     Returns the PrefixIndex of the partners' prefixes, made from the sweep's own sorted intervals.
@@ -157,7 +163,7 @@ class PrefixIndex:
         return False
 
 
-def check_router_networks(collect, shared, networks):
+def check_router_networks(collect: Collect, shared: Any, networks: Sequence[tuple[Any, RouterOwner]]) -> None:
     """The router's part of ``check_overlaps`` when the partner part was swept once for many routers.
 
     ``shared`` is the partner list's check (shared_partners.PartnerCheck). No

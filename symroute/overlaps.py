@@ -5,12 +5,13 @@ prefixes that are still "open" finds each containing prefix of each prefix.
 """
 
 from collections import namedtuple
+from collections.abc import Iterable, Iterator
 
 Entry = namedtuple("Entry", "network owner")
 Interval = namedtuple("Interval", "first last entry")
 
 
-def sorted_intervals(entries):
+def sorted_intervals(entries: Iterable[Entry]) -> dict[int, list[Interval]]:
     """{4: [Interval], 6: [Interval]} of ``entries`` (Entry(network, owner)), in the order the sweep reads them:
     by first address, the containing prefix before the contained one."""
     by_family = {4: [], 6: []}
@@ -22,7 +23,7 @@ def sorted_intervals(entries):
     return by_family
 
 
-def sweep(by_family):
+def sweep(by_family: dict[int, list[Interval]]) -> Iterator[tuple[Entry, Entry]]:
     """Yield (outer, inner) entries for every pair of ``sorted_intervals`` where outer contains (or equals) inner.
 
     The stack holds at most one prefix per prefix length, so the pairs are
@@ -38,7 +39,7 @@ def sweep(by_family):
             stack.append(interval)
 
 
-def overlapping_pairs(entries):
+def overlapping_pairs(entries: Iterable[Entry]) -> Iterator[tuple[Entry, Entry]]:
     """Yield (outer, inner) for every pair where outer contains (or equals) inner.
 
     ``entries`` is an iterable of Entry(network, owner); families never mix.

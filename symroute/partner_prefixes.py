@@ -18,14 +18,18 @@ holds the same partners' prefixes (the base of a pull request, whose
 unchanged partners get the very tuples of the head) reuses them.
 """
 
+from typing import Any
+
 from netaddr import cidr_merge
+
+from .model import Router
 
 
 def _text_order(text):
     return (":" in text, text)
 
 
-def probe_address(prefix):
+def probe_address(prefix: Any) -> str:
     """The address a check sends to in ``prefix``: the address itself for a host prefix, else the first host."""
     return str(prefix.ip) if prefix.size == 1 else str(prefix[1])
 
@@ -77,7 +81,7 @@ class PartnerPrefixes:
         return self._once("merged", version, chosen, merge)
 
 
-def prefix_views(router):
+def prefix_views(router: Router) -> "PartnerPrefixes":
     """The views that came with ``router`` when they are of its very partners, else new ones for it alone."""
     views = router.partner_prefixes
     return views if views is not None and views.partners is router.partners else PartnerPrefixes(router.partners)

@@ -5,15 +5,19 @@ IPv6 (``link_shape``) only, never on anything else of the router: routers that
 share a partner list and a link shape share this work (shared_partners.py).
 """
 
+from collections.abc import Sequence
+from typing import Any, Optional
+
 from .addresses import AddressError, is_broad, parse_prefix, shown, special_use
 from .health import parse_partner_check
 from .item_checks import bare, check_unique_name, mapping_items
-from .model import FAIL_CLOSED, FAILOVER, PARTNERS, Partner
-from .scheme import MAX_FAILOVER_ORDERS
+from .model import FAIL_CLOSED, FAILOVER, PARTNERS, Link, Partner
 from .schema_check import item_label, named
+from .scheme import MAX_FAILOVER_ORDERS
+from .shapes import Collect
 
 
-def link_shape(links):
+def link_shape(links: Sequence[Link]) -> tuple[tuple[str, bool], ...]:
     """What the partner checks read of the router's links: each link's name and whether it has IPv6, in order."""
     return tuple((link.name, link.has_ipv6) for link in links)
 
@@ -131,7 +135,8 @@ def _check_failover_orders(collect, partners):
                                   f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}")
 
 
-def validate_partners(collect, raw_partners, links, sharing=None):
+def validate_partners(collect: Collect, raw_partners: object, links: Sequence[Link],
+                      sharing: Optional[Any] = None) -> list[Partner]:
     """The valid ``Partner``s of ``raw_partners`` (in their written order); every problem to ``collect``.
 
     ``sharing``: a shared_work.Sharing, for each partner's prefix verdicts (``_partner_prefixes``).

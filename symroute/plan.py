@@ -5,14 +5,16 @@ same inventory always gives the same plan, byte for byte once serialized.
 Roles render it; they decide nothing.
 """
 
-import json
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from . import scheme
-from .model import FAIL_CLOSED
+from .model import FAIL_CLOSED, Router
 from .monitor_plan import monitor_plan
 from .nftables_plan import nftables_plan
 from .partner_prefixes import prefix_views, probe_address
 from .rule_plan import failover_orders, main_table_networks, plan_rules
+from .shapes import Plan
 from .validate import validate_router
 
 PLAN_SCHEMA_VERSION = 1
@@ -157,7 +159,7 @@ def _links(router):
     ]
 
 
-def plan_router(router, settings=None):
+def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) -> Plan:
     """The plan of a validated ``Router``; ``settings`` are its validated router settings.
 
     The per-prefix views of its partners come with the Router when it shares its partner list
@@ -194,11 +196,7 @@ def plan_router(router, settings=None):
     return plan
 
 
-def build_plan(router_name, variables):
+def build_plan(router_name: str, variables: Mapping[str, Any]) -> Plan:
     """Validate one router's partner-contract variables and compute its plan (raises InventoryError)."""
     return plan_router(validate_router(router_name, variables))
 
-
-def plan_json(plan):
-    """The canonical serialization: byte-identical for the same plan."""
-    return json.dumps(plan, indent=2, sort_keys=True) + "\n"

@@ -15,6 +15,8 @@ the plans are the same as each router's planned alone, problems included.
 
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from . import json_text
 from .addresses import shown
@@ -23,13 +25,14 @@ from .errors import InventoryError, Problem
 from .model import INVENTORY_KEYS, PARTNERS
 from .plan import plan_router
 from .settings import NAME_PREFIX, ROUTER_SETTINGS, router_settings, setting_problem, unknown_name_problem
+from .shapes import Plans, Variables
 from .shared_work import SharedWork
 from .validate import validate_routers
 
 DIGEST_ALGORITHM = "sha256"
 
 
-def symroute_variables(variables):
+def symroute_variables(variables: Mapping[str, Any]) -> Variables:
     """Every ``symroute_*`` variable of a router, known or not (unknown ones are reported)."""
     return {name: variables[name] for name in sorted(variables)
             if isinstance(name, str) and name.startswith(NAME_PREFIX)}
@@ -66,7 +69,7 @@ def _field(problem):
     return problem.where, problem.message.split(":", 1)[0]
 
 
-def plan_routers(routers, shared=None):
+def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None) -> Plans:
     """{router: plan} for {router: symroute variables}; every problem of every router at once.
 
     ``shared``: a SharedWork to share the partner lists' work with other calls (e.g. the base inventory of a
@@ -89,11 +92,11 @@ def plan_routers(routers, shared=None):
     return {name: plan_router(router, settings=router_settings(routers[name])) for name, router in validated.items()}
 
 
-def canonical_json(data):
+def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def plan_digest(plans, manifest=None):
+def plan_digest(plans: Plans, manifest: Optional[dict[str, Any]] = None) -> str:
     """The content digest of a set of plans and of the inventory files they came from: what a reviewer approves.
 
     The files' checksums are part of it, so a change to any inventory file after the review (a connection

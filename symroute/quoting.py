@@ -26,18 +26,18 @@ def _require(pattern, value, syntax):
     return value
 
 
-def comment(value):
+def comment(value: object) -> str:
     """Free text on one comment line: every non-printable character is escaped (\\n, \\x1b, \\u2028)."""
     return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
                    for char in str(value))
 
 
-def nft_string(value):
+def nft_string(value: object) -> str:
     """A quoted nftables string (interface names): only token characters, no quote to escape."""
     return f'"{_require(_NFT_STRING, value, "an nftables string")}"'
 
 
-def systemd(value):
+def systemd(value: object) -> str:
     """One double-quoted word of a systemd unit setting (ExecStart= arguments, Environment=)."""
     text = str(value)
     if any(not char.isprintable() for char in text):
@@ -46,7 +46,7 @@ def systemd(value):
     return f'"{escaped}"'
 
 
-def prometheus_label(value):
+def prometheus_label(value: object) -> str:
     """A Prometheus label value, quoted and escaped per the text exposition format."""
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
@@ -64,7 +64,7 @@ SYNTAXES = {
 }
 
 
-def quote(value, syntax):
+def quote(value: object, syntax: str) -> str:
     """``value`` written for ``syntax`` (one of ``SYNTAXES``); raises QuotingError."""
     try:
         return SYNTAXES[syntax](value)

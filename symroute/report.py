@@ -2,6 +2,7 @@
 
 from .quoting import comment
 from .review import has_contract_changes
+from .shapes import Document
 
 
 def _code(value):
@@ -60,7 +61,8 @@ def _plan_section(router, plan):
                      f"{', '.join(partner['prefixes'])} |")
     lines += ["", "| link | interface | table | mark |", "|---|---|---|---|"]
     for link in plan["links"]:
-        lines.append(f"| {link['name']} | {link['interface']} | {link['table']} {link['table_name']} | {link['mark']} |")
+        lines.append(f"| {link['name']} | {link['interface']} | {link['table']} {link['table_name']}"
+                     f" | {link['mark']} |")
     sets = plan["nftables"]["partner_sets"]
     lines.append("")
     lines.append(f"{len(plan['rules'])} ip rules in priorities {plan['priority_band'][0]}-{plan['priority_band'][1]}; "
@@ -89,7 +91,7 @@ def _contract_section(changes):
     return lines
 
 
-def markdown(result):
+def markdown(result: Document) -> str:
     """The review as Markdown."""
     lines = ["## symroute plan"]
     if not result["valid"]:

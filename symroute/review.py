@@ -4,6 +4,10 @@ Pure data in, pure data out: what changed for which partners on which routers.
 """
 
 import json
+from typing import Optional
+
+from .ansible_inventory import Inventory
+from .shapes import Document, Plan, Plans
 
 
 def _rule_text(rule):
@@ -67,7 +71,7 @@ def _partners(plan):
     return {p["name"]: p for p in (plan or {}).get("partners", [])}
 
 
-def partner_changes(before_plan, after_plan):
+def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> Document:
     """Per partner: added, removed, re-pinned, failure mode and prefix changes."""
     before, after = _partners(before_plan), _partners(after_plan)
     changes = {}
@@ -81,7 +85,7 @@ def partner_changes(before_plan, after_plan):
         if new is None:
             changes[name] = {"change": "removed", "link": old["link"], "prefixes": old["prefixes"]}
             continue
-        entry = {"change": "changed"}
+        entry: dict = {"change": "changed"}
         if old["link"] != new["link"]:
             entry["repinned"] = {"from": old["link"], "to": new["link"]}
         if old["on_link_failure"] != new["on_link_failure"]:
@@ -96,7 +100,7 @@ def partner_changes(before_plan, after_plan):
     return changes
 
 
-def router_changes(before_plan, after_plan):
+def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> Document:
     """Per router: set elements, rules, routes, tables, sysctls and link monitoring added and removed."""
     status = "changed"
     if before_plan is None:
@@ -134,7 +138,7 @@ def router_changes(before_plan, after_plan):
     return result
 
 
-def compare(before_plans, after_plans):
+def compare(before_plans: Plans, after_plans: Plans) -> Document:
     """{router: changes} for every router in either set of plans."""
     return {
         router: router_changes(before_plans.get(router), after_plans.get(router))
@@ -142,7 +146,7 @@ def compare(before_plans, after_plans):
     }
 
 
-def partners_by_router(changes):
+def partners_by_router(changes: Document) -> Document:
     """{partner: {"routers": [...], "changes": {router: change}}}: who is affected where."""
     summary = {}
     for router, change in changes.items():
@@ -153,7 +157,7 @@ def partners_by_router(changes):
     return dict(sorted(summary.items()))
 
 
-def manifest(inventory):
+def manifest(inventory: Inventory) -> Document:
     """What the review compares outside the plans: the inventory's files and its groups' hosts."""
     several = len(inventory.files) > 1
     files = {}
@@ -185,11 +189,11 @@ def _changed_file(path, old, new):
     return {"path": path, "variables": variables, "modes": modes}
 
 
-def contract_changes(before, after):
+def contract_changes(before: Optional[Document], after: Document) -> Document:
     """Every change a partner-list review would not show: other files, variables, modes, host lists."""
     before = before or {"files": {}, "groups": {}}
     old_files, new_files = before["files"], after["files"]
-    result = {
+    result: dict = {
         "files_added": [{"path": path, "note": _file_note(new_files[path]),
                          "variables": sorted(new_files[path]["variables"])}
                         for path in sorted(set(new_files) - set(old_files))],
@@ -214,6 +218,6 @@ def contract_changes(before, after):
     return result
 
 
-def has_contract_changes(changes):
+def has_contract_changes(changes: Optional[Document]) -> bool:
     return bool(changes and (changes["files_added"] or changes["files_removed"] or changes["files_changed"]
                              or changes["hosts"] or changes.get("templates")))

@@ -6,10 +6,13 @@ by a link's table skips such a link (``suppress_ifgroup``), so the kernel
 itself picks, for each packet, the first link in service of its order.
 """
 
+from typing import Any
+
 from . import scheme
+from .model import Router
 
 
-def main_table_networks(router):
+def main_table_networks(router: Router) -> list[Any]:
     networks = list(router.lan_networks) + list(router.management_networks)
     return sorted(set(networks), key=lambda n: (n.version, n.first, n.prefixlen))
 
@@ -26,7 +29,7 @@ IN_SERVICE_ONLY = {"suppress_ifgroup": scheme.OUT_OF_SERVICE_GROUP}
 ANY_SYMROUTE_MARK = {"not": True, "fwmark": scheme.mark_with_mask(0, scheme.LINK_MARK_MASK)}
 
 
-def failover_orders(router):
+def failover_orders(router: Router) -> list[dict[str, Any]]:
     """The partners' own failover orders (``failover_links``), each with the mark number of its traffic.
 
     Numbers no link uses are taken from 127 downwards, in the order of
@@ -62,7 +65,7 @@ def _order_rules(router, base):
     return rules
 
 
-def plan_rules(router):
+def plan_rules(router: Router) -> list[dict[str, Any]]:
     """Every ip rule of the router, both families, in priority order (docs/design.md, "Rule priorities")."""
     base = router.rule_priority_base
     rules = []

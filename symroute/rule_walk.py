@@ -7,10 +7,13 @@ forwarded traffic from a host behind the router, so rules that select the
 router's own link addresses (``from``) never match it.
 """
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from netaddr import IPNetwork
+
+from .shapes import Plan
 
 
 @dataclass
@@ -27,7 +30,7 @@ def _mark_matches(rule, mark):
     return ((mark & mask) == value) != bool(rule.get("not"))
 
 
-def describe_rule(rule):
+def describe_rule(rule: Mapping[str, Any]) -> str:
     parts = [str(rule["priority"])] + (["not"] if rule.get("not") else [])
     parts += [f"{key} {rule[key]}" for key in ("from", "to", "fwmark") if key in rule]
     parts.append(rule["action"] if "action" in rule else f"lookup {rule['table']}")
@@ -44,7 +47,7 @@ def _selects(rule, address, mark):
     return "fwmark" not in rule or _mark_matches(rule, mark)
 
 
-def walk(plan, address, mark, down):
+def walk(plan: Plan, address: Any, mark: int, down: Collection[str]) -> "Outcome":
     """The Outcome of a packet to ``address`` with ``mark`` while the links named in ``down`` are out of service."""
     family = address.version
     links = {link["table"]: link for link in plan["links"]}
@@ -80,7 +83,7 @@ def walk(plan, address, mark, down):
     return outcome
 
 
-def source_address(link, family):
+def source_address(link: Mapping[str, Any], family: int) -> str:
     """The source a packet leaving ``link`` carries: the link's own address (SNAT), or for IPv6 without NAT66
     its own."""
     address = link["address"] if family == 4 else link["address6"]

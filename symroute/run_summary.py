@@ -17,6 +17,8 @@ without it the per-task events decide.
 
 import json
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # playbooks/plan.yml: "Show the plan digest (the pull request's review shows the same)" prints this.
 DIGEST_TASK = "Show the plan digest (the pull request's review shows the same)"
@@ -89,11 +91,11 @@ def _apply_stats(summary, data):
                 _router(summary, host)
 
 
-def summarize(events):
+def summarize(events: Iterable[Any]) -> dict[str, Any]:
     """``{"digest": str or None, "complete": bool, "routers": {name: {changed, failed, rolled_back,
     unreachable}}}`` from an iterable of ansible-runner event dicts; ``complete`` tells whether the
     run's final statistics were among them."""
-    summary = {"digest": None, "complete": False, "routers": {}}
+    summary: dict = {"digest": None, "complete": False, "routers": {}}
     stats = None
     for event in events:
         if not isinstance(event, dict):
@@ -111,7 +113,7 @@ def summarize(events):
     return summary
 
 
-def describe(summary):
+def describe(summary: Mapping[str, Any]) -> str:
     """The summary as text: the digest, then one line per router (its name as a JSON string)."""
     lines = [f"plan digest: {summary['digest'] or 'not printed'}"
              + ("" if summary["complete"] else " (the run did not finish: no final statistics)")]

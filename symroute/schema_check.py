@@ -15,8 +15,10 @@ stricter where Python's defaults are lax:
 import difflib
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Optional
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 
@@ -73,7 +75,7 @@ StrictValidator = validators.extend(
 
 
 @lru_cache(maxsize=1)
-def schema():
+def schema() -> dict[str, Any]:
     """The inventory JSON Schema (also shipped for editors)."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
@@ -83,18 +85,18 @@ def _validator():
     return StrictValidator(schema())
 
 
-def named(kind, name):
+def named(kind: str, name: object) -> str:
     """"partner 'acme'": a hostile name is shown escaped and shortened."""
     return f"{kind} {shown(name)}"
 
 
-def item_label(kind, index, item):
+def item_label(kind: str, index: int, item: object) -> str:
     """How problems name one partner or link: by its name, else by its position."""
     name = item.get("name") if isinstance(item, dict) else None
     return named(kind, name) if isinstance(name, str) and name else f"{kind} #{index + 1}"
 
 
-def describe_item(data, path):
+def describe_item(data: Any, path: Iterable[Any]) -> tuple[str, list[Any]]:
     """Name the inventory item a schema path points into, e.g. "partner 'acme'"."""
     path = list(path)
     if not path:
@@ -106,14 +108,14 @@ def describe_item(data, path):
     return str(key), path[1:]
 
 
-def field_name(rest):
+def field_name(rest: Iterable[Any]) -> str:
     text = ""
     for part in rest:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
 
-def where(router, data, path):
+def where(router: str, data: Any, path: Iterable[Any]) -> tuple[str, str]:
     """("edge, partner 'acme'", "field prefixes[1]") for a schema path."""
     label, rest = describe_item(data, path)
     field = field_name(rest)
@@ -124,7 +126,7 @@ def _type_name(value):
     return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), type(value).__name__)
 
 
-def key_problem(key):
+def key_problem(key: object) -> Optional[str]:
     """The message for a mapping key that is not a string (YAML `1:` or `~:`), else None."""
     return None if isinstance(key, str) else f"key {shown(key)} is not a string"
 
@@ -191,7 +193,7 @@ def _violations(document):
     return [(list(error.absolute_path), _message(error)) for error in _validator().iter_errors(document)]
 
 
-def partner_schema_errors(partners):
+def partner_schema_errors(partners: Any) -> list[tuple[list[Any], str]]:
     """(path, message) of every schema violation of a partner list, by its path in the inventory document.
 
     The schema constrains each top-level variable on its own (``properties``, no
@@ -201,7 +203,9 @@ def partner_schema_errors(partners):
     return _violations(_lean({PARTNERS: partners}))
 
 
-def structural_problems(router, data, partner_errors=partner_schema_errors):
+def structural_problems(router: str, data: Any,
+                        partner_errors: Callable[[Any], list[tuple[list[Any], str]]] = partner_schema_errors,
+                        ) -> list[Problem]:
     """Every schema violation of one router's inventory variables, and keys that are not strings.
 
     ``partner_errors``: partner_schema_errors, or a function that gives the same answer (shared).

@@ -50,18 +50,18 @@ NFT_TABLE = "symroute"
 TABLE_NAME_PREFIX = "symroute_"
 
 
-def link_mark(number):
+def link_mark(number: int) -> int:
     return number << MARK_SHIFT
 
 
-def hex_mark(value):
+def hex_mark(value: int) -> str:
     return f"0x{value:x}"
 
 
-def mark_with_mask(value, mask):
+def mark_with_mask(value: int, mask: int) -> str:
     return f"{hex_mark(value)}/{hex_mark(mask)}"
 
 
-def keep_other_bits_mask():
+def keep_other_bits_mask() -> int:
     """Mask that clears symroute's bits and keeps everybody else's."""
     return 0xFFFFFFFF & ~MARK_MASK

@@ -13,6 +13,8 @@ import difflib
 import math
 import os
 import re
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from .addresses import shown
 from .model import INVENTORY_KEYS
@@ -26,7 +28,7 @@ LINE = "line"
 CHOICE = "choice"
 
 # name: (kind, extra); kept equal to the roles' meta/argument_specs.yml by a test.
-ROUTER_SETTINGS = {
+ROUTER_SETTINGS: dict[str, tuple[str, Any]] = {
     "symroute_monitor_enabled": (FLAG, None),
     "symroute_monitor_install_dir": (PATH, None),
     "symroute_monitor_config_file": (PATH, None),
@@ -105,7 +107,7 @@ def _seconds_problem(value, bounds):
     return None if low <= value <= high else f"{value} is out of range ({low} to {high} seconds)"
 
 
-def setting_problem(name, value):
+def setting_problem(name: str, value: object) -> Optional[str]:
     """Why ``value`` cannot be router setting ``name``, or None."""
     kind, extra = ROUTER_SETTINGS[name]
     if kind == PATH:
@@ -125,7 +127,7 @@ def setting_problem(name, value):
     return None
 
 
-def unknown_name_problem(name):
+def unknown_name_problem(name: str) -> Optional[str]:
     """The message for a ``symroute_*`` variable symroute does not know, or None for a known one."""
     if name in KNOWN_NAMES:
         return None
@@ -136,6 +138,6 @@ def unknown_name_problem(name):
     return f"variable {name}: not a symroute variable{hint}"
 
 
-def router_settings(variables):
+def router_settings(variables: Mapping[str, Any]) -> dict[str, Any]:
     """The router settings ``variables`` sets, in name order."""
     return {name: variables[name] for name in sorted(ROUTER_SETTINGS) if name in variables}

@@ -13,8 +13,11 @@ aggregate each set once too.
 """
 
 from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from .collector import Recorder
+from .model import Link
 from .overlap_check import check_partner_overlaps
 from .partner_prefixes import PartnerPrefixes
 from .partner_validation import link_shape, validate_partners
@@ -32,7 +35,7 @@ def _check(raw_partners, links, sharing=None):
     return PartnerCheck(written, by_name, validation, overlaps, index, PartnerPrefixes(by_name, sharing))
 
 
-def partner_check(raw_partners, links, sharing=None):
+def partner_check(raw_partners: object, links: Sequence[Link], sharing: Optional[Any] = None) -> PartnerCheck:
     """The PartnerCheck of ``raw_partners`` on ``links``: shared through ``sharing`` (shared_work.Sharing)
     with every router of the same partner list and link shape, computed here when None."""
     if sharing is None:

@@ -28,6 +28,7 @@ Results are shared between routers: whoever receives one must not change it.
 """
 
 from collections import Counter
+from typing import Any
 
 MAX_DEPTH = 16
 _SCALARS = {bool: "bool", int: "int", type(None): "none"}
@@ -37,7 +38,7 @@ class Unshareable(Exception):
     """A value without an exact key: its work is done for its router alone."""
 
 
-def canonical(value, depth=0):
+def canonical(value: Any, depth: int = 0) -> Any:
     """A hashable, exact representation of plain data (raises Unshareable for anything else)."""
     kind = type(value)
     if kind is str:

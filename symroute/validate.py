@@ -11,6 +11,8 @@ given, and replayed under each router's name (shared_partners.py).
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from .addresses import AddressError, parse_prefix, shown
 from .collector import Collector
@@ -38,7 +40,7 @@ MAX_MAIN_TABLE_NETWORKS = 100
 ROUTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
-def router_name_problems(name):
+def router_name_problems(name: object) -> list[Problem]:
     """Problems of a router (inventory host) name: 1-63 letters, digits, '.', '_', '-', a letter or digit first.
 
     Router names reach file names, commands and the report; a name such as
@@ -71,7 +73,7 @@ def _partner_schema_errors(sharing):
     return lambda partners: sharing.once("partner schema", partners, None, lambda: partner_schema_errors(partners))
 
 
-def validate_router(router, variables, sharing=None):
+def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional[Any] = None) -> Router:
     """Validate one router's variables; return a ``Router`` or raise ``InventoryError``.
 
     ``sharing`` (shared_work.Sharing): the partner checks are shared with the
@@ -111,7 +113,7 @@ def validate_router(router, variables, sharing=None):
     )
 
 
-def validate_routers(routers, sharing=None):
+def validate_routers(routers: Mapping[str, Mapping[str, Any]], sharing: Optional[Any] = None) -> dict[str, Router]:
     """Validate many routers ({name: variables}); every router's problems at once."""
     results, problems = {}, []
     for name in sorted(routers, key=str):

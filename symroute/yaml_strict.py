@@ -11,6 +11,8 @@ Refused, each with its own message:
   - files larger than ``MAX_FILE_BYTES`` (inventory_files refuses them unread).
 """
 
+from typing import Any
+
 import yaml
 
 from .errors import Problem
@@ -40,7 +42,7 @@ def _line(node):
 
 
 # The C parser when PyYAML has it (100,000 prefixes), the same checks either way.
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_BASE_LOADER):  # pylint: disable=too-many-ancestors
@@ -129,7 +131,7 @@ def _check_expansion(root):
         stack.extend((child, False) for child in _children(node))
 
 
-def loads(text):
+def loads(text: str) -> Any:
     """The data of one YAML document (raises YamlProblem)."""
     loader = _StrictLoader(text)
     try:
@@ -150,7 +152,7 @@ def loads(text):
         loader.dispose()
 
 
-def load_bytes(content, label):
+def load_bytes(content: bytes, label: str) -> tuple[Any, list[Problem]]:
     """(data, problems) of a YAML file's bytes, already read; ``label`` names the file in problems."""
     try:
         text = content.decode("utf-8")

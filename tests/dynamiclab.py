@@ -60,8 +60,9 @@ def start(name, directory, server_script):
 
 
 def inventory():
-    from routerlab import REPOSITORY
     import yaml
+
+    from routerlab import REPOSITORY
     host_vars = yaml.safe_load((REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml").read_text())
     links = [link for link in host_vars["symroute_links"] if link["name"] != "wan_c"] + [LINK_C]
     return {"symroute_links": links, "symroute_partners": lab_partners() + [PARTNER_LTE]}

@@ -113,4 +113,4 @@ def main(argv=None, runner=None, out=None, err=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -30,8 +30,8 @@ def paths(runner, request):
     """Per partner and family: how a new connection with the partner's mark is routed now."""
     found = []
     for probe in request["verify"]["partners"]:
-        answer = verify.ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
-                                   probe["mark"]], [{}])
+        answer = verify.ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"],
+                                         "mark", probe["mark"]], [{}])
         found.append(dict(_route(answer), partner=probe["partner"], family=probe["family"],
                           address=probe["address"]))
     return found
@@ -178,7 +178,7 @@ def _nftables_drift(nft):
     if not nft.get("changed") or (not nft.get("reason") and not nft.get("include_changed", not services)):
         return services
     elements = {} if nft.get("reason") == "first load" else (nft.get("elements") or {})
-    changed = [f"+ {line}" for line in elements.get("added", [])] + [f"- {line}" for line in elements.get("removed", [])]
+    changed = [f"+ {line}" for line in elements.get("added", [])] + [f"- {e}" for e in elements.get("removed", [])]
     detail = "; ".join(changed[:LISTED]) + (f"; and {len(changed) - LISTED} more" if len(changed) > LISTED else "")
     text = f"nftables: {nft.get('reason') or 'the include line is missing'}" + (f" ({detail})" if detail else "")
     return [{"kind": "drift", "text": text}] + services

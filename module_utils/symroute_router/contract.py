@@ -21,9 +21,8 @@ import re
 
 from . import contract_read, nftparse
 from .checking import FWMARK, IFNAME, MAX_U32, NFT_TEXT, ROUTER, SYSCTL, SYSCTL_VALUE, TEXT, Problems, is_int
-from .contract_read import COMMON as _COMMON
-from .contract_read import RESERVED_TABLES
 from .contract_learned import learned_entry
+from .contract_read import COMMON as _COMMON, RESERVED_TABLES
 
 CONTRACT_VERSION = 1
 PARTS = ("routing", "sysctls", "nftables", "verify", "audit")
@@ -86,10 +85,9 @@ def _band(check, data):
     return band, bands
 
 
-
 def _rule(check, where, rule, band, bands, tables, seen):
-    if not check.keys(where, rule, ("priority", "family"), ("comment", "from", "to", "fwmark", "table", "action", "not",
-                                                              "suppress_ifgroup")):
+    if not check.keys(where, rule, ("priority", "family"),
+                      ("comment", "from", "to", "fwmark", "table", "action", "not", "suppress_ifgroup")):
         return
     family = check.family(f"{where}.family", rule["family"])
     check.rule_priority(f"{where}.priority", rule["priority"], family, (band, bands), seen)
@@ -128,10 +126,10 @@ def _route(check, where, route, tables, seen):
         check.add(f"{where}.scope", f"{repr(route['scope'])[:40]} is not link")
     if "onlink" in route and not isinstance(route["onlink"], bool):
         check.add(f"{where}.onlink", "must be true or false")
-    key = (str(route["table"]), str(route["family"]), str(route["dst"]))
-    if key in seen:
+    identity = (str(route["table"]), str(route["family"]), str(route["dst"]))
+    if identity in seen:
         check.add(where, f"a second route to {route['dst']} in table {route['table']}")
-    seen.add(key)
+    seen.add(identity)
 
 
 def _routing(check, data):

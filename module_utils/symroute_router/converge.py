@@ -38,10 +38,11 @@ from .steps import StepFailed, sysctl_step
 from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
-# The step names a failure message gives (the tasks of the per-concern roles were named so).
+# The step names a failure message gives (as the roles' tasks are named).
 TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
-          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state", "sysctl": "Kernel settings", "nftables": "The nftables table",
-          "routing": "Rules and routes", "verify": "Verify on the router", "monitor": "The link monitor"}
+          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
+          "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
+          "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
@@ -110,7 +111,7 @@ def _steps(request, runner, warn, management_before):
     """(part, function) in the order of the flow, for the parts the request selects."""
     selected, package_files, installed = request["parts"], request.get("package_files", {}), {}
 
-    def warn_as(part):  # the warning names its step as the per-concern module does ("symroute_sysctl: ...")
+    def warn_as(part):  # the warning names its part's role ("symroute_sysctl: ...")
         return lambda text: warn(f"symroute_{part}: {text}")
 
     table = {

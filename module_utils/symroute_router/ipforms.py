@@ -32,7 +32,7 @@ def prefix(text, family):
     """A plan address or prefix ("198.51.100.2", "203.0.113.0/24") in the normalized form."""
     if not text:
         return ""
-    address, _, length = str(text).partition("/")
+    address, _slash, length = str(text).partition("/")
     return _cidr(address, length or None, family)
 
 
@@ -99,7 +99,7 @@ def _extras(other):
     """`ip rule` words for the ``other`` fields it can take back, the action (goto) last."""
     words, action = [], []
     for item in filter(None, other.split(",")):
-        key, _, value = item.partition("=")
+        key, _equals, value = item.partition("=")
         if key not in _RULE_EXTRAS:
             continue
         if key == "ipproto" and value.startswith("ipproto-"):

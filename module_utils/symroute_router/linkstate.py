@@ -15,8 +15,8 @@ def read(runner, interfaces, out_of_service_group=OUT_OF_SERVICE_GROUP):
     by_name = {entry.get("ifname"): entry for entry in shown if isinstance(entry, dict)}
     states = {}
     for link, interface in sorted(interfaces.items()):
-        entry = by_name.get(interface)
-        present = entry is not None
+        entry = by_name.get(interface) or {}
+        present = bool(entry)
         carrier = present and "LOWER_UP" in entry.get("flags", [])
         gated = present and str(entry.get("group", "")) == str(out_of_service_group)
         states[link] = {"interface": interface, "present": present, "carrier": carrier,

@@ -22,12 +22,13 @@ import json
 
 from . import files, interfaces, learned
 from .command import message
-from .locking import LOCK_FILE, locked
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
                       rule_key, rule_text)
+from .locking import LOCK_FILE, locked
 
-__all__ = ["ApplyError", "INSTALLED", "OWNED_TABLES_FILE", "apply", "converge", "describe", "diff", "is_empty",
-           "owned", "pending", "previously_owned", "read_live", "resolve", "route_text", "rule_text", "target"]
+__all__ = ["ApplyError", "INSTALLED", "LOCK_FILE", "OWNED_TABLES_FILE", "apply", "converge", "describe", "diff",
+           "is_empty", "owned", "pending", "previously_owned", "read_live", "resolve", "route_text", "rule_text",
+           "target"]
 
 OWNED_TABLES_FILE = "/var/lib/symroute/routing-tables.json"
 INSTALLED = "installed"

@@ -46,7 +46,8 @@ def _file(path):
 def take(runner, scope):
     """The snapshot of ``scope`` (see the module's docstring); plain JSON data."""
     tables = [str(t) for t in scope.get("tables", [])] + routing.previously_owned(scope.get("owned_tables_file"))
-    routing_scope = {"priority_band": list(scope["priority_band"]), "monitor_bands": list(scope.get("monitor_bands", [])),
+    routing_scope = {"priority_band": list(scope["priority_band"]),
+                     "monitor_bands": list(scope.get("monitor_bands", [])),
                      "tables": sorted(set(tables), key=lambda t: (len(t), t))}
     live = routing.read_live(runner, routing_scope, owned_path=None)
     rules, routes = routing.owned(routing.target(dict(routing_scope, rules=[], routes=[])), live)

@@ -111,7 +111,7 @@ def parse(text):
     for line in (text or "").splitlines():
         line = line.strip()
         if line and not line.startswith(("#", ";")) and "=" in line:
-            name, _, value = line.partition("=")
+            name, _equals, value = line.partition("=")
             values[name.strip().lstrip("-")] = _normalized(value)
     return values
 

@@ -41,11 +41,11 @@ def _monitor(path):
 
 def read(runner, request):
     """{"tables": [table + routes], "partners": [route get], "management": [route get], "monitor": {...}}."""
-    tables = [dict(table, routes=ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show", "table",
-                                                   str(table["table"])], []))
+    tables = [dict(table, routes=ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show",
+                                                  "table", str(table["table"])], []))
               for table in request["tables"]]
     partners = [ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
-                                  probe["mark"]], [{}])
+                                 probe["mark"]], [{}])
                 for probe in request["partners"]]
     management = [ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
     for table in tables:
@@ -64,11 +64,6 @@ def gated_links(observed):
 
 
 def _first(answer):
-    if isinstance(answer, str):
-        try:
-            answer = json.loads(answer)
-        except ValueError:
-            answer = [{}]
     return (answer or [{}])[0] if isinstance(answer, list) else {}
 
 
@@ -135,7 +130,8 @@ def _partner_failures(request, observed, gated):
         kind, where = _expected_path(request, probe, gated)
         if kind in ("pinned", "failover") and dev != where:
             expected = (f"out {where} ({probe['link']})" if kind == "pinned" else
-                        f"out {where}, the first link of its failover order in service ({probe['link']} out of service)")
+                        f"out {where}, the first link of its failover order in service"
+                        f" ({probe['link']} out of service)")
         elif kind == "rejected" and dev:
             expected = f"rejected ({probe['link']} out of service and no link of its failover order in service)"
         else:

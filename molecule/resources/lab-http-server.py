@@ -27,7 +27,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format, *args):  # noqa: A002
-        sys.stderr.write("%s %s\n" % (_plain(self.client_address[0]), format % args))
+        sys.stderr.write(f"{_plain(self.client_address[0])} {format % args}\n")
         sys.stderr.flush()
 
 

@@ -12,9 +12,8 @@ import tarfile
 import tomllib
 import venv
 
-import yaml
-
 import pytest
+import yaml
 
 from routerlab import PODMAN_ENVIRONMENT, REPOSITORY, remove_router, start_router
 
@@ -63,7 +62,7 @@ def test_the_tarball_holds_the_sources_in_the_collection_layout(installed):
     _work, tarball = installed
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
-        module = archive.extractfile("plugins/modules/symroute_nftables.py").read().decode()
+        module = archive.extractfile("plugins/modules/symroute_converge.py").read().decode()
         template = archive.extractfile("roles/symroute_nftables/templates/symroute.nft.j2").read().decode()
         main = archive.extractfile("playbooks/symmetric_routing.yml").read().decode()
     for expected in ("meta/runtime.yml", "plugins/filter/symroute_quote.py", "plugins/filter/symroute_package_files.py",
@@ -71,7 +70,7 @@ def test_the_tarball_holds_the_sources_in_the_collection_layout(installed):
                      "plugins/modules/symroute_inventory_plan.py", "roles/symroute_snapshot/tasks/restore.yml",
                      "playbooks/plan.yml", "playbooks/failover_drill.yml", "playbooks/verify.yml"):
         assert expected in names, expected
-    assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router.steps import" in module
+    assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router.converge import" in module
     assert "ansible.module_utils.symroute_router" not in module
     assert "| symroute.router.symroute_quote('token')" in template and "| symroute_quote" not in template
     assert "import_playbook: plan.yml" in main

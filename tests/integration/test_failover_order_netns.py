@@ -48,7 +48,8 @@ STATES = [()] + [tuple(zip(links, kinds)) for size in (1, 2)
                  for kinds in itertools.product(("out_of_service", "carrier"), repeat=size)]
 
 
-@pytest.mark.parametrize("state", STATES, ids=lambda state: "+".join(f"{l}:{k}" for l, k in state) or "all-up")
+@pytest.mark.parametrize("state", STATES, ids=lambda state: "+".join(f"{link}:{kind}" for link, kind in state)
+                         or "all-up")
 def test_packets_take_the_path_explain_down_gives(three_links, state):
     switch = switch_of(three_links)
     down = {link for link, _ in state}
@@ -93,5 +94,5 @@ def test_every_link_out_of_service_rejects_partners_and_never_leaks_them(three_l
         seen = three_links.connect(["100.64.20.1", "100.64.60.1", "2001:db8:20::1"])
     finally:
         switch.converge(set())
-    assert seen == {address: "refused" for address in seen} == {
+    assert seen == dict.fromkeys(seen, "refused") == {
         address: answer for address, answer in expected(set(ISPS)).items() if address in seen}

@@ -11,7 +11,6 @@ from routerlab import REPOSITORY
 from symroute.plan import build_plan
 
 
-
 def _lab_variables():
     variables = {}
     for path in ("inventories/lab/group_vars/all/partners.yml", "inventories/lab/host_vars/edge.yml"):

@@ -27,7 +27,6 @@ from symroute.planning import plan_routers
 from symroute_router import routing
 from symroute_router.command import Runner
 
-
 ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
                "PYTHONDONTWRITEBYTECODE": "1"}
 LINKS = [("wana", "pa", "198.51.100.2/30"), ("wanb", "pb", "198.51.100.6/30"), ("wanc", "pc", "198.51.100.10/30")]

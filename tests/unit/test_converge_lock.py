@@ -9,20 +9,21 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 from paths import REPOSITORY
+from router_fakes import FakeRouter
 from symroute_router import converge, locking, snapshot
 from symroute_router.steps import StepFailed
-from test_router_fakes import FakeRouter
 
 # One converge in its own process: the sysctl step is the one "change" (it writes a file, then waits for
 # the test's go-ahead, then succeeds or fails); the snapshot is real (files and a fake router's tables).
 CHILD = textwrap.dedent("""
     import json, os, sys, time
     from symroute_router import converge, files
-    from test_router_fakes import FakeRouter
+    from router_fakes import FakeRouter
     args = json.loads(sys.argv[1])
     converge.CONVERGE_LOCK = args["lock"]
 
@@ -100,12 +101,12 @@ def test_a_second_concurrent_converge_fails_at_once_naming_the_first(lab, first_
     assert waited < 5.0, f"the second converge waited {waited:.1f} s"  # a Python start, not run A's 20 s
     # Run B touched nothing: run A's snapshot and change are as run A left them.
     assert snapshot.load(lab["snapshot"])["run_id"] == "run-A"
-    assert open(lab["file"], encoding="utf-8").read() == "run-A\n"
+    assert Path(lab["file"]).read_text(encoding="utf-8") == "run-A\n"
     outcome = _finish(first, first_args)
     if first_fails:
         assert outcome["ok"] is False and outcome["rolled_back"] is True, outcome
         assert outcome["restored"] == [f"file {lab['file']}"]
-        assert open(lab["file"], encoding="utf-8").read() == "before\n"
+        assert Path(lab["file"]).read_text(encoding="utf-8") == "before\n"
     else:
         assert outcome == {"ok": True, "changed": True}
     # Once run A is over, the next converge runs.
@@ -218,9 +219,8 @@ def test_a_lock_is_never_opened_through_a_symlink(tmp_path):
     (tmp_path / "routing.lock").symlink_to(target)
     for context in (locking.locked(str(tmp_path / "routing.lock")),
                     locking.converge_lock(str(tmp_path / "routing.lock"), {"run_id": "r"})):
-        with pytest.raises(OSError):
-            with context:
-                pass
+        with pytest.raises(OSError), context:
+            pass
     assert target.read_text() == "root:x:0:0\n" and stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
@@ -236,9 +236,8 @@ def test_a_routing_lock_held_by_another_process_is_waited_for_boundedly(tmp_path
     try:
         assert holder.stdout.readline().strip() == "held"
         began = time.monotonic()
-        with pytest.raises(locking.LockBusy):
-            with locking.locked(str(path), wait_s=0.3):
-                pass
+        with pytest.raises(locking.LockBusy), locking.locked(str(path), wait_s=0.3):
+            pass
         assert 0.25 <= time.monotonic() - began < 2.0
     finally:
         holder.kill()

@@ -74,3 +74,63 @@ def test_the_converge_is_skipped_when_no_part_was_built_and_reads_only_built_req
     assert arguments["parts"] == "{{ __symroute_converge_parts }}"
     for part in ("sysctl", "nftables", "routing", "verify", "monitor"):
         assert arguments[part] == f"{{{{ symroute_{part}_request | default({{}}) }}}}"
+
+
+# A role run alone (its main entry point) converges its own part through the same module, with the
+# arguments the playbook's converge passes: one apply path (docs/design.md).
+PART_ROLES = {"symroute_sysctl": "sysctl", "symroute_nftables": "nftables", "symroute_routing": "routing",
+              "symroute_monitor": "monitor"}
+
+
+@pytest.mark.parametrize(("role", "part"), PART_ROLES.items())
+def test_a_role_run_alone_converges_its_part_as_the_playbook_does(role, part):
+    tasks = yaml.safe_load((REPOSITORY / "roles" / role / "tasks" / "main.yml").read_text())
+    assert [next(iter(set(task) - {"name", "register"})) for task in tasks] == [
+        "ansible.builtin.import_tasks", "symroute_converge"]
+    assert tasks[0]["ansible.builtin.import_tasks"] == "request.yml"
+    alone = tasks[1]["symroute_converge"]
+    playbook = next(task for task in _apply_play()["tasks"] if "rescue" in task)["block"][0]["symroute_converge"]
+    assert alone["parts"] == [part]
+    assert alone[part] == f"{{{{ symroute_{part}_request }}}}"
+    # The package files where the part installs the router package (routing, monitor), as the playbook does.
+    assert set(alone) == {"parts", part} | ({"package_files"} if part in ("routing", "monitor") else set())
+    assert alone.get("package_files", playbook["package_files"]) == playbook["package_files"]
+
+
+def _task_files_used():
+    """(role, tasks file) that a playbook or a role imports or includes, main.yml when it names no file."""
+    used = set()
+    sources = [*REPOSITORY.glob("*.yml"), *(REPOSITORY / "playbooks").glob("*.yml"),
+               *(REPOSITORY / "roles").glob("*/tasks/*.yml"), *(REPOSITORY / "molecule").glob("*/*.yml"),
+               *(REPOSITORY / "tests").rglob("*.yml")]
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
+                if isinstance(node.get(key), dict):
+                    used.add((node[key]["name"], node[key].get("tasks_from", "main") + ".yml"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for source in sources:
+        walk(yaml.safe_load(source.read_text()))
+    return used
+
+
+def test_every_role_tasks_file_is_used_by_a_playbook_or_is_a_parts_main():
+    files = {(path.parent.parent.name, path.name) for path in (REPOSITORY / "roles").glob("*/tasks/*.yml")}
+    role_imports = {(path.parent.parent.name, "request.yml") for path in (REPOSITORY / "roles").glob("*/tasks/main.yml")
+                    if "import_tasks: request.yml" in path.read_text()}
+    alone = {(role, "main.yml") for role in PART_ROLES}
+    assert files - _task_files_used() - role_imports - alone == set()
+
+
+def test_every_module_is_called_by_a_role_or_playbook():
+    modules = {path.stem for path in (REPOSITORY / "library").glob("*.py")}
+    texts = "\n".join(path.read_text() for path in [*REPOSITORY.glob("*.yml"), *(REPOSITORY / "playbooks").glob("*.yml"),
+                                                      *(REPOSITORY / "roles").glob("*/tasks/*.yml")])
+    assert {module for module in modules if f"\n  {module}:" not in texts and f"  - {module}:" not in texts
+            and f"    {module}:" not in texts} == set()

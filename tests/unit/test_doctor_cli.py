@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from test_doctor_fakes import replayed
 
 from paths import REPOSITORY
 from symroute_router.doctor.__main__ import main
-from test_doctor_fakes import replayed
 
 HOSTILE = [
     (["--target", "100.64.20.10:80\n"], "target '100.64.20.10:80\\n': the port must be an integer 1-65535"),

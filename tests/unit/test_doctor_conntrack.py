@@ -3,9 +3,10 @@ egress link, and a sampling window in which a connection's latest state wins."""
 
 import json
 
+from test_doctor_fakes import Replay, replayed, sample
+
 from symroute_router.command import Result
 from symroute_router.doctor import conntrack, diagnose, options
-from test_doctor_fakes import Replay, replayed, sample
 
 CT4 = ("conntrack", "-L", "-f", "ipv4", "-p", "tcp")
 CT6 = ("conntrack", "-L", "-f", "ipv6", "-p", "tcp")

@@ -2,9 +2,10 @@
 
 import json
 
+from test_doctor_fakes import SAMPLES, Replay, replayed
+
 from symroute_router.command import Result
 from symroute_router.doctor import facts, nat, pinning
-from test_doctor_fakes import SAMPLES, Replay, replayed
 
 ROUTES4 = ("ip", "-4", "-json", "route", "show", "default")
 

@@ -4,10 +4,10 @@ situations a test makes from them by changing what a connect or a sysctl answers
 import copy
 
 import yaml
+from test_doctor_fakes import replayed
 
 from symroute.validate import validate_router
 from symroute_router.doctor import diagnose, options
-from test_doctor_fakes import replayed
 
 LINKS = {"wana": "wan_a", "wanb": "wan_b"}
 NOW = 1_800_000_000  # 2027-01-15T08:00:00Z

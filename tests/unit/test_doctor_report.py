@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import yaml
+from test_doctor_fakes import replayed
 
 from paths import REPOSITORY
 from symroute.yaml_strict import loads as strict_loads
 from symroute_router.doctor import diagnose, markdown, options, partner_entry, report
-from test_doctor_fakes import replayed
 
 BUILD = """
 import sys

@@ -6,9 +6,8 @@ import re
 import pytest
 
 from monitorfakes import make_monitor
-from symroute_router.monitor import daemon, report
-
 from promtext import parse
+from symroute_router.monitor import daemon, report
 
 HOSTILE = [
     'quote"d',
@@ -50,7 +49,7 @@ def test_hostile_names_give_only_valid_lines_and_their_values_back(router):
     assert all(set(labels) == {"router", "partner", "pinned_link", "link"} for labels in paths)
     # A value keeps its sample: the first link's rtt is written where its label is.
     rtts = {labels["link"]: value for name, labels, value in samples if name == "symroute_link_rtt_seconds"}
-    assert rtts == {name: 0.012346 for name in link_names}
+    assert rtts == dict.fromkeys(link_names, 0.012346)
 
 
 def test_the_escapes_are_the_exposition_formats():

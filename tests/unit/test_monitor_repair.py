@@ -2,9 +2,10 @@
 
 import json
 
-from symroute_router.monitor.repair import Repairer
-from test_router_fakes import FakeRouter
 from test_router_routing import TWO_LINKS
+
+from router_fakes import FakeRouter
+from symroute_router.monitor.repair import Repairer
 
 
 class Clock:

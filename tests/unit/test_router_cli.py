@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 
-from paths import REPOSITORY
-from symroute_router.__main__ import _summary, main
-from test_router_fakes import FakeRouter
 from test_router_routing import STATE, TWO_LINKS
+
+from paths import REPOSITORY
+from router_fakes import FakeRouter
+from symroute_router.__main__ import _summary, main
 
 
 def _run(tmp_path, command, state, fake):

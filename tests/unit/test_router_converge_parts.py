@@ -3,9 +3,9 @@ as changes, the drop-in and the boot unit, the monitor restarted for code the ro
 no verification in check mode, a disabled monitor without its control command."""
 
 import pytest
+from test_router_services import Systemd
 
 from symroute_router.steps import parts
-from test_router_services import Systemd
 
 PACKAGE = {"__init__.py": '"""the package"""\n', "command.py": "# run a program\n"}
 

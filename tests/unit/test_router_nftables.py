@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
+from router_fakes import FakeRouter
 from symroute_router import nftables, nftparse
-from test_router_fakes import FakeRouter
 
 FILE = """#!/usr/sbin/nft -f
 # Managed by symroute

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from router_fakes import FakeRouter
 from symroute_router import ipforms, routing
 from symroute_router.command import Result
-from test_router_fakes import FakeRouter
 
 STATE = {
     "contract_version": 1,

@@ -3,11 +3,10 @@
 import json
 
 import pytest
+from test_router_routing import STATE as ONE_LINK, TWO_LINKS as BOTH_LINKS
 
+from router_fakes import FakeRouter
 from symroute_router import nftables, routing, snapshot
-from test_router_fakes import FakeRouter
-from test_router_routing import STATE as ONE_LINK
-from test_router_routing import TWO_LINKS as BOTH_LINKS
 
 BANDS = [[10900, 10999]]
 STATE, TWO_LINKS = dict(ONE_LINK, monitor_bands=BANDS), dict(BOTH_LINKS, monitor_bands=BANDS)

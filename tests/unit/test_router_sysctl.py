@@ -1,6 +1,7 @@
 """symroute_router.sysctl: sysctl.d key syntax, reading and writing only what differs (on a tmp /proc/sys)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_the_values_before_symroute_are_recorded_once(tmp_path):
     # A later run (symroute's value now live) never overwrites the first record.
     assert sysctl.remember_originals({"net.ipv4.ip_forward": "1", "net.ipv4.conf.wana.rp_filter": "1"}, path) == [
         "net.ipv4.conf.wana.rp_filter"]
-    assert json.loads(open(path, encoding="utf-8").read()) == {"net.ipv4.conf.wana.rp_filter": "1",
+    assert json.loads(Path(path).read_text(encoding="utf-8")) == {"net.ipv4.conf.wana.rp_filter": "1",
                                                                "net.ipv4.ip_forward": "0"}
 
 

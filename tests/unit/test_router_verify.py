@@ -2,8 +2,8 @@
 
 import json
 
+from router_fakes import FakeRouter
 from symroute_router import verify
-from test_router_fakes import FakeRouter
 
 REQUEST = {
     "tables": [{"link": "wan_a", "table": 200, "interface": "wana", "family": 4, "gateway": "198.51.100.1"},
@@ -110,12 +110,12 @@ def test_a_changed_management_route_is_a_failure(tmp_path):
                             f"{MANAGEMENT[0]} -> {{'dst': '100.64.99.1', 'gateway': '198.51.100.5', 'dev': 'wanb'}}")
 
 
-def test_management_captured_as_text_by_the_former_task_is_understood(tmp_path):
+def test_a_management_address_not_captured_before_counts_as_changed(tmp_path):
     fake, request = _fake(tmp_path)
     fake.routes[(4, "201")] = [dict(DEFAULT_A, gateway="198.51.100.5", dev="wanb")]
     fake.route_get[(4, "100.64.20.1", "0x100")] = [{"dst": "100.64.20.1", "dev": "wana"}]
     observed = verify.read(fake, request)
-    assert verify.check(request, observed, {"100.64.99.1": json.dumps(MANAGEMENT)}, []) == []
+    assert verify.check(request, observed, {"100.64.99.1": MANAGEMENT}, []) == []
     assert verify.check(request, observed, {}, []) == [
         "the route to management address 100.64.99.1 changed: {} -> " + str(MANAGEMENT[0])]
 

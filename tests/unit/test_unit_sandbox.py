@@ -60,7 +60,7 @@ def test_each_unit_keeps_only_the_capabilities_it_needs_and_the_hardening_set():
         assert f"CapabilityBoundingSet={CAPABILITIES[unit]}" in settings, unit
         for required in REQUIRED:
             assert required in settings, f"{unit} lacks {required}"
-        assert any(line.startswith("TimeoutStopSec=") or line.startswith("TimeoutStartSec=") for line in settings)
+        assert any(line.startswith(("TimeoutStopSec=", "TimeoutStartSec=")) for line in settings)
         assert any(line.startswith("MemoryMax=") for line in settings) and any(
             line.startswith("TasksMax=") for line in settings)
     assert "TimeoutStartSec=90" in units["symroute-routing.service"].splitlines()

@@ -10,8 +10,8 @@ import copy
 import pytest
 import yaml
 from netaddr import IPNetwork
-from paths import REPOSITORY
 
+from paths import REPOSITORY
 from symroute.addresses import shown, special_use
 from symroute.errors import InventoryError
 from symroute.validate import router_name_problems, validate_router

@@ -62,4 +62,4 @@ def main(argv=None, runner=None, out=None, err=None, **injected):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

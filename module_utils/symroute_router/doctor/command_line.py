@@ -17,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         flat = " ".join(str(message).split())
         self.err.write(f"symroute doctor: error: {flat} (see --help)\n")
-        sys.exit(2)
+        raise SystemExit(2)
 
 
 def parser(defaults, err=None):

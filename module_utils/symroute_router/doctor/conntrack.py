@@ -96,7 +96,7 @@ def group(connections, runner, links, lengths, local=()):
             found["destinations"][destination] = found["destinations"].get(destination, 0) + 1
             found["sources"].add(entry["src"])
     result = []
-    for (_, prefix, interface), found in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1], item[0][2])):
+    for _key, found in sorted(groups.items(), key=lambda item: item[0]):
         ranked = sorted(found.pop("destinations").items(),
                         key=lambda item: (-item[1], ipaddress.ip_address(item[0][0]), item[0][1]))
         found["example"] = {"address": ranked[0][0][0], "port": ranked[0][0][1]} if ranked else None

@@ -136,7 +136,7 @@ def _name(interface, named, config):
 
 def _link(interface, routes, addresses, named, config, read):
     name, named_by = _name(interface, named, config)
-    keys = [key for _, key in FAMILIES if key in routes]
+    keys = [key for _family, key in FAMILIES if key in routes]
     link = {"name": name, "named_by": named_by, "interface": interface,
             "gateways": {key: routes[key]["gateways"] for key in keys},
             "metrics": {key: routes[key]["metric"] for key in keys},
@@ -157,7 +157,7 @@ def _site(addresses, wan, given):
     if given:
         return {key: [a for a in given if ipaddress.ip_address(a).version == family] for family, key in FAMILIES}, \
             "--site-address"
-    site = {key: [] for _, key in FAMILIES}
+    site = {key: [] for _family, key in FAMILIES}
     for interface, by_family in addresses.items():
         if interface != "lo" and interface not in wan:
             for key, found in by_family.items():

@@ -98,7 +98,7 @@ def link(text):
     """``NAME=INTERFACE`` as (name, interface)."""
     if not isinstance(text, str) or "=" not in text:
         raise OptionError(f"link {shown(text)} is not NAME=INTERFACE")
-    name, _, device = text.partition("=")
+    name, _equals, device = text.partition("=")
     return link_name(name), interface(device)
 
 

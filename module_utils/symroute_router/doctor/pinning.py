@@ -54,7 +54,7 @@ def _classify_rule(expr, sets):
     left = match.get("left", {}).get("payload", {}) if match else {}
     if not match or match.get("op") != "==" or left.get("field") != "daddr" or len(expr) != 2:
         return None
-    family = {"ip": 4, "ip6": 6}.get(left.get("protocol"))
+    family = {"ip": 4, "ip6": 6}.get(str(left.get("protocol")))
     right = match.get("right")
     named = right[1:] if isinstance(right, str) and right.startswith("@") else None
     networks = sets.get(named, []) if named else _networks(right)

@@ -78,7 +78,7 @@ def _run_attempt(attempt, target, connector, timeout_s):
 def run(targets, links, site_addresses, runner, timeout_ms, connector=connect):
     """[{"target", "address", "port", "family", "site_address", "route_now", "attempts"}] in target order."""
     plans = [(target, *_plan(target, links, site_addresses)) for target in targets]
-    jobs = [(target, attempt) for target, _, attempts in plans for attempt in attempts]
+    jobs = [(target, attempt) for target, _address, attempts in plans for attempt in attempts]
     done = []
     if jobs:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(jobs))) as pool:

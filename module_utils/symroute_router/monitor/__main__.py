@@ -1,7 +1,6 @@
 """`python3 -m symroute_router.monitor --config FILE`: the link monitor daemon (daemon.py)."""
 
-import sys
-
 from .daemon import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

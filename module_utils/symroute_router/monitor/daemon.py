@@ -15,17 +15,16 @@ import argparse
 import json
 import queue
 import signal
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import drill, netlink, probes, report
 from ..command import Runner
+from . import drill, netlink, probes, report
 from .hook import Hook, log
 from .learned_links import LearnedLinks
-from .repair import Repairer
 from .monitor import Monitor
+from .repair import Repairer
 from .service import ServiceSwitch
 
 WRITE_EVERY_SECONDS = 1.0
@@ -226,4 +225,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ pile up to the unit's task limit, where ``ip`` could no longer fork and failover
 import os
 import signal
 import subprocess
+import sys
 import time
 
 HOOK_TIMEOUT_S = 30.0
@@ -20,7 +21,8 @@ MINIMAL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 def log(message):
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
-    print(f"{stamp} symroute-monitor: {message}", flush=True)
+    sys.stdout.write(f"{stamp} symroute-monitor: {message}\n")
+    sys.stdout.flush()
 
 
 def hook_argv(value):

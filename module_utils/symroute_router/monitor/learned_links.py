@@ -13,7 +13,7 @@ class LearnedLinks:
     def __init__(self, plan_links, log):
         """``plan_links``: the monitor plan's links, whose ``addresses`` the probe threads read each probe."""
         self.links = {link["name"]: link for link in plan_links}
-        self.static = {link["name"]: [entry for entry in link["addresses"]] for link in plan_links}
+        self.static = {link["name"]: list(link["addresses"]) for link in plan_links}
         self.log = log
         self.facts = {}  # (link, family) -> {"address", "gateway", ...}
         self.changes = {}  # (link, family) -> number of address changes seen
@@ -25,7 +25,7 @@ class LearnedLinks:
         return [(name, family) for name, link in self.links.items() for family in link.get("learned_families", [])]
 
     def interfaces(self):
-        return {self.links[name]["interface"] for name, _ in self.dynamic}
+        return {self.links[name]["interface"] for name, _family in self.dynamic}
 
     def update(self, facts):
         """The facts of one repair; the links whose address went away or changed (their connections are

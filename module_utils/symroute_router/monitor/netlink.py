@@ -138,7 +138,8 @@ class _Subscription:
     ``lost``: the reader must read the state again. Any other error ends the iteration with it.
     """
 
-    groups, lost = 0, None
+    groups: int = 0
+    lost: object = None
 
     def __init__(self, receive_buffer=1 << 20):
         self.socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)

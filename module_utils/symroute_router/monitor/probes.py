@@ -115,7 +115,7 @@ def _addresses(host, port, families):
     except OSError:
         return []
     by_family = {socket.AF_INET: 4, socket.AF_INET6: 6}
-    return [(by_family[f], a[0]) for f, _, _, _, a in found if by_family.get(f) in families]
+    return [(by_family[f], a[0]) for f, _type, _proto, _name, a in found if by_family.get(f) in families]
 
 
 def probe_target(target, link, timeout):
@@ -177,5 +177,3 @@ def round_of_probes(link, pool, timeout):
     if results and all(result is NO_SOURCE for result in results):
         return None
     return [rtt for rtt in results if rtt is not None and rtt is not NO_SOURCE]
-
-

@@ -115,7 +115,7 @@ METRICS = (
 def metrics(snapshot):
     """node_exporter textfile format, one family after another, in a fixed order."""
     router = snapshot["router"]
-    samples = {name: [] for name, _, _ in METRICS}
+    samples = {name: [] for name, _kind, _help in METRICS}
     for name, link in snapshot["links"].items():
         labels = _labels(router=router, link=name)
         samples["symroute_link_up"].append((labels, int(link["up"])))
@@ -134,7 +134,7 @@ def metrics(snapshot):
         samples["symroute_partner_off_pinned_link"].append((labels, int(partner["off_pinned_link"])))
     for name, families in snapshot.get("learned", {}).items():
         for family, fact in sorted(families.items()):
-            labels = dict(router=router, link=name, family=family)
+            labels = {"router": router, "link": name, "family": family}
             if fact["address"]:
                 samples["symroute_link_address_info"].append(
                     (_labels(**labels, address=fact["address"], gateway=fact["gateway"] or ""), 1))

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 from ..command import Runner
 from ..ipforms import desired_rule, live_rule, rule_key, rule_text
+from .hook import log as hook_log
 
 # Before each attempt: the first read-back follows the change at once, later ones back off.
 RETRY_DELAYS_S = (0.0, 0.0, 0.05, 0.2, 0.5)
@@ -45,7 +46,7 @@ class Held:
 
 
 class ServiceSwitch:
-    def __init__(self, monitor, run=_ip, sleep=time.sleep, log=print):
+    def __init__(self, monitor, run=_ip, sleep=time.sleep, log=hook_log):
         self.run, self.sleep, self.log = run, sleep, log
         self.out_group, self.in_group = monitor["out_of_service_group"], monitor["in_service_group"]
         self.interfaces = {link["name"]: link["interface"] for link in monitor["links"]}
@@ -121,7 +122,8 @@ class ServiceSwitch:
                 return held  # what the kernel holds; an earlier attempt's errors no longer matter
             if attempt:
                 self.log(f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
-                         f"out of service {sorted(held.out)}, wanted {sorted(out & (set(self.interfaces) - held.missing))}"
+                         f"out of service {sorted(held.out)}, "
+                         f"wanted {sorted(out & (set(self.interfaces) - held.missing))}"
                          + (f"; errors: {'; '.join(errors)}" if errors else ""))
             errors = self._change(held, out)
         held = self.read()

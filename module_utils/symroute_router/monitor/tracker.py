@@ -37,8 +37,8 @@ class LinkTracker:
     @property
     def loss(self):
         """Share of unanswered probes over the last rounds (0.0 to 1.0)."""
-        sent = sum(sent for sent, _ in self._window)
-        return 1.0 - sum(answered for _, answered in self._window) / sent if sent else 0.0
+        sent = sum(sent for sent, _answered in self._window)
+        return 1.0 - sum(answered for _sent, answered in self._window) / sent if sent else 0.0
 
     def _become(self, up, now, reason):
         if up == self.up:

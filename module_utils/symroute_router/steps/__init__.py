@@ -1,5 +1,5 @@
-"""The converge's steps, each one concern of the router's state, shared by the per-concern modules and
-the whole-state converge (``..converge``).
+"""The converge's steps, each one concern of the router's state, run by the one-call converge
+(``..converge``; its parts are in ``parts``).
 
 Each step is ``run(request, check_mode, ...)``: it reads the live state, computes the exact difference
 with the request, and (not in check mode) applies it; it returns a plain result (``changed``, ``diff``

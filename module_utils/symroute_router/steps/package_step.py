@@ -12,7 +12,7 @@ PACKAGE = "symroute_router"
 def _stray(root, wanted):
     """Python files under the installed package that the new version does not have."""
     found = []
-    for directory, _, names in os.walk(root):
+    for directory, _subdirectories, names in os.walk(root):
         for name in names:
             relative = os.path.relpath(os.path.join(directory, name), root)
             if name.endswith((".py", ".json")) and relative not in wanted:

@@ -57,7 +57,7 @@ def verify_part(request, check_mode, runner, management_before):
 def monitor_part(request, check_mode, runner, package_files, installed):
     """The monitor restarts for new code, its own or what the routing part installed in its directory."""
     enabled = request["enabled"]
-    result = {"code": [], "services": [], "diff": []}
+    result: dict = {"code": [], "services": [], "diff": []}
     code_changed = False
     if enabled:
         package = package_step.run({"dest": request["install_dir"], "files": package_files}, check_mode)

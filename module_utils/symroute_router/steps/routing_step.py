@@ -41,7 +41,7 @@ def run(request, check_mode, runner, warn):
     changes = _texts({key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
                       for key, items in raw_changes.items()})
     files = _files(request)
-    files_changed = [path for path, text, _ in files if read_text(path) != text]
+    files_changed = [path for path, text, _mode in files if read_text(path) != text]
     result = {"changed": bool(files_changed) or any(changes.values()), "changes": changes, "files": files_changed,
               "systemd": runs_systemd(), "check_mode": check_mode, "links": pending}
     if not check_mode:

@@ -1,0 +1,26 @@
+"""Names for the shapes of the engine's plain data, for type hints.
+
+Plans, inventory variables and review documents travel as JSON-like dicts and lists (the roles,
+the router package and the review read them as such); these names say which one a function takes
+or returns. The checks themselves are the plan contract (module_utils/symroute_router/contract.py)
+and the inventory schema (schema/inventory.schema.json).
+"""
+
+from typing import Any, Protocol
+
+# One router's plan (plan.plan_router): plain JSON data, the same bytes for the same inventory.
+Plan = dict[str, Any]
+# {router name: Plan}
+Plans = dict[str, Plan]
+# A router's symroute_* variables as written in the inventory: untrusted until validate.py checked them.
+Variables = dict[str, Any]
+# A JSON-like document: a review, an explanation, a run summary.
+Document = dict[str, Any]
+
+
+class Collect(Protocol):
+    """Where a check puts what it finds: a router's Collector, or a Recorder shared by routers."""
+
+    def problem(self, item: str, message: str) -> None: ...
+
+    def warning(self, item: str, message: str) -> None: ...
