@@ -13,6 +13,7 @@ from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
+from .locate import locate
 from .planning import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
 from .shared_work import SharedWork
@@ -45,10 +46,20 @@ def _parser():
     return parser
 
 
+def no_routers_message(group):
+    """What to do when the inventory has no router: symroute plans the hosts of one group only."""
+    return (f"no hosts in group '{group}': symroute plans only the hosts of that group; list your routers in "
+            f"the inventory's hosts.yml as `{group}:` / `  hosts:` / `    gw1:` (as in "
+            "inventories/example/two-links/hosts.yml, docs/getting-started.md), or name your group with --group")
+
+
 def _plans(inventory, group, shared=None):
     """(plans, manifest) of an inventory (raises InventoryError); ``shared``: a SharedWork for several inventories."""
     loaded = load_inventory(inventory, group=group, parsed=shared.parsed_files if shared else None)
-    return plan_routers(loaded.routers, shared), manifest(loaded)
+    try:
+        return plan_routers(loaded.routers, shared), manifest(loaded)
+    except InventoryError as error:
+        raise InventoryError(locate(error.problems, loaded)) from None
 
 
 def _base_plans(inventory, ref, group, shared=None):
@@ -86,7 +97,7 @@ def review_document(args):
         plans = None
     if plans is not None:
         if not plans:
-            result.update(valid=False, problems=[str(Problem(shown, f"no hosts in group '{args.group}'"))])
+            result.update(valid=False, problems=[str(Problem(shown, no_routers_message(args.group)))])
         result["routers"] = plans
         result["digest"] = plan_digest(plans, files)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]

@@ -13,6 +13,7 @@ given, and replayed under each router's name (shared_partners.py).
 import re
 
 from .addresses import AddressError, parse_prefix, shown
+from .cascades import without_cascades
 from .collector import Collector
 from .errors import InventoryError, Problem
 from .item_checks import integer_option
@@ -98,7 +99,7 @@ def validate_router(router, variables, sharing=None):
     partners.validation.replay(collect)
     check_router_networks(collect, partners, router_networks(links, lan, management))
     if collect.problems:
-        raise InventoryError(collect.problems)
+        raise InventoryError(without_cascades(collect.problems, variables.get(LINKS, []), links))
     return Router(
         name=router,
         links=tuple(links),
