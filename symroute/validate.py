@@ -29,6 +29,7 @@ from .model import (
     TABLE_ID_BASE,
     Router,
 )
+from .plan_warnings import family_warnings, lan_warnings
 from .overlap_check import check_router_networks, router_networks
 from .schema_check import partner_schema_errors, structural_problems
 from .shared_partners import partner_check
@@ -98,6 +99,8 @@ def validate_router(router, variables, sharing=None):
     partners = partner_check(variables.get(PARTNERS, []), links, sharing)
     partners.validation.replay(collect)
     check_router_networks(collect, partners, router_networks(links, lan, management))
+    lan_warnings(collect, variables, partners.by_name)
+    family_warnings(collect, links, partners.by_name)
     if collect.problems:
         raise InventoryError(without_cascades(collect.problems, variables.get(LINKS, []), links))
     return Router(
