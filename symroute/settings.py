@@ -44,6 +44,7 @@ ROUTER_SETTINGS = {
     "symroute_monitor_log_file": (PATH, None),
     "symroute_monitor_pid_file": (PATH, None),
     "symroute_monitor_ctl_command": (PATH, None),
+    "symroute_monitor_status_command": (PATH, None),
     "symroute_monitor_python": (PATH, None),
     "symroute_nftables_dir": (PATH, None),
     "symroute_nftables_file": (PATH, None),
