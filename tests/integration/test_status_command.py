@@ -22,6 +22,9 @@ def router(tmp_path_factory):
         first = device.playbook()
         assert first.returncode == 0, first.stdout + first.stderr
         device.wait_for_monitor(lambda s: all(link["up"] for link in s["links"].values()), 30, "every link up")
+        # The partners' health checks (tcp://...:80) answered behind link A, inside the container, for 10 min.
+        device.sh("ip -n isp_a addr add 100.64.21.10/32 dev lo; ip netns exec isp_a sh -c "
+                  "'timeout 600 python3 -m http.server 80 >/dev/null 2>&1 &'")
         yield device
     finally:
         remove_router(NAME)
@@ -32,15 +35,18 @@ def status(router, *args):
 
 
 def test_every_link_in_service_and_each_partner_on_its_link(router):
-    router.wait_for_monitor(lambda s: all(p.get("link") for p in s["partners"].values()) and
-                            len(s["partners"]) == 2, 30, "both partners checked")
+    router.wait_for_monitor(lambda s: len(s["partners"]) == 2 and all(
+        p.get("link") == "wan_a" and p["reachable"] for p in s["partners"].values()), 60, "both partners answered")
     result = status(router)
     assert result.returncode == 0, result.stdout + result.stderr
+    if os.environ.get("SYMROUTE_STATUS_RECORD"):  # the README's example output, from this lab
+        with open(os.environ["SYMROUTE_STATUS_RECORD"], "a", encoding="utf-8") as record:
+            record.write(result.stdout)
     lines = result.stdout.splitlines()
     assert lines[0] == f"symroute status of {NAME}"
     assert lines[1].startswith("monitor: running, state ") and "the kernel holds its decision" in lines[1]
-    for link, interface, address in (("wan_a", "wana", "198.51.100.2/30"), ("wan_b", "wanb", "198.51.100.6/30"),
-                                     ("wan_c", "wanc", "")):
+    for link, interface, address in (("wan_a", "wana", "198.51.100.2, 2001:db8:a::2"),
+                                     ("wan_b", "wanb", "198.51.100.6, 2001:db8:b::2"), ("wan_c", "wanc", "198.51.100.10")):
         row = next(line for line in lines if line.split()[:2] == [link, interface])
         assert "in service" in row and address in row
     for partner in ("partner-api", "partner-ledger"):
@@ -67,6 +73,9 @@ def test_a_carrier_loss_shows_the_link_the_transition_and_exit_1(router):
         row = next(line for line in result.stdout.splitlines() if line.split()[:2] == ["wan_b", "wanb"])
         assert "no carrier" in row
         assert "Last transition: wan_b at " in result.stdout
+        if os.environ.get("SYMROUTE_STATUS_RECORD"):
+            with open(os.environ["SYMROUTE_STATUS_RECORD"], "a", encoding="utf-8") as record:
+                record.write("---\n" + result.stdout)
         document = json.loads(status(router, "--format", "json").stdout)
         assert document["last_transition"]["link"] == "wan_b"
     finally:
