@@ -147,3 +147,19 @@ def test_markdown_shows_the_file_first(tmp_path):
                             check=False)
     assert result.returncode == 1
     assert f"- {root}/host_vars/gw1.yml:11: gw1, link 'lte'" in result.stdout
+
+
+def test_the_playbook_prints_each_problem_once_with_its_file(tmp_path):
+    root = site(tmp_path, links=LINKS.replace("    gateway: 100.64.3.1\n", "    gateway: 100.64.9.1\n"))
+    result = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(root),
+                             str(REPOSITORY / "playbooks" / "plan.yml")], capture_output=True, text=True,
+                            check=False, cwd=tmp_path,
+                            env={"ANSIBLE_CONFIG": str(REPOSITORY / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                                 "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    # Ansible folds long values and doubles the quotes of its single-quoted YAML strings.
+    output = " ".join((result.stdout + result.stderr).split()).replace("''", "'")
+    assert result.returncode != 0
+    assert output.count("is not in the link's network 100.64.3.0/30") == 1, output
+    assert f"{root}/host_vars/gw1.yml:11: gw1, link 'lte'" in output
+    assert "the inventory has 1 problem (under 'problems' below, each with its inventory file and line)" in output
+    assert "Traceback" not in output
