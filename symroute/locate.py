@@ -18,7 +18,7 @@ import yaml
 from .model import PARTNERS
 from .schema_check import named
 
-_ITEM = re.compile(r"(?P<kind>partner|link) (?:#(?P<position>\d+)|(?P<name>'.*'|\".*\"))\Z", re.S)
+_ITEM = re.compile(r"(?P<kind>partner|link) (?:#(?P<position>\d+)|(?P<name>['\"].*))\Z", re.S)
 _KEYED = re.compile(r"(?P<variable>symroute_[a-z0-9_]+)(?P<rest>(?:\[\d+\])*)\Z")
 _FIELD = re.compile(r"field (?P<field>[A-Za-z0-9_.\[\]]+): ")
 _VARIABLE = re.compile(r"variable (?P<variable>symroute_[a-z0-9_]+)[: ]")

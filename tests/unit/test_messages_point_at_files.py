@@ -163,3 +163,29 @@ def test_the_playbook_prints_each_problem_once_with_its_file(tmp_path):
     assert f"{root}/host_vars/gw1.yml:11: gw1, link 'lte'" in output
     assert "the inventory has 1 problem (under 'problems' below, each with its inventory file and line)" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("name", ["evil\nname", "a" * 300, "{{ lookup('pipe', 'id') }}", "ünïcode", ""])
+def test_hostile_partner_names_are_located_without_error(tmp_path, name):
+    partners = PARTNERS + f"  - name: {json.dumps(name)}\n    prefixes: [198.18.30.7/24]\n    link: lte\n"
+    code, document = plan(site(tmp_path, partners=partners))
+    assert code == 1 and document["problems"]
+    assert all(p.startswith(str(tmp_path)) or "cannot" in p for p in document["problems"]), document["problems"]
+
+
+def test_variables_inline_in_hosts_yml_are_located_in_it(tmp_path):
+    hosts = ("symroute_routers:\n  hosts:\n    gw1:\n      ansible_host: 100.64.99.1\n"
+             "      symroute_lan_networks: [10.10.0.7/16]\n")
+    root = site(tmp_path, hosts=hosts, links=LINKS.replace("symroute_lan_networks: [10.10.0.0/16]\n", ""))
+    code, document = plan(root)
+    assert code == 1
+    assert document["problems"][0].startswith(f"{root}/hosts.yml:5: gw1, symroute_lan_networks[0]: ")
+
+
+def test_an_ini_inventory_names_the_host_file(tmp_path):
+    root = site(tmp_path, links=LINKS.replace("eth1", "all"))
+    (root / "hosts.yml").unlink()
+    (root / "hosts.ini").write_text("[symroute_routers]\ngw1 ansible_host=100.64.99.1\n")
+    code, document = plan(root)
+    assert code == 1
+    assert document["problems"][0].startswith(f"{root}/host_vars/gw1.yml:3: gw1, link 'fiber': field interface")
