@@ -86,16 +86,24 @@ def _value(mapping, key):
     return None, None
 
 
-def _find_item(sequence, kind, which):
+def _find_item(sequence, kind, which, names):
+    """The item of a partner or link list by position or by its name as messages show it.
+
+    ``names``: {id(sequence): {label: node}}, built once per list, so a hundred thousand problems in one
+    list cost one pass over it.
+    """
     if not isinstance(sequence, yaml.SequenceNode):
         return None
     if isinstance(which, int):
         return sequence.value[which] if 0 <= which < len(sequence.value) else None
-    for node in sequence.value:
-        _, name = _value(node, "name")
-        if isinstance(name, yaml.ScalarNode) and named(kind, name.value) == f"{kind} {which}":
-            return node
-    return None
+    if id(sequence) not in names:
+        labels = {}
+        for node in sequence.value:
+            _, name = _value(node, "name")
+            if isinstance(name, yaml.ScalarNode):
+                labels.setdefault(named(kind, name.value), node)
+        names[id(sequence)] = labels
+    return names[id(sequence)].get(f"{kind} {which}")
 
 
 def _find_variable(root, variable, router):
@@ -116,18 +124,30 @@ def _find_variable(root, variable, router):
     return None, None
 
 
-def _line(path, router, variable, item, parts):
+def _composed(path, cache):
+    """The file's YAML node tree (composed once per file), or None when it is not YAML."""
+    if path not in cache:
+        try:
+            cache[path] = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+            cache[path] = None
+    return cache[path]
+
+
+def _line(path, router, variable, item, parts, cache):
     """The 1-based line of the deepest node of the problem's path that the file has, or None."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+    root = _composed(path, cache["files"])
+    if root is None:
         return None
-    key, node = _find_variable(root, variable, router)
+    where = (path, router, variable)
+    if where not in cache["variables"]:
+        cache["variables"][where] = _find_variable(root, variable, router)
+    key, node = cache["variables"][where]
     if key is None:
         return None
     best = key
     if item is not None:
-        node = _find_item(node, *item)
+        node = _find_item(node, *item, cache["names"])
         if node is None:
             return best.start_mark.line + 1
         best = node
@@ -148,21 +168,20 @@ def locate(problems, inventory, sources=None):
 
     ``sources``: {source as loaded: source as the user wrote it}, so paths are shown as the user wrote them.
     """
-    located, cache = [], {}
+    located, cache, defining = [], {"files": {}, "variables": {}, "names": {}}, {}
     for problem in problems:
         subject = None if problem.file else _subject(problem)
         if subject is None:
             located.append(problem)
             continue
         router, variable, item, parts = subject
-        where = defining_file(inventory, sources or {}, router, variable)
+        if (router, variable) not in defining:
+            defining[router, variable] = defining_file(inventory, sources or {}, router, variable)
+        where = defining[router, variable]
         if where is None:
             located.append(problem)
             continue
         shown, path = where
-        key = (path, router, variable, item, tuple(parts))
-        if key not in cache:
-            cache[key] = _line(path, router, variable, item, parts)
-        line = cache[key]
+        line = _line(path, router, variable, item, parts, cache)
         located.append(replace(problem, file=f"{shown}:{line}" if line else shown))
     return located
