@@ -13,8 +13,9 @@ health (how old the state is, whether the kernel holds its decision, repairs).
 
 Exit status: 0 all links in service and every checked partner on its pinned
 link; 1 something needs attention (a link not in service, a partner off its
-link, the kernel not holding the monitor's decision); 3 the monitor is not
-running (no state file, or one older than --stale seconds); 2 usage.
+link or not answering its check, the kernel not holding the monitor's
+decision); 3 the monitor is not running (no state file, or one older than
+--stale seconds); 2 usage.
 """
 
 import argparse
@@ -134,10 +135,11 @@ def _partners(state, config):
             "reachable": entry.get("reachable") if entry else None,
             "latency_seconds": _number(entry.get("latency_seconds")),
             "on_pinned_link": bool(entry) and entry.get("link") == planned.get("link"),
+            "off_pinned_link": bool(entry.get("link")) and entry.get("link") != planned.get("link"),
         })
     states = {link["name"]: link["state"] for link in _links(state, config)}
     for partner in partners:
-        partner["failed_over"] = (partner["checked"] and not partner["on_pinned_link"]
+        partner["failed_over"] = (partner["off_pinned_link"]
                                   and states.get(partner["pinned_link"]) not in (None, "in service"))
     return partners
 
@@ -172,7 +174,7 @@ def exit_status(status):
     if not status["monitor"]["running"]:
         return EXIT_NOT_RUNNING
     attention = (any(link["state"] != "in service" for link in status["links"])
-                 or any(p["checked"] and not p["on_pinned_link"] for p in status["partners"])
+                 or any(p["off_pinned_link"] or p["reachable"] is False for p in status["partners"])
                  or not status["monitor"]["kernel_holds_decision"])
     return EXIT_ATTENTION if attention else EXIT_OK
 

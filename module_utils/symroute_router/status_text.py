@@ -58,10 +58,10 @@ def _partners(status):
                     "playbooks/verify.yml audits every partner)"]
     rows = [("partner", "pinned", "now", "health check", "")]
     for partner in status["partners"]:
-        now = partner["link_now"] or ("not checked yet" if not partner["checked"] else "no path")
+        now = partner["link_now"] or ("not checked yet" if not partner["checked"] else "unknown")
         health = ("-" if partner["reachable"] is None else
                   f"answered in {_ms(partner['latency_seconds'])}" if partner["reachable"] else "NO ANSWER")
-        note = ("" if partner["on_pinned_link"] or not partner["checked"] else
+        note = ("" if not partner["off_pinned_link"] else
                 f"failed over ({_safe(partner['pinned_link'])} not in service)" if partner.get("failed_over")
                 else "OFF ITS PINNED LINK while that link is in service")
         rows.append((_safe(partner["name"]), _safe(partner["pinned_link"]), _safe(now), health, note))

@@ -118,3 +118,12 @@ def test_no_state_file(tmp_path):
     out = io.StringIO()
     assert status.main(["--state", str(tmp_path / "none"), "--config", str(tmp_path / "none")], out=out) == 3
     assert f"monitor: NOT RUNNING ({tmp_path / 'none'} does not exist)" in out.getvalue()
+
+
+def test_a_partner_that_does_not_answer_needs_attention(tmp_path):
+    state = _state()
+    state["partners"]["stripe-api"].update(reachable=False, latency_seconds=None, link=None)
+    code, text = run(tmp_path, state)
+    assert code == 1
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["stripe-api"])
+    assert row.split()[1:3] == ["fiber", "unknown"] and "NO ANSWER" in row and "OFF" not in row
