@@ -95,7 +95,7 @@ bench: setup
 	$(BENCH) bench/fleet_scale.py --markdown docs/results/fleet_scale.md
 	$(BENCH) bench/address_change.py --markdown docs/results/address_change.md
 	molecule/resources/lab.sh up
-	$(BIN)/ansible-playbook symmetric-routing.yml
+	$(BIN)/ansible-playbook -i inventories/lab symmetric-routing.yml
 	$(BENCH) bench/failover.py --markdown docs/results/failover.md
 	$(BENCH) bench/record.py
 

@@ -216,9 +216,11 @@ def main():
     planned_sources = [directory] if directory else sources
     document = _plan(module, planned_sources, group)
     if not document["valid"]:
+        # The problems once, in the result (Ansible prints msg twice: as the error and in the result); the
+        # task's own location that Ansible adds is not where they are: each problem names its file and line.
         count = len(document["problems"])
-        module.fail_json(msg="\n".join([f"symroute: the inventory has {count} problem{'s' if count != 1 else ''}:"]
-                                       + [f"  - {problem}" for problem in document["problems"]]),
+        module.fail_json(msg=f"symroute: the inventory has {count} problem{'s' if count != 1 else ''} (under "
+                             "'problems' below, each with its inventory file and line); nothing was applied",
                          problems=document["problems"], planned_sources=planned_sources)
     if directory:
         planned = _run_json(module, [sys.executable, "-I", "-c", _PLANNED_VARIABLES, directory, group],

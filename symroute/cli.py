@@ -1,10 +1,11 @@
-"""bin/symroute: plan and explain, for people and for pull requests.
+"""bin/symroute: plan and explain, for people and for pull requests; doctor and status on a router.
 
 Exit codes: 0 valid, 1 invalid inventory, 2 usage error.
 """
 
 import argparse
 import json
+import runpy
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
+from .locate import locate
 from .planning import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
 from .shapes import Document
@@ -39,19 +41,59 @@ def _parser():
     plan.add_argument("--group", default=ROUTER_GROUP, help=f"inventory group of the routers ({ROUTER_GROUP})")
     explain = commands.add_parser("explain", help="say which link addresses take on one router")
     explain.add_argument("--inventory", required=True)
-    explain.add_argument("--host", required=True, help="the router")
+    explain.add_argument("--host", help="the router (default: the inventory's only router)")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--group", default=ROUTER_GROUP)
     explain.add_argument("--down", action="append", default=[], metavar="LINK",
                          help="a link out of service (repeat for several); the answer walks the plan's rules")
     explain.add_argument("addresses", nargs="+", metavar="ADDRESS")
+    for name, (_, text) in ROUTER_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False).add_argument("arguments", nargs=argparse.REMAINDER)
     return parser
+
+
+# Run on the router, by the router package (standard library only; installed there by the converge):
+# `symroute doctor|status ARGS` hands ARGS to it (`symroute doctor --help` is the doctor's own help).
+ROUTER_COMMANDS = {
+    "doctor": ("symroute_router.doctor", "on a router: read-only triage of asymmetric routing (--help for its own)"),
+    "status": ("symroute_router.status", "on a router: the live view of links, partners and failovers "
+                                         "(the monitor's state; also installed as symroute-status)"),
+}
+
+
+def _router_command(name, arguments):
+    """Run a router package command in this process, as `python3 -m` would."""
+    module = ROUTER_COMMANDS[name][0]
+    try:
+        import symroute_router  # noqa: F401  (the router package: module_utils/ in a checkout)
+    except ImportError:
+        raise UsageError(f"{name} runs on a router: bin/symroute {name} from a checkout, or "
+                         f"symroute-status / python3 -m {module} where symroute converged") from None
+    saved = sys.argv
+    sys.argv = [f"symroute {name}", *arguments]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv = saved
+    return EXIT_VALID
+
+
+def no_routers_message(group):
+    """What to do when the inventory has no router: symroute plans the hosts of one group only."""
+    return (f"no hosts in group '{group}': symroute plans only the hosts of that group; list your routers in "
+            f"the inventory's hosts.yml as `{group}:` / `  hosts:` / `    gw1:` (as in "
+            "inventories/example/two-links/hosts.yml, docs/getting-started.md), or name your group with --group")
 
 
 def _plans(inventory, group, shared=None):
     """(plans, manifest) of an inventory (raises InventoryError); ``shared``: a SharedWork for several inventories."""
     loaded = load_inventory(inventory, group=group, parsed=shared.parsed_files if shared else None)
-    return plan_routers(loaded.routers, shared), manifest(loaded)
+    try:
+        return plan_routers(loaded.routers, shared), manifest(loaded)
+    except InventoryError as error:
+        raise InventoryError(locate(error.problems, loaded)) from None
 
 
 def _base_plans(inventory, ref, group, shared=None):
@@ -89,7 +131,7 @@ def review_document(args: argparse.Namespace) -> Document:
         plans = None
     if plans is not None:
         if not plans:
-            result.update(valid=False, problems=[str(Problem(shown, f"no hosts in group '{args.group}'"))])
+            result.update(valid=False, problems=[str(Problem(shown, no_routers_message(args.group)))])
         result["routers"] = plans
         result["digest"] = plan_digest(plans, files)
         result["warnings"] = [w for plan in plans.values() for w in plan["warnings"]]
@@ -118,6 +160,10 @@ def _explain_command(args):
     except InventoryError as error:
         sys.stderr.write(error.describe() + "\n")
         return EXIT_INVALID
+    if args.host is None:
+        if len(plans) != 1:
+            raise UsageError(f"--host is needed: the inventory has {len(plans)} routers ({', '.join(plans) or 'none'})")
+        args.host = next(iter(plans))
     if args.host not in plans:
         raise UsageError(f"--host {args.host}: not a router of the inventory (routers: {', '.join(plans) or 'none'})")
     plan = plans[args.host]
@@ -148,6 +194,13 @@ def _explain_text(answers):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ROUTER_COMMANDS:  # their own options, parsed by the router package
+        try:
+            return _router_command(argv[0], argv[1:])
+        except UsageError as error:
+            sys.stderr.write(f"symroute: {error}\n")
+            return EXIT_USAGE
     parser = _parser()
     try:
         args = parser.parse_args(argv)

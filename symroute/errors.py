@@ -5,13 +5,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem: where it is (router, item, field) and what is wrong."""
+    """One problem: where it is (router, item, field), what is wrong, and the file ("path:line") it is in."""
 
     where: str
     message: str
+    file: str = ""
 
     def __str__(self):
-        return f"{self.where}: {self.message}" if self.where else self.message
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{self.file}: {text}" if self.file else text
 
 
 class InventoryError(Exception):

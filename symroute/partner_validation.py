@@ -150,6 +150,8 @@ def validate_partners(collect: Collect, raw_partners: object, links: Sequence[Li
         link = _partner_link(collect, label, item.get("link"), link_by_name)
         prefixes = _partner_prefixes(collect, label, item, link, sharing)
         failover_links = _failover_links(collect, label, item, link, link_by_name)
+        if link is not None and failover_links == tuple(name for name in link_by_name if name != link.name):
+            failover_links = ()  # the default order written out: the same plan as leaving it out
         _check_partner_health(collect, label, item.get("health_check"))
         if not isinstance(name, str) or link is None:
             continue

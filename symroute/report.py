@@ -33,10 +33,19 @@ def _partner_line(name, entry):
             details.append("prefixes added " + ", ".join(added))
         if removed:
             details.append("prefixes removed " + ", ".join(removed))
+    if "failover_links" in entry:
+        details.append(f"failover_links {_order(entry['failover_links']['from'])} → "
+                       f"{_order(entry['failover_links']['to'])}")
     for key in ("health_check", "description"):
         if key in entry:
-            details.append(f"{key} changed")
-    return f"- **{name}**: " + "; ".join(details)
+            details.append(f"{key} {_code(entry[key]['from'] or '(none)')} → {_code(entry[key]['to'] or '(none)')}")
+    for key, change in entry.get("other_fields", {}).items():
+        details.append(f"{key} {_code(change['from'])} → {_code(change['to'])}")
+    return f"- **{name}**: " + ("; ".join(details) or "no change to its plan entry")
+
+
+def _order(links):
+    return "[" + ", ".join(links) + "]" if isinstance(links, list) else _code(links)
 
 
 def _router_section(router, change):
@@ -105,7 +114,8 @@ def markdown(result: Document) -> str:
         lines += ["", "Warnings:"] + [f"- {warning}" for warning in result["warnings"]]
     if result.get("changes") is not None:
         changed = {r: c for r, c in result["changes"].items() if c["status"] != "unchanged"}
-        lines += ["", f"Compared with {_code(result['base'])}: {len(changed)} router(s) change."]
+        lines += ["", f"Compared with {_code(result['base'])}: {len(changed)} router(s) change."
+                  + ("" if changed else " The plans are the same as the base's: this change changes no router.")]
         lines += [f"- note: {comment(note)}" for note in result.get("base_notes", [])]
         if result["partners_changed"]:
             lines += ["", "### Partners"]

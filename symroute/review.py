@@ -93,9 +93,13 @@ def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> 
         prefixes = _added_removed(old["prefixes"], new["prefixes"])
         if prefixes["added"] or prefixes["removed"]:
             entry["prefixes"] = prefixes
-        for key in ("health_check", "description"):
+        for key in ("failover_links", "health_check", "description"):
             if old.get(key) != new.get(key):
                 entry[key] = {"from": old.get(key, ""), "to": new.get(key, "")}
+        shown = {"link", "on_link_failure", "prefixes", "failover_links", "health_check", "description"}
+        others = sorted(key for key in set(old) | set(new) if key not in shown and old.get(key) != new.get(key))
+        if others:  # e.g. the partner's mark, when another partner's failover order changed the numbering
+            entry["other_fields"] = {key: {"from": old.get(key, ""), "to": new.get(key, "")} for key in others}
         changes[name] = entry
     return changes
 

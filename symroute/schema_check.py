@@ -147,6 +147,8 @@ def _wanted_type(error):
     wanted = error.validator_value
     wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
     article = "an" if wanted[0] in "aeiou" else "a"
+    if error.instance is None:
+        return f"must be {article} {wanted}, got nothing (the key is written without a value)"
     return f"must be {article} {wanted}, got {_type_name(error.instance)} {shown(error.instance)}"
 
 

@@ -46,6 +46,7 @@ ROUTER_SETTINGS: dict[str, tuple[str, Any]] = {
     "symroute_monitor_log_file": (PATH, None),
     "symroute_monitor_pid_file": (PATH, None),
     "symroute_monitor_ctl_command": (PATH, None),
+    "symroute_monitor_status_command": (PATH, None),
     "symroute_monitor_python": (PATH, None),
     "symroute_nftables_dir": (PATH, None),
     "symroute_nftables_file": (PATH, None),

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from .addresses import AddressError, parse_prefix, shown
+from .cascades import without_cascades
 from .collector import Collector
 from .errors import InventoryError, Problem
 from .item_checks import integer_option
@@ -30,6 +31,7 @@ from .model import (
     TABLE_ID_BASE,
     Router,
 )
+from .plan_warnings import family_warnings, lan_warnings
 from .overlap_check import check_router_networks, router_networks
 from .schema_check import partner_schema_errors, structural_problems
 from .shared_partners import partner_check
@@ -99,8 +101,10 @@ def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional
     partners = partner_check(variables.get(PARTNERS, []), links, sharing)
     partners.validation.replay(collect)
     check_router_networks(collect, partners, router_networks(links, lan, management))
+    lan_warnings(collect, variables, partners.by_name)
+    family_warnings(collect, links, partners.by_name)
     if collect.problems:
-        raise InventoryError(collect.problems)
+        raise InventoryError(without_cascades(collect.problems, variables.get(LINKS, []), links))
     return Router(
         name=router,
         links=tuple(links),

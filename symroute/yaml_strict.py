@@ -28,9 +28,9 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 class YamlProblem(Exception):
     """A file that is not plain, unambiguous YAML data."""
 
-    def __init__(self, line, message):
+    def __init__(self, line, message, column=None):
         super().__init__(message)
-        self.line, self.message = line, message
+        self.line, self.message, self.column = line, message, column
 
 
 class VaultValue(str):
@@ -39,6 +39,10 @@ class VaultValue(str):
 
 def _line(node):
     return node.start_mark.line + 1 if node is not None and node.start_mark is not None else None
+
+
+def _column(node):
+    return node.start_mark.column + 1 if node is not None and node.start_mark is not None else None
 
 
 # The C parser when PyYAML has it (100,000 prefixes), the same checks either way.
@@ -73,10 +77,11 @@ class _StrictLoader(_BASE_LOADER):  # pylint: disable=too-many-ancestors
                     continue
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STRING_TAG:
                     shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a " + key_node.id
-                    raise YamlProblem(_line(key_node), f"mapping key {shown!r} is not a string (quote it)")
+                    raise YamlProblem(_line(key_node), f"mapping key {shown!r} is not a string (quote it)",
+                                      _column(key_node))
                 if key_node.value in seen:
                     raise YamlProblem(_line(key_node), f"key {key_node.value!r} appears twice in one mapping "
-                                                       f"(first on line {seen[key_node.value]})")
+                                                       f"(first on line {seen[key_node.value]})", _column(key_node))
                 seen[key_node.value] = _line(key_node)
         return super().construct_mapping(node, deep=deep)
 
@@ -90,7 +95,7 @@ def _construct_unsafe(loader, node):
 
 
 def _refuse_tag(loader, tag_suffix, node):  # noqa: ARG001 (PyYAML's multi-constructor signature)
-    raise YamlProblem(_line(node), f"tag {node.tag!r} is not allowed: the inventory is plain data")
+    raise YamlProblem(_line(node), f"tag {node.tag!r} is not allowed: the inventory is plain data", _column(node))
 
 
 _StrictLoader.add_constructor("!vault", _construct_vault)
@@ -143,7 +148,8 @@ def loads(text: str) -> Any:
         return loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        raise YamlProblem(mark.line + 1 if mark else None, f"malformed YAML: {error.problem or error}") from None
+        raise YamlProblem(mark.line + 1 if mark else None, f"malformed YAML: {error.problem or error}",
+                          mark.column + 1 if mark else None) from None
     except yaml.YAMLError as error:
         raise YamlProblem(None, f"malformed YAML: {error}") from None
     except RecursionError:
@@ -162,4 +168,5 @@ def load_bytes(content: bytes, label: str) -> tuple[Any, list[Problem]]:
         return loads(text), []
     except YamlProblem as problem:
         where = f"{label} line {problem.line}" if problem.line else label
+        where += f" column {problem.column}" if problem.line and problem.column else ""
         return None, [Problem(where, problem.message)]

@@ -22,6 +22,7 @@ TEMPLATES = (
     ("symroute_monitor", "monitor.json.j2", "symroute_monitor_plan"),
     ("symroute_monitor", "symroute-monitor.service.j2", "symroute_monitor_plan"),
     ("symroute_monitor", "symroute-monitor-ctl.j2", "symroute_monitor_plan"),
+    ("symroute_monitor", "symroute-status.j2", "symroute_monitor_plan"),
 )
 
 

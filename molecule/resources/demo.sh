@@ -5,6 +5,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
+# ansible.cfg names no default inventory (a production command without -i targets nothing): the lab's.
+export ANSIBLE_INVENTORY="$PWD/inventories/lab/hosts.yml"
 checks="$here/lab-checks.sh"
 reports="${SYMROUTE_DEMO_REPORTS:-$PWD/symroute-reports}"
 title() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

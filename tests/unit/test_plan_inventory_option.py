@@ -151,7 +151,7 @@ def test_an_empty_or_missing_directory_is_one_clear_message(tmp_path, reviewed, 
 def test_an_empty_directory_is_one_clear_message(tmp_path, script):
     (tmp_path / "empty").mkdir()
     result, plans = _plan_step(tmp_path, script, "empty")
-    _refused(result, plans, f"the inventory has 1 problem: - {tmp_path / 'empty'}: cannot be loaded")
+    _refused(result, plans, "the inventory has 1 problem (under 'problems' below", f"{tmp_path / 'empty'}: cannot be loaded")
 
 
 def test_a_router_of_the_run_missing_from_the_planned_inventory_stops_the_run(tmp_path, reviewed):

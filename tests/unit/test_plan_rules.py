@@ -84,14 +84,16 @@ def test_a_partners_own_failover_order_gets_its_own_mark_and_rules(router_vars):
 def test_partners_with_the_same_order_share_it_and_the_default_order_is_spelled_out(router_vars):
     router_vars["symroute_partners"].append(dict(router_vars["symroute_partners"][0], name="second",
                                                  prefixes=["100.66.0.0/24"]))
+    router_vars["symroute_links"].append({"name": "lte", "interface": "wwan0", "address": "100.65.0.2/30",
+                                          "gateway": "100.65.0.1"})
     for partner in (router_vars["symroute_partners"][0], router_vars["symroute_partners"][-1]):
-        partner["failover_links"] = ["wan_b"]
+        partner["failover_links"] = ["wan_b"]  # not the default order (wan_b, lte): the partners' own
     plan = build_plan("edge", router_vars)
     assert {p["mark"] for p in plan["partners"] if p["name"] in ("partner-api", "second")} == {"0x7f00"}
     assert len([r for r in plan["rules"] if r.get("action") == "prohibit" and r["priority"] == 10419]) == 2
     default = [p for p in plan["partners"] if p["name"] not in ("partner-api", "second")]
     assert all(p["failover_links"] == ([] if p["on_link_failure"] == "fail_closed" else
-                                       [n for n in ("wan_a", "wan_b") if n != p["link"]]) for p in default)
+                                       [n for n in ("wan_a", "wan_b", "lte") if n != p["link"]]) for p in default)
 
 
 def test_rule_count_does_not_depend_on_partner_prefixes(router_vars):

@@ -61,6 +61,13 @@ def test_overlapping_prefixes_with_different_orders_are_ambiguous(router_vars):
 
 def test_order_marks_never_collide_with_link_marks(router_vars):
     router_vars["symroute_links"][1]["mark"] = 127
+    _with_links(router_vars, 1)  # a third link: [wan_b] is then not the default order (which is the default)
     router_vars["symroute_partners"][0]["failover_links"] = ["wan_b"]
     plan = build_plan("edge", router_vars)
     assert plan["partners"][0]["mark"] == "0x7e00"  # 127 is wan_b's: the next free number
+
+
+def test_the_default_order_written_out_is_the_same_plan_as_leaving_it_out(router_vars):
+    before = build_plan("edge", router_vars)
+    router_vars["symroute_partners"][0]["failover_links"] = ["wan_b"]  # the default order of a two-link router
+    assert build_plan("edge", router_vars) == before
