@@ -147,7 +147,8 @@ def _line(path, router, variable, item, parts, cache):
         return None
     best = key
     if item is not None:
-        node = _find_item(node, *item, cache["names"])
+        kind, which = item
+        node = _find_item(node, kind, which, cache["names"])
         if node is None:
             return best.start_mark.line + 1
         best = node

@@ -31,8 +31,8 @@ from .model import (
     TABLE_ID_BASE,
     Router,
 )
-from .plan_warnings import family_warnings, lan_warnings
 from .overlap_check import check_router_networks, router_networks
+from .plan_warnings import family_warnings, lan_warnings
 from .schema_check import partner_schema_errors, structural_problems
 from .shared_partners import partner_check
 

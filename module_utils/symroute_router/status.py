@@ -130,7 +130,8 @@ def _partners(state, config):
     for name, planned in sorted(_config_partners(config).items(), key=lambda item: str(item[0])):
         entry = checked.get(name) if isinstance(checked.get(name), dict) else {}
         partners.append({
-            "name": name, "pinned_link": str(planned.get("link", "")), "on_link_failure": planned.get("on_link_failure"),
+            "name": name, "pinned_link": str(planned.get("link", "")),
+            "on_link_failure": planned.get("on_link_failure"),
             "link_now": entry.get("link"), "checked": bool(entry),
             "reachable": entry.get("reachable") if entry else None,
             "latency_seconds": _number(entry.get("latency_seconds")),

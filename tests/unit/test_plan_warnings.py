@@ -3,8 +3,8 @@
 import copy
 
 import pytest
-
 from conftest import BASE_ROUTER
+
 from symroute.errors import InventoryError
 from symroute.planning import plan_routers
 from symroute.validate import validate_router
