@@ -13,7 +13,7 @@ fi
 
 if [ "${SYMROUTE_LAB_BUILD:-debootstrap}" = containerfile ]; then
     podman build --build-arg PACKAGES="$SYMROUTE_LAB_PACKAGES" --build-arg DAEMONS="$SYMROUTE_LAB_DAEMONS" \
-        --build-arg DAEMON_UNITS="$SYMROUTE_LAB_DAEMON_UNITS" -t "$SYMROUTE_LAB_IMAGE" -f "$here/Containerfile" "$here"
+        --build-arg DAEMON_UNITS="$SYMROUTE_LAB_DAEMON_UNITS" --build-arg MASKED_UNITS="$SYMROUTE_LAB_MASKED_UNITS" -t "$SYMROUTE_LAB_IMAGE" -f "$here/Containerfile" "$here"
     exit 0
 fi
 
@@ -39,6 +39,7 @@ chroot "$root" apt-get -q update >/dev/null
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     $(echo "$SYMROUTE_LAB_DAEMONS" | tr , ' ') >/dev/null
 chroot "$root" systemctl disable $SYMROUTE_LAB_DAEMON_UNITS >/dev/null 2>&1 || true
+chroot "$root" systemctl mask $SYMROUTE_LAB_MASKED_UNITS >/dev/null
 umount "$root/proc"
 rm -f "$root/usr/sbin/policy-rc.d"
 chroot "$root" apt-get clean
