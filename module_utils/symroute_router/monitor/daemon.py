@@ -99,6 +99,8 @@ def _write(monitor, settings, repairer=None, learned=None, events=None):
     snapshot = report.state(monitor, time.time())
     if events is not None:
         snapshot["events"] = events.report()
+    if (confirm := report.confirm_status(settings.get("confirm_record"))) is not None:
+        snapshot["confirm"] = confirm
     if repairer is not None:
         snapshot["repairs"] = repairer.report()
     if learned is not None and learned.dynamic:
