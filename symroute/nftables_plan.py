@@ -88,18 +88,6 @@ def _snat(router):
     return snat
 
 
-def _inbound(router):
-    # A new connection arriving on a link is marked for that link ("mark_chain"); one port-forwarded (DNAT)
-    # is bound to it like an SNATed one ("bound_chain": the link's fail-closed mark), so its replies are
-    # rejected while the link is out of service instead of leaving another link with this link's address.
-    inbound = []
-    for link in router.links:
-        mark = scheme.link_mark(link.mark_number)
-        inbound.append({"interface": link.interface, "link": link.name, "mark_chain": f"mark_{scheme.hex_mark(mark)}",
-                        "bound_chain": f"mark_{scheme.hex_mark(mark | scheme.FAIL_CLOSED_BIT)}"})
-    return inbound
-
-
 def nftables_plan(router, views, ipv6_never_marked):
     """The plan's ``nftables`` section; ``views``: the PartnerPrefixes of ``router.partners``."""
     networks = main_table_networks(router)
@@ -118,7 +106,9 @@ def nftables_plan(router, views, ipv6_never_marked):
         "main_table_sets": local_sets,
         "ipv6_never_marked": list(ipv6_never_marked),
         "marks": _marks(router),
-        "inbound": _inbound(router),
+        "inbound": [{"interface": link.interface, "link": link.name,
+                     "mark_chain": f"mark_{scheme.hex_mark(scheme.link_mark(link.mark_number))}"}
+                    for link in router.links],
         "partner_sets": partner_sets,
         "snat": _snat(router),
     }
