@@ -36,6 +36,7 @@ ROUTER_SETTINGS: dict[str, tuple[str, Any]] = {
     "symroute_monitor_textfile": (OPTIONAL_PATH, None),
     "symroute_monitor_hook": (COMMAND, None),
     "symroute_monitor_routing_state_file": (OPTIONAL_PATH, None),
+    "symroute_monitor_confirm_record": (OPTIONAL_PATH, None),
     "symroute_monitor_sysctl_file": (OPTIONAL_PATH, None),
     "symroute_monitor_nftables_file": (OPTIONAL_PATH, None),
     "symroute_monitor_nftables_listing_file": (OPTIONAL_PATH, None),

@@ -1,30 +1,25 @@
-"""Confirmed commit (Junos' ``commit confirmed``): a converge that may change a router arms a dead-man on
-the router before its first change; unless the controller confirms from a new connection within the
-timeout, the dead-man restores that run's snapshot.
+"""Confirmed commit (Junos' ``commit confirmed``): a converge that may change a router arms a dead-man on it before
+its first change; unless the controller confirms from a new connection in time, it restores the run's snapshot.
 
 The record (``confirm.json`` beside the snapshot, 0600) says where each run stands::
 
     {"run_id", "state": armed | confirmed | expired | disarmed | restore failed, "snapshot", "owned_files",
      "timeout_s", "armed_at", "deadline", "mechanism": systemd | background, "unit", "pid",
-     "restored": [...], "history": [earlier runs' outcomes, newest first]}
+     "restored": [...], "history": [earlier runs' outcomes, newest first], "restores_total": runs restored}
 
-- ``arm``: before the first change. The record is written, then the dead-man started: a transient systemd
-  timer (``systemd-run --on-active``) where systemd runs, else a detached process in its own session. Both
-  run ``python3 -m symroute_router expire``, from the package copy the converge keeps beside the record
-  (``deadman/``), so the dead-man's code exists before anything else of the run is installed.
-- ``restart_clock``: at the end of the converge the timeout counts again from now, so a slow converge
-  never has its confirmation window eaten.
-- ``confirm``: the controller's confirmation (``symroute_snapshot state=confirmed``, after
-  ``meta: reset_connection``): under the converge lock, an armed record of this run becomes confirmed and
-  the dead-man is stopped. A confirmation that arrives before the dead-man acted wins; after it, the
-  confirmation fails and says the router was restored.
-- ``expire``: the dead-man. At the deadline, under the converge lock, if the record is still this run's
-  and armed, it restores the run's snapshot (only the run's own files), records ``expired`` and what it
-  restored, and logs it (syslog/journal and stderr).
-- ``settle``: at the start of the next converge (under its lock): an armed record whose deadline has not
-  passed (plus ``GRACE_S``) stops that converge, naming the run; an armed record long past its deadline
-  (the dead-man never ran: a reboot ends a transient timer) is expired there and then; an expired run is
-  reported once by the next converge, and by the audit while it is the last run.
+- ``arm``: before the first change, the record, then the dead-man: a transient systemd timer (``systemd-run
+  --on-active``) where systemd runs, else a detached process in its own session, both running ``python3 -m
+  symroute_router expire`` from the package copy kept beside the record (``deadman/``).
+- ``restart_clock``: at the end of the converge the timeout counts again from now.
+- ``confirm``: the controller's (``symroute_snapshot state=confirmed`` after ``meta: reset_connection``),
+  under the converge lock: an armed record of this run becomes confirmed, its dead-man is stopped; after the
+  dead-man acted, it fails and says the router was restored.
+- ``expire``: the dead-man. At the deadline, under the converge lock, if the record is still this run's and
+  armed: restores the run's snapshot (its own files only), records ``expired``, what it restored and one more
+  ``restores_total`` (the monitor's metrics), and logs it (syslog/journal and stderr).
+- ``settle``: at the start of the next converge (its lock held): an armed record before its deadline (plus
+  ``GRACE_S``) stops that converge, naming the run; one long past it (a reboot ended the timer) is expired
+  then; an expired run is reported once by the next converge, and by the audit while it is the last run.
 """
 
 import json
@@ -40,8 +35,7 @@ from .steps import package_step
 RECORD_NAME = "confirm.json"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TIMEOUT_RANGE = (30, 3600)
-# How long past its deadline an armed run still belongs to its own dead-man before the next converge
-# restores it (the dead-man restores within a few seconds of the deadline).
+# How long past its deadline an armed run is its own dead-man's (which acts within seconds) before the next converge's.
 GRACE_S = 30.0
 POLL_S = 1.0
 HISTORY = 10
@@ -119,7 +113,8 @@ def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_fil
     started = now()
     record = {"version": 1, "run_id": run_id, "state": "armed", "snapshot": os.path.abspath(snapshot_path),
               "owned_files": list(owned_files), "timeout_s": timeout_s, "armed_at": started,
-              "deadline": started + timeout_s, "history": _history(read(path))}
+              "deadline": started + timeout_s, "history": _history(previous := read(path)),
+              "restores_total": restores_total(previous)}
     _write(path, record)
     try:
         record = _start(record, path, python, runner, files.runs_systemd() if systemd is None else systemd, locks)
@@ -156,8 +151,13 @@ def disarm(path, run_id, runner, why):
     return record
 
 
+def restores_total(record):  # runs a dead-man (or the next converge) restored here, the record's own included
+    return total if type(total := (record or {}).get("restores_total")) is int and total >= 0 else 0  # noqa: E721
+
+
 def _restore(path, record, runner, now, lock_path, why):
     """Restore the record's run's snapshot (under the converge lock, held by the caller); the new record."""
+    record = dict(record, restores_total=restores_total(record) + 1)
     try:
         taken = snapshot.load(record["snapshot"])
         if taken is None or taken.get("run_id") != record["run_id"]:

@@ -17,6 +17,7 @@ import pytest
 from paths import REPOSITORY
 from symroute_router import deadman
 from symroute_router.command import Runner
+from symroute_router.monitor import report
 
 TIMEOUT_S = 3
 PACKAGE = REPOSITORY / "module_utils" / "symroute_router"
@@ -119,6 +120,11 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
     assert reported["run_id"] == args["run_id"] and reported["state"] == "expired"
     assert deadman.settle(args["record"], Runner()) is None
     assert deadman.last_outcome(args["record"])["state"] == "expired"
+    # Counted for the monitor's metrics (what it writes every second from this record).
+    status = report.confirm_status(args["record"])
+    assert status["restores_total"] == 1 and status["last_run_restored"] is True
+    assert 'symroute_confirm_restores_total{router="lab"} 1' in report.metrics(
+        {"router": "lab", "links": {}, "partners": {}, "updated": time.time(), "confirm": status})
     print(f"restored {took:.2f} s after arming (timeout {TIMEOUT_S} s)")
 
 

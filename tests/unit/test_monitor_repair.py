@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from test_router_routing import TWO_LINKS
 
 from router_fakes import FakeRouter
@@ -156,3 +157,23 @@ def test_at_start_the_monitor_applies_each_interface_sysctls_then_repairs_routin
     repairer.start(["wana", "wanb"])
     assert _table(fake, 200) and _table(fake, 201) and "inet symroute" in fake.nft
     assert repairer.report()["last"]["reason"] == "monitor start"
+
+
+def test_address_events_start_at_most_one_repair_a_second_per_interface(tmp_path):
+    fake, logs, clock = FakeRouter(), [], Clock()
+    repairer = _repairer(tmp_path, fake, logs, clock)
+    repairer.request("an address changed on wana", "wana")
+    assert repairer.due_in() == pytest.approx(0.05)  # the first one soon: a renumbered link needs its routes
+    clock.now += 0.05
+    repairer.tick()
+    assert repairer.report()["address_repairs"] == 1
+    for _ in range(90):  # a flood on wana for 0.9 s: its next repair one second after the last
+        clock.now += 0.01
+        repairer.request("an address changed on wana", "wana")
+        repairer.tick()
+    assert repairer.report()["address_repairs"] == 1 and repairer.due_in() == pytest.approx(0.1)
+    repairer.request("an address changed on wanb", "wanb")  # another interface is not held back by wana's flood
+    assert repairer.due_in() == pytest.approx(0.05)
+    clock.now += 0.05
+    repairer.tick()
+    assert repairer.report()["address_repairs"] == 2 and repairer.due_in() is None

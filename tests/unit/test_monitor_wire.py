@@ -3,7 +3,7 @@
 import socket
 import struct
 
-from symroute_router.monitor import netlink, probes, report
+from symroute_router.monitor import echo, netlink, probes, report
 
 
 def _newlink(name, flags):
@@ -36,12 +36,22 @@ def test_conntrack_flush_message_filters_by_mark_and_mask():
 
 def test_icmp_echo_request_checksum_and_reply_matching():
     request = probes.echo_request(4, 0x1234, 7)
-    assert probes._checksum(request) == 0  # a correct checksum sums to zero
+    assert echo.checksum(request) == 0  # a correct checksum sums to zero
     reply = bytes([0x45]) + b"\0" * 19 + struct.pack("!BBHHH", 0, 0, 0, 0x1234, 7)
     assert probes.is_echo_reply(4, reply, 0x1234, 7)
     assert not probes.is_echo_reply(4, reply, 0x1234, 8)
     assert probes.is_echo_reply(6, struct.pack("!BBHHH", 129, 0, 0, 5, 6), 5, 6)
     assert not probes.is_echo_reply(6, struct.pack("!BBHHH", 128, 0, 0, 5, 6), 5, 6)
+    # A ping socket's IPv4 reply has no IP header and the kernel's identifier (matched by the kernel).
+    assert echo.is_echo_reply(4, struct.pack("!BBHHH", 0, 0, 0, 999, 7), None, 7, ip_header=False)
+    assert not echo.is_echo_reply(4, struct.pack("!BBHHH", 8, 0, 0, 999, 7), None, 7, ip_header=False)
+
+
+def test_the_raw_fallbacks_kernel_filter_passes_echo_replies_only():
+    (blocked,) = struct.unpack("=I", echo.reply_filter(4))  # bit set: the kernel drops that type
+    assert [kind for kind in range(32) if not blocked & (1 << kind)] == [0]
+    words = struct.unpack("=8I", echo.reply_filter(6))
+    assert [kind for kind in range(256) if not words[kind >> 5] & (1 << (kind & 31))] == [129]
 
 
 SNAPSHOT = {

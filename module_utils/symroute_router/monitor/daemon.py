@@ -3,7 +3,7 @@
   carrier thread   rtnetlink link notifications (acts within milliseconds)
   one per link     a probe round every interval_ms, each probe bounded by timeout_ms
   partner thread   each partner's health check every partner_interval_s
-  main thread      applies events in order, resyncs the kernel with the decision
+  main thread      applies events by priority (events.py), resyncs the kernel with the decision
                    (after link events and every resync_interval_s), writes state and metrics
 
 A thread that dies ends the process with status 1 (systemd restarts it, and
@@ -13,14 +13,15 @@ silently stopped watching.
 
 import argparse
 import json
-import queue
 import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import routing
 from ..command import Runner
-from . import drill, netlink, probes, report
+from . import drill, echo, netlink, probes, report
+from .events import EventQueue
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
@@ -28,6 +29,8 @@ from .repair import Repairer
 from .service import ServiceSwitch
 
 WRITE_EVERY_SECONDS = 1.0
+ECHO_SOCKETS = {"ping": "ping sockets", "raw": "raw sockets filtered by the kernel (net.ipv4.ping_group_range "
+                "excludes this process's group)"}
 # The kernel is read back and made to hold the decision again at least this often.
 RESYNC_EVERY_SECONDS = 5.0
 
@@ -62,7 +65,7 @@ def _address_event(monitor, repairer, interface):
     changed; None: notifications lost): its routes may use it. Repaired soon, once for the whole burst."""
     if repairer is not None and (interface is None or interface in monitor.by_interface):
         repairer.request(f"an address or default route changed on {interface}" if interface
-                         else "lost address notifications")
+                         else "lost address notifications", interface)
 
 
 def _probe_link(link, events, stopping):
@@ -90,9 +93,13 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings, repairer=None, learned=None):
+def _write(monitor, settings, repairer=None, learned=None, events=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     snapshot = report.state(monitor, time.time())
+    if events is not None:
+        snapshot["events"] = events.report()
+    if (confirm := report.confirm_status(settings.get("confirm_record"))) is not None:
+        snapshot["confirm"] = confirm
     if repairer is not None:
         snapshot["repairs"] = repairer.report()
     if learned is not None and learned.dynamic:
@@ -119,7 +126,11 @@ def _make_repairer(settings, monitor, learned):
         monitor.link_of_address = learned.address_of()
 
     return Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
-                    float(settings.get("repair_interval_s", 30)), sysctl_file=settings.get("sysctl_file") or "",
+                    float(settings.get("repair_interval_s", 30)),
+                    # Other paths than the router's only for a lab that runs the monitor beside the host's own.
+                    owned_path=settings.get("owned_tables_file") or routing.OWNED_TABLES_FILE,
+                    lock_path=settings.get("routing_lock") or routing.LOCK_FILE,
+                    sysctl_file=settings.get("sysctl_file") or "",
                     nftables_file=settings.get("nftables_file") or "",
                     nftables_listing_file=settings.get("nftables_listing_file") or "", on_learned=follow)
 
@@ -153,7 +164,7 @@ def _start_threads(plan, settings, events, stopping):
 def run(config):
     settings = config["settings"]
     plan = config["monitor"]
-    events, stopping = queue.Queue(), threading.Event()
+    events, stopping = EventQueue(), threading.Event()
     hook = Hook(settings.get("hook"), config["router"])
     monitor = Monitor(config, ServiceSwitch(plan, log=log), netlink.flush_conntrack, hook, log, time.monotonic,
                       time.time)
@@ -172,14 +183,11 @@ def run(config):
         repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
     log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
-        f"{len(plan['partners'])} partner checks")
+        f"{len(plan['partners'])} partner checks; ICMP probes on {ECHO_SOCKETS[echo.kind_available()]}")
     last_written, last_shape, last_resync = 0.0, None, time.monotonic()
     while not stopping.is_set():
         due = repairer.due_in() if repairer is not None else None
-        try:
-            event = events.get(timeout=0.2 if due is None else min(0.2, due))
-        except queue.Empty:
-            event = None
+        event = events.get(timeout=0.2 if due is None else min(0.2, due))
         if event is not None:
             kind, *rest = event
             if kind == "fatal" and stopping.is_set():
@@ -187,7 +195,7 @@ def run(config):
             if kind == "fatal":
                 log(f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
                     "the monitor; the kernel keeps the links' service state meanwhile")
-                _write(monitor, settings, repairer, learned)
+                _write(monitor, settings, repairer, learned, events)
                 return 1
             if kind == "carrier":
                 _carrier_event(monitor, repairer, plan, *rest)
@@ -207,11 +215,11 @@ def run(config):
         shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings, repairer, learned)
+            _write(monitor, settings, repairer, learned, events)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
-    _write(monitor, settings, repairer, learned)
+    _write(monitor, settings, repairer, learned, events)
     log("stopped; every link is back in service and the monitor's rules are removed")
     return 0
 

@@ -24,6 +24,8 @@ RETRY_S = 0.5
 # An address change comes as several notifications (the old address removed, the new one added, the
 # client's default route): one repair after the first, this long after it, sees them all.
 COALESCE_SECONDS = 0.05
+# One interface's address events start at most one repair this often (coalesced; the issue's bound).
+ADDRESS_REPAIR_EVERY_S = 1.0
 
 
 class Repairer:
@@ -40,6 +42,9 @@ class Repairer:
         # Called with the dynamic links' facts (learned.py) after every apply: the monitor follows them.
         self.on_learned = on_learned
         self.requested = None  # (when, reason) of a coalesced repair
+        self.pending = {}  # interface -> reason of the address events the requested repair answers
+        self.address_repaired = {}  # interface -> when its events last started a repair
+        self.address_repairs = 0
         self.deferred = None  # the reason of a repair the routing lock put off, retried at the next tick
 
     def _state(self):
@@ -81,10 +86,16 @@ class Repairer:
                  + ", ".join(f"table {table} {status}" for table, status in links.items()))
         return True
 
-    def request(self, reason):
-        """A repair soon (``COALESCE_SECONDS``): the notifications that come with it are folded into one."""
-        if self.requested is None:
-            self.requested = (self.clock() + COALESCE_SECONDS, reason)
+    def request(self, reason, interface=None):
+        """A repair soon (``COALESCE_SECONDS``): the notifications that come with it are folded into one. An
+        interface's events start at most one repair per ``ADDRESS_REPAIR_EVERY_S`` (a flood of them costs one
+        repair a second, not one each); ``interface`` None: notifications were lost."""
+        if interface not in self.pending:
+            self.pending[interface] = reason
+        due = max(self.clock() + COALESCE_SECONDS,
+                  self.address_repaired.get(interface, float("-inf")) + ADDRESS_REPAIR_EVERY_S)
+        if self.requested is None or due < self.requested[0]:
+            self.requested = (due, self.pending[interface])
 
     def due_in(self):
         """Seconds until a requested repair is due (0 when it is), or None when none is requested."""
@@ -93,6 +104,10 @@ class Repairer:
     def run_requested(self):
         if self.requested is not None and self.clock() >= self.requested[0]:
             reason, self.requested = self.requested[1], None
+            interfaces, self.pending = list(self.pending), {}
+            for interface in interfaces:
+                self.address_repaired[interface] = self.clock()
+            self.address_repairs += 1
             self.repair(reason)
 
     def sysctls(self, interface):
@@ -162,4 +177,5 @@ class Repairer:
 
     def report(self):
         return {"total": self.total, "failures": self.failures, "last": self.last,
+                "address_repairs": self.address_repairs,
                 "nftables": {"total": self.nftables_total, "last": self.nftables_last}}

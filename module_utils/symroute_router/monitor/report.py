@@ -13,6 +13,7 @@ text exposition format requires, so no name can break a line or add a series.
 import json
 import math
 
+from .. import deadman
 from ..files import write_atomically
 
 
@@ -107,6 +108,10 @@ METRICS = (
      "1 for a dynamic link's current address and gateway, learned from the kernel (policy: learned)."),
     ("symroute_link_address_changes_total", "counter",
      "Times a dynamic link's address changed since the monitor started."),
+    ("symroute_confirm_restores_total", "counter",
+     "Converges not confirmed in time whose snapshot the router restored (its dead-man or the next converge)."),
+    ("symroute_confirm_last_run_restored", "gauge",
+     "1 when the router's last converge was not confirmed and was restored (or its restore failed)."),
     ("symroute_repairs_total", "counter",
      "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table)."),
 )
@@ -147,6 +152,11 @@ def metrics(snapshot):
                                                   snapshot["repairs"]["total"]))
         samples["symroute_repairs_total"].append((_labels(router=router, what="nftables"),
                                                   snapshot["repairs"].get("nftables", {}).get("total", 0)))
+    if snapshot.get("confirm") is not None:
+        samples["symroute_confirm_restores_total"].append((_labels(router=router),
+                                                           snapshot["confirm"]["restores_total"]))
+        samples["symroute_confirm_last_run_restored"].append((_labels(router=router),
+                                                              int(snapshot["confirm"]["last_run_restored"])))
     lines = []
     for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
@@ -155,6 +165,17 @@ def metrics(snapshot):
             if text is not None:  # an unknown value is no sample, never "None" or "nan"
                 lines.append(f"{name}{labels} {text}")
     return "\n".join(lines) + "\n"
+
+
+def confirm_status(record_path):
+    """The confirmed-commit record's outcome for the state file and metrics, or None (no record path, or no
+    converge armed a dead-man yet): {"restores_total", "last_run_restored", "last_run": id, "state"}."""
+    record = deadman.read(record_path) if record_path else None
+    if record is None:
+        return None
+    return {"restores_total": deadman.restores_total(record), "last_run": str(record.get("run_id", ""))[:64],
+            "state": str(record.get("state", ""))[:32],
+            "last_run_restored": record.get("state") in ("expired", "restore failed")}
 
 
 def write(snapshot, state_file, textfile):
