@@ -10,10 +10,10 @@ The record (``confirm.json`` beside the snapshot, 0600) says where each run stan
 - ``arm``: before the first change, the record, then the dead-man: a transient systemd timer (``systemd-run
   --on-active``) where systemd runs, else a detached process in its own session, both running ``python3 -m
   symroute_router expire`` from the package copy kept beside the record (``deadman/``).
-- ``restart_clock``: at the end of the converge the timeout counts again from now.
-- ``confirm``: the controller's (``symroute_snapshot state=confirmed`` after ``meta: reset_connection``),
-  under the converge lock: an armed record of this run becomes confirmed, its dead-man is stopped; after the
-  dead-man acted, it fails and says the router was restored.
+- ``restart_clock``: at the end of the converge the timeout counts again from now. ``confirm``: the controller's
+  (``symroute_snapshot state=confirmed`` after ``meta: reset_connection``), under the converge lock: an armed record of
+  this run becomes confirmed, its dead-man is stopped; after the dead-man acted, it fails and says the router was
+  restored.
 - ``expire``: the dead-man. At the deadline, under the converge lock, if the record is still this run's and
   armed: restores the run's snapshot (its own files only), records ``expired``, what it restored and one more
   ``restores_total`` (the monitor's metrics), and logs it (syslog/journal and stderr).
@@ -34,11 +34,9 @@ from .steps import package_step
 
 RECORD_NAME = "confirm.json"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-TIMEOUT_RANGE = (30, 3600)
+TIMEOUT_RANGE, POLL_S, HISTORY = (30, 3600), 1.0, 10
 # How long past its deadline an armed run is its own dead-man's (which acts within seconds) before the next converge's.
 GRACE_S = 30.0
-POLL_S = 1.0
-HISTORY = 10
 
 
 class DeadmanError(Exception):
@@ -152,7 +150,8 @@ def disarm(path, run_id, runner, why):
 
 
 def restores_total(record):  # runs a dead-man (or the next converge) restored here, the record's own included
-    return total if type(total := (record or {}).get("restores_total")) is int and total >= 0 else 0  # noqa: E721
+    total = (record or {}).get("restores_total")
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else 0
 
 
 def _restore(path, record, runner, now, lock_path, why):
