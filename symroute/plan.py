@@ -134,16 +134,20 @@ def _default_order(router, partner):
     return [link.name for link in router.links if link.name != partner.link]
 
 
+def _partner(router, views, order_numbers, p):
+    entry = {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
+             "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
+             "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
+             "prefixes": views.texts(p),
+             "health_check": p.health_check, "description": p.description}
+    if p.domains:  # only where a partner has names: a static inventory's plan (and digest) is unchanged
+        entry["domains"] = sorted(p.domains)
+    return entry
+
+
 def _partners(router, views):
     order_numbers = _order_numbers(router)
-    return [
-        {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
-         "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
-         "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
-         "prefixes": views.texts(p),
-         "health_check": p.health_check, "description": p.description}
-        for p in router.partners
-    ]
+    return [_partner(router, views, order_numbers, p) for p in router.partners]
 
 
 def _links(router):
