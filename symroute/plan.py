@@ -13,6 +13,7 @@ from .model import FAIL_CLOSED, Router
 from .monitor_plan import monitor_plan
 from .nftables_plan import nftables_plan
 from .partner_prefixes import prefix_views, probe_address
+from .resolver_plan import resolver_plan
 from .rule_plan import failover_orders, main_table_networks, plan_rules
 from .shapes import Plan
 from .validate import validate_router
@@ -194,6 +195,9 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
         "settings": dict(sorted((settings or {}).items())),
         "warnings": list(router.warnings),
     }
+    resolver = resolver_plan(router, plan["nftables"])
+    if resolver is not None:  # only where a partner has domains: a static plan (and digest) is unchanged
+        plan["monitor"]["resolver"] = resolver
     learned = _learned(router)
     if learned:  # only where a link is dynamic: an all-static inventory's plan (and digest) is unchanged
         plan["learned"] = learned

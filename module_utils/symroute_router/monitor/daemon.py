@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..command import Runner
-from . import drill, netlink, probes, report
+from . import drill, netlink, probes, report, resolving
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
@@ -147,6 +147,8 @@ def _start_threads(plan, settings, events, stopping):
     if plan["partners"]:
         threads.append(_daemon_thread("partner checks", events, _check_partners, plan["partners"], settings,
                                       events, stopping))
+    if plan.get("resolver"):  # partners by DNS name (resolving.py)
+        threads.append(_daemon_thread("resolver", events, resolving.run, plan["resolver"], settings, stopping, log))
     return threads
 
 
