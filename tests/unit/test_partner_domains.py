@@ -92,3 +92,26 @@ def test_review_report_and_explain_show_the_names(router_vars):
     assert "name `api.partner.example`" in "\n".join(_plan_section("edge", after))
     answer = explain_address(after, "api.partner.example")
     assert answer["partner"] == "partner-dns" and answer["pinned_link"] == "wan_b" and "error" not in answer
+
+
+def test_domains_with_the_monitor_disabled_are_refused(router_vars):
+    from symroute.planning import plan_routers
+    _with(router_vars, domains=["api.partner.example"])
+    with pytest.raises(InventoryError) as raised:
+        plan_routers({"edge": dict(router_vars, symroute_monitor_enabled=False)})
+    assert [str(p) for p in raised.value.problems] == [
+        "edge: variable symroute_monitor_enabled: false, but partner partner-dns has domains (the monitor looks them "
+        "up): enable the monitor or list prefixes only"]
+    assert plan_routers({"edge": dict(router_vars, symroute_monitor_enabled=True)})["edge"]["monitor"]["resolver"]
+
+
+def test_the_resolver_section_guards_the_routers_own_networks(router_vars):
+    plan = build_plan("edge", _with(router_vars, domains=["api.partner.example"], on_link_failure="fail_closed"))
+    section = plan["monitor"]["resolver"]
+    assert section["table"] == "inet symroute" and section["router"] == "edge"
+    # LAN, management, the links' networks (198.51.100.0/30 and .4/30 merged)
+    assert section["guarded"] == ["100.64.99.0/24", "198.51.100.0/29", "203.0.113.0/24",
+                                  "2001:db8:5::/64", "2001:db8:a::/64", "2001:db8:b::/64"]
+    assert [(s["set"], s["family"], s["mark"]) for s in section["sets"]] == [
+        ("wan_b_fail_closed_v4", 4, "0x200"), ("wan_b_fail_closed_v6", 6, "0x200")]  # no fail-closed bit
+    assert "resolver" not in build_plan("edge", copy.deepcopy(router_vars) | {"symroute_partners": []})["monitor"]
