@@ -70,7 +70,7 @@ def parse_reply(packet, query_id, name, family):
         raise LookupFailed("the reply's question is not the query's")
     offset, addresses, ttls = 12 + len(asked), [], []
     wanted, size = TYPES[family], (4 if family == 4 else 16)
-    for _ in range(ancount):
+    for _record in range(ancount):
         offset = _skip_name(packet, offset)
         if offset + 10 > len(packet):
             raise LookupFailed("malformed reply: a record runs past the end")
