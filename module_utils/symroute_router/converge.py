@@ -9,7 +9,8 @@ flow (docs/design.md), each through its step (``steps/``), and returns::
 
 or raises ``ConvergeFailed`` naming the step that failed and the state it left (``outcome``: nothing
 changed, restored whole, or not restored whole). Before anything is read or changed, every selected
-part's slice is checked against the plan contract. In check mode nothing is written, no snapshot is
+part's slice is checked against the plan contract, and no partner prefix may lie inside a network the
+router is connected to (``connected``). In check mode nothing is written, no snapshot is
 taken or restored, and nothing is verified (nothing was applied). One call instead of a dozen Ansible
 tasks: a no-op converge costs one round trip to the router.
 
@@ -31,7 +32,7 @@ import contextlib
 import os
 import time
 
-from . import contract, deadman, files, locking, snapshot, verify
+from . import connected, contract, deadman, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -40,6 +41,7 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
 # The step names a failure message gives (as the roles' tasks are named).
 TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
+          "connected": "Partners outside the router's own networks",
           "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
           "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
           "verify": "Verify on the router", "monitor": "The link monitor"}
@@ -131,6 +133,10 @@ def _prepare(request, check_mode, runner):
     problems = _refusals(request)
     if problems:
         raise ConvergeFailed("; ".join(problems), TITLES["contract"], unchanged)
+    rendered = ((request.get("nftables") or {}).get("nftables") or {}).get("content", "")
+    inside = connected.problems(runner, rendered) if "nftables" in request["parts"] else []
+    if inside:
+        raise ConvergeFailed("; ".join(inside), TITLES["connected"], unchanged)
     snapshot_path, management_before = (request.get("snapshot") or {}).get("path"), {}
     if not check_mode and snapshot_path:
         # A snapshot of an earlier run must never be restored for this one.

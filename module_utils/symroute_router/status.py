@@ -194,10 +194,10 @@ def main(argv=None, out=None, now=None):
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_USAGE if exit_.code else EXIT_OK
+    except SystemExit as stopped:  # --help (code 0) or a usage error (code 2), already printed
+        return EXIT_OK if stopped.code in (0, None) else EXIT_USAGE
     state, why = _read(args.state)
-    config, _ = _read(args.config)
+    config = _read(args.config)[0]
     if state is None:
         status = {"router": str(_mapping(config).get("router", "")), "error": why,
                   "monitor": {"running": False}, "links": [], "partners": [], "last_transition": None}
@@ -211,4 +211,4 @@ def main(argv=None, out=None, now=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
