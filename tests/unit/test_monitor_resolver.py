@@ -227,3 +227,23 @@ def test_resolved_elements_are_not_drift():
     assert not nftables.drifted(live, saved)
     assert nftables.drifted(saved.replace("100.64.30.0/24", "100.64.31.0/24"), saved)
     assert nftables.drifted(live.replace("100.64.30.0/24, ", ""), saved)  # a static element removed by hand
+
+
+def test_an_answer_in_a_network_the_router_is_on_now_is_refused(tmp_path):
+    import json
+
+    from symroute_router.command import Result
+    from symroute_router.monitor import resolving
+
+    class Router(_Nft):
+        def run(self, argv, stdin=None):
+            if argv[:3] == ["ip", "-json", "addr"]:
+                return Result(0, json.dumps([{"ifname": "wanc", "addr_info": [
+                    {"family": "inet", "local": "100.66.0.10", "prefixlen": 24, "scope": "global"}]}]), "")
+            return super().run(argv, stdin)
+    nft = Router()
+    resolving_ = resolving.Resolving(SECTION, {"state_file": str(tmp_path / "s.json")}, lambda line: None, runner=nft,
+                                     lookup=lambda *args: (["100.66.0.1", "100.64.60.10"], 60), clock=lambda: 0.0)
+    resolving_.round()
+    state = resolving_.states[0]
+    assert state.addresses == ("100.64.60.10",) and "100.66.0.0/24" in state.refused[0]

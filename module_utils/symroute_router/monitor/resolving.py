@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from .. import files
+from .. import connected, files
 from ..command import Runner, message
 from . import dnsquery, resolver
 from .report import _labels, sample_value
@@ -89,9 +89,12 @@ class Resolving:
         """One round; the names looked up in it."""
         now = self.clock()
         due = [state for state in self.states if state.due <= now]
+        # The plan's networks and those the router is on now (a dynamic link's, a LAN the inventory forgot).
+        guarded = self.guarded + tuple(network for network, _interface in
+                                       (connected.connected_networks(self.runner) if due else ()))
         for state in due:
             before = (state.addresses, state.outcome, state.refused)
-            resolver.look_up(state, self._lookup(state), self.guarded, now)
+            resolver.look_up(state, self._lookup(state), guarded, now)
             if (state.addresses, state.outcome, state.refused) != before:
                 refused = f"; refused: {', '.join(state.refused)}" if state.refused else ""
                 self.log(f"resolver: {state.name} IPv{state.family}: {state.outcome}, "
