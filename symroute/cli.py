@@ -184,6 +184,9 @@ def _explain_text(answers):
         if "error" in answer:
             sys.stdout.write(f"{answer['address']}: {answer['error']}\n")
             continue
+        if "domain" in answer:
+            sys.stdout.write(f"{answer['domain']} (partner {answer['partner']}, name): {answer['path']}\n")
+            continue
         where = f" (partner {answer['partner']}, prefix {answer['prefix']})" if answer["partner"] else ""
         down = f" with {', '.join(answer['down'])} out of service" if answer["down"] else ""
         sys.stdout.write(f"{answer['address']}{where}{down}: {answer['path']}\n")

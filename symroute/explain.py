@@ -27,6 +27,22 @@ def _partner_of(plan, address):
     return best
 
 
+def _partner_named(plan, text):
+    """The answer for a partner's DNS name (a ``domains`` entry): its partner and link; None for anything else.
+
+    The controller does not resolve: the router looks the name up and pins its answers, each of which
+    ``explain`` walks like any address of the partner's prefixes.
+    """
+    for partner in plan["partners"]:
+        if text in partner.get("domains", ()):
+            return {"address": text, "domain": text, "partner": partner["name"], "pinned_link": partner["link"],
+                    "mark": partner["mark"], "on_link_failure": partner["on_link_failure"],
+                    "failover_links": partner["failover_links"],
+                    "path": (f"a name of partner {partner['name']}: the router looks it up and pins its answers "
+                             f"to {partner['link']} (explain an address it answers to walk the rules)")}
+    return None
+
+
 def _summary(outcome, address):
     if outcome.rejected:
         return "rejected"
@@ -39,6 +55,9 @@ def _summary(outcome, address):
 
 def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Document:
     """The path of one address on the router of ``plan``, as a dict; ``down``: links out of service."""
+    named = _partner_named(plan, text)
+    if named is not None:
+        return named
     try:
         address = parse_address(text)
     except AddressError as error:

@@ -121,6 +121,8 @@ class Partner:
     description: str = ""
     # The partner's own failover order (link names); empty: the other links in symroute_links order.
     failover_links: tuple[str, ...] = ()
+    # DNS names whose answers the router adds to the partner's sets (domain_check.py); never their answers.
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 Set elements are the partners' prefixes aggregated (cidr_merge), taken from the
 partner list's shared views (partner_prefixes.PartnerPrefixes): routers that
-share a partner list aggregate each set once.
+share a partner list aggregate each set once. A set whose partners have
+``domains`` also lists those names and is declared with ``flags interval,
+timeout``: the router's resolver adds each answer with a timeout, the static
+prefixes stay without one (they never expire).
 """
 
 from typing import Any
@@ -15,18 +18,23 @@ from .partner_prefixes import PartnerPrefixes
 from .rule_plan import failover_orders, main_table_networks
 
 
-def _set(views, name, version, link, mode, mark, chosen):
+def _set(views, name, version, link, mode, mark, chosen, router):
     nft_type, selector = ("ipv4_addr", "ip") if version == 4 else ("ipv6_addr", "ip6")
     counts = [views.count(p, version) for p in chosen]
-    if not any(counts):
+    # AAAA answers only where the link routes IPv6 (as prefixes, refused by validation otherwise)
+    named = sorted({d for p in chosen for d in p.domains}) if version == 4 or router.link(link).has_ipv6 else []
+    if not any(counts) and not named:
         return []
-    return [{
+    entry = {
         "name": name, "type": nft_type, "selector": selector, "link": link, "mode": mode,
         "mark_chain": f"mark_{scheme.hex_mark(mark)}",
-        "partners": sorted(p.name for p, count in zip(chosen, counts) if count),
+        "partners": sorted(p.name for p, count in zip(chosen, counts) if count or p.domains),
         "elements": views.merged(chosen, version),
         "input_prefixes": sum(counts),
-    }]
+    }
+    if named:  # the router adds these names' answers with a timeout; static-only sets stay as they were
+        entry["domains"] = named
+    return [entry]
 
 
 def _order_sets(router, views):
@@ -36,7 +44,7 @@ def _order_sets(router, views):
                   if (p.link, p.failover_links) == (order["link"], tuple(order["failover_links"]))]
         for version in (4, 6):
             sets += _set(views, f"order{order['index']}_v{version}", version, order["link"], FAILOVER,
-                         scheme.link_mark(order["mark_number"]), chosen)
+                         scheme.link_mark(order["mark_number"]), chosen, router)
     return sets
 
 
@@ -47,7 +55,7 @@ def _link_sets(router, views, link):
         chosen = [p for p in pinned if p.on_link_failure == mode]
         mark = scheme.link_mark(link.mark_number) | (scheme.FAIL_CLOSED_BIT if mode == FAIL_CLOSED else 0)
         for version in (4, 6):
-            sets += _set(views, f"{link.name}_{mode}_v{version}", version, link.name, mode, mark, chosen)
+            sets += _set(views, f"{link.name}_{mode}_v{version}", version, link.name, mode, mark, chosen, router)
     return sets
 
 

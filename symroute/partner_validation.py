@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Optional
 
 from .addresses import AddressError, is_broad, parse_prefix, shown, special_use
+from .domain_check import MAX_DOMAINS_PER_PARTNER, MAX_DOMAINS_PER_ROUTER, domain_verdicts
 from .health import parse_partner_check
 from .item_checks import bare, check_unique_name, mapping_items
 from .model import FAIL_CLOSED, FAILOVER, PARTNERS, Link, Partner
@@ -88,6 +89,33 @@ def _partner_prefixes(collect, label, item, link, sharing):
     return prefixes  # the shared tuple itself: work on it is keyed by its identity (shared_work.of_objects)
 
 
+def _partner_domains(collect, label, item):
+    """The partner's valid DNS names; every refused one reported with its position (domain_check.py)."""
+    raw = item.get("domains")
+    if "prefixes" not in item and raw is None:
+        collect.problem(label, "needs prefixes, domains or both")
+    if not isinstance(raw, list) or len(raw) > MAX_DOMAINS_PER_PARTNER:
+        return ()  # not a list, or too long: the schema reports it (once, not once per name)
+    names, problems = domain_verdicts(raw)
+    for position, problem in problems:
+        collect.problem(label, f"field domains[{position}]: {problem}")
+    return names
+
+
+def _check_shared_domains(collect, partners):
+    """A name in two partners is an error: its answers would have to join two sets with different marks."""
+    owner: dict[str, str] = {}
+    for partner in partners:
+        for name in partner.domains:
+            if name in owner:
+                collect.problem(PARTNERS, f"domain {name} is in partner {bare(owner[name])} and partner "
+                                          f"{bare(partner.name)}: a name belongs to one partner")
+            else:
+                owner[name] = partner.name
+    if len(owner) > MAX_DOMAINS_PER_ROUTER:
+        collect.problem(PARTNERS, f"{len(owner)} domains; a router looks up at most {MAX_DOMAINS_PER_ROUTER}")
+
+
 def _check_partner_health(collect, label, check):
     if isinstance(check, str):
         try:
@@ -149,6 +177,7 @@ def validate_partners(collect: Collect, raw_partners: object, links: Sequence[Li
         check_unique_name(collect, "partner", label, index, name, seen)
         link = _partner_link(collect, label, item.get("link"), link_by_name)
         prefixes = _partner_prefixes(collect, label, item, link, sharing)
+        domains = _partner_domains(collect, label, item)
         failover_links = _failover_links(collect, label, item, link, link_by_name)
         if link is not None and failover_links == tuple(name for name in link_by_name if name != link.name):
             failover_links = ()  # the default order written out: the same plan as leaving it out
@@ -166,7 +195,9 @@ def validate_partners(collect: Collect, raw_partners: object, links: Sequence[Li
                 health_check=item.get("health_check", "") if isinstance(item.get("health_check"), str) else "",
                 description=item.get("description", "") if isinstance(item.get("description"), str) else "",
                 failover_links=failover_links,
+                domains=domains,
             )
         )
     _check_failover_orders(collect, partners)
+    _check_shared_domains(collect, partners)
     return partners

@@ -13,6 +13,7 @@ from .model import FAIL_CLOSED, Router
 from .monitor_plan import monitor_plan
 from .nftables_plan import nftables_plan
 from .partner_prefixes import prefix_views, probe_address
+from .resolver_plan import resolver_plan
 from .rule_plan import failover_orders, main_table_networks, plan_rules
 from .shapes import Plan
 from .validate import validate_router
@@ -134,16 +135,20 @@ def _default_order(router, partner):
     return [link.name for link in router.links if link.name != partner.link]
 
 
+def _partner(router, views, order_numbers, p):
+    entry = {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
+             "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
+             "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
+             "prefixes": views.texts(p),
+             "health_check": p.health_check, "description": p.description}
+    if p.domains:  # only where a partner has names: a static inventory's plan (and digest) is unchanged
+        entry["domains"] = sorted(p.domains)
+    return entry
+
+
 def _partners(router, views):
     order_numbers = _order_numbers(router)
-    return [
-        {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
-         "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
-         "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
-         "prefixes": views.texts(p),
-         "health_check": p.health_check, "description": p.description}
-        for p in router.partners
-    ]
+    return [_partner(router, views, order_numbers, p) for p in router.partners]
 
 
 def _links(router):
@@ -190,6 +195,9 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
         "settings": dict(sorted((settings or {}).items())),
         "warnings": list(router.warnings),
     }
+    resolver = resolver_plan(router, plan["nftables"])
+    if resolver is not None:  # only where a partner has domains: a static plan (and digest) is unchanged
+        plan["monitor"]["resolver"] = resolver
     learned = _learned(router)
     if learned:  # only where a link is dynamic: an all-static inventory's plan (and digest) is unchanged
         plan["learned"] = learned

@@ -87,9 +87,19 @@ def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None)
         # A field already refused as non-data (Jinja, vault) is not reported again for its form.
         refused = {_field(problem) for problem in problems}
         problems += [problem for problem in error.problems if _field(problem) not in refused]
+    else:
+        problems += _unresolved_names(validated, routers)
     if problems:
         raise InventoryError(problems)
     return {name: plan_router(router, settings=router_settings(routers[name])) for name, router in validated.items()}
+
+
+def _unresolved_names(validated, routers):
+    """A router with the link monitor disabled never looks a partner's domains up: refused, not half-applied."""
+    return [Problem(name, f"variable symroute_monitor_enabled: false, but partner {partner.name} has domains "
+                          "(the monitor looks them up): enable the monitor or list prefixes only")
+            for name, router in sorted(validated.items()) if routers[name].get("symroute_monitor_enabled") is False
+            for partner in router.partners if partner.domains]
 
 
 def canonical_json(data: Any) -> str:

@@ -21,7 +21,8 @@ def _items(values, sign):
 
 def _partner_line(name, entry):
     if entry["change"] in ("added", "removed"):
-        return f"- **{name}** {entry['change']} (link `{entry['link']}`: {', '.join(entry['prefixes'])})"
+        return (f"- **{name}** {entry['change']} (link `{entry['link']}`: "
+                f"{', '.join(entry['prefixes'] + _names(entry.get('domains', [])))})")
     details = []
     if "repinned" in entry:
         details.append(f"re-pinned `{entry['repinned']['from']}` → `{entry['repinned']['to']}`")
@@ -33,6 +34,12 @@ def _partner_line(name, entry):
             details.append("prefixes added " + ", ".join(added))
         if removed:
             details.append("prefixes removed " + ", ".join(removed))
+    if "domains" in entry:
+        added, removed = entry["domains"]["added"], entry["domains"]["removed"]
+        if added:
+            details.append("domains added " + ", ".join(_names(added)))
+        if removed:
+            details.append("domains removed " + ", ".join(_names(removed)))
     if "failover_links" in entry:
         details.append(f"failover_links {_order(entry['failover_links']['from'])} → "
                        f"{_order(entry['failover_links']['to'])}")
@@ -42,6 +49,11 @@ def _partner_line(name, entry):
     for key, change in entry.get("other_fields", {}).items():
         details.append(f"{key} {_code(change['from'])} → {_code(change['to'])}")
     return f"- **{name}**: " + ("; ".join(details) or "no change to its plan entry")
+
+
+def _names(domains):
+    """A partner's DNS names as the review shows them: marked as names, never as answers."""
+    return [f"name {_code(domain)}" for domain in domains]
 
 
 def _order(links):
@@ -67,7 +79,7 @@ def _plan_section(router, plan):
     lines = [f"### Router {_code(router)}", "", "| partner | link | on link failure | prefixes |", "|---|---|---|---|"]
     for partner in plan["partners"]:
         lines.append(f"| {partner['name']} | {partner['link']} | {partner['on_link_failure']} | "
-                     f"{', '.join(partner['prefixes'])} |")
+                     f"{', '.join(partner['prefixes'] + _names(partner.get('domains', [])))} |")
     lines += ["", "| link | interface | table | mark |", "|---|---|---|---|"]
     for link in plan["links"]:
         lines.append(f"| {link['name']} | {link['interface']} | {link['table']} {link['table_name']}"

@@ -81,9 +81,13 @@ def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> 
             continue
         if old is None:
             changes[name] = {"change": "added", "link": new["link"], "prefixes": new["prefixes"]}
+            if new.get("domains"):
+                changes[name]["domains"] = new["domains"]
             continue
         if new is None:
             changes[name] = {"change": "removed", "link": old["link"], "prefixes": old["prefixes"]}
+            if old.get("domains"):
+                changes[name]["domains"] = old["domains"]
             continue
         entry: dict = {"change": "changed"}
         if old["link"] != new["link"]:
@@ -93,10 +97,13 @@ def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> 
         prefixes = _added_removed(old["prefixes"], new["prefixes"])
         if prefixes["added"] or prefixes["removed"]:
             entry["prefixes"] = prefixes
+        domains = _added_removed(old.get("domains", []), new.get("domains", []))
+        if domains["added"] or domains["removed"]:
+            entry["domains"] = domains
         for key in ("failover_links", "health_check", "description"):
             if old.get(key) != new.get(key):
                 entry[key] = {"from": old.get(key, ""), "to": new.get(key, "")}
-        shown = {"link", "on_link_failure", "prefixes", "failover_links", "health_check", "description"}
+        shown = {"link", "on_link_failure", "prefixes", "domains", "failover_links", "health_check", "description"}
         others = sorted(key for key in set(old) | set(new) if key not in shown and old.get(key) != new.get(key))
         if others:  # e.g. the partner's mark, when another partner's failover order changed the numbering
             entry["other_fields"] = {key: {"from": old.get(key, ""), "to": new.get(key, "")} for key in others}

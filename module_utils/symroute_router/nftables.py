@@ -87,12 +87,22 @@ def diff(before, after):
     return {"added": added, "removed": removed}
 
 
+def _resolved(line):
+    """True for an element the router's resolver added (with a timeout): partners by DNS name, not drift."""
+    statement = line.split(": ", 1)[-1]
+    return statement.startswith("elements = {") and (" timeout " in statement or " expires " in statement)
+
+
 def drifted(listing_now, listing_saved):
-    """True when the live table differs from the listing saved at the last load (or either is missing)."""
+    """True when the live table differs from the listing saved at the last load (or either is missing).
+
+    Elements with a timeout are left out: the resolver adds them between loads (monitor/resolving.py).
+    """
     if listing_now is None or listing_saved is None:
         return True
     try:
-        return nftparse.lines(listing_now) != nftparse.lines(listing_saved)
+        return ([line for line in nftparse.lines(listing_now) if not _resolved(line)]
+                != [line for line in nftparse.lines(listing_saved) if not _resolved(line)])
     except nftparse.NftSyntaxError:
         return True
 

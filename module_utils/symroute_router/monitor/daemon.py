@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .. import routing
 from ..command import Runner
-from . import drill, echo, netlink, probes, report
+from . import drill, echo, netlink, probes, report, resolving
 from .events import EventQueue
 from .hook import Hook, log
 from .learned_links import LearnedLinks
@@ -158,6 +158,8 @@ def _start_threads(plan, settings, events, stopping):
     if plan["partners"]:
         threads.append(_daemon_thread("partner checks", events, _check_partners, plan["partners"], settings,
                                       events, stopping))
+    if plan.get("resolver"):  # partners by DNS name (resolving.py)
+        threads.append(_daemon_thread("resolver", events, resolving.run, plan["resolver"], settings, stopping, log))
     return threads
 
 
