@@ -143,7 +143,7 @@ def router(tmp_path_factory):
 
 
 def test_a_never_configured_router_in_check_mode_then_converged_follows_networkds_dhcp_and_ra_lease(router):
-    _, _ = _follows(router, "true", LEASES[0])  # networkd leased it at boot
+    dynamiclab.wait_address(router, LEASES[0])  # networkd leased it at boot
     check = _playbook(router, "--check", "--diff")
     assert check.returncode == 0, check.stdout[-4000:]
     assert router.sh("nft list table inet symroute", check=False).returncode != 0  # check mode wrote nothing
