@@ -90,10 +90,24 @@ def open_socket(family, address, interface=None, source=None):
         _prepare(sock, interface, source)
         if kind == "raw":
             sock.connect((address, 0))  # the kernel delivers only what comes from the target
+            _drain(sock)
     except OSError:
         sock.close()
         raise
     return sock, kind
+
+
+def _drain(sock):
+    """Drop what a raw socket queued between its creation and its filter and connect (any ICMP packet to
+    the host, a flood's included): from then on it holds only the target's echo replies."""
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(2048)
+    except (BlockingIOError, InterruptedError):
+        pass
+    finally:
+        sock.setblocking(True)
 
 
 def kind_available(family=4):
