@@ -1,21 +1,18 @@
 """symroute's ip rules and link-table routes: read the live ones, diff, apply.
 
-Only rules whose priority lies in symroute's band and routes in symroute's own
-tables are ever touched; everything else is left as it is. Inside the band,
-the link monitor's sub-bands (``monitor_bands``) belong to the monitor.
+Only rules whose priority lies in symroute's band and routes in symroute's own tables are ever touched; everything
+else is left as it is. Inside the band, the link monitor's sub-bands (``monitor_bands``) belong to the monitor.
 
-``apply`` adds first, then removes, then reads the live state again. Each
-link table is installed on its own: a link whose interface is absent or down
-does not keep the other links' routes, nor the rules, from being installed
-(its status says it waits for its interface; its rules fall through to the
-failover rules while its table is empty). A rule that cannot be added is a
-real failure: nothing is removed then, and ``ApplyError`` is raised.
+``apply`` adds first, then removes, then reads the live state again. Each link table is installed on its own: a
+link whose interface is absent or down does not keep the other links' routes, nor the rules, from being installed
+(its status says it waits for its interface; its rules fall through to the failover rules while its table is
+empty). A rule that cannot be added is a real failure: nothing is removed then, and ``ApplyError`` is raised.
 
-The state (``routing.json``) is the plan's: ``priority_band``,
-``monitor_bands``, ``tables``, ``rules``, ``routes`` and the dynamic links'
-``learned`` entries, filled in from the kernel first (``resolve``, learned.py). The tables of
-the last applied state are remembered (``OWNED_TABLES_FILE``), so that the
-routes of a link removed from the plan are flushed on the next apply.
+The state (``routing.json``) is the plan's: ``priority_band``, ``monitor_bands``, ``tables``, ``rules``, ``routes``
+and the dynamic links' ``learned`` entries, filled in from the kernel first (``resolve``, learned.py). The tables
+of the last applied state are remembered (``OWNED_TABLES_FILE``), so that the routes of a link removed from the
+plan are flushed on the next apply. A table refused while its interface changed (a network manager adding its
+address just then) is sent once more.
 """
 
 import json
@@ -152,9 +149,11 @@ def _add_routes(runner, routes, sent):
             if not lines:
                 continue
             sent += lines
+            devices = dict.fromkeys(r["dev"] for r in chosen if r.get("dev"))
             error = _batch(runner, family, lines)
+            if error and not interfaces.waiting(runner, devices, chosen):  # the interface changed meanwhile
+                error = _batch(runner, family, lines)
             if error and table not in blocked:
-                devices = dict.fromkeys(r["dev"] for r in chosen if r.get("dev"))
                 blocked[table] = interfaces.waiting(runner, devices, chosen) or f"failed: {error}"
     return blocked
 

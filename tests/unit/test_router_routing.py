@@ -277,3 +277,40 @@ def test_diff_statuses_say_which_links_would_change_or_wait():
 ])
 def test_live_routes_read_back_as_ip_route_arguments(entry, text):
     assert ipforms.route_text(ipforms.live_route(entry, 4, 200)) == text
+
+
+def test_a_table_refused_while_its_address_arrived_is_sent_once_more_and_installs():
+    """The boot unit races a network manager: ip refuses the table (no source address yet), and by the time
+    the refusal is examined the address is there. Sent once more, it installs; it neither fails nor waits."""
+    fake = FakeRouter()
+    fake.links["wanb"]["addresses"] = ["fe80::1"]
+    fake.refuse.append("src 198.51.100.6")
+    original = fake.run
+
+    def run(argv, stdin=None):
+        result = original(argv, stdin)
+        if "-batch" in argv and "src 198.51.100.6" in (stdin or ""):  # refused; the manager adds it now
+            fake.links["wanb"]["addresses"].append("198.51.100.6")
+            fake.refuse.clear()
+        return result
+
+    fake.run = run
+    assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"] == {200: "installed", 201: "installed"}
+
+
+def test_a_table_refused_twice_for_a_reason_that_is_not_its_interface_fails_with_ips_message():
+    fake = FakeRouter()
+    fake.refuse.append("via 198.51.100.5")
+    fake.run = _counting(fake, batches := [])
+    assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"][201] == "failed: Error: refused by the test."
+    assert sum("via 198.51.100.5" in text for text in batches) == 2  # once more, not forever
+
+
+def _counting(fake, batches):
+    original = fake.run
+
+    def run(argv, stdin=None):
+        if "-batch" in argv:
+            batches.append(stdin or "")
+        return original(argv, stdin)
+    return run
