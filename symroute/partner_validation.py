@@ -5,6 +5,7 @@ IPv6 (``link_shape``) only, never on anything else of the router: routers that
 share a partner list and a link shape share this work (shared_partners.py).
 """
 
+import difflib
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -89,10 +90,21 @@ def _partner_prefixes(collect, label, item, link, sharing):
     return prefixes  # the shared tuple itself: work on it is keyed by its identity (shared_work.of_objects)
 
 
+# The schema's partner fields (symroute/schema/inventory.schema.json; tests/unit keeps them equal).
+PARTNER_FIELDS = ("allow_broad", "allow_special_use", "description", "domains", "failover_links", "health_check",
+                  "link", "name", "on_link_failure", "prefixes")
+
+
+def _misspells_a_source(item):
+    """A key the schema refuses with 'did you mean prefixes/domains': reported once, there, not again here."""
+    return any(isinstance(key, str) and key not in PARTNER_FIELDS
+               and difflib.get_close_matches(key, PARTNER_FIELDS, n=1) in (["prefixes"], ["domains"]) for key in item)
+
+
 def _partner_domains(collect, label, item):
     """The partner's valid DNS names; every refused one reported with its position (domain_check.py)."""
     raw = item.get("domains")
-    if "prefixes" not in item and raw is None:
+    if "prefixes" not in item and raw is None and not _misspells_a_source(item):
         collect.problem(label, "needs prefixes, domains or both")
     if not isinstance(raw, list) or len(raw) > MAX_DOMAINS_PER_PARTNER:
         return ()  # not a list, or too long: the schema reports it (once, not once per name)

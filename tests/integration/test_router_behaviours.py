@@ -35,8 +35,11 @@ def test_invalid_inventory_fails_before_the_router_is_touched(router):
         {"name": "hostbits", "prefixes": ["100.64.42.7/24"], "link": "wan_z"}]}
     result = router.playbook(inventory_vars=broken)
     assert result.returncode != 0
+    # The problems are listed in the task result, which Ansible prints as YAML: lines folded, quotes doubled.
+    listed = " ".join(result.stdout.split()).replace("''", "'")
     for fragment in ("unknown key 'prefxes'", "host bits set", "unknown link 'wan_z'"):
-        assert fragment in result.stdout, result.stdout
+        assert fragment in listed, result.stdout
+    assert listed.count("partner 'typo'") == 1, result.stdout  # one cause, one message
     assert "symroute_verify : Record how the management networks route" not in result.stdout
     assert "symroute_snapshot" not in result.stdout
     assert router.live_state() == before

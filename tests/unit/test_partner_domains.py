@@ -1,12 +1,15 @@
 """Partners by DNS name (issue #23): ``domains`` validated, planned, reviewed and explained; never answers."""
 
 import copy
+import json
 import time
 
 import pytest
 
+from paths import REPOSITORY
 from symroute.errors import InventoryError
 from symroute.explain import explain_address
+from symroute.partner_validation import PARTNER_FIELDS
 from symroute.plan import build_plan
 from symroute.planning import plan_digest
 from symroute.report import _plan_section
@@ -115,3 +118,17 @@ def test_the_resolver_section_guards_the_routers_own_networks(router_vars):
     assert [(s["set"], s["family"], s["mark"]) for s in section["sets"]] == [
         ("wan_b_fail_closed_v4", 4, "0x200"), ("wan_b_fail_closed_v6", 6, "0x200")]  # no fail-closed bit
     assert "resolver" not in build_plan("edge", copy.deepcopy(router_vars) | {"symroute_partners": []})["monitor"]
+
+
+@pytest.mark.parametrize("typo", ["prefxes", "Prefixes", "domian", "domain"])
+def test_a_misspelt_prefixes_or_domains_is_one_message_not_two(router_vars, typo):
+    """The schema's 'unknown key ... (did you mean ...)' says it; 'needs prefixes, domains or both' would be
+    the same cause again (#28: one cause, one message)."""
+    router_vars["symroute_partners"].append({"name": "typo", "link": "wan_a", typo: ["100.64.41.0/24"]})
+    problems = [p for p in _problems(router_vars) if "'typo'" in p]
+    assert len(problems) == 1 and f"unknown key '{typo}'" in problems[0], problems
+
+
+def test_the_partner_fields_are_the_schemas():
+    schema = json.loads((REPOSITORY / "symroute" / "schema" / "inventory.schema.json").read_text())
+    assert tuple(sorted(schema["$defs"]["partner"]["properties"])) == PARTNER_FIELDS
