@@ -24,8 +24,9 @@ RETRY_S = 0.5
 # An address change comes as several notifications (the old address removed, the new one added, the
 # client's default route): one repair after the first, this long after it, sees them all.
 COALESCE_SECONDS = 0.05
-# One interface's address events start at most one repair this often (coalesced; the issue's bound).
-ADDRESS_REPAIR_EVERY_S = 1.0
+# One interface's address events start at most a burst of repairs per window: a renumbering (the old
+# address gone, the new one there: two repairs) is followed at once, a flood costs one repair a second.
+ADDRESS_REPAIR_BURST, ADDRESS_REPAIR_WINDOW_S = 3, 3.0
 
 
 class Repairer:
@@ -43,7 +44,7 @@ class Repairer:
         self.on_learned = on_learned
         self.requested = None  # (when, reason) of a coalesced repair
         self.pending = {}  # interface -> reason of the address events the requested repair answers
-        self.address_repaired = {}  # interface -> when its events last started a repair
+        self.address_repaired = {}  # interface -> when its events started their last repairs (at most a burst)
         self.address_repairs = 0
         self.deferred = None  # the reason of a repair the routing lock put off, retried at the next tick
 
@@ -88,12 +89,13 @@ class Repairer:
 
     def request(self, reason, interface=None):
         """A repair soon (``COALESCE_SECONDS``): the notifications that come with it are folded into one. An
-        interface's events start at most one repair per ``ADDRESS_REPAIR_EVERY_S`` (a flood of them costs one
-        repair a second, not one each); ``interface`` None: notifications were lost."""
+        interface's events start at most ``ADDRESS_REPAIR_BURST`` repairs per ``ADDRESS_REPAIR_WINDOW_S`` (a
+        flood of them costs one repair a second, not one each); ``interface`` None: notifications were lost."""
         if interface not in self.pending:
             self.pending[interface] = reason
-        due = max(self.clock() + COALESCE_SECONDS,
-                  self.address_repaired.get(interface, float("-inf")) + ADDRESS_REPAIR_EVERY_S)
+        recent, due = self.address_repaired.get(interface, []), self.clock() + COALESCE_SECONDS
+        if len(recent) >= ADDRESS_REPAIR_BURST:
+            due = max(due, recent[-ADDRESS_REPAIR_BURST] + ADDRESS_REPAIR_WINDOW_S)
         if self.requested is None or due < self.requested[0]:
             self.requested = (due, self.pending[interface])
 
@@ -106,7 +108,8 @@ class Repairer:
             reason, self.requested = self.requested[1], None
             interfaces, self.pending = list(self.pending), {}
             for interface in interfaces:
-                self.address_repaired[interface] = self.clock()
+                started = self.address_repaired.get(interface, []) + [self.clock()]
+                self.address_repaired[interface] = started[-ADDRESS_REPAIR_BURST:]
             self.address_repairs += 1
             self.repair(reason)
 
