@@ -86,7 +86,8 @@ def wait_address(router, address, seconds=30):
 
 
 def ask(router, address, port=8080, timeout=1.0):
-    """One new connection from the LAN host to the partner behind link C: the client address it saw, or None."""
+    """One new connection from the LAN host to a partner's lab server (port 8080): the client address it saw, or
+    None (also used by tests/integration/test_partner_by_name_netns.py)."""
     target = f"[{address}]" if ":" in address else address
     result = router.sh(f"ip netns exec lan curl -s --max-time {timeout} http://{target}:{port}/health", check=False)
     try:

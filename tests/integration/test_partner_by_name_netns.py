@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import dynamiclab
 from routerlab import RESOURCES, lab_partners, remove_router, start_router
 
 NAME = os.environ.get("SYMROUTE_DNS_LAB_NAME", "symroute-test-dns")
@@ -46,16 +47,6 @@ def router(tmp_path_factory):
     remove_router(NAME)
 
 
-def _client(router, address):
-    """The client address the partner saw for one new connection from the LAN host, or None."""
-    target = f"[{address}]" if ":" in address else address
-    result = router.sh(f"ip netns exec lan curl -s --max-time 1 http://{target}:8080/health", check=False)
-    try:
-        return json.loads(result.stdout)["client"]
-    except ValueError:
-        return None
-
-
 def _elements(router, family):
     return router.sh(f"nft list set inet symroute wan_b_failover_v{family}").stdout
 
@@ -84,9 +75,9 @@ def test_a_partner_named_by_dns_is_pinned_to_its_link(router):
     assert run.returncode == 0, run.stdout[-4000:]
     _wait(lambda: f" {OLD4} timeout" in _elements(router, 4) and f" {OLD6} timeout" in _elements(router, 6), 20,
           "the resolver added the partner's answers", router)
-    assert _client(router, OLD4) == "198.51.100.6"  # link B, with link B's address
-    assert _client(router, OLD6) == "2001:db8:b::2"
-    assert _client(router, NEW4) == "198.51.100.2"  # not (yet) an answer: main table
+    assert dynamiclab.ask(router, OLD4) == "198.51.100.6"  # link B, with link B's address
+    assert dynamiclab.ask(router, OLD6) == "2001:db8:b::2"
+    assert dynamiclab.ask(router, NEW4) == "198.51.100.2"  # not (yet) an answer: main table
 
 
 def test_a_rebinding_answer_is_refused_and_reported(router):
@@ -103,7 +94,7 @@ def test_a_changed_answer_moves_the_set_and_the_old_address_stays_for_the_grace(
     # The TTL of 2 s is clamped to 30 s: looked up again within 0.8 * 30 s, plus a round of 2 s.
     moved = _wait(lambda: f" {NEW4} timeout" in _elements(router, 4), 35, "the new answer in the set", router)
     assert moved - changed <= 30 + 3
-    assert _client(router, NEW4) == "198.51.100.6"
+    assert dynamiclab.ask(router, NEW4) == "198.51.100.6"
     assert f" {OLD4} timeout" in _elements(router, 4)  # until its TTL (30 s) and the grace (60 s) pass
 
 
@@ -115,4 +106,4 @@ def test_a_resolver_that_stops_answering_keeps_the_last_good_answer(router):
     assert state["addresses"] == [NEW4] and "last good answer kept" in state["outcome"]
     assert state["age_seconds"] > 0
     assert f" {NEW4} timeout" in _elements(router, 4)
-    assert _client(router, NEW4) == "198.51.100.6"
+    assert dynamiclab.ask(router, NEW4) == "198.51.100.6"
