@@ -48,13 +48,25 @@ def namespaces():
         servers.append(subprocess.Popen(
             ["ip", "netns", "exec", names["isp_a"], "python3", "-m", "http.server", "--bind", "100.64.1.2", "8080"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1.0)
+        _wait_until_listening(names["isp_a"], "100.64.1.2:8080")
         yield names
     finally:
         for server in servers:
             server.kill()
         for name in names.values():
             subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def _wait_until_listening(namespace, address, seconds=30):
+    """Waits until a TCP socket listens on address in the namespace (a probe never meets a server starting up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        listening = subprocess.run(["ip", "netns", "exec", namespace, "ss", "-Hltn", f"src {address}"],
+                                   capture_output=True, text=True, check=True).stdout
+        if listening.strip():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {address} in {namespace} after {seconds} s")
 
 
 def in_namespace(namespace, code, timeout=20):

@@ -34,10 +34,11 @@ table ip watch_test {
     }
 }
 """
-# The LAN server: answers each line with "answer <line>".
+# The LAN server: says "listening" once it listens, then answers each line with "answer <line>".
 SERVER = """
 import socket
 with socket.create_server(("10.10.0.2", 7000)) as server:
+    print("listening", flush=True)
     connection, _ = server.accept()
     with connection, connection.makefile("rw") as stream:
         for line in stream:
@@ -72,8 +73,10 @@ def port_forward(three_links):
     sh("ip", "netns", "exec", three_links.r, "nft", "-f", "-", stdin=PORT_FORWARD)
     for link in ("wan_b", "wan_c"):
         sh("ip", "netns", "exec", three_links.names[link], "nft", "-f", "-", stdin=WATCH)
-    server = subprocess.Popen(["ip", "netns", "exec", three_links.names["client"], sys.executable, "-c", SERVER])
+    server = subprocess.Popen(["ip", "netns", "exec", three_links.names["client"], sys.executable, "-c", SERVER],
+                              stdout=subprocess.PIPE, text=True)
     try:
+        assert server.stdout.readline() == "listening\n"  # the client never connects before the server listens
         yield three_links
     finally:
         server.kill()
