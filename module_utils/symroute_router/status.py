@@ -7,15 +7,17 @@ every second by the monitor, monitor/report.py) and its configuration (the
 plan's monitor section), and says for each link its state (in service, out of
 service, no carrier, interface missing, down), why, since when, its addresses
 (a dynamic link's learned address and gateway), probe loss and round trip; for
-each partner the monitor checks, the link its traffic takes now against its
-pinned link; the last link transition; a drill in progress; the monitor's
-health (how old the state is, whether the kernel holds its decision, repairs).
+each partner, per family, the link its new connections take now (the kernel's
+answer, status_paths.py) against its pinned link and where the plan wants it,
+and its health check's last result; the last link transition; a drill in
+progress; the monitor's health (how old the state is, whether the kernel holds
+its decision, repairs).
 
-Exit status: 0 all links in service and every checked partner on its pinned
-link; 1 something needs attention (a link not in service, a partner off its
-link or not answering its check, the kernel not holding the monitor's
-decision); 3 the monitor is not running (no state file, or one older than
---stale seconds); 2 usage.
+Exit status: 0 all links in service and every partner on its pinned link; 1
+something needs attention (a link not in service, a partner off its link, on
+another path than the plan wants or not answering its check, the kernel not
+holding the monitor's decision); 3 the monitor is not running (no state file,
+or one older than --stale seconds); 2 usage.
 """
 
 import argparse
@@ -24,11 +26,14 @@ import math
 import sys
 import time
 
+from . import status_paths
+from .command import Runner
 from .status_text import render
 
 STATE_FILE = "/run/symroute/monitor.json"
 CONFIG_FILE = "/etc/symroute/monitor.json"
 STALE_SECONDS = 10.0
+ROUTE_GET_TIMEOUT_S = 5
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
 
 
@@ -125,23 +130,33 @@ def _links(state, config):
     return links
 
 
-def _partners(state, config):
-    partners, checked = [], _mapping(state.get("partners"))
-    for name, planned in sorted(_config_partners(config).items(), key=lambda item: str(item[0])):
-        entry = checked.get(name) if isinstance(checked.get(name), dict) else {}
-        partners.append({
-            "name": name, "pinned_link": str(planned.get("link", "")),
-            "on_link_failure": planned.get("on_link_failure"),
-            "link_now": entry.get("link"), "checked": bool(entry),
-            "reachable": entry.get("reachable") if entry else None,
-            "latency_seconds": _number(entry.get("latency_seconds")),
-            "on_pinned_link": bool(entry) and entry.get("link") == planned.get("link"),
-            "off_pinned_link": bool(entry.get("link")) and entry.get("link") != planned.get("link"),
-        })
-    states = {link["name"]: link["state"] for link in _links(state, config)}
+def _partner(name, planned, entry, paths):
+    pinned = str(planned.get("link") or (paths[0]["pinned_link"] if paths else ""))
+    return {
+        "name": name, "pinned_link": pinned, "on_link_failure": planned.get("on_link_failure"),
+        "link_now": entry.get("link") or next((p["link_now"] for p in paths if p["link_now"]), None),
+        "checked": bool(entry), "health_checked": bool(planned),
+        "reachable": entry.get("reachable") if entry else None,
+        "latency_seconds": _number(entry.get("latency_seconds")),
+        "paths": paths,
+    }
+
+
+def _partners(state, config, links, runner):
+    """Every partner: the monitor's health check where it has one, and its path per family (from the
+    kernel, against where the plan wants it) where the plan gives the monitor its addresses."""
+    checked, planned = _mapping(state.get("partners")), _config_partners(config)
+    states = {link["name"]: link["state"] for link in links}
+    found = status_paths.paths(runner, config, _config_links(config), states) if runner is not None else []
+    names = sorted(set(planned) | {path["partner"] for path in found}, key=str)
+    partners = [_partner(name, planned.get(name, {}), _mapping(checked.get(name)),
+                         [path for path in found if path["partner"] == name]) for name in names]
     for partner in partners:
-        partner["failed_over"] = (partner["off_pinned_link"]
-                                  and states.get(partner["pinned_link"]) not in (None, "in service"))
+        now, pinned = partner["link_now"], partner["pinned_link"]
+        partner["on_pinned_link"] = bool(now) and now == pinned
+        partner["off_pinned_link"] = bool(now) and now != pinned
+        partner["failed_over"] = partner["off_pinned_link"] and states.get(pinned) not in (None, "in service")
+        partner["as_planned"] = all(path["as_planned"] for path in partner["paths"])
     return partners
 
 
@@ -153,12 +168,13 @@ def _last_transition(links):
     return {"link": link["name"], "at": link["since"], "state": link["state"], "reason": link["reason"]}
 
 
-def view(state, config, now, stale=STALE_SECONDS):
-    """The status as plain data (what --format json prints)."""
+def view(state, config, now, stale=STALE_SECONDS, runner=None):
+    """The status as plain data (what --format json prints); ``runner`` asks the kernel for the partners'
+    paths (none asked without it)."""
     updated = _number(state.get("updated"))
     age = None if updated is None else round(max(0.0, now - updated), 3)
     links = _links(state, config)
-    partners = _partners(state, config)
+    partners = _partners(state, config, links, runner)
     return {
         "router": str(state.get("router") or _mapping(config).get("router", "")),
         "monitor": {"running": age is not None and age <= stale, "updated": updated, "age_seconds": age,
@@ -175,7 +191,8 @@ def exit_status(status):
     if not status["monitor"]["running"]:
         return EXIT_NOT_RUNNING
     attention = (any(link["state"] != "in service" for link in status["links"])
-                 or any(p["off_pinned_link"] or p["reachable"] is False for p in status["partners"])
+                 or any(p["off_pinned_link"] or p["reachable"] is False or not p.get("as_planned", True)
+                        for p in status["partners"])
                  or not status["monitor"]["kernel_holds_decision"])
     return EXIT_ATTENTION if attention else EXIT_OK
 
@@ -190,7 +207,7 @@ def _parser():
     return parser
 
 
-def main(argv=None, out=None, now=None):
+def main(argv=None, out=None, now=None, runner=None):
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)
@@ -202,7 +219,8 @@ def main(argv=None, out=None, now=None):
         status = {"router": str(_mapping(config).get("router", "")), "error": why,
                   "monitor": {"running": False}, "links": [], "partners": [], "last_transition": None}
     else:
-        status = view(state, config, time.time() if now is None else now, args.stale)
+        status = view(state, config, time.time() if now is None else now, args.stale,
+                      Runner(timeout=ROUTE_GET_TIMEOUT_S) if runner is None else runner)
     if args.format == "json":
         out.write(json.dumps(status, indent=2, sort_keys=True, ensure_ascii=True) + "\n")
     else:

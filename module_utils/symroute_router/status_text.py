@@ -52,20 +52,49 @@ def _links(status):
     return lines
 
 
+def _health(partner):
+    if not partner.get("health_checked", partner["checked"]):
+        return "-"
+    if partner["reachable"] is None:
+        return "not checked yet"
+    return f"answered in {_ms(partner['latency_seconds'])}" if partner["reachable"] else "NO ANSWER"
+
+
+def _note(partner, path):
+    """What to say of the partner's path (one family's, or the health check's where no path is known)."""
+    pinned = _safe(partner["pinned_link"])
+    if path is not None and not path["as_planned"]:
+        return f"NOT WHERE THE PLAN WANTS IT (plan: {_safe(path['planned_link'] or 'rejected')})"
+    if path is not None and path["link_now"] is None:
+        return "rejected: no link of its order in service"
+    now = partner["link_now"] if path is None else path["link_now"]
+    if not now or now == partner["pinned_link"]:
+        return ""
+    if path is not None and not path.get("pinned_carries_family", True):
+        return f"its failover order ({pinned} carries no IPv{path['family']})"
+    return f"failed over ({pinned} not in service)" if partner.get("failed_over") or path is not None else \
+        "OFF ITS PINNED LINK while that link is in service"
+
+
+def _partner_rows(partner):
+    paths = partner.get("paths") or [None]
+    rows = []
+    for index, path in enumerate(paths):
+        family = "-" if path is None else f"IPv{path['family']}"
+        now = partner["link_now"] if path is None else path["link_now"] or "none"
+        rows.append((_safe(partner["name"]) if index == 0 else "", family, _safe(partner["pinned_link"]),
+                     _safe(now or ("not checked yet" if not partner["checked"] else "unknown")),
+                     _health(partner) if index == 0 else "", _note(partner, path)))
+    return rows
+
+
 def _partners(status):
     if not status["partners"]:
-        return ["", "Partners: none checked by the monitor (partners with a health_check are; "
-                    "playbooks/verify.yml audits every partner)"]
-    rows = [("partner", "pinned", "now", "health check", "")]
+        return ["", "Partners: none (the plan pins none here, or the monitor's configuration lists none)"]
+    rows = [("partner", "family", "pinned", "now", "health check", "")]
     for partner in status["partners"]:
-        now = partner["link_now"] or ("not checked yet" if not partner["checked"] else "unknown")
-        health = ("-" if partner["reachable"] is None else
-                  f"answered in {_ms(partner['latency_seconds'])}" if partner["reachable"] else "NO ANSWER")
-        note = ("" if not partner["off_pinned_link"] else
-                f"failed over ({_safe(partner['pinned_link'])} not in service)" if partner.get("failed_over")
-                else "OFF ITS PINNED LINK while that link is in service")
-        rows.append((_safe(partner["name"]), _safe(partner["pinned_link"]), _safe(now), health, note))
-    return ["", "Partners (checked by the monitor):"] + _table(rows)
+        rows += _partner_rows(partner)
+    return ["", "Partners (now: the kernel's route for a new connection):"] + _table(rows)
 
 
 def render(status):

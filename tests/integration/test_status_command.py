@@ -8,8 +8,16 @@ import json
 import os
 
 import pytest
+import yaml
 
+from paths import REPOSITORY
 from routerlab import remove_router, start_router
+
+# The lab's two partners (health-checked, on wan_a) and one without a health check, pinned to wan_b.
+PARTNERS = yaml.safe_load((REPOSITORY / "inventories" / "lab" / "group_vars" / "all" / "partners.yml").read_text())[
+    "symroute_partners"] + [{"name": "partner-batch", "description": "Nightly batch uploads, no health check",
+                             "prefixes": ["100.64.22.0/24", "2001:db8:22::/48"], "link": "wan_b",
+                             "on_link_failure": "failover"}]
 
 # Its own container (a name of its own, SYMROUTE_STATUS_ROUTER), so it runs beside the other labs' routers.
 NAME = os.environ.get("SYMROUTE_STATUS_ROUTER", "symroute-test-status")
@@ -19,7 +27,7 @@ NAME = os.environ.get("SYMROUTE_STATUS_ROUTER", "symroute-test-status")
 def router(tmp_path_factory):
     device = start_router(NAME, tmp_path_factory.mktemp("status-inventory"))
     try:
-        first = device.playbook()
+        first = device.playbook(inventory_vars={"symroute_partners": PARTNERS})
         assert first.returncode == 0, first.stdout + first.stderr
         device.wait_for_monitor(lambda s: all(link["up"] for link in s["links"].values()), 30, "every link up")
         # The partners' health checks (tcp://...:80) answered behind link A, inside the container, for 10 min.
@@ -49,9 +57,13 @@ def test_every_link_in_service_and_each_partner_on_its_link(router):
                                      ("wan_b", "wanb", "198.51.100.6, 2001:db8:b::2"), ("wan_c", "wanc", "198.51.100.10")):
         row = next(line for line in lines if line.split()[:2] == [link, interface])
         assert "in service" in row and address in row
-    for partner in ("partner-api", "partner-ledger"):
-        row = next(line for line in lines if line.split()[:1] == [partner])
-        assert row.split()[1:3] == ["wan_a", "wan_a"] and "answered in" in row
+    rows = [line.split() for line in lines]
+    for partner in ("partner-api", "partner-ledger"):  # per family, the kernel's route; the health check
+        at = rows.index(next(row for row in rows if row[:1] == [partner]))
+        assert rows[at][1:4] == ["IPv4", "wan_a", "wan_a"] and "answered in" in lines[at], lines[at]
+        assert rows[at + 1] == ["IPv6", "wan_a", "wan_a"], lines[at + 1]
+    at = rows.index(next(row for row in rows if row[:1] == ["partner-batch"]))  # no health check: still shown
+    assert rows[at] == ["partner-batch", "IPv4", "wan_b", "wan_b", "-"] and rows[at + 1] == ["IPv6", "wan_b", "wan_b"]
 
 
 def test_json_is_the_same_view(router):
@@ -60,8 +72,13 @@ def test_json_is_the_same_view(router):
     assert document["router"] == NAME and document["monitor"]["running"] is True
     assert [link["name"] for link in document["links"]] == ["wan_a", "wan_b", "wan_c"]
     assert {link["state"] for link in document["links"]} == {"in service"}
-    assert {p["name"]: p["link_now"] for p in document["partners"]} == {"partner-api": "wan_a",
-                                                                       "partner-ledger": "wan_a"}
+    assert {p["name"]: p["link_now"] for p in document["partners"]} == {
+        "partner-api": "wan_a", "partner-ledger": "wan_a", "partner-batch": "wan_b"}
+    assert {(path["partner"], path["family"]): (path["link_now"], path["as_planned"])
+            for partner in document["partners"] for path in partner["paths"]} == {
+        ("partner-api", 4): ("wan_a", True), ("partner-api", 6): ("wan_a", True),
+        ("partner-ledger", 4): ("wan_a", True), ("partner-ledger", 6): ("wan_a", True),
+        ("partner-batch", 4): ("wan_b", True), ("partner-batch", 6): ("wan_b", True)}
 
 
 def test_a_carrier_loss_shows_the_link_the_transition_and_exit_1(router):
@@ -73,6 +90,14 @@ def test_a_carrier_loss_shows_the_link_the_transition_and_exit_1(router):
         row = next(line for line in result.stdout.splitlines() if line.split()[:2] == ["wan_b", "wanb"])
         assert "no carrier" in row
         assert "Last transition: wan_b at " in result.stdout
+        # partner-batch, pinned to wan_b, fails over to wan_a (both families; wan_c carries no IPv6).
+        router.wait_for_monitor(lambda s: s["links"]["wan_b"]["gated"], 15, "wan_b out of service")
+        lines = status(router).stdout.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["partner-batch"])
+        assert lines[at].split()[1:4] == ["IPv4", "wan_b", "wan_a"], lines[at]
+        assert "failed over (wan_b not in service)" in lines[at]
+        assert lines[at + 1].split()[:3] == ["IPv6", "wan_b", "wan_a"], lines[at + 1]
+        assert "NOT WHERE" not in "\n".join(lines)
         if os.environ.get("SYMROUTE_STATUS_RECORD"):
             with open(os.environ["SYMROUTE_STATUS_RECORD"], "a", encoding="utf-8") as record:
                 record.write("---\n" + result.stdout)

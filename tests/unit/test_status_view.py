@@ -53,8 +53,8 @@ def test_all_in_service_exits_0_with_links_addresses_and_partners(tmp_path):
     assert "in service" in fiber and "198.51.100.2, 2001:db8:a::2" in fiber and "12.0 ms" in fiber
     lte = next(line for line in lines if line.split()[:2] == ["lte", "wwan0"])
     assert "100.64.3.2 (learned, gateway 100.64.3.1)" in lte
-    assert any(line.split()[:3] == ["stripe-api", "fiber", "fiber"] for line in lines)
-    assert any(line.split()[:3] == ["bank", "lte", "not"] for line in lines)
+    assert any(line.split()[:4] == ["stripe-api", "-", "fiber", "fiber"] for line in lines)
+    assert any(line.split()[:5] == ["bank", "-", "lte", "not", "checked"] for line in lines)
 
 
 def test_a_failover_is_shown_with_the_last_transition_and_exit_1(tmp_path):
@@ -126,4 +126,114 @@ def test_a_partner_that_does_not_answer_needs_attention(tmp_path):
     code, text = run(tmp_path, state)
     assert code == 1
     row = next(line for line in text.splitlines() if line.split()[:1] == ["stripe-api"])
-    assert row.split()[1:3] == ["fiber", "unknown"] and "NO ANSWER" in row and "OFF" not in row
+    assert row.split()[1:4] == ["-", "fiber", "unknown"] and "NO ANSWER" in row and "OFF" not in row
+
+
+# Paths per family: the configuration's ``paths`` (the plan's verification probes) and the kernel's answers.
+PATHS = [
+    {"partner": "stripe-api", "family": 4, "address": "100.64.20.0", "mark": "0x100", "link": "fiber",
+     "interface": "eth1", "failover_links": ["lte"]},
+    {"partner": "stripe-api", "family": 6, "address": "2001:db8:20::", "mark": "0x100", "link": "fiber",
+     "interface": "eth1", "failover_links": ["lte"]},
+    {"partner": "ledger", "family": 4, "address": "100.64.21.0", "mark": "0x8100", "link": "fiber",
+     "interface": "eth1", "failover_links": []},
+    {"partner": "batch", "family": 4, "address": "100.64.22.0", "mark": "0x200", "link": "lte",
+     "interface": "wwan0", "failover_links": ["fiber"]},
+]
+FAMILIES = {"fiber": [4, 6], "lte": [4]}
+
+
+class KernelRoutes:
+    """Answers `ip -N -json route get ADDRESS mark MARK` from {(address, mark): device or None (prohibit)}."""
+
+    def __init__(self, routes):
+        self.routes, self.asked = routes, []
+
+    def run(self, argv, stdin=None):
+        from symroute_router.command import Result
+        assert argv[0] == "ip" and "get" in argv and "mark" in argv, argv
+        address, mark = argv[argv.index("get") + 1], argv[argv.index("mark") + 1]
+        self.asked.append((address, mark))
+        device = self.routes[(address, mark)]
+        if device is None:
+            return Result(2, "", "RTNETLINK answers: Permission denied")
+        return Result(0, json.dumps([{"dst": address, "dev": device, "prefsrc": "198.51.100.2"}]), "")
+
+
+def _paths_config():
+    config = json.loads(json.dumps(CONFIG))
+    for link in config["monitor"]["links"]:
+        link["families"] = FAMILIES[link["name"]]
+    config["monitor"]["partners"] = [config["monitor"]["partners"][0]]  # only stripe-api has a health check
+    config["paths"] = PATHS
+    return config
+
+
+def run_with_kernel(tmp_path, state, routes, *args):
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    (tmp_path / "config.json").write_text(json.dumps(_paths_config()))
+    out, kernel = io.StringIO(), KernelRoutes(routes)
+    code = status.main(["--state", str(tmp_path / "state.json"), "--config", str(tmp_path / "config.json"), *args],
+                       out=out, now=NOW, runner=kernel)
+    return code, out.getvalue(), kernel
+
+
+IN_SERVICE = {("100.64.20.0", "0x100"): "eth1", ("2001:db8:20::", "0x100"): "eth1",
+              ("100.64.21.0", "0x8100"): "eth1", ("100.64.22.0", "0x200"): "wwan0"}
+
+
+def test_every_partner_has_its_path_per_family_from_the_kernel_health_check_or_not(tmp_path):
+    code, text, kernel = run_with_kernel(tmp_path, _state(), IN_SERVICE)
+    assert code == 0, text
+    assert sorted(kernel.asked) == sorted(IN_SERVICE)  # one question per partner and family, with its mark
+    rows = [line.split() for line in text.splitlines()]
+    assert ["stripe-api", "IPv4", "fiber", "fiber", "answered", "in", "20.0", "ms"] in rows
+    assert ["IPv6", "fiber", "fiber"] in rows
+    assert ["ledger", "IPv4", "fiber", "fiber", "-"] in rows  # no health check, still shown
+    assert ["batch", "IPv4", "lte", "lte", "-"] in rows
+    document = json.loads(run_with_kernel(tmp_path, _state(), IN_SERVICE, "--format", "json")[1])
+    batch = next(p for p in document["partners"] if p["name"] == "batch")
+    assert batch["paths"] == [{"partner": "batch", "family": 4, "address": "100.64.22.0", "pinned_link": "lte",
+                               "link_now": "lte", "device": "wwan0", "planned_link": "lte", "as_planned": True,
+                               "pinned_carries_family": True}]
+
+
+def test_a_failover_shows_each_family_where_the_plan_wants_it_and_a_fail_closed_partner_rejected(tmp_path):
+    state = _state(fiber=_link(up=False, gated=True, reason="3 rounds without an answer", transitions=1))
+    state["partners"]["stripe-api"].update(link="lte", off_pinned_link=True)
+    routes = {**IN_SERVICE, ("100.64.20.0", "0x100"): "wwan0", ("2001:db8:20::", "0x100"): None,
+              ("100.64.21.0", "0x8100"): None}
+    code, text, _ = run_with_kernel(tmp_path, state, routes)
+    assert code == 1  # a link out of service
+    rows = {tuple(line.split()[:4]): line for line in text.splitlines()}
+    rows.update({tuple(line.split()[:3]): line for line in text.splitlines()})
+    assert "failed over (fiber not in service)" in rows[("stripe-api", "IPv4", "fiber", "lte")]
+    assert "rejected: no link of its order in service" in rows[("IPv6", "fiber", "none")]  # lte has no IPv6
+    assert "rejected: no link of its order in service" in rows[("ledger", "IPv4", "fiber", "none")]
+    assert "NOT WHERE" not in text
+
+
+def test_a_path_the_plan_does_not_want_is_called_out_and_needs_attention(tmp_path):
+    routes = {**IN_SERVICE, ("100.64.22.0", "0x200"): "eth1"}  # batch leaves by fiber while lte is in service
+    code, text, _ = run_with_kernel(tmp_path, _state(), routes)
+    assert code == 1
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["batch"])
+    assert row.split()[1:4] == ["IPv4", "lte", "fiber"] and "NOT WHERE THE PLAN WANTS IT (plan: lte)" in row
+
+
+@pytest.mark.parametrize("entry", [
+    {"partner": "x", "family": 4, "address": "2001:db8::1", "mark": "0x1", "link": "fiber"},
+    {"partner": "x", "family": 4, "address": "100.64.1.1; reboot", "mark": "0x1", "link": "fiber"},
+    {"partner": "x", "family": 4, "address": "100.64.1.1", "mark": "nope", "link": "fiber"},
+    {"partner": "x", "family": 4.0, "address": "100.64.1.1", "mark": "0x1", "link": "fiber"},
+    {"partner": ["x"], "family": 4, "address": "100.64.1.1", "mark": "0x1", "link": "fiber"},
+    "100.64.1.1", None])
+def test_a_hostile_path_entry_is_never_asked_of_the_kernel(tmp_path, entry):
+    config = _paths_config()
+    config["paths"] = [entry]
+    (tmp_path / "state.json").write_text(json.dumps(_state()))
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    kernel = KernelRoutes({})
+    status.main(["--state", str(tmp_path / "state.json"), "--config", str(tmp_path / "config.json")],
+                out=io.StringIO(), now=NOW, runner=kernel)
+    assert kernel.asked == []

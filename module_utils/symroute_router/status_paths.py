@@ -1,0 +1,72 @@
+"""Every partner's path now, per family, for symroute-status: the kernel's own answer against the plan's.
+
+The monitor's configuration carries the plan's verification probes (``paths``: per partner and family an
+address of its prefixes, its mark, its pinned link and failover order). For each, the kernel is asked how a
+new connection with that mark is routed now (``ip route get ADDRESS mark MARK``, as the audit does), and
+the answer is compared with where the plan wants it: the first link of the partner's order (pinned link,
+then its failover links) that carries the family and is in service, or no link at all (a fail-closed
+partner whose link is out: rejected) when none is.
+"""
+
+import ipaddress
+
+from .audit import paths as kernel_paths
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _probe(entry):
+    """A path entry of the configuration, or None when it is not one (never trusted beyond its shape)."""
+    if not isinstance(entry, dict):
+        return None
+    text = {key: entry.get(key) for key in ("partner", "address", "mark", "link")}
+    family = entry.get("family")
+    if family not in (4, 6) or not isinstance(family, int) or isinstance(family, bool):
+        return None
+    strings = {key: value for key, value in text.items() if isinstance(value, str) and value}
+    if len(strings) != len(text):
+        return None
+    try:
+        if ipaddress.ip_address(strings["address"]).version != family:
+            return None
+        int(strings["mark"], 16)
+    except ValueError:
+        return None
+    order = [name for name in _list(entry.get("failover_links")) if isinstance(name, str)]
+    return dict(strings, family=family, failover_links=order)
+
+
+def planned_link(probe, links, states):
+    """Where the plan wants the partner's traffic of this family now: the first link of its order that
+    carries the family and is in service; None when no link is (its traffic is rejected)."""
+    for name in [probe["link"], *probe["failover_links"]]:
+        link = _mapping(links.get(name))
+        if probe["family"] in _list(link.get("families")) and states.get(name) == "in service":
+            return name
+    return None
+
+
+def paths(runner, config, links, states):
+    """Per partner and family: the link its new connections take now (from the kernel), the link the plan
+    wants, and whether the two agree. ``links``: the configuration's links by name; ``states``: each
+    link's state in words (status.link_state)."""
+    probes = [probe for probe in map(_probe, _list(_mapping(config).get("paths"))) if probe]
+    if not probes:
+        return []
+    by_interface = {str(_mapping(link).get("interface")): name for name, link in links.items()}
+    found = []
+    for probe, route in zip(probes, kernel_paths(runner, {"verify": {"partners": probes}})):
+        now = by_interface.get(route["dev"]) if route["dev"] else None
+        wanted = planned_link(probe, links, states)
+        found.append({"partner": probe["partner"], "family": probe["family"], "address": probe["address"],
+                      "pinned_link": probe["link"], "link_now": now, "device": route["dev"] or None,
+                      "planned_link": wanted, "as_planned": now == wanted and (now is not None or not route["dev"]),
+                      "pinned_carries_family": probe["family"] in _list(_mapping(links.get(probe["link"])).get(
+                          "families"))})
+    return found
