@@ -2,19 +2,46 @@
 
 Ansible's modules import it as ``ansible.module_utils.symroute_router``; the
 router's boot unit runs ``python3 -m symroute_router`` from an installed copy.
-Imports inside the package are relative, so both work. One module, one job:
+Imports inside the package are relative, so both work. One module, one job,
+by layer (each layer uses the ones above it, never the ones below):
 
-    command    run a program (argument list, never a shell)
-    files      read, write atomically, remove
-    contract   the data the controller hands the router, checked (contract.schema.json: the same as a JSON Schema)
-    checking   the patterns and the problem collector contract uses
-    ipforms    ip's rules and routes in one comparable form, and as text
-    routing    ip rules of symroute's band, routes of its tables: read, diff, apply (per link)
-    nftparse   the statements of an nftables file, for diffs and checks
-    nftables   symroute's nftables table: read, check, load, diff, drift, include
-    sysctl     kernel settings under /proc/sys: read, diff, apply
-    snapshot   all of symroute's state before a change, and its restore
-    verify     read and check what the router does with the applied state
-    __main__   python3 -m symroute_router apply|diff (the boot unit)
-    monitor/   the link monitor (python3 -m symroute_router.monitor)
+  Running programs and files
+    command        run a program (argument list, never a shell); the only module with subprocess (and monitor/hook)
+    files          read, write atomically, remove
+    locking        the converge lock and the routing lock
+
+  Kernel reads (what the router holds now)
+    iproute        every `ip -json` read: one parser, one failure policy, the package's one `ip route get`
+    ipforms        ip's rules and routes in one comparable form, and as text
+    linkstate      links' interface, carrier and service group
+    interfaces     why a link's routes cannot be installed yet (interface missing or down, address missing)
+    learned        dynamic links' addresses and gateways, learned from the kernel
+    connected      a partner prefix inside a connected network is refused before any change
+    conntrack      `conntrack -L`, parsed
+    nftparse       the statements of an nftables file, for diffs and checks
+
+  The contract (what the controller hands the router, checked before anything is applied)
+    contract, contract_read, contract_learned, checking   (contract.schema.json: the same as a JSON Schema)
+
+  Checking the live state against the plan (read-only)
+    verify         what the router does with the applied state, checked after a converge
+
+  Applying (each concern: read, diff, apply)
+    routing        ip rules of symroute's band, routes of its tables, per link
+    nftables       symroute's nftables table: check, load, diff, drift, include
+    sysctl         kernel settings under /proc/sys
+    snapshot       all of symroute's state before a change, and its restore
+    steps/         the converge's steps, one per concern, and the services they need
+    converge, converge_report   the whole converge in one call (snapshot, steps, verify, rollback), and its words
+    deadman, deadman_process   the confirmed commit: the router restores a change nobody confirmed
+    removal        everything symroute installed, removed
+    __main__       python3 -m symroute_router apply|diff|expire (the boot unit, the dead-man)
+
+  Reading back for people (never changes anything)
+    audit, audit_report          the read-only audit against the plan, and its Markdown
+    status, status_paths, status_text   symroute-status: the live view on the router
+
+  Running on the router
+    monitor/       the link monitor (python3 -m symroute_router.monitor)
+    doctor/        the incident's triage, with or without symroute (python3 -m symroute_router.doctor)
 """

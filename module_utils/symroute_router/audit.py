@@ -13,6 +13,7 @@ import ipaddress
 import time
 
 from . import conntrack, deadman, linkstate, verify
+from .iproute import route_get
 
 
 def link_states(runner, request):
@@ -21,8 +22,7 @@ def link_states(runner, request):
                           request.get("out_of_service_group", linkstate.OUT_OF_SERVICE_GROUP))
 
 
-def _route(answer):
-    first = (answer or [{}])[0] if isinstance(answer, list) else {}
+def _route(first):
     return {"dev": first.get("dev", ""), "source": first.get("prefsrc", ""), "gateway": first.get("gateway", "")}
 
 
@@ -30,8 +30,7 @@ def paths(runner, request):
     """Per partner and family: how a new connection with the partner's mark is routed now."""
     found = []
     for probe in request["verify"]["partners"]:
-        answer = verify.ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"],
-                                         "mark", probe["mark"]], [{}])
+        answer = route_get(runner, probe["address"], probe["family"], mark=probe["mark"])
         found.append(dict(_route(answer), partner=probe["partner"], family=probe["family"],
                           address=probe["address"]))
     return found

@@ -10,7 +10,7 @@ but loopback's and host routes (/32, /128: a point-to-point or service address i
 import ipaddress
 
 from . import nftparse
-from .verify import ip_json
+from .iproute import answers
 
 MAIN_TABLE_SETS = ("main_table_v4", "main_table_v6")
 ELEMENTS = "elements = {"
@@ -31,7 +31,7 @@ def partner_prefixes(content):
 def connected_networks(runner):
     """[(network, interface)] the router is connected to now."""
     networks = []
-    for link in ip_json(runner, ["-json", "addr", "show"], []):
+    for link in answers(runner, ["-json", "addr", "show"]):
         if not isinstance(link, dict) or link.get("ifname") == "lo":
             continue
         for entry in link.get("addr_info", []):

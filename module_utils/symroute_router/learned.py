@@ -20,7 +20,8 @@ unaffected. The monitor calls the same reconcile when an address or a default ro
 """
 
 import ipaddress
-import json
+
+from .iproute import answers
 
 DYNAMIC = "dynamic"
 POINT_TO_POINT = "point-to-point"
@@ -29,14 +30,7 @@ _BAD_FLAGS = ("tentative", "deprecated", "dadfailed", "secondary")
 
 def _ip_json(runner, args):
     """``ip -json`` output as a list; [] when ip fails (an interface that does not exist yet)."""
-    result = runner.run(["ip", "-json", *args])
-    if result.rc != 0:
-        return []
-    try:
-        value = json.loads(result.stdout or "[]")
-    except ValueError:
-        return []
-    return value if isinstance(value, list) else []
+    return answers(runner, ["-json", *args])
 
 
 def _usable(entry):

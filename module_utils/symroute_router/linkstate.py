@@ -1,18 +1,13 @@
 """The links' states as the kernel holds them: interface present, carrier, in the out-of-service group."""
 
-import json
+from .iproute import answers
 
 OUT_OF_SERVICE_GROUP = 0x5359
 
 
 def read(runner, interfaces, out_of_service_group=OUT_OF_SERVICE_GROUP):
     """{link: {interface, present, carrier, out_of_service, in_service}} for {link: interface}."""
-    result = runner.run(["ip", "-json", "link", "show"])
-    try:
-        shown = json.loads(result.stdout) if result.rc == 0 and result.stdout.strip() else []
-    except ValueError:
-        shown = []
-    by_name = {entry.get("ifname"): entry for entry in shown if isinstance(entry, dict)}
+    by_name = {entry.get("ifname"): entry for entry in answers(runner, ["-json", "link", "show"])}
     states = {}
     for link, interface in sorted(interfaces.items()):
         entry = by_name.get(interface) or {}

@@ -15,6 +15,7 @@ import os
 import shutil
 
 from . import files, nftables, routing, sysctl
+from .iproute import answers
 from .locking import locked
 
 # The plan's out-of-service group (monitor.json has it); this value when the file is gone already.
@@ -47,8 +48,7 @@ def _stop_monitor(runner, paths, systemd, done):
 def _groups_back(runner, paths, done):
     group = ((_json(paths.get("monitor_config", "")) or {}).get("monitor") or {}).get("out_of_service_group")
     group = group if isinstance(group, int) and not isinstance(group, bool) else OUT_OF_SERVICE_GROUP
-    shown = runner.run(["ip", "-json", "link", "show", "group", str(group)])
-    for entry in json.loads(shown.stdout or "[]") if shown.rc == 0 else []:
+    for entry in answers(runner, ["-json", "link", "show", "group", str(group)]):
         if "ifname" not in entry:  # ip prints [{}] when no interface is in the group
             continue
         runner.run(["ip", "link", "set", "dev", entry["ifname"], "group", "default"])

@@ -17,8 +17,7 @@ address just then) is sent once more.
 
 import json
 
-from . import files, interfaces, learned
-from .command import message
+from . import files, interfaces, iproute, learned
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
                       rule_key, rule_text)
 from .locking import LOCK_FILE, locked
@@ -53,15 +52,10 @@ def previously_owned(path):
 
 
 def _ip_json(runner, args):
-    result = runner.run(["ip", *args])
-    if result.rc != 0:
-        if "table does not exist" in result.stderr:
-            return []  # the kernel creates a table with its first route
-        raise ApplyError(message(result, f"ip {' '.join(args)} failed"))
-    try:
-        return json.loads(result.stdout or "[]")
-    except ValueError:
-        raise ApplyError(f"ip {' '.join(args)}: unreadable output") from None
+    try:  # the kernel creates a table with its first route: one that does not exist yet holds none
+        return iproute.required(runner, args, absent_when=("table does not exist",))
+    except iproute.IpReadError as error:
+        raise ApplyError(str(error)) from None
 
 
 def read_live(runner, state, owned_path=OWNED_TABLES_FILE):

@@ -11,24 +11,14 @@ unroutable address as {}: never as broken JSON.
 import json
 
 from . import files, learned, linkstate
+from .iproute import answers
 
 MONITOR_STATE_FILE = "/run/symroute/monitor.json"
 
 
-def ip_json(runner, args, missing):
-    """`ip` JSON output, or ``missing`` when ip failed or printed something that is not JSON."""
-    result = runner.run(["ip", *args])
-    if result.rc != 0 or not result.stdout.strip():
-        return missing
-    try:
-        return json.loads(result.stdout)
-    except ValueError:
-        return missing
-
-
 def read_management(runner, addresses):
     """{address: `ip -json route get` answer} (capture this before a change, compare after)."""
-    return {address: ip_json(runner, ["-json", "route", "get", address], [{}]) for address in addresses}
+    return {address: answers(runner, ["-json", "route", "get", address]) or [{}] for address in addresses}
 
 
 def _monitor(path):
@@ -41,13 +31,13 @@ def _monitor(path):
 
 def read(runner, request):
     """{"tables": [table + routes], "partners": [route get], "management": [route get], "monitor": {...}}."""
-    tables = [dict(table, routes=ip_json(runner, [f"-{table['family']}", "-N", "-json", "route", "show",
-                                                  "table", str(table["table"])], []))
+    tables = [dict(table, routes=answers(runner, [f"-{table['family']}", "-N", "-json", "route", "show",
+                                                  "table", str(table["table"])]))
               for table in request["tables"]]
-    partners = [ip_json(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
-                                 probe["mark"]], [{}])
+    partners = [answers(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
+                                 probe["mark"]]) or [{}]
                 for probe in request["partners"]]
-    management = [ip_json(runner, ["-json", "route", "get", address], [{}]) for address in request["management"]]
+    management = [answers(runner, ["-json", "route", "get", address]) or [{}] for address in request["management"]]
     for table in tables:
         if table["gateway"] in (learned.DYNAMIC, learned.POINT_TO_POINT):  # what its link's client has set now
             entry = dict(table, address=learned.DYNAMIC, from_priority=0, own_address_priority=0)

@@ -42,3 +42,40 @@ def test_python_3_9_syntax_standard_library_and_relative_imports_only(path):
     if str(path.relative_to(PACKAGE)) not in ("command.py", "monitor/hook.py"):
         assert "subprocess" not in imported, "commands run through command.Runner only"
     assert len(source.splitlines()) <= 260, f"{path.name}: keep each file small, with one job"
+
+
+def _layers():
+    """The package map of __init__.py: {top-level module or package: its layer's index}, in the map's order."""
+    layers, index = {}, -1
+    for line in ast.get_docstring(ast.parse((PACKAGE / "__init__.py").read_text())).splitlines():
+        if line.startswith("  ") and not line.startswith("    ") and line.strip():
+            index += 1  # a layer's heading
+        elif line.startswith("    ") and index >= 0:
+            names = line.strip().split("  ")[0]
+            for name in names.split(","):
+                layers[name.strip().rstrip("/")] = index
+    return layers
+
+
+def _imported_tops(path):
+    """The package's own top-level modules and packages that ``path`` imports (relative imports)."""
+    depth = len(path.relative_to(PACKAGE).parts) - 1
+    tops = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level > 0 and node.level - 1 <= depth:
+            base = list(path.relative_to(PACKAGE).parts[:depth - (node.level - 1)])
+            targets = [base + node.module.split(".")] if node.module else [base + [a.name] for a in node.names]
+            tops |= {target[0].removesuffix(".py") for target in targets if target}
+    return tops
+
+
+def test_the_package_map_names_every_module_and_each_uses_only_its_own_layer_and_the_ones_above():
+    layers = _layers()
+    tops = {path.relative_to(PACKAGE).parts[0].removesuffix(".py") for path in MODULES} - {"__init__"}
+    assert tops == set(layers), f"the map in __init__.py misses {tops - set(layers)}, names {set(layers) - tops}"
+    for path in MODULES:
+        own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        if own == "__init__":
+            continue
+        for top in _imported_tops(path) - {own}:
+            assert layers[top] <= layers[own], f"{path.relative_to(PACKAGE)} imports {top} from a layer below it"

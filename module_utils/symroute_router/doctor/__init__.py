@@ -5,7 +5,6 @@
 One module, one job:
 
     options        the options, checked strictly (the command line and the Ansible module share it)
-    iproute        `ip -json` answers, never an exception
     nftjson        `nft -json` listings, nft missing said rather than raised
     facts          WAN links, their gateways, metrics and own addresses, site addresses, rules, sysctls
     nat            whether the router translates addresses

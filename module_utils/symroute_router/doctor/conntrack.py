@@ -14,7 +14,7 @@ import ipaddress
 
 from .. import conntrack
 from ..command import message
-from .iproute import route_get
+from ..iproute import route_get
 
 _TUPLE = ("src", "dst", "sport", "dport")
 

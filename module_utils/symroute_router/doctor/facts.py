@@ -12,8 +12,8 @@ import json
 import os
 
 from .. import ipforms
+from ..iproute import answers as ip_json
 from . import options
-from .iproute import ip_json
 
 PROC_SYS = "/proc/sys"
 MONITOR_CONFIG = "/etc/symroute/monitor.json"

@@ -9,7 +9,7 @@ as for the LAN and management sets). Which link a mark takes is the kernel's ans
 
 import ipaddress
 
-from .iproute import route_get
+from ..iproute import route_get
 from .nftjson import listing
 
 TABLE = ("inet", "symroute")

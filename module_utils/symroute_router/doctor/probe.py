@@ -11,7 +11,7 @@ import errno
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
-from .iproute import route_get
+from ..iproute import route_get
 
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 FAMILIES = {4: socket.AF_INET, 6: socket.AF_INET6}
