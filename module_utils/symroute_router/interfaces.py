@@ -3,7 +3,7 @@
 from .iproute import answers
 
 
-def missing(runner, device):
+def missing_or_down(runner, device):
     """True when ``device`` does not exist or is administratively down."""
     shown = answers(runner, ["-json", "link", "show", "dev", device])
     return not shown or "UP" not in shown[0].get("flags", [])
@@ -25,7 +25,7 @@ def missing_source(runner, device, routes):
 def waiting(runner, devices, routes):
     """ "waiting for interface X" (missing or down) or "waiting for interface X to get A", or None."""
     for device in devices:
-        if missing(runner, device):
+        if missing_or_down(runner, device):
             return f"waiting for interface {device}"
         source = missing_source(runner, device, routes)
         if source:

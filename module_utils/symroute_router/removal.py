@@ -14,12 +14,10 @@ import json
 import os
 import shutil
 
-from . import files, nftables, routing, sysctl
+from . import files, linkstate, nftables, routing, sysctl
 from .iproute import answers
 from .locking import locked
 
-# The plan's out-of-service group (monitor.json has it); this value when the file is gone already.
-OUT_OF_SERVICE_GROUP = 0x5359
 MONITOR_UNIT, BOOT_UNIT = "symroute-monitor.service", "symroute-routing.service"
 
 
@@ -47,7 +45,8 @@ def _stop_monitor(runner, paths, systemd, done):
 
 def _groups_back(runner, paths, done):
     group = ((_json(paths.get("monitor_config", "")) or {}).get("monitor") or {}).get("out_of_service_group")
-    group = group if isinstance(group, int) and not isinstance(group, bool) else OUT_OF_SERVICE_GROUP
+    # The plan's out-of-service group (monitor.json has it); symroute's own when the file is gone already.
+    group = group if isinstance(group, int) and not isinstance(group, bool) else linkstate.OUT_OF_SERVICE_GROUP
     for entry in answers(runner, ["-json", "link", "show", "group", str(group)]):
         if "ifname" not in entry:  # ip prints [{}] when no interface is in the group
             continue
