@@ -26,7 +26,7 @@ import math
 import sys
 import time
 
-from . import status_paths
+from . import status_names, status_paths
 from .command import Runner
 from .status_text import render
 
@@ -193,7 +193,8 @@ def exit_status(status):
     attention = (any(link["state"] != "in service" for link in status["links"])
                  or any(p["off_pinned_link"] or p["reachable"] is False or not p.get("as_planned", True)
                         for p in status["partners"])
-                 or not status["monitor"]["kernel_holds_decision"])
+                 or not status["monitor"]["kernel_holds_decision"]
+                 or any(name["attention"] for name in status.get("names", [])))
     return EXIT_ATTENTION if attention else EXIT_OK
 
 
@@ -221,6 +222,7 @@ def main(argv=None, out=None, now=None, runner=None):
     else:
         status = view(state, config, time.time() if now is None else now, args.stale,
                       Runner(timeout=ROUTE_GET_TIMEOUT_S) if runner is None else runner)
+        status["names"] = status_names.names(status_names.resolver_file(args.state))
     if args.format == "json":
         out.write(json.dumps(status, indent=2, sort_keys=True, ensure_ascii=True) + "\n")
     else:

@@ -97,12 +97,25 @@ def _partners(status):
     return ["", "Partners (now: the kernel's route for a new connection):"] + _table(rows)
 
 
+def _names(status):
+    rows = [("name", "family", "addresses", "answer age", "last lookup")]
+    for entry in status.get("names", []):
+        more = len(entry["addresses"]) - 3
+        shown = entry["addresses"][:3] + ([f"+{more} more"] if more > 0 else [])
+        age = "-" if entry["age_seconds"] is None else f"{entry['age_seconds']:.0f} s"
+        refused = f"; refused: {', '.join(entry['refused'][:3])}" if entry["refused"] else ""
+        rows.append((_safe(entry["name"]), f"IPv{entry['family']}", _safe(", ".join(shown) or "none"), age,
+                     _safe(entry["outcome"] + refused)))
+    return ["", "Partners' names (resolved on the router):"] + _table(rows)
+
+
 def render(status):
     """The status as lines of text."""
     lines = [f"symroute status of {_safe(status['router'] or 'this router')}", _monitor_line(status)]
     if status["links"]:
         lines += _links(status)
     lines += _partners(status) if status["monitor"]["running"] or status["partners"] else []
+    lines += _names(status) if status.get("names") else []
     last = status.get("last_transition")
     if last:
         lines += ["", f"Last transition: {_safe(last['link'])} at {_when(last['at'])} "

@@ -237,3 +237,40 @@ def test_a_hostile_path_entry_is_never_asked_of_the_kernel(tmp_path, entry):
     status.main(["--state", str(tmp_path / "state.json"), "--config", str(tmp_path / "config.json")],
                 out=io.StringIO(), now=NOW, runner=kernel)
     assert kernel.asked == []
+
+
+RESOLVER = {"updated": NOW - 1, "failed_loads": 0, "names": [
+    {"name": "api.partner.example", "family": 4, "sets": ["p4"], "addresses": ["100.64.30.10", "100.64.30.11"],
+     "age_seconds": 12.4, "ttl": 60, "outcome": "ok", "refused": []},
+    {"name": "api.partner.example", "family": 6, "sets": ["p6"], "addresses": [], "age_seconds": None, "ttl": 30,
+     "outcome": "no usable address", "refused": ["fd10::5 is in the router's own network fd10::/64 (refused: DNS "
+                                                 "rebinding)"]}]}
+
+
+def test_partners_names_show_what_the_resolver_holds_and_a_lookup_that_did_not_end_well_needs_attention(tmp_path):
+    (tmp_path / "resolver.json").write_text(json.dumps(RESOLVER))
+    code, text = run(tmp_path, _state())
+    assert code == 1  # the IPv6 lookup found no usable address
+    rows = {tuple(line.split()[:2]): line for line in text.splitlines() if line.startswith("  api.")}
+    assert "100.64.30.10, 100.64.30.11" in rows[("api.partner.example", "IPv4")] and "12 s" in rows[
+        ("api.partner.example", "IPv4")] and rows[("api.partner.example", "IPv4")].rstrip().endswith("ok")
+    assert "no usable address; refused: fd10::5 is in the router's own network" in rows[("api.partner.example",
+                                                                                         "IPv6")]
+    document = json.loads(run(tmp_path, _state(), CONFIG, "--format", "json")[1])
+    assert [(n["family"], n["attention"]) for n in document["names"]] == [(4, False), (6, True)]
+    (tmp_path / "resolver.json").write_text(json.dumps(dict(RESOLVER, names=RESOLVER["names"][:1])))
+    assert run(tmp_path, _state())[0] == 0
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"names": 5}', '{"names": [1, {"family": true}]}',
+                                     '{"names": [{"name": "\\u001b[31mx", "family": 4, "age_seconds": 1e400}]}'])
+def test_a_broken_or_hostile_resolver_file_never_raises(tmp_path, content):
+    (tmp_path / "resolver.json").write_text(content)
+    code, text = run(tmp_path, _state())
+    assert code in (0, 1) and "\x1b" not in text
+
+
+def test_a_router_without_names_has_no_names_section(tmp_path):
+    code, text = run(tmp_path, _state())
+    assert code == 0 and "Partners' names" not in text
+    assert json.loads(run(tmp_path, _state(), CONFIG, "--format", "json")[1])["names"] == []
