@@ -86,6 +86,12 @@ def test_a_rebinding_answer_is_refused_and_reported(router):
     assert evil["addresses"] == [] and "203.0.113.10" in evil["refused"][0]
     assert "203.0.113.10" not in _elements(router, 4)
     assert 'symroute_resolver_refused{router="' in router.sh(f"cat {TEXTFILE_DIR}/symroute_resolver.prom").stdout
+    shown = router.sh("/usr/local/sbin/symroute-status", check=False)  # what the operator sees on the router
+    assert shown.returncode == 1, shown.stdout  # the refused answer needs attention
+    evil_row = next(line for line in shown.stdout.splitlines() if line.split()[:2] == ["evil.partner.example", "IPv4"])
+    assert "no usable address; refused: 203.0.113.10" in evil_row, shown.stdout
+    api_row = next(line for line in shown.stdout.splitlines() if line.split()[:2] == ["api.partner.example", "IPv4"])
+    assert OLD4 in api_row and api_row.rstrip().endswith("ok"), shown.stdout
 
 
 def test_a_changed_answer_moves_the_set_and_the_old_address_stays_for_the_grace(router):
@@ -105,5 +111,8 @@ def test_a_resolver_that_stops_answering_keeps_the_last_good_answer(router):
     state = _resolver(router)[("api.partner.example", 4)]
     assert state["addresses"] == [NEW4] and "last good answer kept" in state["outcome"]
     assert state["age_seconds"] > 0
+    shown = router.sh("/usr/local/sbin/symroute-status --format json", check=False)
+    names = {(n["name"], n["family"]): n for n in json.loads(shown.stdout)["names"]}
+    assert names[("api.partner.example", 4)]["addresses"] == [NEW4] and names[("api.partner.example", 4)]["attention"]
     assert f" {NEW4} timeout" in _elements(router, 4)
     assert dynamiclab.ask(router, NEW4) == "198.51.100.6"
