@@ -62,7 +62,7 @@ def _routing(runner, paths, done):
     if routing.is_empty(routing.compare(empty, routing.read_live(runner, empty, owned))):
         return  # nothing of symroute's left (and no lock or file is created for nothing)
     with locked(paths["lock_file"]):
-        result = routing.converge(runner, empty, owned_path=owned)
+        result = routing.reconcile(runner, empty, owned_path=owned)
     done.append(f"removed {len(result['applied'])} rules and routes of symroute")
 
 

@@ -22,8 +22,8 @@ from .ipforms import (describe, desired_route, desired_rule, live_route, live_ru
                       rule_key, rule_text)
 from .locking import LOCK_FILE, locked
 
-__all__ = ["ApplyError", "INSTALLED", "LOCK_FILE", "OWNED_TABLES_FILE", "apply", "converge", "describe", "diff",
-           "is_empty", "owned", "pending", "previously_owned", "read_live", "resolve", "route_text", "rule_text",
+__all__ = ["ApplyError", "INSTALLED", "LOCK_FILE", "OWNED_TABLES_FILE", "apply", "describe", "diff", "is_empty",
+           "owned", "pending", "previously_owned", "read_live", "reconcile", "resolve", "route_text", "rule_text",
            "target"]
 
 OWNED_TABLES_FILE = "/var/lib/symroute/routing-tables.json"
@@ -77,7 +77,7 @@ def resolve(runner, state):
 
 
 def target(state):
-    """A resolved state in normalized forms: what ``converge`` reconciles to (snapshots are already in them)."""
+    """A resolved state in normalized forms: what ``reconcile`` reconciles to (snapshots are already in them)."""
     return {"priority_band": list(state["priority_band"]), "monitor_bands": list(state.get("monitor_bands", [])),
             "tables": _sorted_tables(state["tables"]),
             "rules": [desired_rule(rule) for rule in state["rules"]],
@@ -211,7 +211,7 @@ def _remember(owned_path, wanted, live):
         pass  # the next apply flushes fewer old tables; nothing else depends on it
 
 
-def converge(runner, wanted, owned_path=None, strict=False):
+def reconcile(runner, wanted, owned_path=None, strict=False):
     """Reconcile the live rules and routes to ``wanted`` (normalized forms, see ``target``)."""
     live = read_live(runner, wanted, owned_path)
     changes = compare(wanted, live)
@@ -248,6 +248,6 @@ def apply(runner, state, strict=False, owned_path=OWNED_TABLES_FILE, lock_path=N
     read and the reconcile done under an exclusive lock on it (one consistent step)."""
     with locked(lock_path):
         resolved, facts = learned.resolve(runner, state)
-        result = converge(runner, target(resolved), owned_path=owned_path, strict=strict)
+        result = reconcile(runner, target(resolved), owned_path=owned_path, strict=strict)
         result["learned"] = facts
         return result

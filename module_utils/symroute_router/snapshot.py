@@ -128,7 +128,7 @@ def _restore_nft(runner, snapshot):
 def _restore_routing(runner, snapshot, lock_path):
     saved = snapshot["routing"]
     with locked(lock_path):  # the monitor's repair re-applies routing.json under the same lock
-        result = routing.converge(runner, saved, owned_path=None)
+        result = routing.reconcile(runner, saved, owned_path=None)
     rules = sum(1 for line in result["changes"] if line[2:].startswith("rule "))
     routes = len(result["changes"]) - rules
     bad = {table: status for table, status in result["links"].items() if status != routing.INSTALLED}

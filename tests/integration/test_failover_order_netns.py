@@ -54,7 +54,7 @@ def test_packets_take_the_path_explain_down_gives(three_links, state):
     switch = switch_of(three_links)
     down = {link for link, _ in state}
     # The monitor takes a link out of service on carrier loss too (within milliseconds, by netlink).
-    held = switch.converge(down)
+    held = switch.hold_out_of_service(down)
     assert held.errors == () and switch.holds(held, down)
     for link, kind in state:
         if kind == "carrier":
@@ -65,7 +65,7 @@ def test_packets_take_the_path_explain_down_gives(three_links, state):
         for link, kind in state:
             if kind == "carrier":
                 three_links.carrier(link, True)
-        switch.converge(set())
+        switch.hold_out_of_service(set())
         three_links.apply()
     assert seen == expected(down)
 
@@ -89,10 +89,10 @@ def test_a_partners_own_order_is_followed_and_ends_in_rejection():
 
 def test_every_link_out_of_service_rejects_partners_and_never_leaks_them(three_links):
     switch = switch_of(three_links)
-    switch.converge(set(ISPS))
+    switch.hold_out_of_service(set(ISPS))
     try:
         seen = three_links.connect(["100.64.20.1", "100.64.60.1", "2001:db8:20::1"])
     finally:
-        switch.converge(set())
+        switch.hold_out_of_service(set())
     assert seen == dict.fromkeys(seen, "refused") == {
         address: answer for address, answer in expected(set(ISPS)).items() if address in seen}

@@ -33,7 +33,7 @@ class FakeSwitch:
     def holds(self, held, out):
         return held.out == frozenset(out)
 
-    def converge(self, out, last=None):
+    def hold_out_of_service(self, out, last=None):
         self.converges += 1
         if frozenset(out) != self.kernel_out:
             self.kernel_out = frozenset(out)
@@ -62,8 +62,8 @@ class Journal(list):
     """One ordered record of what the rule switch, conntrack deletion and hook were asked to do."""
 
     def watch(self, monitor):
-        """Wrap the monitor's switch.converge, flush and hook so each change is journaled, then passed on."""
-        switch_converge, flush, hook = monitor.switch.converge, monitor.flush, monitor.hook
+        """Wrap the monitor's switch.hold_out_of_service, flush and hook so each change is journaled, then passed on."""
+        switch_converge, flush, hook = monitor.switch.hold_out_of_service, monitor.flush, monitor.hook
 
         def apply(out, last=None):
             if frozenset(out) != monitor.switch.kernel_out:
@@ -78,7 +78,7 @@ class Journal(list):
             self.append(("hook", transition.link, transition.up))
             return hook(transition)
 
-        monitor.switch.converge, monitor.flush, monitor.hook = apply, flushing, hooked
+        monitor.switch.hold_out_of_service, monitor.flush, monitor.hook = apply, flushing, hooked
         return self
 
 

@@ -40,7 +40,7 @@ def test_general_rules_only_in_the_families_a_link_carries(router_vars):
 
 def test_taking_a_link_out_moves_its_interface_and_adds_the_general_rules_in_ascending_order(plan):
     kernel = FakeIpKernel(plan["monitor"])
-    held = _switch(plan, kernel).converge({"wan_a"})
+    held = _switch(plan, kernel).hold_out_of_service({"wan_a"})
     assert kernel.groups == {"wana": plan["monitor"]["out_of_service_group"], "wanb": 0}
     assert [r["priority"] for r in kernel.rules[4]] == [10900, 10901, 10902]
     assert held.out == frozenset({"wan_a"}) and len(held.general) == 6 and held.errors == ()
@@ -52,8 +52,8 @@ def test_taking_a_link_out_moves_its_interface_and_adds_the_general_rules_in_asc
 def test_back_in_service_restores_the_group_and_removes_every_rule_of_the_band(plan):
     kernel = FakeIpKernel(plan["monitor"], rules={4: [{"priority": 10950, "src": "all", "table": "7"}]})
     switch = _switch(plan, kernel)
-    switch.converge({"wan_a"})
-    held = switch.converge(set())
+    switch.hold_out_of_service({"wan_a"})
+    held = switch.hold_out_of_service(set())
     assert kernel.groups == {"wana": 0, "wanb": 0}
     assert kernel.rules == {4: [], 6: []}  # the stray rule in the band went too
     assert held.out == frozenset() and held.general == frozenset()
@@ -62,11 +62,11 @@ def test_back_in_service_restores_the_group_and_removes_every_rule_of_the_band(p
 def test_a_rule_deleted_by_hand_and_a_group_reset_by_hand_are_repaired(plan):
     kernel = FakeIpKernel(plan["monitor"])
     switch = _switch(plan, kernel)
-    switch.converge({"wan_b"})
+    switch.hold_out_of_service({"wan_b"})
     kernel.rules[6] = [r for r in kernel.rules[6] if r["priority"] != 10901]
     kernel.groups["wanb"] = 0  # e.g. a network manager re-created the interface
     assert not switch.holds(switch.read(), {"wan_b"})
-    held = switch.converge({"wan_b"})
+    held = switch.hold_out_of_service({"wan_b"})
     assert switch.holds(held, {"wan_b"})
     assert kernel.groups["wanb"] == plan["monitor"]["out_of_service_group"]
     assert 10901 in [r["priority"] for r in kernel.rules[6]]
@@ -76,7 +76,7 @@ def test_a_refused_change_is_retried_a_bounded_number_of_times_and_the_kernels_s
     kernel, logs = FakeIpKernel(plan["monitor"]), Recorder()
     kernel.refuse = {"group", "rule"}
     switch = _switch(plan, kernel, logs)
-    held = switch.converge({"wan_a"})
+    held = switch.hold_out_of_service({"wan_a"})
     assert held.out == frozenset() and held.general == frozenset()  # what the kernel holds, not what was wanted
     assert held.errors and not switch.holds(held, {"wan_a"})
     group_sets = [call for call in kernel.calls if call[:3] == ("link", "set", "dev")]
@@ -88,12 +88,12 @@ def test_an_interface_that_does_not_exist_is_reported_missing_not_retried_foreve
     kernel = FakeIpKernel(plan["monitor"])
     del kernel.groups["wana"]
     switch = _switch(plan, kernel)
-    held = switch.converge({"wan_a"})
+    held = switch.hold_out_of_service({"wan_a"})
     assert held.missing == frozenset({"wan_a"}) and held.out == frozenset()
     assert switch.holds(held, {"wan_a"})  # nothing to set on an absent interface; rules are in
     assert not [call for call in kernel.calls if call[:3] == ("link", "set", "dev")]
     kernel.groups["wana"] = 0  # re-created: the next resync puts it back out of service
-    assert switch.converge({"wan_a"}).out == frozenset({"wan_a"})
+    assert switch.hold_out_of_service({"wan_a"}).out == frozenset({"wan_a"})
 
 
 def test_a_decision_from_the_last_known_state_starts_with_the_group_change_and_is_read_back(plan):
@@ -101,6 +101,6 @@ def test_a_decision_from_the_last_known_state_starts_with_the_group_change_and_i
     switch = _switch(plan, kernel)
     last = switch.read()
     kernel.calls.clear()
-    held = switch.converge({"wan_b"}, last)
+    held = switch.hold_out_of_service({"wan_b"}, last)
     assert kernel.calls[0] == ("link", "set", "dev", "wanb", "group", str(plan["monitor"]["out_of_service_group"]))
     assert switch.holds(held, {"wan_b"}) and any(call[-2:] == ("rule", "show") for call in kernel.calls[1:])

@@ -57,14 +57,14 @@ class Monitor:
 
     def stop(self):
         """Leave the plan's state: a stopped monitor must not keep a decision nobody revisits."""
-        self.held = self.switch.converge(frozenset())
+        self.held = self.switch.hold_out_of_service(frozenset())
         self.gated = frozenset()
 
     def resync(self):
         """Make the kernel hold the current decision again (periodic, and after any link event):
         repairs groups and rules changed by hand and interfaces re-created without their group."""
         before = self.held
-        self.held = self.switch.converge(self.gated)
+        self.held = self.switch.hold_out_of_service(self.gated)
         if before is not None and (before.out, before.general) != (self.held.out, self.held.general) \
                 and self.switch.holds(self.held, self.gated):
             self.log(f"resync: the kernel again holds out of service: {', '.join(sorted(self.gated)) or 'none'}")
@@ -127,7 +127,7 @@ class Monitor:
             if gated and not any(links_up.values()):
                 self.log("every link is down: keeping the last configuration")
             return
-        self.held = self.switch.converge(gated, self.held)
+        self.held = self.switch.hold_out_of_service(gated, self.held)
         for error in self.held.errors:
             self.log(f"ip refused a change: {error}")
         newly_gated = sorted(gated - self.gated)

@@ -108,7 +108,7 @@ class ServiceSwitch:
                     errors.append(outcome.stderr.strip())
         return errors
 
-    def converge(self, out, last=None):
+    def hold_out_of_service(self, out, last=None):
         """Make the kernel hold links ``out`` out of service; returns what it holds afterwards.
 
         ``last`` (what the kernel was last read to hold) saves the first read: a decision reaches the
