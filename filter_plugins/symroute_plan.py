@@ -41,7 +41,7 @@ def symroute_plan(variables, router="router"):
     # Imported when the filter runs, not when Ansible loads the plugins: every task that uses any filter
     # loads this file in a fresh worker process, and the engine (netaddr, jsonschema) takes about 0.15 s.
     from symroute.errors import InventoryError
-    from symroute.planning import plan_routers, symroute_variables
+    from symroute.pipeline import plan_routers, symroute_variables
 
     try:
         return plan_routers({str(router): symroute_variables(variables)})[str(router)]

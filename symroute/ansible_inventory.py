@@ -28,7 +28,7 @@ from .errors import InventoryError, Problem
 from .inventory import plain
 from .inventory_files import scan, value_digest
 from .model import PARTNERS
-from .planning import symroute_variables
+from .pipeline import symroute_variables
 
 ROUTER_GROUP = "symroute_routers"
 INVENTORY_PLUGINS = ["yaml", "ini"]

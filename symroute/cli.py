@@ -11,13 +11,13 @@ import tempfile
 from collections.abc import Sequence
 from typing import Optional
 
-from . import json_text, report
+from . import json_text, review_markdown
 from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
 from .locate import locate
-from .planning import plan_digest, plan_routers
+from .pipeline import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
 from .shapes import Document
 from .shared_work import SharedWork
@@ -150,7 +150,7 @@ def _plan_command(args):
         json_text.write(result, sys.stdout, indent=2)  # the text of json.dumps(indent=2, sort_keys=True)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(report.markdown(result))
+        sys.stdout.write(review_markdown.markdown(result))
     return EXIT_VALID if result["valid"] else EXIT_INVALID
 
 

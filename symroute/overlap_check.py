@@ -18,7 +18,7 @@ from typing import Any, Optional
 from .addresses import WIDTH, shown
 from .item_checks import bare
 from .model import Link, Partner
-from .overlaps import Entry, Interval, overlapping_pairs, sweep
+from .prefix_sweep import Entry, Interval, overlapping_pairs, sweep
 from .schema_check import named
 from .shapes import Collect
 

@@ -21,7 +21,7 @@ import uuid
 
 from paths import REPOSITORY
 from rendering import environment, role_variables
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 
 ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
                "PYTHONDONTWRITEBYTECODE": "1"}

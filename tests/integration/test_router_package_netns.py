@@ -4,7 +4,7 @@
          wanb 198.51.100.6/30 ── pb
          wanc 198.51.100.10/30 ── pc     (the third link of the changed plan)
 
-The states are real plans (symroute.planning over IPv4-only router variables),
+The states are real plans (symroute.pipeline over IPv4-only router variables),
 the nft content is the role's rendered template. IPv6 is disabled in the
 namespace so that no link-local address or DAD timer changes the listings
 compared byte for byte. Code that must run inside the namespace (sysctls,
@@ -23,7 +23,7 @@ import pytest
 
 from paths import REPOSITORY
 from rendering import environment, role_variables
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 from symroute_router import routing
 from symroute_router.command import Runner
 

@@ -10,7 +10,7 @@ from paths import REPOSITORY
 RENDER = """
 import json, sys
 from symroute.ansible_inventory import load_inventory
-from symroute.planning import plan_digest, plan_routers
+from symroute.pipeline import plan_digest, plan_routers
 from rendering import render_all
 plans = plan_routers(load_inventory(sys.argv[1]).routers)
 print(json.dumps({"digest": plan_digest(plans), "files": {router: render_all(plan) for router, plan in plans.items()}},

@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 from filter_plugins.symroute_plan import FilterModule as PlanFilters
 from filter_plugins.symroute_quote import FilterModule as QuoteFilters
 from paths import REPOSITORY
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 
 symroute_plan = PlanFilters().filters()["symroute_plan"]
 symroute_quote = QuoteFilters().filters()["symroute_quote"]

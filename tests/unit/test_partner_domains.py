@@ -10,10 +10,10 @@ from paths import REPOSITORY
 from symroute.errors import InventoryError
 from symroute.explain import explain_address
 from symroute.partner_validation import PARTNER_FIELDS
+from symroute.pipeline import plan_digest
 from symroute.plan import build_plan
-from symroute.planning import plan_digest
-from symroute.report import _plan_section
 from symroute.review import partner_changes
+from symroute.review_markdown import _plan_section
 
 
 def _with(router_vars, **partner):
@@ -98,7 +98,7 @@ def test_review_report_and_explain_show_the_names(router_vars):
 
 
 def test_domains_with_the_monitor_disabled_are_refused(router_vars):
-    from symroute.planning import plan_routers
+    from symroute.pipeline import plan_routers
     _with(router_vars, domains=["api.partner.example"])
     with pytest.raises(InventoryError) as raised:
         plan_routers({"edge": dict(router_vars, symroute_monitor_enabled=False)})

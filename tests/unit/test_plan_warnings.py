@@ -6,7 +6,7 @@ import pytest
 from conftest import BASE_ROUTER
 
 from symroute.errors import InventoryError
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 from symroute.validate import validate_router
 
 FIBER_LTE = {

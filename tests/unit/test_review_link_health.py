@@ -1,8 +1,8 @@
 """The review shows changes to what the link monitor probes and how it judges a link."""
 
 from symroute.plan import build_plan
-from symroute.report import _router_section
 from symroute.review import router_changes
+from symroute.review_markdown import _router_section
 
 
 def test_target_and_threshold_changes_are_listed(router_vars):

@@ -5,8 +5,8 @@ import subprocess
 import pytest
 
 from paths import REPOSITORY
-from symroute.report import markdown
 from symroute.review import partner_changes
+from symroute.review_markdown import markdown
 
 SYMROUTE = [str(REPOSITORY / "bin" / "symroute")]
 

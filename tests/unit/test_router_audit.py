@@ -12,7 +12,7 @@ import pytest
 
 from paths import REPOSITORY
 from symroute.ansible_inventory import load_inventory
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 from symroute_router import audit, audit_report, conntrack, contract
 from symroute_router.command import Result
 

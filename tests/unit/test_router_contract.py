@@ -21,7 +21,7 @@ from hostile_corpus import ACCEPTED, CASES
 from paths import REPOSITORY
 from rendering import environment, role_variables
 from symroute.ansible_inventory import load_inventory
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 from symroute_router import checking, contract
 
 SCHEMA_PATH = REPOSITORY / "module_utils" / "symroute_router" / "contract.schema.json"

@@ -16,7 +16,7 @@ import yaml
 from paths import REPOSITORY
 from symroute import cli, json_text, shared_partners
 from symroute.errors import InventoryError
-from symroute.planning import canonical_json, plan_digest, plan_routers
+from symroute.pipeline import canonical_json, plan_digest, plan_routers
 from symroute.shared_work import SharedWork, Unshareable, canonical
 
 SYMROUTE = str(REPOSITORY / "bin" / "symroute")

@@ -11,7 +11,7 @@ import pytest
 from paths import REPOSITORY
 from rendering import render_all
 from symroute.ansible_inventory import load_inventory
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 
 TARGET = 3.0
 UNITS = {"symroute-monitor.service": "symroute-monitor.service.j2",
