@@ -118,11 +118,15 @@ def armed(tmp_path, monkeypatch):
         return deadman.expire(record, "run-1", runner, lock_path=str(tmp_path / "converge.lock"),
                               routing_lock=str(tmp_path / "routing.lock"), now=clock, sleep=clock.sleep)
 
-    return arm, expire
+    def settle(runner):  # the next converge, long after a reboot ended the timer
+        clock.now += 31 + deadman.GRACE_S
+        return deadman.settle(record, runner, now=clock, routing_lock=str(tmp_path / "routing.lock"))
+
+    return arm, expire, settle
 
 
 def test_the_dead_man_restarts_the_monitor_after_restoring_its_configuration_and_records_it(armed):
-    arm, expire = armed
+    arm, expire, _ = armed
     runner = Runner()
     assert arm(runner)["services"]["monitor_files"][0] == CONFIG  # the record keeps them for the restore
     record = expire(runner)
@@ -134,8 +138,19 @@ def test_the_dead_man_restarts_the_monitor_after_restoring_its_configuration_and
 
 
 def test_a_dead_man_whose_monitor_restart_fails_records_a_failed_restore(armed):
-    arm, expire = armed
+    arm, expire, _ = armed
     arm(Runner())
     record = expire(Runner(answers={"try-restart": 1}))
     assert record["state"] == "restore failed" and "try-restart symroute-monitor.service failed" in record["error"]
     assert record["restored"] == [f"file {CONFIG}", "1 rules, 0 routes"]
+
+
+def test_the_next_converge_restoring_a_run_whose_dead_man_never_ran_restarts_the_monitor_too(armed):
+    """After a reboot the monitor started with the unconfirmed run's configuration (the timer did not survive)."""
+    arm, _, settle = armed
+    runner = Runner()
+    arm(runner)
+    reported = settle(runner)
+    assert reported["state"] == "expired" and "its dead-man never ran" in reported["why"]
+    assert ["systemctl", "try-restart", "symroute-monitor.service"] in runner.calls
+    assert reported["restored"][-1] == f"restarted symroute-monitor.service if it ran (it read {CONFIG})"
