@@ -89,6 +89,10 @@ class Router:
             command += ["-e", f"@{path}"]
         env = dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_FORCE_COLOR="0")
+        return self.run_controller(command, env)
+
+    def run_controller(self, command, env):
+        """Run a controller's command (ansible-playbook); subclasses run it elsewhere (tests/sshlab.py)."""
         return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
 
     def live_state(self):

@@ -32,7 +32,7 @@ import contextlib
 import os
 import time
 
-from . import connected, contract, deadman, files, locking, snapshot, verify
+from . import connected, contract, deadman, deadman_services, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -185,7 +185,8 @@ def _arm(request, runner):
     try:
         return deadman.arm(deadman.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
                            confirm.get("timeout_s"), runner, request.get("package_files") or {},
-                           python=confirm.get("python") or "/usr/bin/python3")
+                           python=confirm.get("python") or "/usr/bin/python3",
+                           services=deadman_services.of_request(request.get("monitor")))
     except (deadman.DeadmanError, OSError) as error:
         raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
 

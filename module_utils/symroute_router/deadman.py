@@ -4,8 +4,9 @@ its first change; unless the controller confirms from a new connection in time, 
 The record (``confirm.json`` beside the snapshot, 0600) says where each run stands::
 
     {"run_id", "state": armed | confirmed | expired | disarmed | restore failed, "snapshot", "owned_files",
-     "timeout_s", "armed_at", "deadline", "mechanism": systemd | background, "unit", "pid",
-     "restored": [...], "history": [earlier runs' outcomes, newest first], "restores_total": runs restored}
+     "services" (the monitor's files and how it runs: ``deadman_services``), "timeout_s", "armed_at", "deadline",
+     "mechanism": systemd | background, "unit", "pid", "restored": [...],
+     "history": [earlier runs' outcomes, newest first], "restores_total": runs restored}
 
 - ``arm``: before the first change, the record, then the dead-man: a transient systemd timer (``systemd-run
   --on-active``) where systemd runs, else a detached process in its own session, both running ``python3 -m
@@ -15,8 +16,9 @@ The record (``confirm.json`` beside the snapshot, 0600) says where each run stan
   this run becomes confirmed, its dead-man is stopped; after the dead-man acted, it fails and says the router was
   restored.
 - ``expire``: the dead-man. At the deadline, under the converge lock, if the record is still this run's and
-  armed: restores the run's snapshot (its own files only), records ``expired``, what it restored and one more
-  ``restores_total`` (the monitor's metrics), and logs it (syslog/journal and stderr).
+  armed: restores the run's snapshot (its own files only), restarts the monitor if that put back its files
+  (``deadman_services``: it runs what it read at its start), records ``expired``, what it restored and one
+  more ``restores_total`` (the monitor's metrics), and logs it (syslog/journal and stderr).
 - ``settle``: at the start of the next converge (its lock held): an armed record before its deadline (plus
   ``GRACE_S``) stops that converge, naming the run; one long past it (a reboot ended the timer) is expired
   then; an expired run is reported once by the next converge, and by the audit while it is the last run.
@@ -27,8 +29,8 @@ import os
 import re
 import time
 
-from . import files, locking, snapshot
-from .deadman_process import PACKAGE_COPY, StartError, log as _log, start as _start_process, stop as _stop
+from . import deadman_services, files, locking, snapshot
+from .deadman_process import PACKAGE_COPY, StartError, log as _log, start as _start, stop as _stop
 from .locking import LOCK_FILE
 from .steps import package_step
 
@@ -92,15 +94,12 @@ def _install_code(directory, package_files):
     package_step.run({"dest": directory, "files": package_files}, False)
 
 
-def _start(record, path, python, runner, systemd, locks=None):
-    return _start_process(record, path, python, runner, systemd, locks)
-
-
 def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_files, python="/usr/bin/python3",
-        systemd=None, now=time.time, locks=None):
+        systemd=None, now=time.time, locks=None, services=None):
     """Arm the dead-man of ``run_id`` (its snapshot at ``snapshot_path``): the record, then the timer or
     background process. DeadmanError when it cannot be armed (the converge then changes nothing).
-    ``locks``: (converge lock, routing lock) for the dead-man when not the router's own (tests)."""
+    ``locks``: (converge lock, routing lock) for the dead-man when not the router's own (tests); ``services``:
+    the services a restore follows up (``deadman_services.of_request``)."""
     if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
         raise DeadmanError(f"the run id {run_id!r:.80} is not letters, digits and . _ - (64 at most)")
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
@@ -110,8 +109,8 @@ def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_fil
     _install_code(os.path.join(os.path.dirname(path), PACKAGE_COPY), package_files)
     started = now()
     record = {"version": 1, "run_id": run_id, "state": "armed", "snapshot": os.path.abspath(snapshot_path),
-              "owned_files": list(owned_files), "timeout_s": timeout_s, "armed_at": started,
-              "deadline": started + timeout_s, "history": _history(previous := read(path)),
+              "owned_files": list(owned_files), "services": services or {}, "timeout_s": timeout_s,
+              "armed_at": started, "deadline": started + timeout_s, "history": _history(previous := read(path)),
               "restores_total": restores_total(previous)}
     _write(path, record)
     try:
@@ -162,6 +161,7 @@ def _restore(path, record, runner, now, lock_path, why):
         if taken is None or taken.get("run_id") != record["run_id"]:
             raise snapshot.RestoreError(f"run {record['run_id']}'s snapshot is not at {record['snapshot']}", [])
         restored = snapshot.restore(runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", []))
+        restored += deadman_services.follow(runner, restored, record.get("services"))  # the monitor read them
     except (snapshot.RestoreError, OSError, ValueError) as error:
         partial = getattr(error, "restored", [])
         record = _settled(path, record, "restore failed", runner, stop=False, expired_at=now(), restored=partial,

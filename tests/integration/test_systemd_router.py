@@ -136,6 +136,7 @@ def test_a_change_never_confirmed_is_restored_by_the_routers_timer_within_timeou
     record = json.loads(router.sh("cat /var/lib/symroute/confirm.json").stdout)
     assert record["state"] == "armed" and record["mechanism"] == "systemd", record
     assert router.sh("cat /etc/symroute/monitor.json").stdout != before  # the change is live
+    monitor_pid = router.main_pid("symroute-monitor.service")  # restarted by the converge for it
     assert f"{record['unit']}.timer" in router.systemctl("list-timers", "--all", "--no-legend").stdout
 
     def restored():
@@ -148,12 +149,14 @@ def test_a_change_never_confirmed_is_restored_by_the_routers_timer_within_timeou
     assert router.sh("cat /etc/symroute/monitor.json").stdout == before
     journal = router.sh(f"journalctl --no-pager -u {record['unit']}.service").stdout
     assert f"run {record['run_id']} was not confirmed" in journal, journal
+    # The monitor read the unconfirmed configuration at its start: the dead-man restarted it after the restore.
+    assert "restarted symroute-monitor.service if it ran (it read /etc/symroute/monitor.json" in " ".join(
+        record["restored"]), record
+    assert router.main_pid("symroute-monitor.service") != monitor_pid
+    router.wait_for_monitor(_in_service, 20, "all links in service after the restore")
     following = router.playbook()
     assert following.returncode == 0, following.stdout[-3000:]
     assert f"previous converge was not confirmed: run {record['run_id']}" in following.stdout + following.stderr
-    # The dead-man restores files, not running services: the monitor still runs the unconfirmed configuration.
-    router.systemctl("restart", "symroute-monitor.service", check=True)
-    router.wait_for_monitor(_in_service, 20, "all links in service after the restart")
 
 
 def test_a_reboot_brings_back_rules_link_tables_nft_table_sysctls_and_the_monitors_decisions(router, baseline):
