@@ -5,11 +5,13 @@ import socket
 import socketserver
 import struct
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from monitorfakes import FakeClock
-from symroute_router.monitor import dnsquery, probe_names
+from symroute_router.monitor import dnsquery, probe_names, probes, rounds
 from symroute_router.monitor.resolver import LookupFailed
 
 LINK = {"name": "wan_b", "interface": "wanb", "addresses": [{"family": 4, "address": "198.51.100.6"}],
@@ -126,6 +128,18 @@ def test_the_system_servers_leave_out_loopback_stubs_and_fall_back_to_systemd_re
     assert probe_names.system_servers({}.get) == []
 
 
+def test_a_probe_of_a_named_target_never_calls_the_system_resolver(monkeypatch):
+    def no_system_resolver(*args, **kwargs):
+        raise AssertionError("getaddrinfo called for a link probe")
+    monkeypatch.setattr(socket, "getaddrinfo", no_system_resolver)
+    lookups = Lookups(LookupFailed("no reply"))
+    names = probe_names.LinkNames("wan_b", lookup=lookups, servers=lambda: ["192.0.2.53"])
+    target = {"kind": "https", "host": "health.probe.example", "family": 0, "port": 443, "path": "/"}
+    assert probes.probe_target(target, LINK, 0.1, names) is None
+    assert probes.probe_target(target, LINK, 0.1) is None  # no name cache: a miss, not the system resolver
+    assert len(lookups) == 1
+
+
 class _Dns(socketserver.BaseRequestHandler):
     def handle(self):
         packet, sock = self.request
@@ -150,3 +164,32 @@ def test_the_lookup_socket_is_bound_to_the_interface_and_source_address():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _slow_probe(seconds):
+    def probe(target, link, timeout, names, deadline):
+        time.sleep(seconds)
+        return 0.001
+    return probe
+
+
+def test_a_round_ends_at_its_deadline_whatever_a_probe_does():
+    link = dict(LINK, targets=[{"kind": "https"}, {"kind": "https"}], health={"timeout_ms": 100})
+    slow = {"n": 0}
+
+    def probe(target, link, timeout, names, deadline):
+        slow["n"] += 1
+        return _slow_probe(1.0 if target is link["targets"][0] else 0.01)(target, link, timeout, names, deadline)
+
+    prober = rounds.LinkProber(link, probe=probe)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = time.monotonic()
+        assert prober.round(pool) == [0.001]  # the stuck probe is a miss, the quick one counts
+        first = time.monotonic() - started
+        assert prober.round(pool) == [0.001]  # still stuck: not sent again, missed again
+        assert time.monotonic() - started < 2 * (0.1 + rounds.DEADLINE_SLACK_S) + 0.05
+    assert first < 0.1 + rounds.DEADLINE_SLACK_S + 0.05
+    assert slow["n"] == 3  # the stuck target got no second probe while its first ran
+    report = prober.report()
+    assert report["rounds"] == 2 and report["late_probes"] == 2
+    assert report["deadline_seconds"] == 0.12 and report["longest_round_seconds"] < 0.17
