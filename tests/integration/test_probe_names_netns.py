@@ -20,12 +20,17 @@ from pathlib import Path
 import pytest
 
 from symroute.planning import plan_routers
+from symroute_router.monitor.probe_names import RETRY_S
 from threelinklab import ISPS, PLAN, ROUTER, Monitor, sh
 
 URL = "http://health.probe.example:8081/"
 DNS, WEB = "100.64.53.53", "100.64.80.1"
 SOURCES = {"wan_a": "198.51.100.2", "wan_b": "198.51.100.6", "wan_c": "198.51.100.10"}
 DETECTION_S = 3 * 0.1 + 0.08  # down_after rounds of interval_ms, and the last probe's timeout_ms
+# A round's thread may wait for a CPU beyond its deadline on a loaded test machine (measured up to 150 ms with two
+# unit runs on two CPUs; the unit tests bound the deadline itself exactly). Below the 1 s a single lookup timing
+# out (resolv.conf's timeout:1) would add to a round that waited for it.
+SLACK_S = 0.4
 
 
 def _named_plan():
@@ -115,8 +120,11 @@ def test_a_blackholed_default_link_with_named_targets_everywhere_is_the_only_one
         assert not _resolved(state, "wan_a") and state["probes"]["wan_a"]["names"][0]["outcome"].startswith("failed")
         assert lab.connect(["100.64.20.1"]) == {"100.64.20.1": ["wan_b", "198.51.100.6"]}  # api fails over to B
 
-        lab.blackhole("wan_a", False)  # its name resolves at the next try (RETRY_S), then up_after good rounds
-        monitor.wait_for(lambda s: _in_service(s) == set(ISPS) and _resolved(s, "wan_a"), 10, "wan_a back")
+        # Its name resolves at the next try, RETRY_S after the last failure (twice that when the lift races a
+        # lookup already under way), then it earns up_after good rounds.
+        lab.blackhole("wan_a", False)
+        monitor.wait_for(lambda s: _in_service(s) == set(ISPS) and _resolved(s, "wan_a"), 2 * RETRY_S + 5,
+                         "wan_a back")
 
         lab.blackhole("wan_a", True)  # now with every name cached
         blackholed = time.monotonic()
@@ -132,7 +140,7 @@ def test_a_blackholed_default_link_with_named_targets_everywhere_is_the_only_one
             time.sleep(0.05)
         assert seen == {frozenset({"wan_b", "wan_c"})}
         for link, rounds in state["probes"].items():  # no round outlived its deadline (+ the scheduler's slack)
-            assert rounds["rounds"] > 20 and rounds["longest_round_seconds"] <= rounds["deadline_seconds"] + 0.05, (
+            assert rounds["rounds"] > 20 and rounds["longest_round_seconds"] <= rounds["deadline_seconds"] + SLACK_S, (
                 link, rounds)
     finally:
         lab.blackhole("wan_a", False)
