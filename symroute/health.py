@@ -7,7 +7,9 @@ A link's target is one of
 A partner's health check is tcp://host:port or an https:// URL.
 
 ICMP and TCP targets are IP literals: a probe must not depend on a resolver
-that may itself sit behind the failed link.
+that may itself sit behind the failed link. An http(s):// target may name its
+host: the monitor resolves it through the probed link itself, never with the
+system resolver (docs/monitor.md, "Health targets by name").
 
 URLs are parsed strictly: printable ASCII without spaces, a host (an IP
 literal, IPv6 in brackets, or a DNS name of letter-digit-hyphen labels where

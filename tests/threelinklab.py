@@ -200,13 +200,14 @@ class Lab:
 class Monitor:
     """The real monitor daemon in the router's namespace (python -m symroute_router.monitor)."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, plan=None):
+        """``plan``: the monitor's section of the plan (PLAN's by default)."""
         self.lab = lab
         self.state_file = lab.scratch / "monitor.json"
         self.config = lab.scratch / "monitor-config.json"
         self.log = lab.scratch / "monitor.log"
         self.config.write_text(json.dumps({
-            "router": "edge", "monitor": PLAN["monitor"],
+            "router": "edge", "monitor": plan or PLAN["monitor"],
             "settings": {"state_file": str(self.state_file), "textfile": None, "hook": [],
                          "partner_interval_s": 5, "partner_timeout_s": 1}}))
         self.process = None

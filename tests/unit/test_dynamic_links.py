@@ -12,7 +12,7 @@ from symroute.json_text import dumps
 from symroute.plan import build_plan
 from symroute_router import learned, routing
 from symroute_router.command import Result
-from symroute_router.monitor import netlink, probes, report
+from symroute_router.monitor import netlink, probes, report, rounds
 from symroute_router.monitor.learned_links import LearnedLinks
 
 
@@ -264,20 +264,23 @@ def test_a_round_without_any_source_counts_neither_way_and_a_partial_one_counts(
         def __init__(self, value):
             self.value = value
 
-        def result(self):
+        def result(self, timeout=None):
             return self.value
+
+        def done(self):
+            return True
 
     class Pool:
         def __init__(self, answers):
             self.answers = iter(answers)
 
-        def submit(self, function, target, link, timeout):
+        def submit(self, function, target, link, timeout, names, deadline):
             return Done(next(self.answers))
 
-    link = {"targets": [{}, {}]}
-    assert probes.round_of_probes(link, Pool([probes.NO_SOURCE, probes.NO_SOURCE]), 0.1) is None
-    assert probes.round_of_probes(link, Pool([probes.NO_SOURCE, None]), 0.1) == []  # a missed round
-    assert probes.round_of_probes(link, Pool([0.01, probes.NO_SOURCE]), 0.1) == [0.01]
+    link = {"name": "wan_c", "targets": [{}, {}], "health": {"timeout_ms": 100}}
+    assert rounds.LinkProber(link).round(Pool([probes.NO_SOURCE, probes.NO_SOURCE])) is None
+    assert rounds.LinkProber(link).round(Pool([probes.NO_SOURCE, None])) == []  # a missed round
+    assert rounds.LinkProber(link).round(Pool([0.01, probes.NO_SOURCE])) == [0.01]
 
 
 def test_the_static_lab_plan_digest_is_what_it_was_before_dynamic_links():

@@ -1,7 +1,8 @@
 """The running monitor: threads that feed events to one Monitor.
 
   carrier thread   rtnetlink link notifications (acts within milliseconds)
-  one per link     a probe round every interval_ms, each probe bounded by timeout_ms
+  one per link     a probe round every interval_ms, ended by its deadline (rounds.py); the names of its
+                   targets resolved through the link (probe_names.py)
   partner thread   each partner's health check every partner_interval_s
   main thread      applies events by priority (events.py), resyncs the kernel with the decision
                    (after link events and every resync_interval_s), writes state and metrics
@@ -16,11 +17,10 @@ import json
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from .. import routing
 from ..command import Runner
-from . import drill, echo, netlink, probes, report, resolving
+from . import drill, echo, netlink, probes, report, resolving, rounds
 from .events import EventQueue
 from .hook import Hook, log
 from .learned_links import LearnedLinks
@@ -68,18 +68,6 @@ def _address_event(monitor, repairer, interface):
                          else "lost address notifications", interface)
 
 
-def _probe_link(link, events, stopping):
-    interval = link["health"]["interval_ms"] / 1000
-    timeout = link["health"]["timeout_ms"] / 1000
-    with ThreadPoolExecutor(max_workers=len(link["targets"])) as pool:
-        while not stopping.is_set():
-            started = time.monotonic()
-            rtts = probes.round_of_probes(link, pool, timeout)
-            if rtts is not None:  # None: a dynamic link without its address; the kernel routes around it
-                events.put(("round", link["name"], len(link["targets"]), rtts))
-            stopping.wait(max(0.0, started + interval - time.monotonic()))
-
-
 def _check_partners(partners, settings, events, stopping):
     while not stopping.is_set():
         for partner in partners:
@@ -93,9 +81,11 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings, repairer=None, learned=None, events=None):
+def _write(monitor, settings, repairer=None, learned=None, events=None, probers=()):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     snapshot = report.state(monitor, time.time())
+    if probers:
+        snapshot["probes"] = {prober.link["name"]: prober.report() for prober in probers}
     if events is not None:
         snapshot["events"] = events.report()
     if (confirm := report.confirm_status(settings.get("confirm_record"))) is not None:
@@ -150,11 +140,11 @@ def _carrier_event(monitor, repairer, plan, interface, carrier):
     monitor.resync()
 
 
-def _start_threads(plan, settings, events, stopping):
+def _start_threads(plan, settings, events, stopping, probers):
     threads = []
-    for link in plan["links"]:
-        if link["targets"]:
-            threads.append(_daemon_thread(f"probes of {link['name']}", events, _probe_link, link, events, stopping))
+    for prober in probers:
+        threads.append(_daemon_thread(f"probes of {prober.link['name']}", events, rounds.probe_link, prober, events,
+                                      stopping))
     if plan["partners"]:
         threads.append(_daemon_thread("partner checks", events, _check_partners, plan["partners"], settings,
                                       events, stopping))
@@ -179,7 +169,8 @@ def run(config):
     threads = [_daemon_thread("carrier watcher", events, _watch_carrier, netlink.CarrierWatcher(), events),
                _daemon_thread("address watcher", events, _watch_addresses, addresses, events)]
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
-    threads += _start_threads(plan, settings, events, stopping)
+    probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
+    threads += _start_threads(plan, settings, events, stopping, probers)
     repairer = _make_repairer(settings, monitor, learned)
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
@@ -197,7 +188,7 @@ def run(config):
             if kind == "fatal":
                 log(f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
                     "the monitor; the kernel keeps the links' service state meanwhile")
-                _write(monitor, settings, repairer, learned, events)
+                _write(monitor, settings, repairer, learned, events, probers)
                 return 1
             if kind == "carrier":
                 _carrier_event(monitor, repairer, plan, *rest)
@@ -217,11 +208,11 @@ def run(config):
         shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings, repairer, learned, events)
+            _write(monitor, settings, repairer, learned, events, probers)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
-    _write(monitor, settings, repairer, learned, events)
+    _write(monitor, settings, repairer, learned, events, probers)
     log("stopped; every link is back in service and the monitor's rules are removed")
     return 0
 

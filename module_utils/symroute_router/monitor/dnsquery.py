@@ -8,8 +8,10 @@ every length bounded by the datagram. Records of the asked type and class IN
 are the addresses; the smallest TTL of the answer section (CNAMEs included) is
 the answer's TTL. A truncated reply, an error code, a malformed reply or no
 reply within the time limit is a LookupFailed: the resolver keeps the last good
-answer. The query carries the partner's mark (SO_MARK), so it leaves by the
-partner's link while that link is in service, else by its failover order.
+answer. A partner's query carries the partner's mark (SO_MARK), so it leaves by
+the partner's link while that link is in service, else by its failover order; a
+link probe's query (probe_names.py) is bound to the link's interface and leaves
+from its address, like the probe itself.
 """
 
 import ipaddress
@@ -86,8 +88,9 @@ def parse_reply(packet, query_id, name, family):
     return addresses, (min(ttls) if ttls else 0)
 
 
-def lookup(server, name, family, timeout=2.0, mark=None, port=53):
-    """(addresses, ttl) of ``name`` in ``family`` from ``server``; raise LookupFailed."""
+def lookup(server, name, family, timeout=2.0, mark=None, port=53, interface=None, source=None):
+    """(addresses, ttl) of ``name`` in ``family`` from ``server``; raise LookupFailed. ``interface`` and
+    ``source``: the socket is bound to that interface (SO_BINDTODEVICE) and leaves from that address."""
     server_family = socket.AF_INET6 if ":" in server else socket.AF_INET
     query_id = secrets.randbits(16)
     deadline = time.monotonic() + timeout
@@ -95,6 +98,10 @@ def lookup(server, name, family, timeout=2.0, mark=None, port=53):
         with socket.socket(server_family, socket.SOCK_DGRAM) as sock:
             if mark is not None:
                 sock.setsockopt(socket.SOL_SOCKET, SO_MARK, mark)
+            if interface:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
+            if source:
+                sock.bind((source, 0))
             sock.connect((server, port))
             sock.send(query_packet(query_id, name, family))
             while True:

@@ -5,7 +5,9 @@ interface (SO_BINDTODEVICE): the rule ``from <link address> lookup <link
 table>`` routes it by that link, and it can never take another. A partner
 check carries the partner's mark (SO_MARK), so it follows exactly the rules
 the partner's traffic follows, failover included. Each returns the round
-trip in seconds, or None.
+trip in seconds, or None. A link target's name is resolved through the link
+(probe_names.py); a partner check's by the system resolver, along the
+partner's mark.
 """
 
 import random
@@ -13,7 +15,7 @@ import socket
 import ssl
 import time
 
-from . import echo
+from . import echo, probe_names
 
 # A probe not sent: its family's address on a dynamic link is not there (yet, or between two leases).
 NO_SOURCE = "no source address"
@@ -83,8 +85,19 @@ def _addresses(host, port, families):
     return [(by_family[f], a[0]) for f, _type, _proto, _name, a in found if by_family.get(f) in families]
 
 
-def probe_target(target, link, timeout):
-    """One probe of a link target (plan form) through ``link``: the round trip or None."""
+def _destinations(target, link, sources, names, deadline):
+    """[(family, address)] of an http(s) target: its IP literal, or its name's answer through ``link``
+    (probe_names.py; never the system resolver, which would ask by the main table's default route)."""
+    found = probe_names.literal(target["host"])
+    if found is not None:
+        return [found] if found[0] in sources else []
+    return names.addresses(target["host"], link, deadline)[:1] if names is not None else []
+
+
+def probe_target(target, link, timeout, names=None, deadline=None):
+    """One probe of a link target (plan form) through ``link``: the round trip or None. ``names``: the
+    link's LinkNames (a named target without it is a miss); ``deadline``: the round's (monotonic) end,
+    which a name's lookup never passes."""
     sources = {entry["family"]: entry["address"] for entry in link["addresses"]}
     waiting = {family for family in link.get("learned_families", ()) if family not in sources}
     if target.get("family") in waiting or (waiting and not sources):
@@ -96,10 +109,11 @@ def probe_target(target, link, timeout):
     if target["kind"] == "tcp":
         destinations = [(target["family"], target["address"])]
     else:
-        destinations = _addresses(target["host"], target["port"], set(sources))[:1]
+        destinations = _destinations(target, link, sources, names, deadline or started + timeout)
     for family, address in destinations:
+        left = max(0.001, timeout - (time.monotonic() - started))
         try:
-            sock, connected = _connect(family, address, target["port"], timeout, link["interface"],
+            sock, connected = _connect(family, address, target["port"], left, link["interface"],
                                        sources.get(family))
             if target["kind"] == "tcp":
                 sock.close()
@@ -132,13 +146,3 @@ def check_partner(check, mark, timeout):
             return None, local
         return (time.monotonic() - started, local) if _healthy(status) else (None, local)
     return None, None
-
-
-def round_of_probes(link, pool, timeout):
-    """Probe every target of ``link`` at once; the round trips of those that answered, or None when no
-    probe could be sent (a dynamic link between two addresses: the round counts neither way)."""
-    futures = [pool.submit(probe_target, target, link, timeout) for target in link["targets"]]
-    results = [future.result() for future in futures]
-    if results and all(result is NO_SOURCE for result in results):
-        return None
-    return [rtt for rtt in results if rtt is not None and rtt is not NO_SOURCE]
