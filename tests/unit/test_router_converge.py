@@ -174,3 +174,29 @@ def test_the_summary_says_per_part_what_changed(world):
         " enabled symroute-routing.service",
         "link monitor: /etc/symroute/monitor.json; started symroute-monitor.service",
     ]
+
+
+def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monitor(world, monkeypatch):
+    """The monitor part wrote its configuration, then failed: the rollback restores the file, and the running
+    monitor (which read the new one) is restarted, as after a dead-man's restore (deadman_services)."""
+    from symroute_router.command import Result
+
+    class Systemctl:
+        calls = []
+
+        def run(self, argv, stdin=None):
+            self.calls.append(argv)
+            return Result(0, "", "")
+
+    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: [
+        "file /etc/symroute/monitor.json"])
+    world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
+    request = dict(world["request"], monitor={"verify": {"management": []}, "service_manager": "systemd",
+                                               "files": [{"path": "/etc/symroute/monitor.json"}]})
+    runner = Systemctl()
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        converge.converge(request, False, runner=runner, warn=lambda text: None)
+    assert runner.calls == [["systemctl", "try-restart", "symroute-monitor.service"]]
+    assert failed.value.rolled_back is True
+    assert failed.value.restored == ["file /etc/symroute/monitor.json", "restarted symroute-monitor.service if it "
+                                     "ran (it read /etc/symroute/monitor.json)"]
