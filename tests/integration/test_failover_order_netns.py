@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from symroute.explain import explain_address
-from symroute_router.monitor.service import ServiceSwitch
+from symroute_router.monitor.service_switch import ServiceSwitch
 from threelinklab import ISPS, PARTNER_ADDRESSES, PLAN
 
 # The router's main table: default routes through wan_a (explain leaves the main table to the router).

@@ -5,7 +5,7 @@ import subprocess
 
 from symroute.plan import build_plan
 from symroute_router.monitor.monitor import Monitor
-from symroute_router.monitor.service import Held
+from symroute_router.monitor.service_switch import Held
 
 
 class FakeClock:

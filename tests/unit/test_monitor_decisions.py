@@ -6,7 +6,7 @@ from monitorfakes import FakeClock, FakeIpKernel, FakeSwitch, Journal, Recorder,
 from symroute.plan import build_plan
 from symroute_router.monitor.hook import Hook
 from symroute_router.monitor.monitor import Monitor
-from symroute_router.monitor.service import ServiceSwitch
+from symroute_router.monitor.service_switch import ServiceSwitch
 
 
 def _targets(router_vars):

@@ -26,7 +26,7 @@ from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
 from .repair import Repairer
-from .service import ServiceSwitch
+from .service_switch import ServiceSwitch
 
 WRITE_EVERY_SECONDS = 1.0
 ECHO_SOCKETS = {"ping": "ping sockets", "raw": "raw sockets filtered by the kernel (net.ipv4.ping_group_range "

@@ -2,7 +2,7 @@
 
 Events come in (carrier changes, probe rounds, partner checks); after each
 transition the monitor recomputes which links are out of service ("gated"),
-has the kernel hold it (service.ServiceSwitch: interface groups and the
+has the kernel hold it (service_switch.ServiceSwitch: interface groups and the
 general rules, read back until they match), and deletes the conntrack entries
 bound to each newly gated link, so only those flows start again on another
 link; connections on links in service are never touched. Only then is the

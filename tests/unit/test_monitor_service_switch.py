@@ -4,7 +4,7 @@ import pytest
 
 from monitorfakes import FakeIpKernel, Recorder
 from symroute.plan import build_plan
-from symroute_router.monitor.service import RETRY_DELAYS_S, ServiceSwitch
+from symroute_router.monitor.service_switch import RETRY_DELAYS_S, ServiceSwitch
 
 
 @pytest.fixture
