@@ -69,12 +69,16 @@ class Problems:
             return []
         return list(enumerate(value))
 
-    def address(self, where, value, family, network=False):
-        pattern, what = (PREFIX, "a prefix") if network else (ADDRESS, "an address")
+    def address(self, where, value, family, network=False, interface=False):
+        """An address of ``family``; ``network``: a prefix in network form; ``interface``: an interface's
+        address with its prefix length (host bits set, as ``ip addr`` holds it)."""
+        pattern, what = (PREFIX, "a prefix") if network else (PREFIX, "an address with its prefix length") \
+            if interface else (ADDRESS, "an address")
         if not self.token(where, value, pattern, f"{what} of IPv{family}"):
             return
         try:
-            parsed = ipaddress.ip_network(value, strict=True) if network else ipaddress.ip_address(value)
+            parsed = ipaddress.ip_network(value, strict=True) if network else ipaddress.ip_interface(value) \
+                if interface else ipaddress.ip_address(value)
         except ValueError as error:
             self.add(where, f"{value!r} is not {what}{' in network form' if network else ''}: {error}")
             return

@@ -6,11 +6,11 @@ from .learned import DYNAMIC, POINT_TO_POINT
 
 
 def _learned_value(check, where, value, family, words):
-    """``dynamic``/``point-to-point`` (``words``) or a static value of the family (an address, with a
-    prefix length for an address field)."""
+    """``dynamic``/``point-to-point`` (``words``) or a static value of the family (an address; for an address
+    field the interface's address with its prefix length, as the link's static address is written)."""
     if value in words:
         return
-    check.address(where, value, family, network=where.endswith(".address"))
+    check.address(where, value, family, interface=where.endswith(".address"))
 
 
 def learned_entry(check, where, entry, bands, tables, seen):

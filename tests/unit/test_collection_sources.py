@@ -84,7 +84,7 @@ def test_a_use_the_build_cannot_rewrite_fails_it(text):
 
 
 def test_the_filter_names_are_what_the_plugins_provide():
-    assert build.filter_names() == ["symroute_package_files", "symroute_plan", "symroute_quote"]
+    assert build.filter_names() == ["symroute_contract", "symroute_package_files", "symroute_plan", "symroute_quote"]
 
 
 @pytest.mark.parametrize(("text", "expected", "count"), [

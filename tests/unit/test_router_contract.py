@@ -14,6 +14,7 @@ import json
 import shutil
 
 import pytest
+import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -21,6 +22,7 @@ from hostile_corpus import ACCEPTED, CASES
 from paths import REPOSITORY
 from rendering import environment, role_variables
 from symroute.ansible_inventory import load_inventory
+from symroute.contract_slices import contract_slice
 from symroute.pipeline import plan_routers
 from symroute_router import checking, contract
 
@@ -40,21 +42,34 @@ def nft_content(plan):
 
 
 def slices(plan):
-    """The five parts as the controller hands them to the router (roles/*/tasks/main.yml)."""
-    version = plan.get("contract_version", contract.CONTRACT_VERSION)
+    """The five parts as the controller hands them to the router: the engine's slices (symroute_contract, the
+    roles' vars), with what the roles add (the rendered nft table, the monitor's state file)."""
+    state_file = {"monitor_state_file": "/run/symroute/monitor.json"}
     return {
-        "routing": {"contract_version": version, "priority_band": plan["priority_band"],
-                    "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
-                    "rules": plan["rules"], "routes": plan["routes"]},
-        "sysctls": {"contract_version": version, "sysctls": plan["sysctls"]},
-        "nftables": {"contract_version": version, "content": nft_content(plan), "table": "inet symroute"},
-        "verify": {"contract_version": version, "tables": plan["verify_tables"], "partners": plan["verify"],
-                   "management": plan["management_probes"], "monitor_state_file": "/run/symroute/monitor.json"},
-        "audit": {"contract_version": version, "monitor_state_file": "/run/symroute/monitor.json",
-                  "verify": {"contract_version": version, "tables": plan["verify_tables"], "partners": plan["verify"],
-                             "management": plan["management_probes"]},
-                  **plan["audit"]},
+        "routing": contract_slice(plan, "routing"),
+        "sysctls": contract_slice(plan, "sysctls"),
+        "nftables": dict(contract_slice(plan, "nftables"), content=nft_content(plan)),
+        "verify": dict(contract_slice(plan, "verify"), **state_file),
+        "audit": dict(contract_slice(plan, "audit"), **state_file),
     }
+
+
+ROLE_SLICES = {("symroute_routing", "__symroute_routing_request", "routing"): "routing",
+               ("symroute_sysctl", "__symroute_sysctl_request", "sysctls"): "sysctls",
+               ("symroute_nftables", "__symroute_nftables_request", "nftables"): "nftables",
+               ("symroute_verify", "__symroute_verify_request", None): "verify",
+               ("symroute_verify", "__symroute_verify_audit_request", None): "audit",
+               ("symroute_snapshot", "__symroute_snapshot_request", "scope"): "snapshot_scope"}
+
+
+@pytest.mark.parametrize("where, part", ROLE_SLICES.items(), ids=[f"{w[0]}-{p}" for w, p in ROLE_SLICES.items()])
+def test_each_role_hands_over_the_engines_slice_and_defines_none_of_its_own(where, part):
+    """The contract is defined once: each role's request takes its slice from the symroute_contract filter
+    (symroute/contract_slices.py), which the tests above check; no role lists the slice's fields itself."""
+    role, variable, key = where
+    request = yaml.safe_load((REPOSITORY / "roles" / role / "vars" / "main.yml").read_text())[variable]
+    value = request if key is None else request[key]
+    assert isinstance(value, str) and value.strip().startswith("{{") and f"symroute_contract('{part}')" in value, value
 
 
 @pytest.fixture(scope="module")
