@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from symroute.planning import plan_routers
+from symroute.pipeline import plan_routers
 from symroute_router.monitor.probe_names import RETRY_S
 from threelinklab import ISPS, PLAN, ROUTER, Monitor, sh
 
