@@ -89,9 +89,9 @@ def _rollback(runner, request, step, error):
     if not snapshot_path:
         raise ConvergeFailed(str(error), step, NOT_SNAPSHOT, fields=fields) from None
     try:
-        lines = snapshot.restore(runner, _own_snapshot(snapshot_path, _run_id(request)), lock_path=LOCK_FILE,
-                                 owned_files=_owned_files(request))
-        lines += deadman_services.follow(runner, lines, deadman_services.of_request(request.get("monitor")))
+        lines = deadman_services.restore_then_follow(runner, lambda: snapshot.restore(
+            runner, _own_snapshot(snapshot_path, _run_id(request)), lock_path=LOCK_FILE,
+            owned_files=_owned_files(request)), deadman_services.of_request(request.get("monitor")))
     except (snapshot.RestoreError, OSError, ValueError) as restore_error:
         partial = getattr(restore_error, "restored", [])
         raise ConvergeFailed(str(error), step, not_restored(restore_error, partial), partial, fields=fields) from None

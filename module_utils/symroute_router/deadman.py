@@ -160,8 +160,8 @@ def _restore(path, record, runner, now, lock_path, why):
         taken = snapshot.load(record["snapshot"])
         if taken is None or taken.get("run_id") != record["run_id"]:
             raise snapshot.RestoreError(f"run {record['run_id']}'s snapshot is not at {record['snapshot']}", [])
-        restored = snapshot.restore(runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", []))
-        restored += deadman_services.follow(runner, restored, record.get("services"))  # the monitor read them
+        restored = deadman_services.restore_then_follow(runner, lambda: snapshot.restore(
+            runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", [])), record.get("services"))
     except (snapshot.RestoreError, OSError, ValueError) as error:
         partial = getattr(error, "restored", [])
         record = _settled(path, record, "restore failed", runner, stop=False, expired_at=now(), restored=partial,

@@ -6,7 +6,8 @@ it would go on probing, gating and holding the general rules of that run's links
 on the management interface keeps that interface out of service, and the router cut off, after its rules and
 routes were restored (tests/integration/test_confirmed_commit_ssh.py). So after a restore that put back one
 of the monitor's files (the files whose change makes the converge restart it): systemd's unit files reloaded
-when one of them was put back, then the monitor restarted if it runs (``systemctl try-restart``; without
+when one of them was put back, then the monitor restarted (``systemctl restart``, after ``reset-failed``: a
+monitor that failed on the unconfirmed configuration runs the restored one; without
 systemd, its control command's ``restart`` when its ``status`` says it runs), or stopped when the restore
 removed its configuration (the unconfirmed run was the first to install it). Its clean stop puts every link
 of the configuration it ran back in service and removes its rules; it then starts with the restored one.
@@ -24,8 +25,7 @@ from .snapshot import RestoreError
 MONITOR_UNIT = "symroute-monitor.service"
 UNIT_DIRECTORY = "/etc/systemd/"
 REMOVED = " (removed: "
-PAST = {"stop": "stopped", "restart": "restarted", "try-restart": "restarted"}
-WHEN = {"stop": "", "try-restart": " if it ran"}
+PAST = {"stop": "stopped", "restart": "restarted"}
 
 
 def of_request(monitor):
@@ -74,9 +74,11 @@ def follow(runner, restored, services, systemd=None):
     if read:
         why, ctl = f"it read {', '.join(read)}", services.get("ctl_command")
         removed = all(put_back[path] for path in read)
-        if on_systemd:
-            verb = "stop" if removed else "try-restart"
-            _act(runner, ["systemctl", verb, MONITOR_UNIT], f"{PAST[verb]} {MONITOR_UNIT}{WHEN[verb]} ({why})", done)
+        if on_systemd and removed:
+            _act(runner, ["systemctl", "stop", MONITOR_UNIT], f"stopped {MONITOR_UNIT} ({why})", done)
+        elif on_systemd:  # running, or failed on the unconfirmed configuration: it runs the restored one now
+            runner.run(["systemctl", "reset-failed", MONITOR_UNIT])
+            _act(runner, ["systemctl", "restart", MONITOR_UNIT], f"restarted {MONITOR_UNIT} ({why})", done)
         elif not isinstance(ctl, str) or not os.path.isfile(ctl):
             raise RestoreError(f"the background monitor may still run the unconfirmed configuration: its control "
                                f"command {ctl} is not there to restart or stop it", done)
@@ -84,3 +86,19 @@ def follow(runner, restored, services, systemd=None):
             verb = "stop" if removed else "restart"
             _act(runner, [ctl, verb], f"{PAST[verb]} the background monitor ({why})", done)
     return done[len(restored):]
+
+
+def restore_then_follow(runner, restore, services):
+    """``restore()`` (a snapshot's restore: its lines), then ``follow`` them. A restore that fails part way
+    (RestoreError) may already have put back the monitor's files: those are followed too, and the error is
+    raised again with every line, so a second problem never leaves the monitor on the unconfirmed run."""
+    try:
+        lines = restore()
+    except RestoreError as error:
+        partial = list(getattr(error, "restored", []))
+        try:
+            more = follow(runner, partial, services)
+        except RestoreError as failed:
+            more = list(failed.restored)[len(partial):]
+        raise RestoreError(str(error), partial + more) from None
+    return lines + follow(runner, lines, services)

@@ -150,7 +150,7 @@ def test_a_change_never_confirmed_is_restored_by_the_routers_timer_within_timeou
     journal = router.sh(f"journalctl --no-pager -u {record['unit']}.service").stdout
     assert f"run {record['run_id']} was not confirmed" in journal, journal
     # The monitor read the unconfirmed configuration at its start: the dead-man restarted it after the restore.
-    assert "restarted symroute-monitor.service if it ran (it read /etc/symroute/monitor.json" in " ".join(
+    assert "restarted symroute-monitor.service (it read /etc/symroute/monitor.json" in " ".join(
         record["restored"]), record
     assert router.main_pid("symroute-monitor.service") != monitor_pid
     router.wait_for_monitor(_in_service, 20, "all links in service after the restore")

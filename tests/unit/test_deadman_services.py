@@ -45,14 +45,16 @@ def test_the_services_come_from_the_converges_monitor_request_and_none_without_a
 def test_a_restore_that_put_back_the_monitors_configuration_restarts_the_monitor_under_systemd():
     runner = Runner()
     lines = deadman_services.follow(runner, [f"file {CONFIG}", "nft table inet symroute"], _services())
-    assert runner.calls == [["systemctl", "try-restart", "symroute-monitor.service"]]
-    assert lines == [f"restarted symroute-monitor.service if it ran (it read {CONFIG})"]
+    assert runner.calls == [["systemctl", "reset-failed", "symroute-monitor.service"],
+                            ["systemctl", "restart", "symroute-monitor.service"]]
+    assert lines == [f"restarted symroute-monitor.service (it read {CONFIG})"]
 
 
 def test_a_restored_unit_file_is_reloaded_before_the_monitor_restarts():
     runner = Runner()
     lines = deadman_services.follow(runner, [f"file {CONFIG}", f"file {UNIT}"], _services())
-    assert runner.calls == [["systemctl", "daemon-reload"], ["systemctl", "try-restart", "symroute-monitor.service"]]
+    assert runner.calls == [["systemctl", "daemon-reload"], ["systemctl", "reset-failed", "symroute-monitor.service"],
+                            ["systemctl", "restart", "symroute-monitor.service"]]
     assert lines[0] == "reloaded systemd's unit files" and UNIT in lines[1]
 
 
@@ -92,8 +94,8 @@ def test_without_systemd_and_without_the_control_command_the_restore_says_the_mo
 
 
 def test_a_monitor_that_cannot_be_restarted_fails_the_restore_and_keeps_what_was_done():
-    with pytest.raises(snapshot.RestoreError, match="systemctl try-restart symroute-monitor.service failed") as raised:
-        deadman_services.follow(Runner(answers={"try-restart": 1}), [f"file {CONFIG}", f"file {UNIT}"], _services())
+    with pytest.raises(snapshot.RestoreError, match="systemctl restart symroute-monitor.service failed") as raised:
+        deadman_services.follow(Runner(answers={"restart": 1}), [f"file {CONFIG}", f"file {UNIT}"], _services())
     assert raised.value.restored == [f"file {CONFIG}", f"file {UNIT}", "reloaded systemd's unit files"]
 
 
@@ -131,17 +133,17 @@ def test_the_dead_man_restarts_the_monitor_after_restoring_its_configuration_and
     assert arm(runner)["services"]["monitor_files"][0] == CONFIG  # the record keeps them for the restore
     record = expire(runner)
     assert record["state"] == "expired"
-    assert runner.calls[-1] == ["systemctl", "try-restart", "symroute-monitor.service"]
+    assert runner.calls[-1] == ["systemctl", "restart", "symroute-monitor.service"]
     assert record["restored"] == [f"file {CONFIG}", "1 rules, 0 routes",
-                                  f"restarted symroute-monitor.service if it ran (it read {CONFIG})"]
+                                  f"restarted symroute-monitor.service (it read {CONFIG})"]
     assert "restarted symroute-monitor.service" in deadman.describe(record)  # the next run's warning, the audit
 
 
 def test_a_dead_man_whose_monitor_restart_fails_records_a_failed_restore(armed):
     arm, expire, _ = armed
     arm(Runner())
-    record = expire(Runner(answers={"try-restart": 1}))
-    assert record["state"] == "restore failed" and "try-restart symroute-monitor.service failed" in record["error"]
+    record = expire(Runner(answers={"restart": 1}))
+    assert record["state"] == "restore failed" and "restart symroute-monitor.service failed" in record["error"]
     assert record["restored"] == [f"file {CONFIG}", "1 rules, 0 routes"]
 
 
@@ -152,5 +154,5 @@ def test_the_next_converge_restoring_a_run_whose_dead_man_never_ran_restarts_the
     arm(runner)
     reported = settle(runner)
     assert reported["state"] == "expired" and "its dead-man never ran" in reported["why"]
-    assert ["systemctl", "try-restart", "symroute-monitor.service"] in runner.calls
-    assert reported["restored"][-1] == f"restarted symroute-monitor.service if it ran (it read {CONFIG})"
+    assert ["systemctl", "restart", "symroute-monitor.service"] in runner.calls
+    assert reported["restored"][-1] == f"restarted symroute-monitor.service (it read {CONFIG})"

@@ -196,7 +196,37 @@ def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monito
     runner = Systemctl()
     with pytest.raises(converge.ConvergeFailed) as failed:
         converge.converge(request, False, runner=runner, warn=lambda text: None)
-    assert runner.calls == [["systemctl", "try-restart", "symroute-monitor.service"]]
+    # restart, not try-restart: the monitor that failed on the new configuration runs the restored one again.
+    assert runner.calls == [["systemctl", "reset-failed", "symroute-monitor.service"],
+                            ["systemctl", "restart", "symroute-monitor.service"]]
     assert failed.value.rolled_back is True
-    assert failed.value.restored == ["file /etc/symroute/monitor.json", "restarted symroute-monitor.service if it "
-                                     "ran (it read /etc/symroute/monitor.json)"]
+    assert failed.value.restored == ["file /etc/symroute/monitor.json",
+                                     "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
+
+
+def test_a_restore_that_fails_part_way_still_restarts_the_monitor_whose_files_it_put_back(world, monkeypatch):
+    """A second problem during the rollback (a table waiting for its interface) must not leave the monitor on
+    the configuration that was rolled back (the review's H1)."""
+    from symroute_router.command import Result
+
+    class Systemctl:
+        calls = []
+
+        def run(self, argv, stdin=None):
+            self.calls.append(argv)
+            return Result(0, "", "")
+
+    def partly(runner, taken, lock_path=None, owned_files=None):
+        raise snapshot.RestoreError("rules and routes: waiting for interface wanb", ["file /etc/symroute/monitor.json"])
+
+    monkeypatch.setattr(snapshot, "restore", partly)
+    world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
+    request = dict(world["request"], monitor={"verify": {"management": []}, "service_manager": "systemd",
+                                               "files": [{"path": "/etc/symroute/monitor.json"}]})
+    runner = Systemctl()
+    with pytest.raises(converge.ConvergeFailed) as failed:
+        converge.converge(request, False, runner=runner, warn=lambda text: None)
+    assert ["systemctl", "restart", "symroute-monitor.service"] in runner.calls
+    assert failed.value.rolled_back is False
+    assert failed.value.restored == ["file /etc/symroute/monitor.json",
+                                     "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
