@@ -194,3 +194,28 @@ def test_a_round_ends_at_its_deadline_whatever_a_probe_does():
     report = prober.report()
     assert report["rounds"] == 2 and report["late_probes"] == 2
     assert report["deadline_seconds"] == 0.32 and report["longest_round_seconds"] < deadline + 0.2
+
+
+def test_a_probe_that_raises_is_a_missed_probe_and_the_round_goes_on():
+    link = dict(LINK, targets=[{"kind": "https"}, {"kind": "https"}], health={"timeout_ms": 300})
+
+    def probe(target, link, timeout, names, deadline):
+        if target is link["targets"][0]:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "a resolv.conf that is not UTF-8")
+        return 0.002
+
+    prober = rounds.LinkProber(link, probe=probe)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert prober.round(pool) == [0.002]
+        assert prober.round(pool) == [0.002]  # the link's probe thread lives on
+
+
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"), IsADirectoryError(21, "Is a directory"),
+                                   UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")])
+def test_an_unreadable_resolv_conf_reads_as_no_server_and_the_next_file_is_tried(error):
+    def read(path):
+        if path == probe_names.RESOLV_CONFS[0]:
+            raise error
+        return "nameserver 198.51.100.53\n"
+
+    assert probe_names.system_servers(read) == ["198.51.100.53"]

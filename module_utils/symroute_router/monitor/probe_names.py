@@ -45,8 +45,11 @@ def literal(host):
 def system_servers(read=files.read_text, paths=RESOLV_CONFS):
     """The resolv.conf servers a query bound to a WAN link can reach: the first file's that are not loopback."""
     for path in paths:
-        servers = [server for server in dnsquery.servers_of(read(path) or "")
-                   if not ipaddress.ip_address(server).is_loopback]
+        try:  # unreadable (permissions, a directory, bytes that are not UTF-8): as if it listed no server
+            text = read(path) or ""
+        except (OSError, ValueError):
+            continue
+        servers = [server for server in dnsquery.servers_of(text) if not ipaddress.ip_address(server).is_loopback]
         if servers:
             return servers
     return []

@@ -48,6 +48,8 @@ class LinkProber:
                 results.append(None if future is None else future.result(max(0.0, deadline - self.clock())))
             except concurrent_futures.TimeoutError:
                 results.append(None)
+            except Exception:  # noqa: BLE001  (a probe's error is a missed probe, never the end of the link's thread)
+                results.append(None)
             if future is None or not future.done():
                 self.late += 1
         self.rounds += 1
