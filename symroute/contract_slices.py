@@ -41,7 +41,10 @@ def verify(plan: Mapping[str, Any]) -> Slice:
 def audit(plan: Mapping[str, Any]) -> Slice:
     """The verify slice and what the read-only audit needs besides it (the monitor's state file is a role
     setting, added by the role)."""
-    return {"contract_version": plan["contract_version"], "verify": verify(plan), **plan["audit"]}
+    audit = plan["audit"]
+    return {"contract_version": plan["contract_version"], "verify": verify(plan), "links": audit["links"],
+            "prefixes": audit["prefixes"], "mark_mask": audit["mark_mask"],
+            "out_of_service_group": audit["out_of_service_group"]}
 
 
 def snapshot_scope(plan: Mapping[str, Any]) -> Slice:

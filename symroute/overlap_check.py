@@ -86,7 +86,7 @@ def _partner_entries(partners):
 
 def _decorated_intervals(prefixes, owner):
     """{version: [(first, -last, owner, Interval)]} of one partner's prefixes: the key of the sweep's order
-    (overlaps.sorted_intervals) leads the tuple, and tuples that tie on it are equal (the same prefix and
+    (prefix_sweep.sorted_intervals) leads the tuple, and tuples that tie on it are equal (the same prefix and
     owner), so a stable sort of the tuples keeps the order sorted_intervals gives."""
     decorated = {4: [], 6: []}
     for prefix in prefixes:
@@ -96,7 +96,7 @@ def _decorated_intervals(prefixes, owner):
 
 
 def _partner_intervals(partners, sharing):
-    """overlaps.sorted_intervals(_partner_entries(partners)); each partner's intervals made once per (owner,
+    """prefix_sweep.sorted_intervals(_partner_entries(partners)); each partner's intervals made once per (owner,
     prefix tuple) (shared_work.of_objects: the base of a pull request reuses those of the partners it did not
     change)."""
     by_family = {4: [], 6: []}
@@ -146,7 +146,7 @@ class PrefixIndex:
     """
 
     def __init__(self, by_family):
-        """``by_family``: overlaps.sorted_intervals of the prefixes (sorted by first address)."""
+        """``by_family``: prefix_sweep.sorted_intervals of the prefixes (sorted by first address)."""
         self._firsts = {version: [i.first for i in intervals] for version, intervals in by_family.items()}
         self._spans = {version: {(i.first, i.last) for i in intervals} for version, intervals in by_family.items()}
 

@@ -8,7 +8,8 @@ Two ways to read, chosen by what a wrong answer would cost:
 - ``required``: for reads a change is computed from (the routing reconcile): a failure or an unreadable
   answer raises ``IpReadError``, so that an unread state is never taken for an empty one and undone.
 
-``route_get`` is the one ``ip route get`` of the package (the audit, status, verification, the doctor).
+``route_lookup`` (and ``route_get``, which reads a failure as no route) asks ``ip route get`` for the audit,
+status and the doctor; a refusal by the kernel is told apart from a failure of ip.
 """
 
 import json
@@ -53,13 +54,30 @@ def required(runner, args, absent_when=()):
     return parsed
 
 
-def route_get(runner, destination, family=None, source=None, mark=None):
-    """The first answer of ``ip [-4|-6] -json route get DST [from SRC] [mark MARK]``, or {} (unroutable,
-    prohibited). ``mark``: a number, or its text as the plan writes it ("0x100")."""
+# What ip says when the kernel itself refuses to route (a prohibit, unreachable or blackhole rule or route).
+ROUTING_REFUSALS = ("Permission denied", "Network is unreachable", "No route to host", "Invalid argument")
+
+
+def route_lookup(runner, destination, family=None, source=None, mark=None):
+    """(the first answer of ``ip [-4|-6] -json route get DST [from SRC] [mark MARK]``, None): {} when the
+    kernel refuses to route it (prohibited, unreachable); (None, why) when ip itself failed (timed out, not
+    there, unreadable output), so that a failed read is never taken for a refusal. ``mark``: a number, or its
+    text as the plan writes it ("0x100")."""
     args = ([f"-{family}"] if family else []) + ["-json", "route", "get", destination]
     if source:
         args += ["from", source]
     if mark:
         args += ["mark", mark if isinstance(mark, str) else f"{mark:#x}"]
-    found = answers(runner, args)
-    return found[0] if found else {}
+    result = runner.run(["ip", *args])
+    if result.rc != 0:
+        refused = any(text in (result.stderr or "") for text in ROUTING_REFUSALS)
+        return ({}, None) if refused else (None, message(result, f"ip exited with status {result.rc}"))
+    parsed = _parsed(result.stdout)
+    if parsed is None:
+        return None, "ip printed something that is not a JSON list"
+    return (parsed[0] if parsed else {}), None
+
+
+def route_get(runner, destination, family=None, source=None, mark=None):
+    """The first answer of ``route_lookup``, or {} (unroutable, prohibited, or ip failed)."""
+    return route_lookup(runner, destination, family, source, mark)[0] or {}

@@ -4,13 +4,14 @@ The monitor's configuration carries the plan's verification probes (``paths``: p
 address of its prefixes, its mark, its pinned link and failover order). For each, the kernel is asked how a
 new connection with that mark is routed now (``ip route get ADDRESS mark MARK``, as the audit does), and
 the answer is compared with where the plan wants it: the first link of the partner's order (pinned link,
-then its failover links) that carries the family and is in service, or no link at all (a fail-closed
-partner whose link is out: rejected) when none is.
+then its failover links) that carries the family and that the kernel routes by (in service, or down but
+kept in while every link is down), or no link at all (a fail-closed partner whose link is out: rejected)
+when none is. A failed ``ip`` (timed out, missing) is shown as unknown, never as a rejection.
 """
 
 import ipaddress
 
-from .audit import paths as kernel_paths
+from .iproute import route_lookup
 
 
 def _mapping(value):
@@ -42,12 +43,17 @@ def _probe(entry):
     return dict(strings, family=family, failover_links=order)
 
 
+# A link the kernel routes by: in service, or down by its probes but not taken out (the monitor keeps its
+# last decision when every link is down, and the kernel then still routes by them).
+ROUTED_BY = ("in service", "down")
+
+
 def planned_link(probe, links, states):
     """Where the plan wants the partner's traffic of this family now: the first link of its order that
-    carries the family and is in service; None when no link is (its traffic is rejected)."""
+    carries the family and that the kernel routes by; None when no link is (its traffic is rejected)."""
     for name in [probe["link"], *probe["failover_links"]]:
         link = _mapping(links.get(name))
-        if probe["family"] in _list(link.get("families")) and states.get(name) == "in service":
+        if probe["family"] in _list(link.get("families")) and states.get(name) in ROUTED_BY:
             return name
     return None
 
@@ -61,12 +67,15 @@ def paths(runner, config, links, states):
         return []
     by_interface = {str(_mapping(link).get("interface")): name for name, link in links.items()}
     found = []
-    for probe, route in zip(probes, kernel_paths(runner, {"verify": {"partners": probes}})):
-        now = by_interface.get(route["dev"]) if route["dev"] else None
+    for probe in probes:
+        route, failed = route_lookup(runner, probe["address"], probe["family"], mark=probe["mark"])
+        device = str((route or {}).get("dev") or "") or None
+        now = by_interface.get(device) if device else None
         wanted = planned_link(probe, links, states)
         found.append({"partner": probe["partner"], "family": probe["family"], "address": probe["address"],
-                      "pinned_link": probe["link"], "link_now": now, "device": route["dev"] or None,
-                      "planned_link": wanted, "as_planned": now == wanted and (now is not None or not route["dev"]),
+                      "pinned_link": probe["link"], "link_now": now, "device": device, "unknown": failed,
+                      "planned_link": wanted,
+                      "as_planned": failed is None and now == wanted and (now is not None or device is None),
                       "pinned_carries_family": probe["family"] in _list(_mapping(links.get(probe["link"])).get(
                           "families"))})
     return found

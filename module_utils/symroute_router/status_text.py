@@ -63,6 +63,8 @@ def _health(partner):
 def _note(partner, path):
     """What to say of the partner's path (one family's, or the health check's where no path is known)."""
     pinned = _safe(partner["pinned_link"])
+    if path is not None and path.get("unknown"):
+        return f"UNKNOWN: {_safe(path['unknown'])[:80]}"
     if path is not None and not path["as_planned"]:
         return f"NOT WHERE THE PLAN WANTS IT (plan: {_safe(path['planned_link'] or 'rejected')})"
     if path is not None and path["link_now"] is None:
@@ -81,7 +83,7 @@ def _partner_rows(partner):
     rows = []
     for index, path in enumerate(paths):
         family = "-" if path is None else f"IPv{path['family']}"
-        now = partner["link_now"] if path is None else path["link_now"] or "none"
+        now = partner["link_now"] if path is None else path["link_now"] or ("?" if path.get("unknown") else "none")
         rows.append((_safe(partner["name"]) if index == 0 else "", family, _safe(partner["pinned_link"]),
                      _safe(now or ("not checked yet" if not partner["checked"] else "unknown")),
                      _health(partner) if index == 0 else "", _note(partner, path)))

@@ -157,6 +157,8 @@ class KernelRoutes:
         device = self.routes[(address, mark)]
         if device is None:
             return Result(2, "", "RTNETLINK answers: Permission denied")
+        if device == "TIMEOUT":  # the Runner's answer for a command it killed
+            return Result(124, "", "ip: killed after 5 s (timed out)")
         return Result(0, json.dumps([{"dst": address, "dev": device, "prefsrc": "198.51.100.2"}]), "")
 
 
@@ -195,7 +197,7 @@ def test_every_partner_has_its_path_per_family_from_the_kernel_health_check_or_n
     batch = next(p for p in document["partners"] if p["name"] == "batch")
     assert batch["paths"] == [{"partner": "batch", "family": 4, "address": "100.64.22.0", "pinned_link": "lte",
                                "link_now": "lte", "device": "wwan0", "planned_link": "lte", "as_planned": True,
-                               "pinned_carries_family": True}]
+                               "pinned_carries_family": True, "unknown": None}]
 
 
 def test_a_failover_shows_each_family_where_the_plan_wants_it_and_a_fail_closed_partner_rejected(tmp_path):
@@ -274,3 +276,23 @@ def test_a_router_without_names_has_no_names_section(tmp_path):
     code, text = run(tmp_path, _state())
     assert code == 0 and "Partners' names" not in text
     assert json.loads(run(tmp_path, _state(), CONFIG, "--format", "json")[1])["names"] == []
+
+
+def test_an_ip_that_fails_is_unknown_and_needs_attention_never_a_rejection(tmp_path):
+    routes = {**IN_SERVICE, ("100.64.21.0", "0x8100"): "TIMEOUT"}
+    code, text, _ = run_with_kernel(tmp_path, _state(), routes)
+    assert code == 1
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["ledger"])
+    assert row.split()[1:4] == ["IPv4", "fiber", "?"] and "UNKNOWN: ip: killed after 5 s (timed out)" in row
+    assert "rejected" not in row
+
+
+def test_every_link_down_but_kept_in_service_is_where_the_plan_wants_it(tmp_path):
+    """When every link fails its probes the monitor takes none out (it keeps its last decision): the kernel
+    still routes by the pinned links, and that is where the plan wants the traffic, not 'rejected'."""
+    state = _state(fiber=_link(up=False, reason="3 rounds without an answer"),
+                   lte=_link(up=False, reason="3 rounds without an answer"))
+    code, text, _ = run_with_kernel(tmp_path, state, IN_SERVICE)
+    assert code == 1  # the links are down
+    assert "NOT WHERE" not in text and "rejected" not in text
+    assert any(line.split()[:4] == ["ledger", "IPv4", "fiber", "fiber"] for line in text.splitlines())
