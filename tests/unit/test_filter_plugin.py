@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from filter_plugins.symroute_contract import FilterModule as ContractFilters
 from filter_plugins.symroute_plan import FilterModule as PlanFilters
 from filter_plugins.symroute_quote import FilterModule as QuoteFilters
 from paths import REPOSITORY
@@ -13,6 +14,7 @@ from symroute.pipeline import plan_routers
 
 symroute_plan = PlanFilters().filters()["symroute_plan"]
 symroute_quote = QuoteFilters().filters()["symroute_quote"]
+symroute_contract = ContractFilters().filters()["symroute_contract"]
 
 
 def test_symroute_plan_equals_the_engine(router_vars):
@@ -64,3 +66,14 @@ def test_ansible_doc_renders_each_filter(name):
     assert result.returncode == 0, result.stderr
     assert name in result.stdout and "EXAMPLES" in result.stdout and "RETURN" in result.stdout.upper()
     assert "ERROR" not in result.stderr
+
+
+def test_symroute_contract_is_the_engines_slice_and_refuses_what_is_not_one(router_vars):
+    from symroute.contract_slices import contract_slice
+
+    plan = plan_routers({"edge": router_vars})["edge"]
+    assert symroute_contract(plan, "routing") == contract_slice(plan, "routing")
+    with pytest.raises(AnsibleFilterError, match="unknown part 'rules'"):
+        symroute_contract(plan, "rules")
+    with pytest.raises(AnsibleFilterError, match="the plan has no verify slice"):
+        symroute_contract({"contract_version": 1}, "verify")
