@@ -46,9 +46,20 @@ def restored_files(lines):
     return found
 
 
+# What systemctl says where systemd does not run: a monitor configured as a unit there never started (the
+# run that configured it failed on exactly that), so there is no unit to reload, restart or stop.
+NO_SYSTEMD = ("not been booted with systemd", "Failed to connect to bus")
+
+
+class NoSystemd(Exception):
+    """systemctl answered that systemd does not run on this router."""
+
+
 def _act(runner, argv, line, done):
     result = runner.run(argv)
     if result.rc != 0:
+        if argv[0] == "systemctl" and any(text in (result.stderr or "") for text in NO_SYSTEMD):
+            raise NoSystemd()
         raise RestoreError(f"{' '.join(argv)} failed: {message(result, f'exit status {result.rc}')}", done)
     done.append(line)
 
@@ -69,6 +80,16 @@ def follow(runner, restored, services, systemd=None):
     put_back = restored_files(restored)
     read = [path for path in services.get("monitor_files") or [] if path in put_back]
     done, on_systemd = list(restored), _systemd(services, systemd)
+    try:
+        _systemd_units(runner, put_back, read, services, on_systemd, done)
+    except NoSystemd:
+        done.append(f"no unit to restart: systemd does not run here ({MONITOR_UNIT} never started)")
+    return done[len(restored):]
+
+
+def _systemd_units(runner, put_back, read, services, on_systemd, done):
+    """``follow``'s actions: units reloaded, the monitor restarted or stopped (NoSystemd when systemd is not
+    there after all)."""
     if on_systemd and any(path.startswith(UNIT_DIRECTORY) for path in put_back):
         _act(runner, ["systemctl", "daemon-reload"], "reloaded systemd's unit files", done)
     if read:
@@ -85,7 +106,6 @@ def follow(runner, restored, services, systemd=None):
         elif runner.run([ctl, "status"]).rc == 0:
             verb = "stop" if removed else "restart"
             _act(runner, [ctl, verb], f"{PAST[verb]} the background monitor ({why})", done)
-    return done[len(restored):]
 
 
 def restore_then_follow(runner, restore, services):

@@ -156,3 +156,18 @@ def test_the_next_converge_restoring_a_run_whose_dead_man_never_ran_restarts_the
     assert reported["state"] == "expired" and "its dead-man never ran" in reported["why"]
     assert ["systemctl", "restart", "symroute-monitor.service"] in runner.calls
     assert reported["restored"][-1] == f"restarted symroute-monitor.service (it read {CONFIG})"
+
+
+def test_a_monitor_configured_as_a_unit_where_systemd_does_not_run_needs_no_restart_and_fails_nothing():
+    """The converge's rollback of a run that configured the monitor as a systemd unit on a router without
+    systemd (the run failed on exactly that): systemctl says so, and the restore stands."""
+    class NoSystemd(Runner):
+        def run(self, argv, stdin=None):
+            self.calls.append(list(argv))
+            return Result(1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+                                 "Failed to connect to bus: Host is down")
+
+    runner = NoSystemd()
+    lines = deadman_services.follow(runner, [f"file {CONFIG}", f"file {UNIT}"], _services())
+    assert runner.calls == [["systemctl", "daemon-reload"]]
+    assert lines == ["no unit to restart: systemd does not run here (symroute-monitor.service never started)"]
