@@ -6,6 +6,7 @@ import json
 import pytest
 
 from symroute_router import converge, snapshot
+from symroute_router.command import Result
 from symroute_router.steps import StepFailed
 
 ALL = list(converge.PARTS)
@@ -176,18 +177,20 @@ def test_the_summary_says_per_part_what_changed(world):
     ]
 
 
+class Systemctl:
+    """Answers every systemctl call with success and records it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def run(self, argv, stdin=None):
+        self.calls.append(argv)
+        return Result(0, "", "")
+
+
 def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monitor(world, monkeypatch):
     """The monitor part wrote its configuration, then failed: the rollback restores the file, and the running
     monitor (which read the new one) is restarted, as after a dead-man's restore (deadman_services)."""
-    from symroute_router.command import Result
-
-    class Systemctl:
-        calls = []
-
-        def run(self, argv, stdin=None):
-            self.calls.append(argv)
-            return Result(0, "", "")
-
     monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: [
         "file /etc/symroute/monitor.json"])
     world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
@@ -207,15 +210,6 @@ def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monito
 def test_a_restore_that_fails_part_way_still_restarts_the_monitor_whose_files_it_put_back(world, monkeypatch):
     """A second problem during the rollback (a table waiting for its interface) must not leave the monitor on
     the configuration that was rolled back (the review's H1)."""
-    from symroute_router.command import Result
-
-    class Systemctl:
-        calls = []
-
-        def run(self, argv, stdin=None):
-            self.calls.append(argv)
-            return Result(0, "", "")
-
     def partly(runner, taken, lock_path=None, owned_files=None):
         raise snapshot.RestoreError("rules and routes: waiting for interface wanb", ["file /etc/symroute/monitor.json"])
 
