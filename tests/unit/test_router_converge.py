@@ -188,22 +188,28 @@ class Systemctl:
         return Result(0, "", "")
 
 
-def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monitor(world, monkeypatch):
-    """The monitor part wrote its configuration, then failed: the rollback restores the file, and the running
-    monitor (which read the new one) is restarted, as after a dead-man's restore (deadman_services)."""
-    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: [
-        "file /etc/symroute/monitor.json"])
+def _monitor_part_fails(world):
+    """Converge with a systemd monitor whose part fails after writing its configuration: (runner, failure)."""
     world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
     request = dict(world["request"], monitor={"verify": {"management": []}, "service_manager": "systemd",
                                                "files": [{"path": "/etc/symroute/monitor.json"}]})
     runner = Systemctl()
     with pytest.raises(converge.ConvergeFailed) as failed:
         converge.converge(request, False, runner=runner, warn=lambda text: None)
+    return runner, failed.value
+
+
+def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monitor(world, monkeypatch):
+    """The monitor part wrote its configuration, then failed: the rollback restores the file, and the running
+    monitor (which read the new one) is restarted, as after a dead-man's restore (deadman_services)."""
+    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: [
+        "file /etc/symroute/monitor.json"])
+    runner, failed = _monitor_part_fails(world)
     # restart, not try-restart: the monitor that failed on the new configuration runs the restored one again.
     assert runner.calls == [["systemctl", "reset-failed", "symroute-monitor.service"],
                             ["systemctl", "restart", "symroute-monitor.service"]]
-    assert failed.value.rolled_back is True
-    assert failed.value.restored == ["file /etc/symroute/monitor.json",
+    assert failed.rolled_back is True
+    assert failed.restored == ["file /etc/symroute/monitor.json",
                                      "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
 
 
@@ -214,13 +220,8 @@ def test_a_restore_that_fails_part_way_still_restarts_the_monitor_whose_files_it
         raise snapshot.RestoreError("rules and routes: waiting for interface wanb", ["file /etc/symroute/monitor.json"])
 
     monkeypatch.setattr(snapshot, "restore", partly)
-    world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
-    request = dict(world["request"], monitor={"verify": {"management": []}, "service_manager": "systemd",
-                                               "files": [{"path": "/etc/symroute/monitor.json"}]})
-    runner = Systemctl()
-    with pytest.raises(converge.ConvergeFailed) as failed:
-        converge.converge(request, False, runner=runner, warn=lambda text: None)
+    runner, failed = _monitor_part_fails(world)
     assert ["systemctl", "restart", "symroute-monitor.service"] in runner.calls
-    assert failed.value.rolled_back is False
-    assert failed.value.restored == ["file /etc/symroute/monitor.json",
+    assert failed.rolled_back is False
+    assert failed.restored == ["file /etc/symroute/monitor.json",
                                      "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
