@@ -2,14 +2,17 @@
 
 Two ways to read, chosen by what a wrong answer would cost:
 
-- ``answers``: for reads whose absence means "nothing there" (the audit, status, the doctor, learned
-  addresses, connected networks, link states): the JSON objects ``ip`` printed; [] when ip failed (a device
-  or table that does not exist), printed nothing, or printed something that is not a JSON list.
+- ``answers``: for reads whose absence means "nothing there" (the audit, status, the doctor, link states):
+  the JSON objects ``ip`` printed; [] when ip failed (a device or table that does not exist), printed
+  nothing, or printed something that is not a JSON list. Learned addresses and the connected-network
+  refusal read this way too, so a failed read there means "waiting" and "no refusal" (a known limit: they
+  feed a change, and belong with ``required`` once an interface that does not exist is told apart).
 - ``required``: for reads a change is computed from (the routing reconcile): a failure or an unreadable
   answer raises ``IpReadError``, so that an unread state is never taken for an empty one and undone.
 
-``route_lookup`` (and ``route_get``, which reads a failure as no route) asks ``ip route get`` for the audit,
-status and the doctor; a refusal by the kernel is told apart from a failure of ip.
+``route_lookup`` (and ``route_get``, which reads a failure as no route) is the package's one ``ip route
+get`` (verification, the audit, status, the doctor); a refusal by the kernel is told apart from a failure
+of ip.
 """
 
 import json

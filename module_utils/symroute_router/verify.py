@@ -11,14 +11,14 @@ unroutable address as {}: never as broken JSON.
 import json
 
 from . import files, learned, linkstate
-from .iproute import answers
+from .iproute import answers, route_get
 
 MONITOR_STATE_FILE = "/run/symroute/monitor.json"
 
 
 def read_management(runner, addresses):
     """{address: `ip -json route get` answer} (capture this before a change, compare after)."""
-    return {address: answers(runner, ["-json", "route", "get", address]) or [{}] for address in addresses}
+    return {address: [route_get(runner, address)] for address in addresses}
 
 
 def _monitor(path):
@@ -34,10 +34,9 @@ def read(runner, request):
     tables = [dict(table, routes=answers(runner, [f"-{table['family']}", "-N", "-json", "route", "show",
                                                   "table", str(table["table"])]))
               for table in request["tables"]]
-    partners = [answers(runner, [f"-{probe['family']}", "-json", "route", "get", probe["address"], "mark",
-                                 probe["mark"]]) or [{}]
+    partners = [[route_get(runner, probe["address"], probe["family"], mark=probe["mark"])]
                 for probe in request["partners"]]
-    management = [answers(runner, ["-json", "route", "get", address]) or [{}] for address in request["management"]]
+    management = [[route_get(runner, address)] for address in request["management"]]
     for table in tables:
         if table["gateway"] in (learned.DYNAMIC, learned.POINT_TO_POINT):  # what its link's client has set now
             entry = dict(table, address=learned.DYNAMIC, from_priority=0, own_address_priority=0)
