@@ -28,6 +28,7 @@ import time
 
 from . import status_names, status_paths
 from .command import Runner
+from .status_paths import listed, mapping
 from .status_text import render
 
 STATE_FILE = "/run/symroute/monitor.json"
@@ -67,8 +68,8 @@ def link_state(entry, drill_link, name):
 def _addresses(config_link, learned):
     """The link's addresses: as planned, a dynamic family by what the monitor learned from the kernel."""
     shown = []
-    planned = [item for item in _list(config_link.get("addresses")) if isinstance(item, dict)]
-    learned = _mapping(learned)
+    planned = [item for item in listed(config_link.get("addresses")) if isinstance(item, dict)]
+    learned = mapping(learned)
     for item in planned:
         family, address = item.get("family"), item.get("address")
         fact = learned.get(f"ipv{family}") if isinstance(learned, dict) else None
@@ -84,12 +85,12 @@ def _addresses(config_link, learned):
 
 
 def _config_links(config):
-    links = _list(_mapping(_mapping(config).get("monitor")).get("links"))
+    links = listed(mapping(mapping(config).get("monitor")).get("links"))
     return {link.get("name"): link for link in links if isinstance(link, dict) and isinstance(link.get("name"), str)}
 
 
 def _config_partners(config):
-    partners = _list(_mapping(_mapping(config).get("monitor")).get("partners"))
+    partners = listed(mapping(mapping(config).get("monitor")).get("partners"))
     return {p.get("name"): p for p in partners if isinstance(p, dict) and isinstance(p.get("name"), str)}
 
 
@@ -99,19 +100,11 @@ def _number(value):
     return value if math.isfinite(value) else None
 
 
-def _mapping(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value):
-    return value if isinstance(value, list) else []
-
-
 def _links(state, config):
-    drill = _mapping(state.get("drill"))
-    planned, learned = _config_links(config), _mapping(state.get("learned"))
+    drill = mapping(state.get("drill"))
+    planned, learned = _config_links(config), mapping(state.get("learned"))
     links = []
-    for name, entry in sorted(_mapping(state.get("links")).items(), key=lambda item: str(item[0])):
+    for name, entry in sorted(mapping(state.get("links")).items(), key=lambda item: str(item[0])):
         if not isinstance(entry, dict):
             continue
         planned_link = planned.get(name, {})
@@ -122,7 +115,7 @@ def _links(state, config):
             "transitions": _number(entry.get("transitions")) or 0,
             "loss_ratio": _number(entry.get("loss_ratio")), "rtt_seconds": _number(entry.get("rtt_seconds")),
             "addresses": _addresses(planned_link, learned.get(name)),
-            "probe_targets": [str(t.get("text", "")) for t in _list(planned_link.get("targets"))
+            "probe_targets": [str(t.get("text", "")) for t in listed(planned_link.get("targets"))
                               if isinstance(t, dict)],
         })
     order = list(planned)
@@ -145,11 +138,11 @@ def _partner(name, planned, entry, paths):
 def _partners(state, config, links, runner):
     """Every partner: the monitor's health check where it has one, and its path per family (from the
     kernel, against where the plan wants it) where the plan gives the monitor its addresses."""
-    checked, planned = _mapping(state.get("partners")), _config_partners(config)
+    checked, planned = mapping(state.get("partners")), _config_partners(config)
     states = {link["name"]: link["state"] for link in links}
     found = status_paths.paths(runner, config, _config_links(config), states) if runner is not None else []
     names = sorted(set(planned) | {path["partner"] for path in found}, key=str)
-    partners = [_partner(name, planned.get(name, {}), _mapping(checked.get(name)),
+    partners = [_partner(name, planned.get(name, {}), mapping(checked.get(name)),
                          [path for path in found if path["partner"] == name]) for name in names]
     for partner in partners:
         now, pinned = partner["link_now"], partner["pinned_link"]
@@ -176,7 +169,7 @@ def view(state, config, now, stale=STALE_SECONDS, runner=None):
     links = _links(state, config)
     partners = _partners(state, config, links, runner)
     return {
-        "router": str(state.get("router") or _mapping(config).get("router", "")),
+        "router": str(state.get("router") or mapping(config).get("router", "")),
         "monitor": {"running": age is not None and age <= stale, "updated": updated, "age_seconds": age,
                     "kernel_holds_decision": bool(state.get("kernel_holds_decision")),
                     "drill": state.get("drill"), "repairs": state.get("repairs"),
@@ -217,7 +210,7 @@ def main(argv=None, out=None, now=None, runner=None):
     state, why = _read(args.state)
     config = _read(args.config)[0]
     if state is None:
-        status = {"router": str(_mapping(config).get("router", "")), "error": why,
+        status = {"router": str(mapping(config).get("router", "")), "error": why,
                   "monitor": {"running": False}, "links": [], "partners": [], "last_transition": None}
     else:
         status = view(state, config, time.time() if now is None else now, args.stale,

@@ -14,11 +14,13 @@ import ipaddress
 from .iproute import route_lookup
 
 
-def _mapping(value):
+def mapping(value):
+    """``value`` when it is a JSON object, else {} (status never trusts its files beyond their shape)."""
     return value if isinstance(value, dict) else {}
 
 
-def _list(value):
+def listed(value):
+    """``value`` when it is a JSON list, else []."""
     return value if isinstance(value, list) else []
 
 
@@ -39,7 +41,7 @@ def _probe(entry):
         int(strings["mark"], 16)
     except ValueError:
         return None
-    order = [name for name in _list(entry.get("failover_links")) if isinstance(name, str)]
+    order = [name for name in listed(entry.get("failover_links")) if isinstance(name, str)]
     return dict(strings, family=family, failover_links=order)
 
 
@@ -52,8 +54,8 @@ def planned_link(probe, links, states):
     """Where the plan wants the partner's traffic of this family now: the first link of its order that
     carries the family and that the kernel routes by; None when no link is (its traffic is rejected)."""
     for name in [probe["link"], *probe["failover_links"]]:
-        link = _mapping(links.get(name))
-        if probe["family"] in _list(link.get("families")) and states.get(name) in ROUTED_BY:
+        link = mapping(links.get(name))
+        if probe["family"] in listed(link.get("families")) and states.get(name) in ROUTED_BY:
             return name
     return None
 
@@ -62,10 +64,10 @@ def paths(runner, config, links, states):
     """Per partner and family: the link its new connections take now (from the kernel), the link the plan
     wants, and whether the two agree. ``links``: the configuration's links by name; ``states``: each
     link's state in words (status.link_state)."""
-    probes = [probe for probe in map(_probe, _list(_mapping(config).get("paths"))) if probe]
+    probes = [probe for probe in map(_probe, listed(mapping(config).get("paths"))) if probe]
     if not probes:
         return []
-    by_interface = {str(_mapping(link).get("interface")): name for name, link in links.items()}
+    by_interface = {str(mapping(link).get("interface")): name for name, link in links.items()}
     found = []
     for probe in probes:
         route, failed = route_lookup(runner, probe["address"], probe["family"], mark=probe["mark"])
@@ -76,6 +78,6 @@ def paths(runner, config, links, states):
                       "pinned_link": probe["link"], "link_now": now, "device": device, "unknown": failed,
                       "planned_link": wanted,
                       "as_planned": failed is None and now == wanted and (now is not None or device is None),
-                      "pinned_carries_family": probe["family"] in _list(_mapping(links.get(probe["link"])).get(
+                      "pinned_carries_family": probe["family"] in listed(mapping(links.get(probe["link"])).get(
                           "families"))})
     return found
