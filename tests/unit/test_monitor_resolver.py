@@ -24,8 +24,8 @@ def _fails(name, family):
     raise LookupFailed("timeout")
 
 
-@pytest.mark.parametrize(("ttl", "used"), [(0, 30), (1, 30), (29, 30), (30, 30), (300, 300), (86400 * 7, 3600),
-                                           (-5, 30), (None, 30), (True, 30), (2.5, 30)])
+@pytest.mark.parametrize(("ttl", "used"), [(0, 5), (1, 5), (4, 5), (5, 5), (29, 29), (300, 300), (86400 * 7, 3600),
+                                           (-5, 5), (None, 5), (True, 5), (2.5, 5)])
 def test_ttls_are_clamped(ttl, used):
     assert resolver.clamp_ttl(ttl) == used
 
@@ -196,8 +196,8 @@ def test_a_round_looks_up_adds_and_writes_what_it_knows(tmp_path):
     resolving_.round()
     assert asked == [("203.0.113.53", "api.partner.example", 4, 0x200)]
     load = [stdin for argv, stdin in nft.calls if argv == ["nft", "-f", "-"]]
-    # the static prefix already holds 100.64.30.7; the LAN answer is refused; TTL 5 s clamped to 30 s
-    assert load == ["add element inet symroute wan_b_failover_v4 { 100.64.60.10 timeout 90s }\n"]
+    # the static prefix already holds 100.64.30.7; the LAN answer is refused; TTL 5 s (the floor) + 60 s grace
+    assert load == ["add element inet symroute wan_b_failover_v4 { 100.64.60.10 timeout 65s }\n"]
     assert "refused" in logged[0] and "203.0.113.10" in logged[0]
     prom = (tmp_path / "symroute_resolver.prom").read_text()
     assert 'symroute_resolver_addresses{router="edge",name="api.partner.example",family="4"} 2' in prom
@@ -218,6 +218,22 @@ def test_a_round_puts_back_elements_a_table_reload_removed_without_a_lookup(tmp_
     nft.listing = {"wan_b_failover_v4": ["100.64.60.10"]}
     resolving_.round()  # present and not due: nothing to do
     assert [argv for argv, stdin in nft.calls if argv == ["nft", "-f", "-"]] == []
+
+
+def test_the_next_round_comes_when_the_next_name_is_due_and_at_least_every_two_seconds(tmp_path):
+    from symroute_router.monitor import resolving
+    now = [0.0]
+    resolving_ = resolving.Resolving(SECTION, {"state_file": str(tmp_path / "s.json")}, lambda line: None,
+                                     runner=_Nft(), lookup=lambda *args: (["100.64.60.10"], 2), clock=lambda: now[0])
+    assert resolving_.pause() == resolving.MIN_PAUSE_S  # never looked up: due now
+    resolving_.round()
+    # a TTL of 2 s is used as the floor of 5 s and looked up again at 80 % of it: 4 s later, in two pauses
+    assert [state.due for state in resolving_.states] == [4.0]
+    assert resolving_.pause() == resolving.ROUND_SECONDS
+    now[0] = 3.5
+    assert resolving_.pause() == 0.5
+    now[0] = 4.0
+    assert resolving_.pause() == resolving.MIN_PAUSE_S and resolving_.round() == resolving_.states
 
 
 def test_resolved_elements_are_not_drift():

@@ -5,7 +5,7 @@ and are declared ``flags interval, timeout``. For each name this module decides,
 from a lookup's outcome, which addresses join which sets and for how long:
 
 - the answer's TTL is clamped to [MIN_TTL, MAX_TTL]: a TTL of 0 or 1 s would
-  mean a lookup per round, a TTL of days would keep a moved partner's old
+  mean a lookup per second, a TTL of days would keep a moved partner's old
   address for days; the name is looked up again at REFRESH_AT of the clamped
   TTL, before its elements expire;
 - each address is added with an element timeout of the clamped TTL + GRACE, so
@@ -27,7 +27,7 @@ element that expired meanwhile.
 
 import ipaddress
 
-MIN_TTL = 30  # seconds; a shorter TTL is looked up every 30 s
+MIN_TTL = 5  # seconds; a shorter TTL is looked up every 4 s (REFRESH_AT of it): docs/monitor.md
 MAX_TTL = 3600  # seconds; a longer TTL is looked up every hour
 GRACE = 60  # seconds an address stays in the set after its (clamped) TTL
 RETRY = 30  # seconds between lookups of a name whose last lookup failed

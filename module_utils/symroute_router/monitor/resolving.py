@@ -1,12 +1,12 @@
 """The monitor's resolver thread: partners by DNS name kept in their nft sets (resolver.py decides).
 
-Every ROUND_SECONDS: the names that are due are looked up (dnsquery.py, each server of the
-configuration or of /etc/resolv.conf in turn, the query carrying the partner's mark); the sets'
-listings are read; one nft transaction renews the elements of the names just looked up and puts back
-any element a reload of the table removed. A round that fails is logged and the next one tries
-again: a failure never removes an element (they expire by their own timeouts). What it knows is
-written, for people and Prometheus, next to the monitor's state and metrics (resolver.json,
-symroute_resolver.prom).
+A round runs when the next name is due, and at least every ROUND_SECONDS: the names that are due
+are looked up (dnsquery.py, each server of the configuration or of /etc/resolv.conf in turn, the
+query carrying the partner's mark); the sets' listings are read; one nft transaction renews the
+elements of the names just looked up and puts back any element a reload of the table removed. A
+round that fails is logged and the next one tries again: a failure never removes an element (they
+expire by their own timeouts). What it knows is written, for people and Prometheus, next to the
+monitor's state and metrics (resolver.json, symroute_resolver.prom).
 """
 
 import ipaddress
@@ -19,7 +19,8 @@ from ..command import Runner, message
 from . import dnsquery, resolver
 from .report import _labels, sample_value
 
-ROUND_SECONDS = 2.0
+ROUND_SECONDS = 2.0  # the longest pause between rounds (a reloaded table's elements come back within it)
+MIN_PAUSE_S = 0.05
 QUERY_TIMEOUT_S = 2.0
 RESOLV_CONF = "/etc/resolv.conf"
 
@@ -111,6 +112,11 @@ class Resolving:
         self.write()
         return due
 
+    def pause(self):
+        """Seconds until the next round: the next name's due time, at most ROUND_SECONDS, at least MIN_PAUSE_S."""
+        due = min((state.due for state in self.states), default=self.clock() + ROUND_SECONDS)
+        return min(ROUND_SECONDS, max(MIN_PAUSE_S, due - self.clock()))
+
     def snapshot(self):
         now = self.clock()
         return {"updated": self.wall(), "failed_loads": self.failed_loads,
@@ -156,4 +162,4 @@ def run(section, settings, stopping, log):
             resolving.round()
         except Exception as error:  # noqa: BLE001  (logged; the next round tries again)
             log(f"resolver: round failed: {type(error).__name__}: {error}")
-        stopping.wait(ROUND_SECONDS)
+        stopping.wait(resolving.pause())  # a name is looked up when due, not at the next 2 s tick
