@@ -7,7 +7,8 @@ Per partner set that holds names: the set, its family, the names, the set's stat
 they already hold is not added again: an interval set refuses an element overlapping another) and the
 mark its queries carry (the set's link mark without the fail-closed bit: a query follows the partner's
 policy, by its pinned link while that link is in service, else its failover order). ``guarded``: the
-networks an answer may never be in (LAN, management, the links' own networks).
+networks an answer may never be in (LAN, management, the links' own networks). ``partners``: each name's
+partner (a name belongs to one partner), for the resolver's metrics and state.
 """
 
 from typing import Any, Optional
@@ -36,5 +37,6 @@ def resolver_plan(router: Router, nftables: dict[str, Any]) -> Optional[dict[str
                          "domains": entry["domains"], "static": entry["elements"], "mark": scheme.hex_mark(mark)})
     if not sets:
         return None
+    partners = {name: partner.name for partner in router.partners for name in partner.domains}
     return {"router": router.name, "table": f"{nftables['family']} {nftables['table']}", "sets": sets,
-            "guarded": _guarded(router)}
+            "guarded": _guarded(router), "partners": dict(sorted(partners.items()))}

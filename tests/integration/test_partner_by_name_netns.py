@@ -86,7 +86,13 @@ def test_a_rebinding_answer_is_refused_and_reported(router):
     evil = _resolver(router)[("evil.partner.example", 4)]
     assert evil["addresses"] == [] and "203.0.113.10" in evil["refused"][0]
     assert "203.0.113.10" not in _elements(router, 4)
-    assert 'symroute_resolver_refused{router="' in router.sh(f"cat {TEXTFILE_DIR}/symroute_resolver.prom").stdout
+    prom = router.sh(f"cat {TEXTFILE_DIR}/symroute_resolver.prom").stdout
+    evil_labels = 'partner="partner-dns",name="evil.partner.example",family="4"'
+    assert f"symroute_resolver_refused{{router=\"{NAME}\",{evil_labels}}} 1" in prom, prom
+    assert f"symroute_resolver_lookup_ok{{router=\"{NAME}\",{evil_labels}}} 0" in prom, prom
+    assert f'symroute_resolver_refused_total{{router="{NAME}",{evil_labels}}} ' in prom, prom
+    assert (f'symroute_resolver_address_info{{router="{NAME}",partner="partner-dns",name="api.partner.example",'
+            f'family="4",address="{OLD4}"}} 1') in prom, prom
     shown = router.sh("/usr/local/sbin/symroute-status", check=False)  # what the operator sees on the router
     assert shown.returncode == 1, shown.stdout  # the refused answer needs attention
     evil_row = next(line for line in shown.stdout.splitlines() if line.split()[:2] == ["evil.partner.example", "IPv4"])

@@ -71,6 +71,22 @@ def test_a_failed_lookup_keeps_the_last_good_answer_with_its_age_and_leaves_the_
     assert entry["outcome"] == "failed: no reply within 0.075 s (last good answer kept)"
 
 
+def test_the_metrics_show_each_links_target_names_their_answer_age_and_last_outcome():
+    from symroute_router.monitor import report
+    clock, lookups = FakeClock(), Lookups((["100.64.80.1"], 30), LookupFailed("timeout"))
+    names = _names(lookups, clock)
+    names.addresses("health.probe.example", LINK, clock() + 0.15)
+    clock.advance(24)
+    names.addresses("health.probe.example", LINK, clock() + 0.15)
+    snapshot = {"router": "edge", "links": {}, "partners": {}, "updated": 1.0,
+                "probes": {"wan_b": {"names": names.report()}}}
+    text = report.metrics(snapshot)
+    labels = 'router="edge",link="wan_b",name="health.probe.example",family="4"'
+    assert f"symroute_probe_name_addresses{{{labels}}} 1\n" in text  # the last good answer, kept
+    assert f"symroute_probe_name_answer_age_seconds{{{labels}}} 24" in text
+    assert f"symroute_probe_name_lookup_ok{{{labels}}} 0\n" in text
+
+
 def test_a_failed_lookup_is_tried_again_after_the_retry_time_not_every_round():
     clock, lookups = FakeClock(), Lookups(LookupFailed("timeout"), (["100.64.80.1"], 60))
     names = _names(lookups, clock)

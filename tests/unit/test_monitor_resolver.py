@@ -94,6 +94,8 @@ def test_addresses_per_name_are_capped():
     answers = [f"100.64.41.{i}" for i in range(1, 101)]
     state = resolver.look_up(_state(), _answer(answers), GUARDED, now=0.0)
     assert len(state.addresses) == resolver.MAX_ADDRESSES and "68 addresses over the cap" in state.refused[-1]
+    state = resolver.look_up(state, _answer(answers + ["203.0.113.1"]), GUARDED, now=100.0)
+    assert state.refused_total == 68 + 68 + 1  # each lookup's refusals add up, for the counter
 
 
 def test_names_come_from_the_plan_sets_per_family(router_vars):
@@ -179,7 +181,8 @@ class _Nft:
 
 SECTION = {"router": "edge", "table": "inet symroute", "guarded": ["203.0.113.0/24"],
            "sets": [{"set": "wan_b_failover_v4", "family": 4, "domains": ["api.partner.example"],
-                     "static": ["100.64.30.0/24"], "mark": "0x200"}]}
+                     "static": ["100.64.30.0/24"], "mark": "0x200"}],
+           "partners": {"api.partner.example": "partner-dns"}}
 
 
 def test_a_round_looks_up_adds_and_writes_what_it_knows(tmp_path):
@@ -189,7 +192,7 @@ def test_a_round_looks_up_adds_and_writes_what_it_knows(tmp_path):
     def lookup(server, name, family, timeout, mark):
         asked.append((server, name, family, mark))
         return ["100.64.60.10", "100.64.30.7", "203.0.113.10"], 5
-    clock = iter([100.0, 100.0, 101.0, 101.0])
+    clock = iter([100.0, 101.0, 101.0, 101.0])
     resolving_ = resolving.Resolving(dict(SECTION, servers=["203.0.113.53"]),
                                      {"state_file": str(tmp_path / "monitor.json"), "textfile": str(tmp_path / "m.prom")},
                                      logged.append, runner=nft, lookup=lookup, clock=lambda: next(clock), wall=lambda: 1.0)
@@ -200,7 +203,13 @@ def test_a_round_looks_up_adds_and_writes_what_it_knows(tmp_path):
     assert load == ["add element inet symroute wan_b_failover_v4 { 100.64.60.10 timeout 65s }\n"]
     assert "refused" in logged[0] and "203.0.113.10" in logged[0]
     prom = (tmp_path / "symroute_resolver.prom").read_text()
-    assert 'symroute_resolver_addresses{router="edge",name="api.partner.example",family="4"} 2' in prom
+    labels = 'router="edge",partner="partner-dns",name="api.partner.example",family="4"'
+    assert f"symroute_resolver_addresses{{{labels}}} 2" in prom
+    assert f'symroute_resolver_address_info{{{labels},address="100.64.30.7"}} 1' in prom
+    assert f'symroute_resolver_address_info{{{labels},address="100.64.60.10"}} 1' in prom
+    assert f"symroute_resolver_ttl_seconds{{{labels}}} 5" in prom and f"symroute_resolver_lookup_ok{{{labels}}} 1" in prom
+    assert f"symroute_resolver_refused{{{labels}}} 1" in prom and f"symroute_resolver_refused_total{{{labels}}} 1" in prom
+    assert f"symroute_resolver_answer_age_seconds{{{labels}}} 1.0" in prom  # looked up at 100, written at 101
     assert '"outcome": "ok"' in (tmp_path / "resolver.json").read_text()
 
 

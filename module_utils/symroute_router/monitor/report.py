@@ -114,6 +114,9 @@ METRICS = (
      "1 when the router's last converge was not confirmed and was restored (or its restore failed)."),
     ("symroute_repairs_total", "counter",
      "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table)."),
+    ("symroute_probe_name_addresses", "gauge", "Addresses of a health target's name, resolved through the link."),
+    ("symroute_probe_name_answer_age_seconds", "gauge", "Age of the last good answer of a health target's name."),
+    ("symroute_probe_name_lookup_ok", "gauge", "1 when the last lookup of the name through the link succeeded."),
 )
 
 
@@ -144,6 +147,12 @@ def metrics(snapshot):
                 samples["symroute_link_address_info"].append(
                     (_labels(**labels, address=fact["address"], gateway=fact["gateway"] or ""), 1))
             samples["symroute_link_address_changes_total"].append((_labels(**labels), fact["changes"]))
+    for name, probes in sorted(snapshot.get("probes", {}).items()):  # names of health targets, per link
+        for entry in probes.get("names", []):
+            labels = _labels(router=router, link=name, name=entry["name"], family=str(entry["family"]))
+            samples["symroute_probe_name_addresses"].append((labels, len(entry["addresses"])))
+            samples["symroute_probe_name_answer_age_seconds"].append((labels, _rounded(entry["age_seconds"])))
+            samples["symroute_probe_name_lookup_ok"].append((labels, int(entry["outcome"] == "ok")))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
     samples["symroute_monitor_kernel_holds_decision"].append(
         (_labels(router=router), int(bool(snapshot.get("kernel_holds_decision")))))

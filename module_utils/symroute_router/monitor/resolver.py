@@ -77,6 +77,7 @@ class NameState:
         self.ttl = MIN_TTL
         self.outcome = "never looked up"
         self.refused = ()
+        self.refused_total = 0  # addresses refused or dropped over the cap since the monitor started
         self.due = 0.0
 
     def age(self, now):
@@ -86,7 +87,7 @@ class NameState:
     def metrics(self, now):
         return {"name": self.name, "family": self.family, "sets": list(self.sets), "addresses": list(self.addresses),
                 "age_seconds": self.age(now), "ttl": self.ttl, "outcome": self.outcome,
-                "refused": list(self.refused)}
+                "refused": list(self.refused), "refused_total": self.refused_total}
 
 
 def names_of(nftables_plan):
@@ -114,6 +115,7 @@ def look_up(state, lookup, guarded, now):
             refused.append(reason)
         elif str(ipaddress.ip_address(text)) not in kept:
             kept.append(str(ipaddress.ip_address(text)))
+    state.refused_total += len(refused) + max(0, len(kept) - MAX_ADDRESSES)
     if len(kept) > MAX_ADDRESSES:
         refused.append(f"{len(kept) - MAX_ADDRESSES} addresses over the cap of {MAX_ADDRESSES} dropped")
         kept = kept[:MAX_ADDRESSES]

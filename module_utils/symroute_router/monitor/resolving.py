@@ -34,6 +34,9 @@ def states_of(section):
             state = by_key.setdefault((name, entry["family"]), resolver.NameState(name, entry["family"], ()))
             state.sets += (entry["set"],)
             state.mark = int(entry["mark"], 16)
+    partners = section.get("partners") or {}
+    for (name, _family), state in by_key.items():
+        state.partner = partners.get(name, "")
     return [by_key[key] for key in sorted(by_key)], static
 
 
@@ -120,7 +123,7 @@ class Resolving:
     def snapshot(self):
         now = self.clock()
         return {"updated": self.wall(), "failed_loads": self.failed_loads,
-                "names": [state.metrics(now) for state in self.states]}
+                "names": [dict(state.metrics(now), partner=state.partner) for state in self.states]}
 
     def write(self):
         snapshot = self.snapshot()
@@ -132,25 +135,40 @@ class Resolving:
 
 METRICS = (
     ("symroute_resolver_addresses", "gauge", "Addresses of a partner's DNS name in its sets (last good answer)."),
+    ("symroute_resolver_address_info", "gauge", "1 for each address of the last good answer of a partner's name."),
     ("symroute_resolver_answer_age_seconds", "gauge", "Age of the last good answer of a partner's DNS name."),
+    ("symroute_resolver_ttl_seconds", "gauge", "The TTL the resolver uses for the name (the answer's, clamped)."),
     ("symroute_resolver_lookup_ok", "gauge", "1 when the last lookup of the name succeeded with usable addresses."),
     ("symroute_resolver_refused", "gauge", "Answers of the last lookup refused (own networks, special use, cap)."),
+    ("symroute_resolver_refused_total", "counter", "Addresses refused or dropped over the cap since the start."),
 )
 
 
+def _samples(entry):
+    """(metric, extra labels, value) of one name and family."""
+    yield "symroute_resolver_addresses", {}, len(entry["addresses"])
+    for address in entry["addresses"]:
+        yield "symroute_resolver_address_info", {"address": address}, 1
+    yield "symroute_resolver_answer_age_seconds", {}, entry["age_seconds"]
+    yield "symroute_resolver_ttl_seconds", {}, entry["ttl"]
+    yield "symroute_resolver_lookup_ok", {}, int(entry["outcome"] == "ok")
+    yield "symroute_resolver_refused", {}, len(entry["refused"])
+    yield "symroute_resolver_refused_total", {}, entry.get("refused_total", 0)
+
+
 def metrics(snapshot, router):
-    lines = []
-    for name, kind, help_text in METRICS:
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        for entry in snapshot["names"]:
-            labels = _labels(router=router, name=entry["name"], family=str(entry["family"]))
-            value = {"symroute_resolver_addresses": len(entry["addresses"]),
-                     "symroute_resolver_answer_age_seconds": entry["age_seconds"],
-                     "symroute_resolver_lookup_ok": int(entry["outcome"] == "ok"),
-                     "symroute_resolver_refused": len(entry["refused"])}[name]
+    """node_exporter textfile format: labels router, partner, name, family (and address for the info metric)."""
+    samples = {name: [] for name, _kind, _help in METRICS}
+    for entry in snapshot["names"]:
+        common = {"router": router, "partner": entry.get("partner", ""), "name": entry["name"],
+                  "family": str(entry["family"])}
+        for name, extra, value in _samples(entry):
             text = sample_value(value)
             if text is not None:
-                lines.append(f"{name}{labels} {text}")
+                samples[name].append(f"{name}{_labels(**common, **extra)} {text}")
+    lines = []
+    for name, kind, help_text in METRICS:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *samples[name]]
     return "\n".join(lines) + "\n"
 
 
