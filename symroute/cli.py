@@ -11,10 +11,10 @@ import tempfile
 from collections.abc import Sequence
 from typing import Optional
 
-from . import json_text, review_markdown
+from . import json_text, name_lookup, review_markdown
 from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
-from .explain import explain_address
+from .explain import explain_address, explain_name
 from .gitref import GitRefError, inventory_at_ref
 from .locate import locate
 from .pipeline import plan_digest, plan_routers
@@ -171,12 +171,26 @@ def _explain_command(args):
     unknown = sorted(set(args.down) - set(links))
     if unknown:
         raise UsageError(f"--down {', '.join(unknown)}: not a link of {args.host} (links: {', '.join(links)})")
-    answers = [explain_address(plan, address, args.down) for address in args.addresses]
+    answers = [_explain_one(plan, address, args.down) for address in args.addresses]
     if args.format == "json":
         sys.stdout.write(json.dumps(answers, indent=2, sort_keys=True) + "\n")
     else:
         _explain_text(answers)
     return EXIT_INVALID if any("error" in answer for answer in answers) else EXIT_VALID
+
+
+def _explain_one(plan, text, down):
+    """An address walked; a name (a partner's or any) resolved on the controller and each answer walked."""
+    answer = explain_address(plan, text, down)
+    if ("error" not in answer and "domain" not in answer) or not name_lookup.is_name(text):
+        return answer
+    try:
+        addresses, how = name_lookup.resolve(text)
+    except name_lookup.NameLookupError as error:
+        if "domain" in answer:  # a partner's name: what the plan says, and why no answer is walked
+            return dict(answer, resolve_error=str(error))
+        return {"address": text, "error": f"not a valid IP address, nor a name the controller resolves ({error})"}
+    return explain_name(plan, text, addresses, how, down)
 
 
 def _explain_text(answers):
@@ -185,15 +199,24 @@ def _explain_text(answers):
             sys.stdout.write(f"{answer['address']}: {answer['error']}\n")
             continue
         if "domain" in answer:
-            sys.stdout.write(f"{answer['domain']} (partner {answer['partner']}, name): {answer['path']}\n")
+            whose = f"partner {answer['partner']}, name" if answer["partner"] else "a name"
+            sys.stdout.write(f"{answer['domain']} ({whose}): {answer['path']}\n")
+            if "resolve_error" in answer:
+                sys.stdout.write(f"  not resolved on the controller: {answer['resolve_error']}\n")
+            if "resolved_with" in answer:
+                sys.stdout.write(f"  resolved with {answer['resolved_with']}: {', '.join(answer['addresses'])}\n")
+            _explain_text([dict(walked, nested=True) for walked in answer.get("answers", [])])
             continue
+        indent = "  " if answer.get("nested") else ""
         where = f" (partner {answer['partner']}, prefix {answer['prefix']})" if answer["partner"] else ""
+        if answer["partner"] and answer["prefix"].startswith("the answers of "):
+            where = f" (partner {answer['partner']}, {answer['prefix']}, pinned to {answer['pinned_link']})"
         down = f" with {', '.join(answer['down'])} out of service" if answer["down"] else ""
-        sys.stdout.write(f"{answer['address']}{where}{down}: {answer['path']}\n")
+        sys.stdout.write(f"{indent}{answer['address']}{where}{down}: {answer['path']}\n")
         if answer.get("when_link_fails"):
-            sys.stdout.write(f"  when {answer['pinned_link']} is out of service: {answer['when_link_fails']}\n")
+            sys.stdout.write(f"{indent}  when {answer['pinned_link']} is out of service: {answer['when_link_fails']}\n")
         if answer["down"]:
-            sys.stdout.write("".join(f"  rule {step}\n" for step in answer["rules"]))
+            sys.stdout.write("".join(f"{indent}  rule {step}\n" for step in answer["rules"]))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

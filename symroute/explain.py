@@ -4,7 +4,7 @@ The answer comes from walking the plan's own rules (rule_walk), the data the
 router gets, so ``explain --down`` says what the router does.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from netaddr import IPNetwork
 
@@ -62,9 +62,13 @@ def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Docume
         address = parse_address(text)
     except AddressError as error:
         return {"address": text, "error": str(error)}
-    down = frozenset(down)
     local = _containing(plan["main_table_networks"], address)
-    found = None if local is not None else _partner_of(plan, address)
+    return _walked(plan, address, local, None if local is not None else _partner_of(plan, address), down)
+
+
+def _walked(plan, address, local, found, down):
+    """The answer for ``address``: ``found`` is (partner, prefix) or None; ``local`` its LAN/management network."""
+    down = frozenset(down)
     mark = int(found[0]["mark"], 16) if found else 0
     outcome = walk(plan, address, mark, down)
     answer = {"address": str(address), "down": sorted(down), "family": address.version,
@@ -91,4 +95,36 @@ def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Docume
         answer["when_link_fails"] = _summary(failed, address) + (
             " (fail_closed: never sent by another link)" if partner["on_link_failure"] == "fail_closed" else
             " (with that link's own address)" if failed.link else "")
+    return answer
+
+
+def explain_name(plan: Plan, name: str, addresses: Sequence[str], how: str, down: Collection[str] = ()) -> Document:
+    """The path of each of ``addresses``, the answers ``how`` (the controller's resolver) gave for ``name``.
+
+    An answer of a partner's name is walked with that partner's mark, as the router's resolver pins it
+    (in its sets), whether or not a prefix holds it; one in the router's LAN or management networks is
+    what the router's resolver refuses (DNS rebinding), and follows the main table.
+    """
+    named = _partner_named(plan, name)
+    answer = dict(named or {"address": name, "domain": name, "partner": None}, resolved_with=how,
+                  addresses=list(addresses), answers=[])
+    for text in addresses:
+        address = parse_address(text)
+        local = _containing(plan["main_table_networks"], address)
+        if named is not None and local is None:
+            partner = next(p for p in plan["partners"] if p["name"] == named["partner"])
+            host = IPNetwork(f"{address}/{32 if address.version == 4 else 128}")
+            walked = _walked(plan, address, None, (partner, host), down)
+            walked["prefix"] = f"the answers of {name}"
+        else:
+            walked = _walked(plan, address, local, None if local is not None else _partner_of(plan, address), down)
+            if named is not None:
+                walked["path"] = (f"refused by the router's resolver ({local} is its own network: DNS rebinding); "
+                                  + walked["path"])
+        answer["answers"].append(walked)
+    if named is None:
+        answer["path"] = "not a partner's name: each answer is walked as an address"
+    else:
+        answer["path"] = (f"a name of partner {named['partner']}: the router looks it up and pins its answers to "
+                          f"{named['pinned_link']}; the controller's answers, walked:")
     return answer
