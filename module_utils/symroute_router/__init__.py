@@ -39,6 +39,7 @@ by layer (each layer uses the ones above it, never the ones below):
 
   Reading back for people (never changes anything)
     audit, audit_report          the read-only audit against the plan, and its Markdown
+    audit_names                  the audit's findings for partners by DNS name (resolver.json)
     status, status_paths, status_names, status_text   symroute-status: the live view on the router
 
   Running on the router

@@ -31,7 +31,8 @@ def _texts(value):
 
 
 def names(path):
-    """[{name, family, addresses, age_seconds, outcome, refused, attention}], or [] without a readable file."""
+    """[{name, family, partner, ttl, addresses, age_seconds, outcome, refused, attention}], or [] without a
+    readable file."""
     try:
         document = json.loads(files.read_text(path) or "{}")
     except (OSError, ValueError):
@@ -43,6 +44,7 @@ def names(path):
             continue
         outcome = str(entry.get("outcome", "unknown"))
         found.append({"name": str(entry.get("name", "")), "family": entry["family"],
+                      "partner": str(entry.get("partner", "")), "ttl": _seconds(entry.get("ttl")),
                       "addresses": _texts(entry.get("addresses")), "age_seconds": _seconds(entry.get("age_seconds")),
                       "outcome": outcome, "refused": _texts(entry.get("refused")), "attention": outcome != "ok"})
     return sorted(found, key=lambda item: (item["name"], item["family"]))
