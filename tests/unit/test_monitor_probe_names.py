@@ -235,3 +235,53 @@ def test_an_unreadable_resolv_conf_reads_as_no_server_and_the_next_file_is_tried
         return "nameserver 198.51.100.53\n"
 
     assert probe_names.system_servers(read) == ["198.51.100.53"]
+
+
+def _partner_names(lookups, clock):
+    return probe_names.LinkNames("partner partner-dns's path", lookup=lookups, servers=lambda: ["192.0.2.53"],
+                                 clock=clock, mark=0x200)
+
+
+def test_a_partner_checks_name_is_looked_up_with_the_partners_mark_never_by_the_system_resolver(monkeypatch):
+    def no_system_resolver(*args, **kwargs):
+        raise AssertionError("getaddrinfo called for a partner check")
+    connected = []
+
+    def connect(family, host, port, timeout, interface=None, source=None, mark=None):
+        connected.append((family, host, port, mark))
+        raise OSError("unreachable in this test")
+    monkeypatch.setattr(socket, "getaddrinfo", no_system_resolver)
+    monkeypatch.setattr(probes, "_connect", connect)
+    clock, lookups = FakeClock(), Lookups((["100.64.60.10"], 300))
+    names = _partner_names(lookups, clock)
+    check = {"kind": "tcp", "host": "api.partner.example", "family": 0, "port": 443, "path": "/"}
+    assert probes.check_partner(check, 0x200, 2.0, names) == (None, None)
+    assert connected == [(4, "100.64.60.10", 443, 0x200)]
+    # the query: the partner's mark, no interface and no source (the mark routes it: pinned link, else failover)
+    assert [(q["name"], q["family"], q["interface"], q["source"]) for q in lookups] == [
+        ("api.partner.example", 4, None, None)]
+    assert lookups[0]["timeout"] <= probe_names.LOOKUP_TIMEOUT_S  # within the check's time, at most 1 s
+    assert probes.check_partner(check, 0x200, 2.0) == (None, None)  # no cache: a failed check, no system lookup
+    assert probes.check_partner(dict(check, host="100.64.60.11"), 0x200, 2.0)[0] is None  # a literal: no lookup
+    assert connected[-1] == (4, "100.64.60.11", 443, 0x200) and len(lookups) == 1
+
+
+def test_a_partner_checks_name_keeps_its_last_good_answer_and_is_not_looked_up_every_check(monkeypatch):
+    connected = []
+
+    def connect(family, host, *args, **kwargs):
+        connected.append(host)
+        raise OSError("unreachable in this test")
+    monkeypatch.setattr(probes, "_connect", connect)
+    clock, lookups = FakeClock(), Lookups((["100.64.60.10"], 30), LookupFailed("no reply within 1 s"))
+    names = _partner_names(lookups, clock)
+    check = {"kind": "tcp", "host": "api.partner.example", "family": 4, "port": 443, "path": "/"}
+    probes.check_partner(check, 0x200, 2.0, names)
+    clock.advance(10)
+    probes.check_partner(check, 0x200, 2.0, names)  # fresh: served from the cache
+    assert len(lookups) == 1
+    clock.advance(20)  # due (80 % of 30 s): looked up again, fails, the last good answer is used
+    probes.check_partner(check, 0x200, 2.0, names)
+    assert len(lookups) == 2 and connected == ["100.64.60.10"] * 3
+    [entry] = names.report()
+    assert entry["outcome"] == "failed: no reply within 1 s (last good answer kept)" and entry["age_seconds"] == 30

@@ -25,6 +25,7 @@ from .events import EventQueue
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
+from .probe_names import LinkNames
 from .repair import Repairer
 from .service_switch import ServiceSwitch
 
@@ -69,11 +70,13 @@ def _address_event(monitor, repairer, interface):
 
 
 def _check_partners(partners, settings, events, stopping):
+    names = {partner["name"]: LinkNames(f"partner {partner['name']}'s path", log=log, mark=int(partner["mark"], 16))
+             for partner in partners}  # a named check's answers, per partner (probe_names.py)
     while not stopping.is_set():
         for partner in partners:
             try:
                 rtt, local = probes.check_partner(partner["check"], int(partner["mark"], 16),
-                                                  settings["partner_timeout_s"])
+                                                  settings["partner_timeout_s"], names[partner["name"]])
             except Exception as error:  # noqa: BLE001  (a partner check is never worth the monitor)
                 log(f"the health check of partner {partner['name']} failed: {type(error).__name__}: {error}")
                 rtt, local = None, None

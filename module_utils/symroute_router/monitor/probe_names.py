@@ -58,8 +58,10 @@ def system_servers(read=files.read_text, paths=RESOLV_CONFS):
 class LinkNames:
     """One link's cache of its targets' names: {(name, family): resolver.NameState}, shared by its probes."""
 
-    def __init__(self, link_name, lookup=dnsquery.lookup, servers=system_servers, clock=time.monotonic, log=None):
+    def __init__(self, link_name, lookup=dnsquery.lookup, servers=system_servers, clock=time.monotonic, log=None,
+                 mark=None):
         self.link_name, self.lookup, self.servers, self.clock, self.log = link_name, lookup, servers, clock, log
+        self.mark = mark  # a partner check's names: the queries carry the partner's mark, not a link's binding
         self.states, self.busy, self.first_server = {}, set(), 0
         self.lock = threading.Lock()
 
@@ -68,6 +70,16 @@ class LinkNames:
         sources = {entry["family"]: entry["address"] for entry in link["addresses"]}
         for family in sorted(sources):
             state = self._refreshed(name, family, link["interface"], sources, deadline)
+            if state.addresses:
+                return [(family, address) for address in state.addresses]
+        return []
+
+    def marked(self, name, families, deadline):
+        """[(family, address)] for a partner check's ``name`` (its first family with an answer), the queries
+        carrying this cache's mark: by the partner's pinned link while it is in service, else its failover."""
+        sources = dict.fromkeys(families)  # any server (the mark routes the query), no source address
+        for family in sorted(families):
+            state = self._refreshed(name, family, None, sources, deadline)
             if state.addresses:
                 return [(family, address) for address in state.addresses]
         return []
@@ -88,7 +100,7 @@ class LinkNames:
             if state.outcome != "ok":
                 state.due = now + RETRY_S
             if self.log is not None and (state.addresses, state.outcome) != before:
-                self.log(f"probe name {name} IPv{family} through {self.link_name}: {state.outcome}, "
+                self.log(f"name {name} IPv{family} through {self.link_name}: {state.outcome}, "
                          f"{', '.join(state.addresses) or 'no address'}")
         finally:
             with self.lock:
@@ -99,7 +111,7 @@ class LinkNames:
         """The lookup for resolver.look_up: the servers in turn, through the link, within ``budget`` seconds."""
         def ask(name, family):
             servers = self.servers()
-            usable = [server for server in servers if (6 if ":" in server else 4) in sources]
+            usable = [server for server in servers if self.mark is not None or (6 if ":" in server else 4) in sources]
             if not usable:
                 raise resolver.LookupFailed(f"no DNS server reachable through the link (resolv.conf: "
                                             f"{', '.join(servers) or 'none but loopback'})")
@@ -111,7 +123,7 @@ class LinkNames:
                 if left <= 0:
                     break
                 try:
-                    answer = self.lookup(server, name, family, left, None, 53, interface,
+                    answer = self.lookup(server, name, family, left, self.mark, 53, interface,
                                          sources[6 if ":" in server else 4])
                 except resolver.LookupFailed as error:
                     errors.append(str(error))

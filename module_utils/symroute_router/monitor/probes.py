@@ -6,8 +6,8 @@ table>`` routes it by that link, and it can never take another. A partner
 check carries the partner's mark (SO_MARK), so it follows exactly the rules
 the partner's traffic follows, failover included. Each returns the round
 trip in seconds, or None. A link target's name is resolved through the link
-(probe_names.py); a partner check's by the system resolver, along the
-partner's mark.
+(probe_names.py), a partner check's along the partner's mark (the same cache,
+time limit and last good answer); never by the system resolver.
 """
 
 import random
@@ -76,15 +76,6 @@ def _healthy(status):
     return 200 <= status < 300
 
 
-def _addresses(host, port, families):
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return []
-    by_family = {socket.AF_INET: 4, socket.AF_INET6: 6}
-    return [(by_family[f], a[0]) for f, _type, _proto, _name, a in found if by_family.get(f) in families]
-
-
 def _destinations(target, link, sources, names, deadline):
     """[(family, address)] of an http(s) target: its IP literal, or its name's answer through ``link``
     (probe_names.py; never the system resolver, which would ask by the main table's default route)."""
@@ -126,11 +117,22 @@ def probe_target(target, link, timeout, names=None, deadline=None):
     return None
 
 
-def check_partner(check, mark, timeout):
-    """A partner's health check along the partner's path: (round trip or None, local address used or None)."""
+def _check_destinations(check, families, names, deadline):
+    """[(family, address)] of a partner check: its IP literal, or its name's answer along the partner's mark
+    (``names``: the partner's LinkNames with that mark; never the system resolver)."""
+    found = probe_names.literal(check["host"])
+    if found is not None:
+        return [found] if found[0] in families else []
+    return names.marked(check["host"], families, deadline)[:1] if names is not None else []
+
+
+def check_partner(check, mark, timeout, names=None):
+    """A partner's health check along the partner's path: (round trip or None, local address used or None).
+    A name is looked up through ``names`` (probe_names.LinkNames with the partner's mark) within ``timeout``."""
     started = time.monotonic()
     families = {check["family"]} if check["family"] else {4, 6}
-    for family, address in _addresses(check["host"], check["port"], families)[:1]:
+    for family, address in _check_destinations(check, families, names, started + timeout):
+        timeout = max(0.001, timeout - (time.monotonic() - started))
         try:
             sock, connected = _connect(family, address, check["port"], timeout, mark=mark)
         except OSError:
