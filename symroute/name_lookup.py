@@ -25,8 +25,8 @@ def is_name(text: str) -> bool:
 
 
 def _with_dnspython(name: str) -> list[str]:
-    import dns.exception
-    import dns.resolver
+    import dns.exception  # type: ignore[import-not-found,unused-ignore]
+    import dns.resolver  # type: ignore[import-not-found,unused-ignore]
 
     found = []
     for kind in ("A", "AAAA"):
@@ -52,7 +52,7 @@ def resolve(name: str) -> tuple[Sequence[str], str]:
     if not is_name(name):
         raise NameLookupError(f"{name!r} is neither a valid IP address nor a DNS name")
     try:
-        import dns.resolver  # noqa: F401  (optional: python3-dnspython)
+        import dns.resolver  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
     except ImportError:
         addresses, how = (
             _with_getaddrinfo(name),
