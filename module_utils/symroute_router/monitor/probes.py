@@ -132,9 +132,9 @@ def check_partner(check, mark, timeout, names=None):
     started = time.monotonic()
     families = {check["family"]} if check["family"] else {4, 6}
     for family, address in _check_destinations(check, families, names, started + timeout):
-        timeout = max(0.001, timeout - (time.monotonic() - started))
+        left = max(0.001, timeout - (time.monotonic() - started))  # what the name's lookup left
         try:
-            sock, connected = _connect(family, address, check["port"], timeout, mark=mark)
+            sock, connected = _connect(family, address, check["port"], left, mark=mark)
         except OSError:
             return None, None
         local = sock.getsockname()[0]
