@@ -18,7 +18,8 @@ TTL = 5  # the answers' TTL: the resolver's floor, so the TTL + 1 s promise is m
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 HOSTS, PID = "/run/lan-dns-hosts", "/run/lan-dnsmasq.pid"
 PARTNER = {"name": "partner-dns", "link": "wan_b", "description": "known by its name only",
-           "domains": ["api.partner.example", "evil.partner.example"]}
+           "domains": ["api.partner.example", "evil.partner.example"],
+           "health_check": "tcp://api.partner.example:8080"}  # looked up with the partner's mark, not getaddrinfo
 
 # The partner's service behind both providers (so a wrongly routed request would be answered too, from the
 # wrong client address); dnsmasq on the LAN at 203.0.113.53, answering with a TTL of 5 s.
@@ -79,6 +80,16 @@ def test_a_partner_named_by_dns_is_pinned_to_its_link(router):
     assert dynamiclab.ask(router, OLD4) == "198.51.100.6"  # link B, with link B's address
     assert dynamiclab.ask(router, OLD6) == "2001:db8:b::2"
     assert dynamiclab.ask(router, NEW4) == "198.51.100.2"  # not (yet) an answer: main table
+    # the partner's health check, given by name, reaches it by its pinned link
+    _wait(lambda: _partner(router).get("reachable") and _partner(router).get("link") == "wan_b", 30,
+          "the named health check succeeded by wan_b", router)
+
+
+def _partner(router):
+    try:
+        return json.loads(router.sh("cat /run/symroute/monitor.json").stdout)["partners"]["partner-dns"]
+    except (AssertionError, ValueError, KeyError):
+        return {}
 
 
 def test_a_rebinding_answer_is_refused_and_reported(router):
@@ -124,6 +135,7 @@ echo $v4 $v6 $n
 def test_a_moved_answer_pins_new_connections_within_the_ttl_plus_1_s_and_the_old_address_stays(router):
     assert dynamiclab.ask(router, NEW4) == "198.51.100.2" and dynamiclab.ask(router, NEW6) != "2001:db8:b::2"
     script = MOVE.format(old4=OLD4, new4=NEW4, old6=OLD6, new6=NEW6, hosts=HOSTS, pid=PID)
+    router.moved_at = time.monotonic()  # just before the answer moves (for the next test)
     v4, v6, tries = (int(word) for word in router.sh(script).stdout.split()[-3:])
     print(f"answer moved: a new connection pinned after {v4} ms (IPv4), {v6} ms (IPv6); {tries} tries")
     # each figure is the start of the first pinned connection (the one before started at most ~0.4 s earlier)
@@ -132,6 +144,17 @@ def test_a_moved_answer_pins_new_connections_within_the_ttl_plus_1_s_and_the_old
     assert dynamiclab.ask(router, NEW4) == "198.51.100.6" and dynamiclab.ask(router, NEW6) == "2001:db8:b::2"
     # the old addresses stay until their TTL and the grace (60 s) pass: connections opened just before the move
     assert f" {OLD4} timeout" in _elements(router, 4) and f" {OLD6} timeout" in _elements(router, 6)
+
+
+def test_the_old_address_leaves_the_set_after_its_ttl_and_the_grace(router):
+    # renewed last at most 0.8 * TTL before the move; it expires TTL + 60 s after that renewal
+    gone = _wait(lambda: f" {OLD4} timeout" not in _elements(router, 4) and f" {OLD6} timeout" not in
+                 _elements(router, 6), TTL + 60 + 10, "the old addresses expired", router)
+    after = gone - router.moved_at
+    print(f"old addresses left the sets {after:.1f} s after the answer moved")
+    assert 60 <= after <= TTL + 60 + 3, after
+    assert dynamiclab.ask(router, OLD4) == "198.51.100.2"  # no longer pinned: the main table's link A
+    assert f" {NEW4} timeout" in _elements(router, 4)  # the current answer stays
 
 
 def test_a_resolver_that_stops_answering_keeps_the_last_good_answer(router):
