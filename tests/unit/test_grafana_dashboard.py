@@ -1,13 +1,15 @@
-"""docs/grafana/symroute-dashboard.json: valid, and every query names a metric the link monitor exports."""
+"""docs/grafana/symroute-dashboard.json: valid, and every query names a metric the link monitor exports (its
+resolver's included)."""
 
 import json
 import re
 
 from paths import REPOSITORY
+from symroute_router.monitor import resolving
 from symroute_router.monitor.report import METRICS
 
 DASHBOARD = REPOSITORY / "docs" / "grafana" / "symroute-dashboard.json"
-EXPORTED = {name for name, _, _ in METRICS}
+EXPORTED = {name for name, _, _ in METRICS + resolving.METRICS}  # the monitor's file and the resolver's
 
 
 def _queries(dashboard):
