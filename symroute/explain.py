@@ -98,6 +98,21 @@ def _walked(plan, address, local, found, down):
     return answer
 
 
+# The ranges the router's resolver refuses besides its own networks (module_utils/.../monitor/resolver.py).
+SPECIAL_USE = ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
+               "::ffff:0:0/96", "fe80::/10", "ff00::/8")
+
+
+def _refused(plan, address):
+    """Why the router's resolver refuses ``address`` as a partner's answer, or None."""
+    guarded = ((plan.get("monitor") or {}).get("resolver") or {}).get("guarded") or plan["main_table_networks"]
+    network = _containing(guarded, address)
+    if network is not None:
+        return f"{network} is its own network: DNS rebinding"
+    network = _containing(SPECIAL_USE, address)
+    return None if network is None else f"{network} is a special-use range"
+
+
 def explain_name(plan: Plan, name: str, addresses: Sequence[str], how: str, down: Collection[str] = ()) -> Document:
     """The path of each of ``addresses``, the answers ``how`` (the controller's resolver) gave for ``name``.
 
@@ -111,16 +126,16 @@ def explain_name(plan: Plan, name: str, addresses: Sequence[str], how: str, down
     for text in addresses:
         address = parse_address(text)
         local = _containing(plan["main_table_networks"], address)
-        if named is not None and local is None:
+        refused = _refused(plan, address) if named is not None else None
+        if named is not None and refused is None:
             partner = next(p for p in plan["partners"] if p["name"] == named["partner"])
             host = IPNetwork(f"{address}/{32 if address.version == 4 else 128}")
             walked = _walked(plan, address, None, (partner, host), down)
             walked["prefix"] = f"the answers of {name}"
         else:
             walked = _walked(plan, address, local, None if local is not None else _partner_of(plan, address), down)
-            if named is not None:
-                walked["path"] = (f"refused by the router's resolver ({local} is its own network: DNS rebinding); "
-                                  + walked["path"])
+            if refused is not None:
+                walked["path"] = f"refused by the router's resolver ({refused}); " + walked["path"]
         answer["answers"].append(walked)
     if named is None:
         answer["path"] = "not a partner's name: each answer is walked as an address"

@@ -43,6 +43,15 @@ def test_an_answer_in_the_lan_is_what_the_routers_resolver_refuses(router_vars):
     assert walked["path"].startswith("refused by the router's resolver (203.0.113.0/24 is its own network")
 
 
+def test_answers_in_a_links_network_or_special_use_are_refused_as_on_the_router(router_vars):
+    answer = explain_name(_plan(router_vars), "api.partner.example", ["198.51.100.5", "127.0.0.1"], "a test resolver")
+    link, loopback = answer["answers"]
+    assert link["partner"] is None and link["path"].startswith(
+        "refused by the router's resolver (198.51.100.0/29 is its own network: DNS rebinding)"  # the links, merged
+    )
+    assert loopback["path"].startswith("refused by the router's resolver (127.0.0.0/8 is a special-use range)")
+
+
 def test_a_name_of_no_partner_is_walked_address_by_address(router_vars):
     answer = explain_name(_plan(router_vars), "www.example.org", ["100.64.30.7"], "a test resolver")
     assert answer["partner"] is None and answer["path"].startswith("not a partner's name")
