@@ -6,7 +6,7 @@ Five parts, each a JSON object with ``contract_version``:
     sysctls   {sysctls: [{name, value}]}
     nftables  {content, table}                                        (the nft transaction)
     verify    {tables, partners, management[, monitor_state_file]}
-    audit     {verify, links, prefixes, mark_mask, out_of_service_group}      (playbooks/verify.yml)
+    audit     {verify, links, prefixes, mark_mask, out_of_service_group}      (playbooks/audit.yml)
 
 ``check(part, data)`` returns every problem (an empty list when the data is
 usable): types, integer ranges, tokens matched whole (``re.fullmatch``), no
