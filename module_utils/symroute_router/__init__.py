@@ -21,7 +21,7 @@ by layer (each layer uses the ones above it, never the ones below):
     nftparse       the statements of an nftables file, for diffs and checks
 
   The contract (what the controller hands the router, checked before anything is applied)
-    contract, contract_read, contract_learned, checking   (contract.schema.json: the same as a JSON Schema)
+    contract, contract_read, contract_learned, checking
 
   Checking the live state against the plan (read-only)
     verify         what the router does with the applied state, checked after a converge
