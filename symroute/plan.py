@@ -173,7 +173,7 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
     base = router.rule_priority_base
     views = prefix_views(router)
     partners = _partners(router, views)
-    plan = {
+    plan: Plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "contract_version": ROUTER_CONTRACT_VERSION,
         "router": router.name,

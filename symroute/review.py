@@ -4,7 +4,8 @@ Pure data in, pure data out: what changed for which partners on which routers.
 """
 
 import json
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from .ansible_inventory import Inventory
 from .shapes import Document, Plan, Plans
@@ -71,7 +72,7 @@ def _partners(plan):
     return {p["name"]: p for p in (plan or {}).get("partners", [])}
 
 
-def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> Document:
+def partner_changes(before_plan: Optional[Mapping[str, Any]], after_plan: Optional[Mapping[str, Any]]) -> Document:
     """Per partner: added, removed, re-pinned, failure mode and prefix changes."""
     before, after = _partners(before_plan), _partners(after_plan)
     changes = {}
@@ -118,8 +119,9 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
         status = "added"
     elif after_plan is None:
         status = "removed"
-    before_plan, after_plan = before_plan or {}, after_plan or {}
-    before_sets, after_sets = _set_elements(before_plan), _set_elements(after_plan)
+    before: Mapping[str, Any] = before_plan or {}
+    after: Mapping[str, Any] = after_plan or {}
+    before_sets, after_sets = _set_elements(before), _set_elements(after)
     sets = {}
     for name in sorted(set(before_sets) | set(after_sets)):
         change = _added_removed(before_sets.get(name, []), after_sets.get(name, []))
@@ -127,18 +129,18 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
             sets[name] = change
     result = {
         "status": status,
-        "partners": partner_changes(before_plan, after_plan),
+        "partners": partner_changes(before, after),
         "set_elements": sets,
-        "rules": _added_removed([*map(_rule_text, before_plan.get("rules", [])), *_learned_rules(before_plan)],
-                                [*map(_rule_text, after_plan.get("rules", [])), *_learned_rules(after_plan)]),
-        "routes": _added_removed([*map(_route_text, before_plan.get("routes", [])), *_learned_routes(before_plan)],
-                                 [*map(_route_text, after_plan.get("routes", [])), *_learned_routes(after_plan)]),
-        "tables": _added_removed((f"{t['id']} {t['name']}" for t in before_plan.get("tables", [])),
-                                 (f"{t['id']} {t['name']}" for t in after_plan.get("tables", []))),
-        "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),
-                                  (f"{s['name']}={s['value']}" for s in after_plan.get("sysctls", []))),
-        "link_health": _added_removed(_link_health(before_plan), _link_health(after_plan)),
-        "settings": _added_removed(_settings(before_plan), _settings(after_plan)),
+        "rules": _added_removed([*map(_rule_text, before.get("rules", [])), *_learned_rules(before)],
+                                [*map(_rule_text, after.get("rules", [])), *_learned_rules(after)]),
+        "routes": _added_removed([*map(_route_text, before.get("routes", [])), *_learned_routes(before)],
+                                 [*map(_route_text, after.get("routes", [])), *_learned_routes(after)]),
+        "tables": _added_removed((f"{t['id']} {t['name']}" for t in before.get("tables", [])),
+                                 (f"{t['id']} {t['name']}" for t in after.get("tables", []))),
+        "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before.get("sysctls", [])),
+                                  (f"{s['name']}={s['value']}" for s in after.get("sysctls", []))),
+        "link_health": _added_removed(_link_health(before), _link_health(after)),
+        "settings": _added_removed(_settings(before), _settings(after)),
     }
     changed = result["partners"] or sets or any(
         result[key]["added"] or result[key]["removed"]
