@@ -33,7 +33,7 @@ by layer (each layer uses the ones above it, never the ones below):
     snapshot       all of symroute's state before a change, and its restore
     steps/         the converge's steps, one per concern, and the services they need
     converge, converge_report   the whole converge in one call (snapshot, steps, verify, rollback), and its words
-    deadman, deadman_process, deadman_services   the confirmed commit, and the monitor restarted after a restore
+    deadman, deadman_record, deadman_restore, deadman_process, deadman_services   the confirmed commit: record, restore
     removal        everything symroute installed, removed
     __main__       python3 -m symroute_router apply|diff|expire (the boot unit, the dead-man)
 

@@ -12,7 +12,7 @@ here writes anything.
 import ipaddress
 import time
 
-from . import conntrack, deadman, linkstate, verify
+from . import conntrack, deadman_record, linkstate, verify
 from .iproute import route_get
 
 
@@ -200,7 +200,7 @@ def _confirm_findings(last):
         return [{"kind": "confirm", "text": f"run {last.get('run_id')} awaits its confirmation (its dead-man "
                                             "restores it unless the controller confirms)"}]
     if last.get("state") in ("expired", "restore failed"):
-        return [{"kind": "confirm", "text": "the last converge was not confirmed: " + deadman.describe(last)}]
+        return [{"kind": "confirm", "text": "the last converge was not confirmed: " + deadman_record.describe(last)}]
     return []
 
 

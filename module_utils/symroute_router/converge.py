@@ -32,7 +32,7 @@ import contextlib
 import os
 import time
 
-from . import connected, contract, deadman, deadman_services, files, locking, snapshot, verify
+from . import connected, contract, deadman, deadman_record, deadman_services, files, locking, snapshot, verify
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
@@ -157,7 +157,7 @@ def _prepare(request, check_mode, runner):
 
 def _record_path(request):
     snapshot_path = (request.get("snapshot") or {}).get("path")
-    return deadman.record_path(snapshot_path) if snapshot_path else None
+    return deadman_record.record_path(snapshot_path) if snapshot_path else None
 
 
 def _settle(request, runner, warn):
@@ -170,7 +170,7 @@ def _settle(request, runner, warn):
     except deadman.DeadmanError as error:
         raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
     if previous:
-        warn(f"the previous converge was not confirmed: {deadman.describe(previous)}")
+        warn(f"the previous converge was not confirmed: {deadman_record.describe(previous)}")
     return previous
 
 
@@ -184,7 +184,7 @@ def _arm(request, runner):
         raise ConvergeFailed("a confirmed converge needs a snapshot named by its run id (snapshot.path and "
                              "snapshot.scope.run_id)", TITLES["confirm"], NOTHING_CHANGED)
     try:
-        return deadman.arm(deadman.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
+        return deadman.arm(deadman_record.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
                            confirm.get("timeout_s"), runner, request.get("package_files") or {},
                            python=confirm.get("python") or "/usr/bin/python3",
                            services=deadman_services.of_request(request.get("monitor")))
@@ -210,7 +210,7 @@ def converge(request, check_mode, runner, warn):
     if check_mode:  # reads only: an audit may run beside a converge
         result = _converge(request, check_mode, runner, warn)
         path = _record_path(request)
-        result["confirm"] = {"armed": False, "last": deadman.last_outcome(path) if path else None}
+        result["confirm"] = {"armed": False, "last": deadman_record.last_outcome(path) if path else None}
         return result
     with contextlib.ExitStack() as stack:
         try:
