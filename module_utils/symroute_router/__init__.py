@@ -38,7 +38,7 @@ by layer (each layer uses the ones above it, never the ones below):
     __main__       python3 -m symroute_router apply|diff|expire (the boot unit, the dead-man)
 
   Reading back for people (never changes anything)
-    audit, audit_report          the read-only audit against the plan, and its Markdown
+    audit, audit_drift, audit_report   the read-only audit against the plan, its drift findings, and its Markdown
     status, status_paths, status_names, status_text   symroute-status: the live view on the router
 
   Running on the router

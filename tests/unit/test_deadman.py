@@ -246,13 +246,13 @@ def test_a_second_converge_fails_while_the_first_awaits_confirmation_then_report
 
 
 def test_the_audit_reports_an_unconfirmed_last_run_and_a_pending_one():
-    from symroute_router import audit
+    from symroute_router import audit_drift
     expired = {"run_id": "run-1", "state": "expired", "timeout_s": 120, "expired_at": 1_800_000_000,
                "restored": ["file /etc/symroute/monitor.json"]}
-    assert audit.drift_findings({"confirm": expired}, {}) == [
+    assert audit_drift.drift_findings({"confirm": expired}, {}) == [
         {"kind": "confirm", "text": "the last converge was not confirmed: run run-1 was not confirmed within 120 s: "
                                     "its snapshot was restored at 2027-01-15T08:00:00Z "
                                     "(file /etc/symroute/monitor.json)"}]
-    assert audit.drift_findings({"confirm": {"run_id": "run-2", "pending": True}}, {})[0]["kind"] == "confirm"
-    assert audit.drift_findings({"confirm": {"run_id": "run-3", "state": "confirmed"}}, {}) == []
-    assert audit.drift_findings({"confirm": None}, {}) == []
+    assert audit_drift.drift_findings({"confirm": {"run_id": "run-2", "pending": True}}, {})[0]["kind"] == "confirm"
+    assert audit_drift.drift_findings({"confirm": {"run_id": "run-3", "state": "confirmed"}}, {}) == []
+    assert audit_drift.drift_findings({"confirm": None}, {}) == []
