@@ -32,7 +32,7 @@ by layer (each layer uses the ones above it, never the ones below):
     sysctl         kernel settings under /proc/sys
     snapshot       all of symroute's state before a change, and its restore
     steps/         the converge's steps, one per concern, and the services they need
-    converge, converge_report   the whole converge in one call (snapshot, steps, verify, rollback), and its words
+    converge, converge_confirm, converge_report   the whole converge in one call, its confirmed commit, its words
     deadman, deadman_record, deadman_restore, deadman_process, deadman_services   the confirmed commit: record, restore
     removal        everything symroute installed, removed
     __main__       python3 -m symroute_router apply|diff|expire (the boot unit, the dead-man)
