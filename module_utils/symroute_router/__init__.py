@@ -27,7 +27,7 @@ by layer (each layer uses the ones above it, never the ones below):
     verify         what the router does with the applied state, checked after a converge
 
   Applying (each concern: read, diff, apply)
-    routing        ip rules of symroute's band, routes of its tables, per link
+    routing, routing_tables, routing_commands   ip rules of symroute's band, routes of its tables, per link
     nftables       symroute's nftables table: check, load, diff, drift, include
     sysctl         kernel settings under /proc/sys
     snapshot       all of symroute's state before a change, and its restore
