@@ -18,7 +18,8 @@ from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
 from .locate import locate
 from .pipeline import plan_digest, plan_routers
-from .review import compare, contract_changes, manifest, partners_by_router
+from .review import compare, partners_by_router
+from .review_contract import contract_changes, manifest
 from .shapes import Document
 from .shared_work import SharedWork
 

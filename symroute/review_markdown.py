@@ -1,7 +1,7 @@
 """Markdown for a pull-request comment: validity, per-partner and per-router changes."""
 
 from .quoting import comment
-from .review import has_contract_changes
+from .review_contract import has_contract_changes
 from .shapes import Document
 
 
