@@ -1,4 +1,4 @@
-"""The read-only audit of a router against its plan (playbooks/verify.yml): what the router does now.
+"""The read-only audit of a router against its plan (playbooks/audit.yml): what the router does now.
 
 The request is the plan's ``audit`` slice: the ``verify`` slice (link tables,
 an address of each partner and family with its mark and pinned link, the
