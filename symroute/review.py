@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from .ha_views import ha_lines
 from .shapes import Document, Plan, Plans
 
 
@@ -141,9 +142,11 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
         "link_health": added_removed(_link_health(before), _link_health(after)),
         "settings": added_removed(_settings(before), _settings(after)),
     }
+    if before.get("ha") or after.get("ha"):  # only for an HA pair: a router alone's review is unchanged
+        result["ha"] = added_removed(ha_lines(before), ha_lines(after))
     changed = result["partners"] or sets or any(
         result[key]["added"] or result[key]["removed"]
-        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings")
+        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings", "ha") if key in result
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"

@@ -39,6 +39,7 @@ class Plan(_PlanKeys, total=False):
     digest) stays what it was before they existed."""
 
     learned: Entries  # links whose address or gateway the router learns (dynamic links)
+    ha: dict[str, Any]  # the router's side of an HA pair
 
 # {router name: Plan}
 Plans = dict[str, Plan]
