@@ -77,7 +77,7 @@ outcome:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import converge_report, deadman, snapshot
+from ansible.module_utils.symroute_router import converge_report, deadman, deadman_record, snapshot
 from ansible.module_utils.symroute_router.command import Runner
 from ansible.module_utils.symroute_router.locking import LOCK_FILE
 
@@ -98,7 +98,7 @@ def main():
         if not run_id:
             module.fail_json(msg="symroute_snapshot: state=confirmed needs the run_id to confirm")
         try:
-            record = deadman.confirm(deadman.record_path(path), run_id, runner)
+            record = deadman.confirm(deadman_record.record_path(path), run_id, runner)
         except (deadman.DeadmanError, OSError) as error:
             module.fail_json(msg=f"symroute_snapshot: {error}", record=getattr(error, "record", None))
         module.exit_json(changed=True, margin_s=record.get("margin_s"),

@@ -26,7 +26,8 @@ from typing import Optional, Union
 
 from .errors import InventoryError, Problem
 from .inventory import plain
-from .inventory_files import scan, value_digest
+from .inventory_files import scan
+from .inventory_values import value_digest
 from .model import PARTNERS
 from .pipeline import symroute_variables
 

@@ -8,14 +8,61 @@ functions, so the tested mapping is the real one.
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
-Slice = dict[str, Any]
+from .shapes import Entries, Plan
 
 
-def routing(plan: Mapping[str, Any]) -> Slice:
+class _RoutingKeys(TypedDict):
+    contract_version: int
+    priority_band: list[int]
+    monitor_bands: list[list[int]]
+    tables: list[int]
+    rules: Entries
+    routes: Entries
+
+
+class RoutingSlice(_RoutingKeys, total=False):
+    learned: Entries  # only where a link is dynamic
+
+
+class SysctlsSlice(TypedDict):
+    contract_version: int
+    sysctls: Entries
+
+
+class NftablesSlice(TypedDict):
+    contract_version: int
+    table: str  # "inet symroute"; the role adds the rendered content
+
+
+class VerifySlice(TypedDict):
+    contract_version: int
+    tables: Entries
+    partners: Entries
+    management: list[str]
+
+
+class AuditSlice(TypedDict):
+    contract_version: int
+    verify: VerifySlice
+    links: Entries
+    prefixes: Entries
+    mark_mask: str
+    out_of_service_group: int
+
+
+class SnapshotScope(TypedDict):
+    nft_table: str
+    priority_band: list[int]
+    monitor_bands: list[list[int]]
+    tables: list[int]
+    sysctls: list[str]
+
+
+def routing(plan: Plan) -> RoutingSlice:
     """Rules of symroute's band and routes of its tables (the learned entries only where a link is dynamic)."""
-    part = {"contract_version": plan["contract_version"], "priority_band": plan["priority_band"],
+    part: RoutingSlice = {"contract_version": plan["contract_version"], "priority_band": plan["priority_band"],
             "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
             "rules": plan["rules"], "routes": plan["routes"]}
     if "learned" in plan:
@@ -23,22 +70,22 @@ def routing(plan: Mapping[str, Any]) -> Slice:
     return part
 
 
-def sysctls(plan: Mapping[str, Any]) -> Slice:
+def sysctls(plan: Plan) -> SysctlsSlice:
     return {"contract_version": plan["contract_version"], "sysctls": plan["sysctls"]}
 
 
-def nftables(plan: Mapping[str, Any]) -> Slice:
+def nftables(plan: Plan) -> NftablesSlice:
     """Which table; its content is the role's rendering of the plan (symroute.nft.j2)."""
     return {"contract_version": plan["contract_version"],
             "table": f"{plan['nftables']['family']} {plan['nftables']['table']}"}
 
 
-def verify(plan: Mapping[str, Any]) -> Slice:
+def verify(plan: Plan) -> VerifySlice:
     return {"contract_version": plan["contract_version"], "tables": plan["verify_tables"],
             "partners": plan["verify"], "management": plan["management_probes"]}
 
 
-def audit(plan: Mapping[str, Any]) -> Slice:
+def audit(plan: Plan) -> AuditSlice:
     """The verify slice and what the read-only audit needs besides it (the monitor's state file is a role
     setting, added by the role)."""
     audit = plan["audit"]
@@ -47,18 +94,18 @@ def audit(plan: Mapping[str, Any]) -> Slice:
             "out_of_service_group": audit["out_of_service_group"]}
 
 
-def snapshot_scope(plan: Mapping[str, Any]) -> Slice:
+def snapshot_scope(plan: Plan) -> SnapshotScope:
     """What a snapshot holds of symroute's kernel state (the run's id and files are the role's)."""
     return {"nft_table": nftables(plan)["table"], "priority_band": plan["priority_band"],
             "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
             "sysctls": [item["name"] for item in plan["sysctls"]]}
 
 
-SLICES: Mapping[str, Callable[[Mapping[str, Any]], Slice]] = {
+SLICES: Mapping[str, Callable[[Plan], Mapping[str, Any]]] = {
     "routing": routing, "sysctls": sysctls, "nftables": nftables, "verify": verify, "audit": audit,
     "snapshot_scope": snapshot_scope}
 
 
-def contract_slice(plan: Mapping[str, Any], part: str) -> Slice:
+def contract_slice(plan: Plan, part: str) -> Mapping[str, Any]:
     """The ``part`` slice of ``plan``; KeyError for a part that is not one."""
     return SLICES[part](plan)

@@ -25,21 +25,18 @@ contract (other variables, new or removed files, executable bits).
 import hashlib
 import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
 from .errors import Problem
+from .inventory_values import holds_jinja as _holds_jinja, inline_variables as _inline_variables, value_digest
+from .inventory_walk import MAX_FILES, VARS_DIRECTORIES, AnsibleSkips, ansible_skips, source_files as _source_files
 from .model import PARTNERS
 from .yaml_strict import MAX_FILE_BYTES, load_bytes
 
 YAML_SUFFIXES = (".yml", ".yaml", ".json")
-VARS_DIRECTORIES = ("group_vars", "host_vars")
-MAX_FILES = 20_000
-JINJA = re.compile(r"\{\{|\{%|\{#")
 
 
 @dataclass
@@ -65,97 +62,6 @@ class InventoryFile:
                 "variables": dict(sorted(self.variables.items())), "templated": list(self.templated)}
 
 
-def _holds_jinja(value):
-    if isinstance(value, str):
-        return bool(JINJA.search(value))
-    if isinstance(value, dict):
-        return any(_holds_jinja(key) or _holds_jinja(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        if all(type(item) is str for item in value):  # a prefix list: one search (no delimiter spans the "\0")
-            return bool(JINJA.search("\0".join(value)))
-        return any(_holds_jinja(item) for item in value)
-    return False
-
-
-def value_digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class AnsibleSkips:
-    """What Ansible never reads in an inventory source."""
-
-    # Searched in each entry name of an inventory directory (bytes, as Ansible does): hidden names,
-    # host_vars, group_vars and vars_plugins, INVENTORY_IGNORE_PATTERNS, INVENTORY_IGNORE_EXTS.
-    inventory: re.Pattern
-    # The extensions a vars file in a group's or host's directory may have ("" for none).
-    vars_extensions: tuple
-
-
-def ansible_skips() -> AnsibleSkips:
-    """Ansible's own rules, as configured for this process (ansible.cfg, ANSIBLE_* variables).
-
-    ``IGNORED`` is the very pattern Ansible's InventoryManager skips directory entries with; the vars
-    extensions are the ones its DataLoader.find_vars_files reads (YAML_FILENAME_EXTENSIONS).
-    """
-    from ansible import constants
-    from ansible.inventory.manager import IGNORED
-
-    return AnsibleSkips(inventory=IGNORED, vars_extensions=("", *constants.YAML_FILENAME_EXTENSIONS))
-
-
-def _read_by_inventory(skips, relative, _is_directory):
-    """Whether Ansible reads this entry of an inventory directory (InventoryManager.parse_source)."""
-    return skips.inventory.search(os.fsencode(relative.name)) is None
-
-
-def _read_as_vars(skips, relative, is_directory):
-    """Whether Ansible reads this entry of group_vars/ or host_vars/ (the host_group_vars vars plugin).
-
-    Directly in group_vars/: every name but hidden and backup ones (Ansible reads ``<name>`` and
-    ``<name>.<extension>`` for each of its groups and hosts, a file or a directory; a host name may hold
-    dots, and the names are known only once Ansible has parsed the inventory). Inside such a directory
-    (DataLoader._get_dir_vars_files): files without an extension or with a vars extension, directories
-    without an extension.
-    """
-    name = relative.name
-    if name.startswith(".") or name.endswith("~"):
-        return False
-    if len(relative.parts) == 1:
-        return True
-    extension = os.path.splitext(name)[1]
-    return not extension or (not is_directory and extension in skips.vars_extensions)
-
-
-def _files_under(directory, reads):
-    """Every file under ``directory`` that ``reads(relative path, is_directory)`` keeps, in directories it
-    keeps, following symlinked directories once, at most MAX_FILES."""
-    seen, found = set(), []
-    for top, directories, files in os.walk(directory, followlinks=True):
-        if len(found) > MAX_FILES:
-            break
-        real = os.path.realpath(top)
-        if real in seen:
-            directories[:] = []
-            continue
-        seen.add(real)
-        relative = Path(top).relative_to(directory)
-        directories[:] = sorted(name for name in directories if reads(relative / name, True))
-        found += [Path(top) / name for name in sorted(files) if reads(relative / name, False)]
-    return found
-
-
-def _source_files(source, skips):
-    """(root, the files Ansible reads): a directory's files and, beside a directory or a file, its vars files."""
-    root = source if source.is_dir() else source.parent
-    files = _files_under(source, partial(_read_by_inventory, skips)) if source.is_dir() else [source]
-    for name in VARS_DIRECTORIES:
-        if (root / name).is_dir():
-            files += _files_under(root / name, partial(_read_as_vars, skips))
-    return root, files
-
-
 def _applies_to(relative):
     parts = relative.parts
     if len(parts) < 2 or parts[0] not in VARS_DIRECTORIES:
@@ -169,24 +75,6 @@ def _applies_to(relative):
 
 def _is_yaml(relative, applies_to):
     return relative.suffix in YAML_SUFFIXES or (applies_to and relative.suffix == "")
-
-
-def _inline_variables(data):
-    """Variables an inventory file sets inline (hosts: {h: {vars}}, vars: {...}), as "group:name" or "host:name"."""
-    found = {}
-    if not isinstance(data, dict):
-        return found
-    for group, body in data.items():
-        if not isinstance(body, dict):
-            continue
-        for name, value in (body.get("vars") or {}).items() if isinstance(body.get("vars"), dict) else []:
-            found[f"{group}:{name}"] = value
-        hosts: dict = body["hosts"] if isinstance(body.get("hosts"), dict) else {}
-        for host, host_vars in hosts.items():
-            for name, value in (host_vars or {}).items() if isinstance(host_vars, dict) else []:
-                found[f"{host}:{name}"] = value
-        found.update(_inline_variables(body.get("children")))
-    return found
 
 
 def _read_entry(root, path, problems):

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from . import scheme
+from .ha_plan import ha_plan
 from .model import FAIL_CLOSED, Router
 from .monitor_plan import monitor_plan
 from .nftables_plan import nftables_plan
 from .partner_prefixes import prefix_views, probe_address
 from .resolver_plan import resolver_plan
+from .route_plan import learned_entries as _learned, link_routes as _routes, link_tables as _tables
 from .rule_plan import failover_orders, main_table_networks, plan_rules
 from .shapes import Plan
 from .validate import validate_router
@@ -22,44 +24,6 @@ PLAN_SCHEMA_VERSION = 1
 # The version of what the controller hands the router (module_utils/symroute_router/contract.py checks it).
 ROUTER_CONTRACT_VERSION = 1
 IPV6_NEVER_MARKED = ("fe80::/10", "ff00::/8")
-
-
-def _tables(router):
-    return [
-        {"id": link.table, "name": scheme.TABLE_NAME_PREFIX + link.name, "link": link.name}
-        for link in router.links
-    ]
-
-
-def _static_routes(link, family):
-    """The connected and default routes of a family whose addressing the inventory states."""
-    address, gateway = (link.address, link.gateway) if family == 4 else (link.address6, link.gateway6)
-    return [{"table": link.table, "family": family, "dst": str(address.cidr), "dev": link.interface,
-             "scope": "link", "src": str(address.ip)},
-            {"table": link.table, "family": family, "dst": "default", "via": str(gateway),
-             "dev": link.interface, "onlink": gateway not in address}]
-
-
-def _routes(router):
-    """The link tables' routes of the static families (learned ones: ``_learned``)."""
-    return [route for link in router.links for family in link.families if not link.learned(family)
-            for route in _static_routes(link, family)]
-
-
-def _learned(router):
-    """Per link and family whose address or gateway the router learns: what the router fills in.
-
-    The plan states the policy only (which table, which rule priorities, ``dynamic`` or the static
-    value); the router reads the kernel's current address and gateway and writes the connected and
-    default routes of the link's table and its two ``from <address>`` rules (routing.learned on the
-    router). Nothing learned ever enters the plan or its digest.
-    """
-    base = router.rule_priority_base
-    return [{"link": link.name, "interface": link.interface, "table": link.table, "family": family,
-             "address": link.shown_address(family), "gateway": link.shown_gateway(family),
-             "from_priority": base + scheme.OFFSET_FROM_LINK + link.index,
-             "own_address_priority": base + scheme.OFFSET_OWN_ADDRESS + link.index}
-            for link in router.links for family in link.families if link.learned(family)]
 
 
 def _partner_mark(router, partner, order_numbers=None):
@@ -173,7 +137,7 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
     base = router.rule_priority_base
     views = prefix_views(router)
     partners = _partners(router, views)
-    plan = {
+    plan: Plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "contract_version": ROUTER_CONTRACT_VERSION,
         "router": router.name,
@@ -201,6 +165,8 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
     learned = _learned(router)
     if learned:  # only where a link is dynamic: an all-static inventory's plan (and digest) is unchanged
         plan["learned"] = learned
+    if router.ha is not None:  # only in an HA pair: a router alone keeps its plan (and digest)
+        plan["ha"] = ha_plan(router)
     return plan
 
 

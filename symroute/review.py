@@ -4,9 +4,10 @@ Pure data in, pure data out: what changed for which partners on which routers.
 """
 
 import json
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
-from .ansible_inventory import Inventory
+from .ha_views import ha_lines
 from .shapes import Document, Plan, Plans
 
 
@@ -41,7 +42,7 @@ def _learned_routes(plan):
             for e in plan.get("learned", [])]
 
 
-def _added_removed(before, after):
+def added_removed(before, after):
     before, after = set(before), set(after)
     return {"added": sorted(after - before), "removed": sorted(before - after)}
 
@@ -71,7 +72,7 @@ def _partners(plan):
     return {p["name"]: p for p in (plan or {}).get("partners", [])}
 
 
-def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> Document:
+def partner_changes(before_plan: Optional[Mapping[str, Any]], after_plan: Optional[Mapping[str, Any]]) -> Document:
     """Per partner: added, removed, re-pinned, failure mode and prefix changes."""
     before, after = _partners(before_plan), _partners(after_plan)
     changes = {}
@@ -94,10 +95,10 @@ def partner_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> 
             entry["repinned"] = {"from": old["link"], "to": new["link"]}
         if old["on_link_failure"] != new["on_link_failure"]:
             entry["on_link_failure"] = {"from": old["on_link_failure"], "to": new["on_link_failure"]}
-        prefixes = _added_removed(old["prefixes"], new["prefixes"])
+        prefixes = added_removed(old["prefixes"], new["prefixes"])
         if prefixes["added"] or prefixes["removed"]:
             entry["prefixes"] = prefixes
-        domains = _added_removed(old.get("domains", []), new.get("domains", []))
+        domains = added_removed(old.get("domains", []), new.get("domains", []))
         if domains["added"] or domains["removed"]:
             entry["domains"] = domains
         for key in ("failover_links", "health_check", "description"):
@@ -118,31 +119,34 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
         status = "added"
     elif after_plan is None:
         status = "removed"
-    before_plan, after_plan = before_plan or {}, after_plan or {}
-    before_sets, after_sets = _set_elements(before_plan), _set_elements(after_plan)
+    before: Mapping[str, Any] = before_plan or {}
+    after: Mapping[str, Any] = after_plan or {}
+    before_sets, after_sets = _set_elements(before), _set_elements(after)
     sets = {}
     for name in sorted(set(before_sets) | set(after_sets)):
-        change = _added_removed(before_sets.get(name, []), after_sets.get(name, []))
+        change = added_removed(before_sets.get(name, []), after_sets.get(name, []))
         if change["added"] or change["removed"]:
             sets[name] = change
     result = {
         "status": status,
-        "partners": partner_changes(before_plan, after_plan),
+        "partners": partner_changes(before, after),
         "set_elements": sets,
-        "rules": _added_removed([*map(_rule_text, before_plan.get("rules", [])), *_learned_rules(before_plan)],
-                                [*map(_rule_text, after_plan.get("rules", [])), *_learned_rules(after_plan)]),
-        "routes": _added_removed([*map(_route_text, before_plan.get("routes", [])), *_learned_routes(before_plan)],
-                                 [*map(_route_text, after_plan.get("routes", [])), *_learned_routes(after_plan)]),
-        "tables": _added_removed((f"{t['id']} {t['name']}" for t in before_plan.get("tables", [])),
-                                 (f"{t['id']} {t['name']}" for t in after_plan.get("tables", []))),
-        "sysctls": _added_removed((f"{s['name']}={s['value']}" for s in before_plan.get("sysctls", [])),
-                                  (f"{s['name']}={s['value']}" for s in after_plan.get("sysctls", []))),
-        "link_health": _added_removed(_link_health(before_plan), _link_health(after_plan)),
-        "settings": _added_removed(_settings(before_plan), _settings(after_plan)),
+        "rules": added_removed([*map(_rule_text, before.get("rules", [])), *_learned_rules(before)],
+                                [*map(_rule_text, after.get("rules", [])), *_learned_rules(after)]),
+        "routes": added_removed([*map(_route_text, before.get("routes", [])), *_learned_routes(before)],
+                                 [*map(_route_text, after.get("routes", [])), *_learned_routes(after)]),
+        "tables": added_removed((f"{t['id']} {t['name']}" for t in before.get("tables", [])),
+                                 (f"{t['id']} {t['name']}" for t in after.get("tables", []))),
+        "sysctls": added_removed((f"{s['name']}={s['value']}" for s in before.get("sysctls", [])),
+                                  (f"{s['name']}={s['value']}" for s in after.get("sysctls", []))),
+        "link_health": added_removed(_link_health(before), _link_health(after)),
+        "settings": added_removed(_settings(before), _settings(after)),
     }
+    if before.get("ha") or after.get("ha"):  # only for an HA pair: a router alone's review is unchanged
+        result["ha"] = added_removed(ha_lines(before), ha_lines(after))
     changed = result["partners"] or sets or any(
         result[key]["added"] or result[key]["removed"]
-        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings")
+        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings", "ha") if key in result
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"
@@ -168,67 +172,3 @@ def partners_by_router(changes: Document) -> Document:
     return dict(sorted(summary.items()))
 
 
-def manifest(inventory: Inventory) -> Document:
-    """What the review compares outside the plans: the inventory's files and its groups' hosts."""
-    several = len(inventory.files) > 1
-    files = {}
-    for index, entries in enumerate(inventory.files.values()):
-        for path, entry in entries.items():
-            files[f"{index}:{path}" if several else path] = entry.as_dict()
-    return {"files": dict(sorted(files.items())), "groups": inventory.groups}
-
-
-def _is_partner_file(entry):
-    return entry is not None and set(entry["variables"]) == {"symroute_partners"}
-
-
-def _file_note(entry):
-    notes = [note for note, present in (("executable", entry["executable"]),
-                                        (f"symlink to {entry['symlink']}", entry["symlink"])) if present]
-    return f" ({', '.join(notes)})" if notes else ""
-
-
-def _changed_file(path, old, new):
-    names = set(old["variables"]) | set(new["variables"])
-    variables = {
-        "added": sorted(n for n in names if n not in old["variables"]),
-        "removed": sorted(n for n in names if n not in new["variables"]),
-        "changed": sorted(n for n in names if n in old["variables"] and n in new["variables"]
-                          and old["variables"][n] != new["variables"][n]),
-    }
-    modes = [f"{key} {old[key]!r} -> {new[key]!r}" for key in ("executable", "symlink") if old[key] != new[key]]
-    return {"path": path, "variables": variables, "modes": modes}
-
-
-def contract_changes(before: Optional[Document], after: Document) -> Document:
-    """Every change a partner-list review would not show: other files, variables, modes, host lists."""
-    before = before or {"files": {}, "groups": {}}
-    old_files, new_files = before["files"], after["files"]
-    result: dict = {
-        "files_added": [{"path": path, "note": _file_note(new_files[path]),
-                         "variables": sorted(new_files[path]["variables"])}
-                        for path in sorted(set(new_files) - set(old_files))],
-        "files_removed": sorted(set(old_files) - set(new_files)),
-        "files_changed": [],
-        "hosts": {},
-    }
-    for path in sorted(set(old_files) & set(new_files)):
-        old, new = old_files[path], new_files[path]
-        if old == new or (_is_partner_file(old) and _is_partner_file(new) and old["executable"] == new["executable"]
-                          and old["symlink"] == new["symlink"]):
-            continue
-        result["files_changed"].append(_changed_file(path, old, new))
-    result["templates"] = [{"path": path, "variable": name} for path in sorted(new_files)
-                           for name in new_files[path].get("templated", [])
-                           if path not in old_files or name not in old_files[path].get("templated", [])]
-    groups = set(before["groups"]) | set(after["groups"])
-    for group in sorted(groups):
-        change = _added_removed(before["groups"].get(group, []), after["groups"].get(group, []))
-        if change["added"] or change["removed"]:
-            result["hosts"][group] = change
-    return result
-
-
-def has_contract_changes(changes: Optional[Document]) -> bool:
-    return bool(changes and (changes["files_added"] or changes["files_removed"] or changes["files_changed"]
-                             or changes["hosts"] or changes.get("templates")))

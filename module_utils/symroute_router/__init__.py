@@ -21,26 +21,26 @@ by layer (each layer uses the ones above it, never the ones below):
     nftparse       the statements of an nftables file, for diffs and checks
 
   The contract (what the controller hands the router, checked before anything is applied)
-    contract, contract_read, contract_learned, checking   (contract.schema.json: the same as a JSON Schema)
+    contract, contract_read, contract_learned, checking
 
   Checking the live state against the plan (read-only)
     verify         what the router does with the applied state, checked after a converge
 
   Applying (each concern: read, diff, apply)
-    routing        ip rules of symroute's band, routes of its tables, per link
+    routing, routing_tables, routing_commands   ip rules of symroute's band, routes of its tables, per link
     nftables       symroute's nftables table: check, load, diff, drift, include
     sysctl         kernel settings under /proc/sys
     snapshot       all of symroute's state before a change, and its restore
     steps/         the converge's steps, one per concern, and the services they need
-    converge, converge_report   the whole converge in one call (snapshot, steps, verify, rollback), and its words
-    deadman, deadman_process, deadman_services   the confirmed commit, and the monitor restarted after a restore
+    converge, converge_confirm, converge_report   the whole converge in one call, its confirmed commit, its words
+    deadman, deadman_record, deadman_restore, deadman_process, deadman_services   the confirmed commit: record, restore
     removal        everything symroute installed, removed
     __main__       python3 -m symroute_router apply|diff|expire (the boot unit, the dead-man)
 
   Reading back for people (never changes anything)
-    audit, audit_report          the read-only audit against the plan, and its Markdown
+    audit, audit_drift, audit_report   the read-only audit against the plan, its drift findings, and its Markdown
     audit_names                  the audit's findings for partners by DNS name (resolver.json)
-    status, status_paths, status_names, status_text   symroute-status: the live view on the router
+    status, status_view, status_paths, status_names, status_text   symroute-status: the live view on the router
 
   Running on the router
     monitor/       the link monitor (python3 -m symroute_router.monitor)

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from . import contract, deadman, routing
+from . import contract, deadman, deadman_restore, routing
 from .command import Runner
 
 
@@ -70,14 +70,14 @@ def run(command, state, runner, owned_path, strict=False, lock_path=None):
 
 
 def expire(argv, runner):
-    """The dead-man of one run (deadman.expire): exit 0 whatever it found (it logs what it did)."""
+    """The dead-man of one run (deadman_restore.expire): exit 0 whatever it found (it logs what it did)."""
     parser = argparse.ArgumentParser(prog="python3 -m symroute_router expire")
     parser.add_argument("--record", required=True, help="the confirmation record (confirm.json)")
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--lock", default=deadman.locking.CONVERGE_LOCK_FILE, help="the converge lock")
     parser.add_argument("--routing-lock", default=routing.LOCK_FILE, help="the routing lock")
     args = parser.parse_args(argv)
-    record = deadman.expire(args.record, args.run_id, runner or Runner(), lock_path=args.lock,
+    record = deadman_restore.expire(args.record, args.run_id, runner or Runner(), lock_path=args.lock,
                             routing_lock=args.routing_lock)
     return 1 if record and record.get("state") == "restore failed" else 0
 

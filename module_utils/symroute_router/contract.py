@@ -6,15 +6,17 @@ Five parts, each a JSON object with ``contract_version``:
     sysctls   {sysctls: [{name, value}]}
     nftables  {content, table}                                        (the nft transaction)
     verify    {tables, partners, management[, monitor_state_file]}
-    audit     {verify, links, prefixes, mark_mask, out_of_service_group}      (playbooks/verify.yml)
+    audit     {verify, links, prefixes, mark_mask, out_of_service_group}      (playbooks/audit.yml)
 
 ``check(part, data)`` returns every problem (an empty list when the data is
 usable): types, integer ranges, tokens matched whole (``re.fullmatch``), no
 control characters, addresses of the rule's or route's family, priorities in
 the band and outside the monitor's sub-bands, tables among the state's, and
-nftables content that touches no table but its own. ``contract.schema.json``
-states the same contract as a JSON Schema, except for what a schema cannot
-say (relations between fields, the structure of the nft content).
+nftables content that touches no table but its own. This check is the router's
+one definition of the contract; the controller's is the engine's slices
+(symroute/contract_slices.py), and tests/unit/test_router_contract.py runs this
+check over every slice the engine makes of the lab's, production's and the
+hostile corpus's plans.
 """
 
 import re
@@ -30,7 +32,7 @@ NFT_TABLE = "inet symroute"
 MAX_NFT_CONTENT = 64 * 1024 * 1024
 RULE_ACTIONS = ("prohibit", "blackhole", "unreachable")
 
-# A statement that is not symroute's to write: the same pattern as the schema's (contract.schema.json).
+# A statement that is not symroute's to write.
 NFT_FORBIDDEN = re.compile(
     r"(^|\n)([^#\n]*[;{}])?[ \t]*(include|define|redefine|undefine|flush|add|insert|replace|create|reset|destroy"
     r"|rename|list|import|export|monitor|describe"

@@ -1,5 +1,5 @@
 """The contract's read-only parts, checked on the router: ``verify`` (what the converge verifies) and the
-fields of ``audit`` (playbooks/verify.yml); contract.py dispatches to them."""
+fields of ``audit`` (playbooks/audit.yml); contract.py dispatches to them."""
 
 import ipaddress
 

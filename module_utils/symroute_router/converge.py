@@ -32,43 +32,35 @@ import contextlib
 import os
 import time
 
-from . import connected, contract, deadman, deadman_services, files, locking, snapshot, verify
-from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
+from . import connected, contract, deadman, deadman_record, deadman_services, files, locking, snapshot, verify
+from .converge_confirm import (
+    arm as _arm,
+    confirm_result as _confirm_result,
+    owned_files_of as _owned_files,
+    record_path as _record_path,
+    run_id_of as _run_id,
+    settle as _settle,
+)
+from .converge_report import (
+    CHECK_MODE,
+    NOT_SNAPSHOT,
+    NOTHING_CHANGED,
+    TITLES,
+    ConvergeFailed,
+    not_restored,
+    restored,
+    summary,
+)
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
 from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
-# The step names a failure message gives (as the roles' tasks are named).
-TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
-          "connected": "Partners outside the router's own networks",
-          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
-          "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
-          "verify": "Verify on the router", "monitor": "The link monitor"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
 # The converge lock (tests point it elsewhere).
 CONVERGE_LOCK = locking.CONVERGE_LOCK_FILE
-
-
-class ConvergeFailed(Exception):
-    """``step`` failed; ``outcome`` says in one sentence what state that left (restored, unchanged, ...),
-    ``restored`` lists what the restore put back, ``rolled_back`` whether it was restored whole."""
-
-    def __init__(self, text, step, outcome, restored=(), rolled_back=False, fields=None):
-        super().__init__(text)
-        self.step, self.outcome, self.restored = step, outcome, list(restored)
-        self.rolled_back, self.fields = rolled_back, fields or {}
-
-
-def _run_id(request):
-    return ((request.get("snapshot") or {}).get("scope") or {}).get("run_id") or None
-
-
-def _owned_files(request):
-    """The files this run names as symroute's: the only ones its restore writes."""
-    return snapshot.router_scope((request.get("snapshot") or {}).get("scope") or {})["files"]
 
 
 def _own_snapshot(snapshot_path, run_id):
@@ -155,62 +147,12 @@ def _prepare(request, check_mode, runner):
     return snapshot_path, management_before
 
 
-def _record_path(request):
-    snapshot_path = (request.get("snapshot") or {}).get("path")
-    return deadman.record_path(snapshot_path) if snapshot_path else None
-
-
-def _settle(request, runner, warn):
-    """Before this run: another run awaiting confirmation stops it; an unconfirmed run is reported once."""
-    path = _record_path(request)
-    if path is None:
-        return None
-    try:
-        previous = deadman.settle(path, runner)
-    except deadman.DeadmanError as error:
-        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
-    if previous:
-        warn(f"the previous converge was not confirmed: {deadman.describe(previous)}")
-    return previous
-
-
-def _arm(request, runner):
-    """Arm this run's dead-man (after the snapshot, before the first change); its record, or None."""
-    confirm = request.get("confirm") or {}
-    if not confirm:
-        return None
-    snapshot_path, run_id = (request.get("snapshot") or {}).get("path"), _run_id(request)
-    if not snapshot_path or not run_id:
-        raise ConvergeFailed("a confirmed converge needs a snapshot named by its run id (snapshot.path and "
-                             "snapshot.scope.run_id)", TITLES["confirm"], NOTHING_CHANGED)
-    try:
-        return deadman.arm(deadman.record_path(snapshot_path), run_id, snapshot_path, _owned_files(request),
-                           confirm.get("timeout_s"), runner, request.get("package_files") or {},
-                           python=confirm.get("python") or "/usr/bin/python3",
-                           services=deadman_services.of_request(request.get("monitor")))
-    except (deadman.DeadmanError, OSError) as error:
-        raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
-
-
-def _confirm_result(request, armed, changed, runner):
-    """After the parts: the controller must confirm a run that changed the router; otherwise disarmed."""
-    if armed is None:
-        return {"armed": False}
-    path, run_id = _record_path(request), armed["run_id"]
-    if not changed:
-        deadman.disarm(path, run_id, runner, "nothing changed")
-        return {"armed": False, "run_id": run_id}
-    record = deadman.restart_clock(path, run_id) or armed
-    return {"armed": True, "run_id": run_id, "timeout_s": record["timeout_s"], "deadline": record["deadline"],
-            "mechanism": record.get("mechanism"), "record": path}
-
-
 def converge(request, check_mode, runner, warn):
     """Run the request's parts; see the module's docstring. ``warn(text)`` passes a warning on."""
     if check_mode:  # reads only: an audit may run beside a converge
         result = _converge(request, check_mode, runner, warn)
         path = _record_path(request)
-        result["confirm"] = {"armed": False, "last": deadman.last_outcome(path) if path else None}
+        result["confirm"] = {"armed": False, "last": deadman_record.last_outcome(path) if path else None}
         return result
     with contextlib.ExitStack() as stack:
         try:

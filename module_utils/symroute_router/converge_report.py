@@ -1,5 +1,5 @@
 """What a converge says: one line per part that changed (``summary``), and after a failure one sentence on
-the state it left (``outcome``)."""
+the state it left (``outcome``), in the failure it raises (``ConvergeFailed``, naming the step: ``TITLES``)."""
 
 
 def _counted(changes):
@@ -45,3 +45,21 @@ def restored(lines):
 def not_restored(error, lines):
     return (f"The previous state could not be restored whole ({error}); restored: "
             + ("; ".join(lines) if lines else "nothing") + ".")
+
+
+# The step names a failure message gives (as the roles' tasks are named).
+TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
+          "connected": "Partners outside the router's own networks",
+          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
+          "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
+          "verify": "Verify on the router", "monitor": "The link monitor"}
+
+
+class ConvergeFailed(Exception):
+    """``step`` failed; ``outcome`` says in one sentence what state that left (restored, unchanged, ...),
+    ``restored`` lists what the restore put back, ``rolled_back`` whether it was restored whole."""
+
+    def __init__(self, text, step, outcome, restored=(), rolled_back=False, fields=None):
+        super().__init__(text)
+        self.step, self.outcome, self.restored = step, outcome, list(restored)
+        self.rolled_back, self.fields = rolled_back, fields or {}

@@ -24,19 +24,27 @@ The record (``confirm.json`` beside the snapshot, 0600) says where each run stan
   then; an expired run is reported once by the next converge, and by the audit while it is the last run.
 """
 
-import json
 import os
 import re
 import time
 
-from . import deadman_services, files, locking, snapshot
-from .deadman_process import PACKAGE_COPY, StartError, log as _log, start as _start, stop as _stop
+from . import files, locking
+from .deadman_process import PACKAGE_COPY, StartError, start as _start, stop as _stop
+from .deadman_record import (
+    describe,
+    finished as _finished,
+    history as _history,
+    read,
+    restores_total,
+    when as _when,
+    write as _write,
+)
+from .deadman_restore import restore as _restore, settled as _settled
 from .locking import LOCK_FILE
 from .steps import package_step
 
-RECORD_NAME = "confirm.json"
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-TIMEOUT_RANGE, POLL_S, HISTORY = (30, 3600), 1.0, 10
+TIMEOUT_RANGE = (30, 3600)
 # How long past its deadline an armed run is its own dead-man's (which acts within seconds) before the next converge's.
 GRACE_S = 30.0
 
@@ -47,44 +55,6 @@ class DeadmanError(Exception):
     def __init__(self, text, record=None):
         super().__init__(text)
         self.record = record
-
-
-def record_path(snapshot_path):
-    """Where the record of ``snapshot_path``'s runs is kept."""
-    return os.path.join(os.path.dirname(os.path.abspath(snapshot_path)), RECORD_NAME)
-
-
-def read(path):
-    """The record at ``path``, or None (absent or unreadable: never trusted beyond a dict)."""
-    try:
-        text = files.read_text(path)
-        data = json.loads(text) if text else None
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write(path, record):
-    files.write_atomically(path, json.dumps(record, indent=1, sort_keys=True) + "\n", mode=0o600)
-
-
-def _when(seconds):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds)) if isinstance(seconds, (int, float)) else "?"
-
-
-def _finished(record):
-    keys = ("run_id", "state", "armed_at", "deadline", "timeout_s", "confirmed_at", "expired_at", "restored",
-            "error", "why", "reported")
-    return {key: record[key] for key in keys if key in record}
-
-
-def _history(previous):
-    if not previous:
-        return []
-    history = [dict(item) for item in previous.get("history", []) if isinstance(item, dict)]
-    if previous.get("state") != "armed":
-        history.insert(0, _finished(previous))
-    return history[:HISTORY]
 
 
 def _install_code(directory, package_files):
@@ -122,15 +92,6 @@ def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_fil
     return record
 
 
-def _settled(path, record, state, runner, stop=True, **fields):
-    # Not stopped when the dead-man itself acts: stopping its own unit would kill it before it logs.
-    record = dict(record, state=state, **fields)
-    _write(path, record)
-    if stop:
-        _stop(record, runner)
-    return record
-
-
 def restart_clock(path, run_id, now=time.time):
     """The converge is over: the timeout counts from now (the record of ``run_id`` only)."""
     record = read(path)
@@ -146,57 +107,6 @@ def disarm(path, run_id, runner, why):
     if record and record.get("run_id") == run_id and record.get("state") == "armed":
         return _settled(path, record, "disarmed", runner, disarmed=why)
     return record
-
-
-def restores_total(record):  # runs a dead-man (or the next converge) restored here, the record's own included
-    total = (record or {}).get("restores_total")
-    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else 0
-
-
-def _restore(path, record, runner, now, lock_path, why):
-    """Restore the record's run's snapshot (under the converge lock, held by the caller); the new record."""
-    record = dict(record, restores_total=restores_total(record) + 1)
-    try:
-        taken = snapshot.load(record["snapshot"])
-        if taken is None or taken.get("run_id") != record["run_id"]:
-            raise snapshot.RestoreError(f"run {record['run_id']}'s snapshot is not at {record['snapshot']}", [])
-        restored = deadman_services.restore_then_follow(runner, lambda: snapshot.restore(
-            runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", [])), record.get("services"))
-    except (snapshot.RestoreError, OSError, ValueError) as error:
-        partial = getattr(error, "restored", [])
-        record = _settled(path, record, "restore failed", runner, stop=False, expired_at=now(), restored=partial,
-                          error=str(error), why=why)
-        _log(f"run {record['run_id']} was not confirmed ({why}); its restore failed: {error}; restored: "
-             + ("; ".join(partial) or "nothing"))
-        return record
-    record = _settled(path, record, "expired", runner, stop=False, expired_at=now(), restored=restored, why=why)
-    _log(f"run {record['run_id']} was not confirmed ({why}): its snapshot was restored: "
-         + ("; ".join(restored) or "nothing had changed"))
-    return record
-
-
-def expire(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, routing_lock=LOCK_FILE, now=time.time,
-           sleep=time.sleep):
-    """The dead-man: wait for the deadline (it moves when the converge restarts the clock), then restore
-    unless the run was confirmed. The final record, or None when there was nothing to do."""
-    while True:
-        record = read(path)
-        if not record or record.get("run_id") != run_id or record.get("state") != "armed":
-            return None
-        remaining = record["deadline"] - now()
-        if remaining > 0:
-            sleep(min(remaining, POLL_S))
-            continue
-        try:
-            with locking.converge_lock(lock_path, {"run_id": run_id, "what": "dead-man restore"}):
-                record = read(path)
-                if not record or record.get("run_id") != run_id or record.get("state") != "armed":
-                    return None
-                if record["deadline"] <= now():
-                    why = f"no confirmation within {record['timeout_s']:g} s"
-                    return _restore(path, record, runner, now, routing_lock, why)
-        except locking.LockBusy:  # its own converge still runs, or a confirmation is being written
-            sleep(POLL_S / 2)
 
 
 def confirm(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, now=time.time, wait_s=60.0):
@@ -239,21 +149,3 @@ def settle(path, runner, now=time.time, routing_lock=LOCK_FILE):
     return None
 
 
-def last_outcome(path):
-    """The last finished run's outcome for the audit: (record of that run) or None."""
-    record = read(path)
-    if not record:
-        return None
-    if record.get("state") == "armed":
-        return dict(_finished(record), pending=True)
-    return _finished(record)
-
-
-def describe(record):
-    """One sentence on an unconfirmed run (for warnings and the audit)."""
-    restored = "; ".join(record.get("restored") or []) or "nothing had changed"
-    if record.get("state") == "restore failed":
-        return (f"run {record.get('run_id')} was not confirmed ({record.get('why', '')}) and its restore failed "
-                f"at {_when(record.get('expired_at'))}: {record.get('error')}; restored: {restored}")
-    return (f"run {record.get('run_id')} was not confirmed within {record.get('timeout_s')} s: its snapshot "
-            f"was restored at {_when(record.get('expired_at'))} ({restored})")

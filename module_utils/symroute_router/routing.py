@@ -15,18 +15,19 @@ plan are flushed on the next apply. A table refused while its interface changed 
 address just then) is sent once more.
 """
 
-import json
 
-from . import files, interfaces, iproute, learned
+from . import interfaces, iproute, learned
 from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
                       rule_key, rule_text)
 from .locking import LOCK_FILE, locked
+from .routing_commands import add_routes as _add_routes, change_rules as _rules, remove_routes as _remove_routes
+from .routing_tables import OWNED_TABLES_FILE, previously_owned, remember as _remember, sorted_tables as _sorted_tables
+from .routing_tables import table_id as _table_id
 
 __all__ = ["ApplyError", "INSTALLED", "LOCK_FILE", "OWNED_TABLES_FILE", "apply", "describe", "diff", "is_empty",
            "owned", "pending", "previously_owned", "read_live", "reconcile", "resolve", "route_text", "rule_text",
            "target"]
 
-OWNED_TABLES_FILE = "/var/lib/symroute/routing-tables.json"
 INSTALLED = "installed"
 
 
@@ -36,19 +37,6 @@ class ApplyError(Exception):
     def __init__(self, text, result=None):
         super().__init__(text)
         self.result = result
-
-
-def _sorted_tables(tables):
-    return sorted({str(t) for t in tables}, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t))
-
-
-def previously_owned(path):
-    """The tables of the last applied state (none when unknown)."""
-    try:
-        owned = json.loads(files.read_text(path) or "[]") if path else []
-    except (OSError, ValueError):
-        return []
-    return _sorted_tables(t for t in owned if str(t).isdigit()) if isinstance(owned, list) else []
 
 
 def _ip_json(runner, args):
@@ -123,60 +111,6 @@ def is_empty(changes):
     return not any(changes.values())
 
 
-def _batch(runner, family, lines):
-    """Every line is tried (-force); the error text of the failed ones, or None."""
-    result = runner.run(["ip", f"-{family}", "-force", "-batch", "-"], stdin="\n".join(lines) + "\n")
-    if result.rc == 0:
-        return None
-    errors = [line.strip() for line in result.stderr.splitlines()
-              if line.strip() and not line.startswith("Command failed")]
-    return "; ".join(errors) or f"ip -batch failed ({result.rc})"
-
-
-def _add_routes(runner, routes, sent):
-    """Each table's routes on their own; {table: "waiting for interface X" | "failed: ..."} of the failed."""
-    blocked = {}
-    for table in _sorted_tables(r["table"] for r in routes):
-        for family in (4, 6):
-            chosen = [r for r in routes if r["table"] == table and r["family"] == family]
-            lines = [f"route replace {route_text(r)} proto {r.get('protocol') or 'static'}" for r in chosen]
-            if not lines:
-                continue
-            sent += lines
-            devices = dict.fromkeys(r["dev"] for r in chosen if r.get("dev"))
-            error = _batch(runner, family, lines)
-            if error and not interfaces.waiting(runner, devices, chosen):  # the interface changed meanwhile
-                error = _batch(runner, family, lines)
-            if error and table not in blocked:
-                blocked[table] = interfaces.waiting(runner, devices, chosen) or f"failed: {error}"
-    return blocked
-
-
-def _rules(runner, verb, rules, sent):
-    errors = []
-    for family in (4, 6):
-        lines = [f"rule {verb} {rule_text(r)}" for r in rules if r["family"] == family]
-        if lines:
-            sent += lines
-            error = _batch(runner, family, lines)
-            if error:
-                errors.append(error)
-    return errors
-
-
-def _remove_routes(runner, routes, blocked, sent):
-    """Routes are removed one by one, except in tables whose additions failed (add first, then remove)."""
-    for route in routes:
-        if route["table"] in blocked:
-            continue
-        sent.append(f"route del {route_text(route)}")
-        runner.run(["ip", f"-{route['family']}", "route", "del", *route_text(route).split()])
-
-
-def _table_id(table):
-    return int(table) if table.isdigit() else table
-
-
 def _statuses(wanted, remaining, blocked):
     links = {}
     waiting = wanted.get("waiting", {})
@@ -200,15 +134,6 @@ def pending(runner, state, changes):
         links[_table_id(table)] = (wanted["waiting"].get(table, INSTALLED) if not left else
                                    interfaces.waiting(runner, devices, routes) or "would change")
     return links
-
-
-def _remember(owned_path, wanted, live):
-    still = {r["table"] for r in live["routes"]}
-    tables = set(wanted["tables"]) | (set(live["previously_owned"]) & still)
-    try:
-        files.write_atomically(owned_path, json.dumps([_table_id(t) for t in _sorted_tables(tables)]) + "\n")
-    except OSError:
-        pass  # the next apply flushes fewer old tables; nothing else depends on it
 
 
 def reconcile(runner, wanted, owned_path=None, strict=False):

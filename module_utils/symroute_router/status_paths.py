@@ -63,7 +63,7 @@ def planned_link(probe, links, states):
 def paths(runner, config, links, states):
     """Per partner and family: the link its new connections take now (from the kernel), the link the plan
     wants, and whether the two agree. ``links``: the configuration's links by name; ``states``: each
-    link's state in words (status.link_state)."""
+    link's state in words (status_view.link_state)."""
     probes = [probe for probe in map(_probe, listed(mapping(config).get("paths"))) if probe]
     if not probes:
         return []

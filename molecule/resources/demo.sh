@@ -39,9 +39,9 @@ else
     status=1
 fi
 
-title "8. The audit: ansible-playbook playbooks/verify.yml (read-only; reports in $reports)"
-ansible-playbook playbooks/verify.yml -e "symroute_report_dir=$reports" | tail -n 4 || status=1
-sed -n '1,/^## Live connections/p' "$reports/verify-edge.md" 2>/dev/null | head -n 30
+title "8. The audit: ansible-playbook playbooks/audit.yml (read-only; reports in $reports)"
+ansible-playbook playbooks/audit.yml -e "symroute_report_dir=$reports" | tail -n 4 || status=1
+sed -n '1,/^## Live connections/p' "$reports/audit-edge.md" 2>/dev/null | head -n 30
 
 title "9. The failover drill: ansible-playbook playbooks/failover-drill.yml -e symroute_drill_link=wan_a"
 ansible-playbook playbooks/failover-drill.yml -e symroute_drill_link=wan_a -e symroute_drill_seconds=30 \

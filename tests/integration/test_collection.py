@@ -68,7 +68,7 @@ def test_the_tarball_holds_the_sources_in_the_collection_layout(installed):
     for expected in ("meta/runtime.yml", "plugins/filter/symroute_quote.py", "plugins/filter/symroute_package_files.py",
                      "plugins/module_utils/symroute_router/__init__.py", "plugins/module_utils/symroute_router/monitor",
                      "plugins/modules/symroute_inventory_plan.py", "roles/symroute_snapshot/tasks/restore.yml",
-                     "playbooks/plan.yml", "playbooks/failover_drill.yml", "playbooks/verify.yml"):
+                     "playbooks/plan.yml", "playbooks/failover_drill.yml", "playbooks/audit.yml"):
         assert expected in names, expected
     assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router.converge import" in module
     assert "ansible.module_utils.symroute_router" not in module

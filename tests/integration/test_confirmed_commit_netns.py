@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from paths import REPOSITORY
-from symroute_router import deadman
+from symroute_router import deadman, deadman_record
 from symroute_router.command import Runner
 from symroute_router.monitor import report
 
@@ -103,7 +103,7 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
     deadline = armed["armed_at"] + TIMEOUT_S + 5
     record = None
     while time.time() < deadline:
-        record = deadman.read(args["record"])
+        record = deadman_record.read(args["record"])
         if record["state"] != "armed":
             break
         time.sleep(0.1)
@@ -119,7 +119,7 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
     reported = deadman.settle(args["record"], Runner())
     assert reported["run_id"] == args["run_id"] and reported["state"] == "expired"
     assert deadman.settle(args["record"], Runner()) is None
-    assert deadman.last_outcome(args["record"])["state"] == "expired"
+    assert deadman_record.last_outcome(args["record"])["state"] == "expired"
     # Counted for the monitor's metrics (what it writes every second from this record).
     status = report.confirm_status(args["record"])
     assert status["restores_total"] == 1 and status["last_run_restored"] is True
@@ -131,6 +131,6 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
 def test_a_confirmed_change_stays_and_its_dead_man_exits(namespace, tmp_path):
     args, armed, changed = _run(namespace, tmp_path, confirm=True)
     time.sleep(TIMEOUT_S + 2)
-    assert deadman.read(args["record"])["state"] == "confirmed"
+    assert deadman_record.read(args["record"])["state"] == "confirmed"
     assert changed.read_text() == "after\n" and _table(namespace).returncode == 0
     assert not _alive(armed["pid"])

@@ -118,8 +118,8 @@ def test_a_change_cutting_the_controller_off_is_restored_within_timeout_plus_5_s
     assert f"run {record['run_id']} was not confirmed" in journal, journal
 
     # The audit, while that run is the router's last, and the controller's next run, both over SSH.
-    audit = router.playbook(playbook="playbooks/verify.yml", extra_vars={"symroute_report_dir": str(tmp_path)})
-    findings = json.loads((tmp_path / f"verify-{NAME}.json").read_text())["findings"]
+    audit = router.playbook(playbook="playbooks/audit.yml", extra_vars={"symroute_report_dir": str(tmp_path)})
+    findings = json.loads((tmp_path / f"audit-{NAME}.json").read_text())["findings"]
     assert audit.returncode != 0 and [finding["kind"] for finding in findings] == ["confirm"], findings
     assert findings[0]["text"].startswith(f"the last converge was not confirmed: run {record['run_id']} was not "
                                           f"confirmed within {TIMEOUT_S} s: its snapshot was restored"), findings

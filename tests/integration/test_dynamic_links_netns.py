@@ -109,13 +109,13 @@ def test_an_address_change_while_traffic_flows_moves_new_connections_and_leaks_n
 
 
 def test_the_audit_passes_on_the_dynamic_link(router):
-    audit = router.playbook(inventory_vars=dynamiclab.inventory(), playbook="playbooks/verify.yml")
+    audit = router.playbook(inventory_vars=dynamiclab.inventory(), playbook="playbooks/audit.yml")
     assert audit.returncode == 0, audit.stdout[-4000:]
 
 
 def test_without_its_lease_link_c_waits_and_the_audit_expects_its_partner_to_fail_over(router):
     dynamiclab.release(router)
-    audit = router.playbook(inventory_vars=dynamiclab.inventory(), playbook="playbooks/verify.yml")
+    audit = router.playbook(inventory_vars=dynamiclab.inventory(), playbook="playbooks/audit.yml")
     assert audit.returncode == 0, audit.stdout[-4000:]
     assert dynamiclab.NEW not in router.sh("ip rule").stdout
     assert " dev wana " in router.sh(f"ip route get {dynamiclab.PARTNER4} mark 0x300").stdout

@@ -1,4 +1,4 @@
-"""playbooks/verify.yml, the read-only audit, on a router container: never configured, converged, drifted,
+"""playbooks/audit.yml, the read-only audit, on a router container: never configured, converged, drifted,
 a partner forced off its link; the router's state is the same before and after every audit."""
 
 import json
@@ -43,10 +43,10 @@ def _settled(router):
 def _audit(router, reports, *args):
     """Run the audit; (result, JSON report, Markdown report); the router's state must not change."""
     before = _settled(router)
-    result = router.playbook(*args, playbook="playbooks/verify.yml", extra_vars={"symroute_report_dir": str(reports)})
+    result = router.playbook(*args, playbook="playbooks/audit.yml", extra_vars={"symroute_report_dir": str(reports)})
     assert _state(router) == before, "the audit changed the router"
-    report = json.loads((reports / f"verify-{NAME}.json").read_text())
-    return result, report, (reports / f"verify-{NAME}.md").read_text()
+    report = json.loads((reports / f"audit-{NAME}.json").read_text())
+    return result, report, (reports / f"audit-{NAME}.md").read_text()
 
 
 def _texts(report):

@@ -48,7 +48,7 @@ def test_the_filter_finds_the_router_package_beside_it():
     expected = sorted(path.relative_to(package).as_posix() for path in package.rglob("*")
                       if path.suffix in (".py", ".json") and "__pycache__" not in path.parts)
     assert list(files) == expected
-    assert "monitor/__init__.py" in files and "contract.schema.json" in files
+    assert "monitor/__init__.py" in files and "contract.py" in files
     assert files["__init__.py"] == (package / "__init__.py").read_text()
 
 

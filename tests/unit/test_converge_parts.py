@@ -37,16 +37,33 @@ def _listed(*arguments):
     ((), set(ROLES)),
     (("--tags", "routing"), {"symroute_snapshot", "symroute_sysctl", "symroute_routing"}),
     (("--tags", "nftables,routing"), {"symroute_snapshot", "symroute_sysctl", "symroute_nftables", "symroute_routing"}),
+    (("--tags", "sysctls"), {"symroute_snapshot", "symroute_sysctl"}),
     (("--tags", "verify"), {"symroute_snapshot", "symroute_verify"}),
     (("--skip-tags", "monitor"), set(ROLES) - {"symroute_monitor"}),
     (("--tags", "tagged"), set(ROLES)),
     (("--tags", "always"), {"symroute_snapshot"}),
     (("--skip-tags", "all"), {"symroute_snapshot"}),
-], ids=["no tags", "routing", "nftables,routing", "verify", "skip monitor", "tagged", "always", "skip all"])
+], ids=["no tags", "routing", "nftables,routing", "sysctls", "verify", "skip monitor", "tagged", "always",
+        "skip all"])
 def test_the_tags_decide_which_roles_build_their_part(arguments, roles):
     requests, converge_listed = _listed(*arguments)
     assert requests == roles
     assert converge_listed  # tagged always: it runs the parts that were built, or is skipped with none
+
+
+@pytest.mark.parametrize(("run_tags", "noticed"), [
+    (["routing"], True), (["routing", "sysctls"], False), (["nftables", "routing"], True), (["all"], False),
+    (["sysctls"], False)])
+def test_routing_without_sysctls_says_it_will_stop_selecting_the_kernel_settings(run_tags, noticed):
+    notice = "Say that --tags routing will stop selecting the kernel settings"
+    listed = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i",
+                             str(REPOSITORY / "inventories" / "lab" / "hosts.yml"), str(PLAYBOOK), "--list-tasks",
+                             "--tags", ",".join(run_tags)], capture_output=True, text=True, cwd=REPOSITORY,
+                            check=True).stdout
+    condition = next(task for task in _apply_play()["tasks"] if task["name"] == notice)["when"]
+    shown = notice in listed and Templar(loader=DataLoader(), variables={"ansible_run_tags": run_tags}).template(
+        trust_as_template("{{ " + condition + " }}"))
+    assert bool(shown) is noticed
 
 
 def _parts(defined):

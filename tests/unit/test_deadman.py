@@ -9,7 +9,7 @@ import json
 import pytest
 
 from monitorfakes import FakeClock
-from symroute_router import converge, deadman, snapshot
+from symroute_router import converge, deadman, deadman_record, deadman_restore, snapshot
 from symroute_router.command import Result
 
 
@@ -56,13 +56,13 @@ def test_arming_writes_the_record_then_a_transient_timer_for_the_timeout(world):
                          "--run-id", "run-1"][-7:]
     assert f"--setenv=PYTHONPATH={world['tmp'] / 'deadman'}" in argv
     assert (world["tmp"] / "deadman" / "symroute_router" / "__init__.py").exists()  # its own code copy
-    assert deadman.read(world["record"]) == record
+    assert deadman_record.read(world["record"]) == record
 
 
 def test_a_dead_man_that_cannot_be_armed_is_an_error_and_the_record_says_so(world):
     with pytest.raises(deadman.DeadmanError, match="systemd-run could not arm"):
         _arm(world, Runner(rc=1))
-    assert deadman.read(world["record"])["state"] == "disarmed"
+    assert deadman_record.read(world["record"])["state"] == "disarmed"
 
 
 @pytest.mark.parametrize("run_id,timeout", [("../etc", 120), ("run 1", 120), ("run-1", 5), ("run-1", True)])
@@ -70,7 +70,7 @@ def test_a_bad_run_id_or_timeout_arms_nothing(world, run_id, timeout):
     runner = Runner()
     with pytest.raises(deadman.DeadmanError):
         _arm(world, runner, run_id=run_id, timeout=timeout)
-    assert runner.calls == [] and deadman.read(world["record"]) is None
+    assert runner.calls == [] and deadman_record.read(world["record"]) is None
 
 
 def test_a_confirmation_in_time_stops_the_timer_and_the_dead_man_then_does_nothing(world):
@@ -81,7 +81,7 @@ def test_a_confirmation_in_time_stops_the_timer_and_the_dead_man_then_does_nothi
     assert record["state"] == "confirmed" and record["margin_s"] == 20.0
     assert runner.calls[-1] == ["systemctl", "stop", "symroute-confirm-run-1.timer", "symroute-confirm-run-1.service"]
     world["clock"].now += 100
-    assert deadman.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
+    assert deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
                           sleep=world["clock"].sleep) is None
     assert world["restored"] == []
 
@@ -91,7 +91,7 @@ def test_without_confirmation_the_dead_man_restores_the_runs_snapshot_at_the_dea
     _arm(world, runner)
     world["clock"].now += 60
     deadman.restart_clock(world["record"], "run-1", now=world["clock"])  # the converge ended 60 s later
-    record = deadman.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
+    record = deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
                             sleep=world["clock"].sleep)
     assert record["state"] == "expired" and record["expired_at"] == pytest.approx(world["clock"].now)
     assert record["expired_at"] >= 1_800_000_000 + 60 + 120  # counted from the end of the converge
@@ -105,7 +105,7 @@ def test_the_dead_man_never_restores_another_runs_snapshot(world):
     runner = Runner()
     _arm(world, runner, run_id="run-2")  # the snapshot on disk is run-1's
     world["clock"].now += 121
-    record = deadman.expire(world["record"], "run-2", runner, lock_path=world["lock"], now=world["clock"],
+    record = deadman_restore.expire(world["record"], "run-2", runner, lock_path=world["lock"], now=world["clock"],
                             sleep=world["clock"].sleep)
     assert record["state"] == "restore failed" and world["restored"] == []
     assert "run run-2's snapshot is not at" in record["error"]
@@ -125,7 +125,7 @@ def test_the_dead_man_waits_while_its_converge_holds_the_lock(world, monkeypatch
         return real(path, holder, wait_s)
 
     monkeypatch.setattr(deadman.locking, "converge_lock", busy_twice)
-    assert deadman.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
+    assert deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
                           sleep=world["clock"].sleep)["state"] == "expired"
     assert attempts == ["dead-man restore"] * 3
 
@@ -141,7 +141,7 @@ def test_the_next_converge_fails_while_a_run_awaits_confirmation_and_restores_on
     assert reported["state"] == "expired" and "its dead-man never ran" in reported["why"]
     assert world["restored"] == [("run-1", ["/etc/symroute/symroute.nft"])]
     assert deadman.settle(world["record"], runner, now=world["clock"]) is None  # reported once
-    assert deadman.last_outcome(world["record"])["state"] == "expired"  # the audit keeps saying it
+    assert deadman_record.last_outcome(world["record"])["state"] == "expired"  # the audit keeps saying it
 
 
 def test_the_history_keeps_earlier_runs(world):
@@ -161,9 +161,9 @@ def test_every_restore_is_counted_across_runs_and_the_monitor_exports_the_count(
     for round_number in range(2):  # two runs never confirmed, restored by their dead-man
         _arm(world, runner)
         world["clock"].now += 121
-        deadman.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
+        deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
                        sleep=world["clock"].sleep)
-        assert deadman.restores_total(deadman.read(world["record"])) == round_number + 1
+        assert deadman_record.restores_total(deadman_record.read(world["record"])) == round_number + 1
     _arm(world, runner, run_id="run-3")
     deadman.confirm(world["record"], "run-3", runner, lock_path=world["lock"], now=world["clock"])
     status = report.confirm_status(world["record"])
@@ -206,13 +206,13 @@ def test_a_converge_arms_before_its_first_change_and_asks_for_confirmation(world
     result = converging["run"]()
     assert converging["events"] == ["armed", "sysctl"]
     assert result["confirm"]["armed"] is True and result["confirm"]["run_id"] == "run-1"
-    assert deadman.read(world["record"])["state"] == "armed"
+    assert deadman_record.read(world["record"])["state"] == "armed"
 
 
 def test_a_converge_that_changed_nothing_is_disarmed(world, converging):
     converging["outcome"]["changed"] = False
     assert converging["run"]()["confirm"] == {"armed": False, "run_id": "run-1"}
-    assert deadman.read(world["record"])["state"] == "disarmed"
+    assert deadman_record.read(world["record"])["state"] == "disarmed"
 
 
 def test_a_converge_restored_whole_disarms_its_dead_man(world, converging):
@@ -220,7 +220,7 @@ def test_a_converge_restored_whole_disarms_its_dead_man(world, converging):
     with pytest.raises(converge.ConvergeFailed) as failed:
         converging["run"]()
     assert failed.value.rolled_back is True
-    assert deadman.read(world["record"])["state"] == "disarmed"
+    assert deadman_record.read(world["record"])["state"] == "disarmed"
 
 
 def test_check_mode_arms_nothing_and_reports_the_last_run(world, converging):
@@ -236,23 +236,23 @@ def test_a_second_converge_fails_while_the_first_awaits_confirmation_then_report
         converging["run"](run_id="run-2")
     assert failed.value.step == "Confirmed commit" and failed.value.outcome == "Nothing was changed."
     assert "run run-1 changed this router and awaits its confirmation" in str(failed.value)
-    record = deadman.read(world["record"])
-    deadman._write(world["record"], dict(record, deadline=record["deadline"] - 1000))  # its dead-man is due
-    deadman.expire(world["record"], "run-1", Runner(), lock_path=world["lock"])
+    record = deadman_record.read(world["record"])
+    deadman_record.write(world["record"], dict(record, deadline=record["deadline"] - 1000))  # its dead-man is due
+    deadman_restore.expire(world["record"], "run-1", Runner(), lock_path=world["lock"])
     warnings = []
     result = converging["run"](run_id="run-2", warnings=warnings)
     assert result["previous_run"]["run_id"] == "run-1" and result["previous_run"]["state"] == "expired"
-    assert warnings == [f"the previous converge was not confirmed: {deadman.describe(result['previous_run'])}"]
+    assert warnings == [f"the previous converge was not confirmed: {deadman_record.describe(result['previous_run'])}"]
 
 
 def test_the_audit_reports_an_unconfirmed_last_run_and_a_pending_one():
-    from symroute_router import audit
+    from symroute_router import audit_drift
     expired = {"run_id": "run-1", "state": "expired", "timeout_s": 120, "expired_at": 1_800_000_000,
                "restored": ["file /etc/symroute/monitor.json"]}
-    assert audit.drift_findings({"confirm": expired}, {}) == [
+    assert audit_drift.drift_findings({"confirm": expired}, {}) == [
         {"kind": "confirm", "text": "the last converge was not confirmed: run run-1 was not confirmed within 120 s: "
                                     "its snapshot was restored at 2027-01-15T08:00:00Z "
                                     "(file /etc/symroute/monitor.json)"}]
-    assert audit.drift_findings({"confirm": {"run_id": "run-2", "pending": True}}, {})[0]["kind"] == "confirm"
-    assert audit.drift_findings({"confirm": {"run_id": "run-3", "state": "confirmed"}}, {}) == []
-    assert audit.drift_findings({"confirm": None}, {}) == []
+    assert audit_drift.drift_findings({"confirm": {"run_id": "run-2", "pending": True}}, {})[0]["kind"] == "confirm"
+    assert audit_drift.drift_findings({"confirm": {"run_id": "run-3", "state": "confirmed"}}, {}) == []
+    assert audit_drift.drift_findings({"confirm": None}, {}) == []

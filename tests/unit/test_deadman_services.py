@@ -8,7 +8,7 @@ import json
 import pytest
 
 from monitorfakes import FakeClock
-from symroute_router import deadman, deadman_services, snapshot
+from symroute_router import deadman, deadman_record, deadman_restore, deadman_services, snapshot
 from symroute_router.command import Result
 
 CONFIG = "/etc/symroute/monitor.json"
@@ -117,7 +117,7 @@ def armed(tmp_path, monkeypatch):
 
     def expire(runner):
         clock.now += 31
-        return deadman.expire(record, "run-1", runner, lock_path=str(tmp_path / "converge.lock"),
+        return deadman_restore.expire(record, "run-1", runner, lock_path=str(tmp_path / "converge.lock"),
                               routing_lock=str(tmp_path / "routing.lock"), now=clock, sleep=clock.sleep)
 
     def settle(runner):  # the next converge, long after a reboot ended the timer
@@ -136,7 +136,7 @@ def test_the_dead_man_restarts_the_monitor_after_restoring_its_configuration_and
     assert runner.calls[-1] == ["systemctl", "restart", "symroute-monitor.service"]
     assert record["restored"] == [f"file {CONFIG}", "1 rules, 0 routes",
                                   f"restarted symroute-monitor.service (it read {CONFIG})"]
-    assert "restarted symroute-monitor.service" in deadman.describe(record)  # the next run's warning, the audit
+    assert "restarted symroute-monitor.service" in deadman_record.describe(record)  # the next run's warning, the audit
 
 
 def test_a_dead_man_whose_monitor_restart_fails_records_a_failed_restore(armed):

@@ -70,6 +70,6 @@ def test_the_docs_index_lists_every_document_and_the_readme_starts_with_your_own
 def test_getting_started_names_files_that_exist():
     text = (REPOSITORY / "docs" / "getting-started.md").read_text()
     for path in ("inventories/example/two-links", "inventories/example/three-links", "symmetric-routing.yml",
-                 "playbooks/verify.yml", "playbooks/failover-drill.yml", "playbooks/remove.yml"):
+                 "playbooks/audit.yml", "playbooks/failover-drill.yml", "playbooks/remove.yml"):
         assert path in text and (REPOSITORY / path).exists(), path
     assert "--become" in text and "symroute-status" in text and "bin/run setup-controller" in text

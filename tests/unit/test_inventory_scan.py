@@ -20,7 +20,7 @@ from paths import REPOSITORY
 from symroute import cli
 from symroute.ansible_inventory import _restrict_ansible
 from symroute.inventory_files import scan
-from symroute.review import has_contract_changes
+from symroute.review_contract import has_contract_changes
 
 SYMROUTE = str(REPOSITORY / "bin" / "symroute")
 LAB = REPOSITORY / "inventories" / "lab"

@@ -1,4 +1,4 @@
-"""The read-only audit (symroute_router.audit, playbooks/verify.yml) on recorded kernel answers.
+"""The read-only audit (symroute_router.audit, playbooks/audit.yml) on recorded kernel answers.
 
 The lab's plan (three links; partner-api fails over to wan_b then wan_c, partner-ledger
 is fail-closed); the kernel's answers are what `ip -json` and `conntrack -L` print.

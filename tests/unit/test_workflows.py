@@ -90,7 +90,7 @@ def test_pull_requests_touching_what_the_scenarios_exercise_run_it(workflow):
         for file in _files(relative):
             assert any(pattern.match(file) for pattern in patterns), f"{file} ({relative}) is not in the paths"
     for file in ("molecule/router/molecule.yml", "molecule/resources/lab.sh", "symroute/plan.py",
-                 "playbooks/verify.yml", ".github/workflows/molecule.yml"):
+                 "playbooks/audit.yml", ".github/workflows/molecule.yml"):
         assert any(pattern.match(file) for pattern in patterns), file
     assert not any(pattern.match("docs/awx.md") for pattern in patterns)
 

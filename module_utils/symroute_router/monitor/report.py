@@ -13,7 +13,7 @@ text exposition format requires, so no name can break a line or add a series.
 import json
 import math
 
-from .. import deadman
+from .. import deadman_record
 from ..files import write_atomically
 
 
@@ -179,10 +179,10 @@ def metrics(snapshot):
 def confirm_status(record_path):
     """The confirmed-commit record's outcome for the state file and metrics, or None (no record path, or no
     converge armed a dead-man yet): {"restores_total", "last_run_restored", "last_run": id, "state"}."""
-    record = deadman.read(record_path) if record_path else None
+    record = deadman_record.read(record_path) if record_path else None
     if record is None:
         return None
-    return {"restores_total": deadman.restores_total(record), "last_run": str(record.get("run_id", ""))[:64],
+    return {"restores_total": deadman_record.restores_total(record), "last_run": str(record.get("run_id", ""))[:64],
             "state": str(record.get("state", ""))[:32],
             "last_run_restored": record.get("state") in ("expired", "restore failed")}
 
