@@ -12,7 +12,7 @@ here writes anything.
 import ipaddress
 import time
 
-from . import conntrack, linkstate, verify
+from . import audit_names, conntrack, linkstate, verify
 from .audit_drift import drift_findings
 from .iproute import route_get
 
@@ -44,6 +44,7 @@ def read(runner, request):
                                                                        verify.MONITOR_STATE_FILE)))
     return {"links": link_states(runner, request), "paths": paths(runner, request),
             "tables": observed["tables"], "monitor": observed["monitor"],
+            "names": audit_names.read(request.get("monitor_state_file", verify.MONITOR_STATE_FILE)),
             "conntrack": conntrack.read(runner, {family for family in (4, 6)
                                                  if any(p["family"] == family for p in request["verify"]["partners"])})}
 
@@ -170,7 +171,8 @@ def judge(request, observed, drift, now=None):
                 + [{"kind": "drift", "link": table["link"], "text": text}
                    for table, text in _failed_tables(request, observed)
                    if observed["links"].get(table["link"], {}).get("in_service")]
-                + drift_findings(drift, observed["links"]))
+                + drift_findings(drift, observed["links"])
+                + audit_names.findings(observed.get("names") or []))  # partners by DNS name
     monitor = observed.get("monitor") or {}
     return {"links": observed["links"], "partners": rows,
             "connections": connections(request, observed["conntrack"]["entries"]),

@@ -72,3 +72,25 @@ def test_a_hostile_state_file_gives_findings_never_a_traceback(tmp_path):
     )
     [finding] = audit_names.findings(names)
     assert "failed: x forged line" in finding["text"] and "\n" not in finding["text"]  # one line of the report
+
+
+def test_the_audit_reads_the_resolvers_state_and_fails_on_a_name_that_needs_attention(tmp_path):
+    from test_router_audit import Kernel, request_of  # the lab's kernel answers, as the audit's own tests use
+
+    from paths import REPOSITORY
+    from symroute.ansible_inventory import load_inventory
+    from symroute.pipeline import plan_routers
+    from symroute_router import audit, audit_report
+
+    plan = plan_routers(load_inventory(REPOSITORY / "inventories" / "lab").routers)["edge"]
+    state = tmp_path / "monitor.json"
+    state.write_text(json.dumps({"updated": 1000.0, "links": {}}))
+    _resolver_json(tmp_path, [_entry(outcome="failed: SERVFAIL (last good answer kept)", age_seconds=40.0)])
+    request = dict(request_of(plan), monitor_state_file=str(state))
+    request["verify"] = dict(request["verify"], monitor_state_file=str(state))
+    report = audit.judge(request, audit.read(Kernel(plan), request), {}, now=1001.0)
+    assert not report["passed"]
+    [finding] = [item for item in report["findings"] if item["kind"] == "name"]
+    assert finding["text"].startswith("partner partner-dns: name api.partner.example IPv4: last lookup: failed")
+    assert "stale (older than its TTL of 30 s)" in finding["text"]
+    assert f"- **name**: {finding['text']}" in audit_report.markdown("edge", report)
