@@ -37,8 +37,11 @@ def _address(report, field, text, version, parse=parse_interface_address):
 
 
 def _edge(address, network):
-    """'network' or 'broadcast' when ``address`` is that address of an IPv4 network of /30 or wider."""
-    if network.version != 4 or network.prefixlen > 30:
+    """'network' or 'broadcast' when ``address`` is that address of an IPv4 network of /30 or wider; for
+    IPv6 (up to /126) 'subnet-router anycast' when its host part is zero (every router of the link answers it)."""
+    if network.version == 6:
+        return "subnet-router anycast" if network.prefixlen <= 126 and int(address) == int(network.network) else None
+    if network.prefixlen > 30:
         return None
     return {int(network.network): "network", int(network.broadcast): "broadcast"}.get(int(address))
 
@@ -108,7 +111,7 @@ def _lan_address(report, field, text, version, lan_networks):
 
 
 def _lan(report, raw, link_interfaces, lan_networks):
-    segments, interfaces = [], {}
+    segments, interfaces, networks = [], {}, {}
     if not isinstance(raw, list):
         return segments
     if len(raw) > MAX_LAN_SEGMENTS:
@@ -129,6 +132,11 @@ def _lan(report, raw, link_interfaces, lan_networks):
             report(field, "a LAN segment needs its shared gateway address, address6 or both")
         address = _lan_address(report, f"{field}.address", item.get("address"), 4, lan_networks)
         address6 = _lan_address(report, f"{field}.address6", item.get("address6"), 6, lan_networks)
+        for key, value in (("address", address), ("address6", address6)):
+            if value is not None:
+                earlier = networks.setdefault(value.cidr, f"{field}.{key}")
+                if earlier != f"{field}.{key}":
+                    report(f"{field}.{key}", f"{value.cidr} is also the network of {earlier} (one segment per network)")
         if isinstance(interface, str) and isinstance(vrid, int) and (address is not None or address6 is not None):
             segments.append(HaLan("lan" if index == 0 else f"lan_{index + 1}", interface, vrid, address, address6))
     return segments
@@ -154,11 +162,13 @@ def _shared_link(report, field, item, link):
     address = _address(report, f"{field}.address", item.get("address"), 4)
     if address is None:
         return None
-    if address.cidr != link.address.cidr:
+    if address.ip not in link.address.cidr:
+        report(f"{field}.address", f"{address.ip} is not in {link.name}'s network {link.address.cidr}")
+    elif address.cidr != link.address.cidr:
         report(
             f"{field}.address",
-            f"{address} is not in {link.name}'s network {link.address.cidr} with its "
-            f"prefix length (write {address.ip}/{link.address.prefixlen} in that network)",
+            f"{address} has another prefix length than {link.name}'s network {link.address.cidr} (write "
+            f"{address.ip}/{link.address.prefixlen})",
         )
     elif address.ip == link.address.ip:
         report(

@@ -29,10 +29,12 @@ def ha_lines(plan: Mapping[str, Any]) -> list[str]:
 
 
 def role(ha: Mapping[str, Any]) -> str:
-    """The role the router starts in: the one with the higher priority is the master (until it fails)."""
-    if ha["peer_priority"] is None or ha["priority"] > ha["peer_priority"]:
-        return "master (higher priority) while healthy"
-    return "backup (lower priority) while the peer is healthy"
+    """The role the router starts in: the one with the higher priority starts as the master. Without
+    preemption a router that comes back stays the backup; with it, the higher priority takes the master back."""
+    higher = ha["peer_priority"] is None or ha["priority"] > ha["peer_priority"]
+    if ha["preempt"]:
+        return "the master while healthy" if higher else "the backup while the peer is healthy"
+    return "starts as the master" if higher else "starts as the backup"
 
 
 def link_sharing(entry: Mapping[str, Any]) -> str:

@@ -27,11 +27,13 @@ PartnerOwner = namedtuple("PartnerOwner", "name link mode order")
 RouterOwner = namedtuple("RouterOwner", "what link field position")
 
 
-def router_networks(links: Sequence[Link], lan: Sequence[Any],
-                    management: Sequence[Any]) -> list[tuple[Any, RouterOwner]]:
-    """(network, RouterOwner) of the LAN, management and link networks."""
+def router_networks(links: Sequence[Link], lan: Sequence[Any], management: Sequence[Any],
+                    ha: Optional[Any] = None) -> list[tuple[Any, RouterOwner]]:
+    """(network, RouterOwner) of the LAN, management and link networks, and an HA pair's sync network."""
     own = [(network, RouterOwner(f"LAN network {network}", "", "", -1)) for network in lan]
     own += [(network, RouterOwner(f"management network {network}", "", "", -1)) for network in management]
+    if ha is not None:
+        own.append((ha.sync_address.cidr, RouterOwner(f"HA sync network {ha.sync_address.cidr}", "", "", -1)))
     for link in links:
         for field, address in (("address", link.address), ("address6", link.address6)):
             if address is not None:

@@ -14,7 +14,11 @@ from .model import Router
 
 
 def main_table_networks(router: Router) -> list[Any]:
+    """The networks the main table routes: LAN, management and, in an HA pair, the sync link to the peer (so
+    conntrackd's and keepalived's traffic to it is never classified or policy-routed by a link's table)."""
     networks = list(router.lan_networks) + list(router.management_networks)
+    if router.ha is not None:
+        networks.append(router.ha.sync_address.cidr)
     return sorted(set(networks), key=lambda n: (n.version, n.first, n.prefixlen))
 
 

@@ -101,8 +101,8 @@ def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional
         collect.problem("", f"more than {MAX_MAIN_TABLE_NETWORKS} LAN and management networks")
     partners = partner_check(variables.get(PARTNERS, []), links, sharing)
     partners.validation.replay(collect)
-    check_router_networks(collect, partners, router_networks(links, lan, management))
     ha = validate_ha(collect, router, variables, links, lan, management)
+    check_router_networks(collect, partners, router_networks(links, lan, management, ha))
     lan_warnings(collect, variables, partners.by_name)
     family_warnings(collect, links, partners.by_name)
     if collect.problems:

@@ -81,6 +81,21 @@ def ha_link(name, router="edge-1", replace=None, **fields):
     return edit
 
 
+def add_lan(router="edge-1", **segment):
+    def edit(routers):
+        routers[router]["symroute_ha"]["lan"].append(dict(segment))
+
+    return edit
+
+
+def partner_prefix(router, prefix, partner=0):
+    def edit(routers):
+        partners = routers[router]["symroute_partners"] = copy.deepcopy(routers[router]["symroute_partners"])
+        partners[partner]["prefixes"] = [*partners[partner]["prefixes"], prefix]
+
+    return edit
+
+
 def ha_link_both(name, replace=None, **fields):
     return [ha_link(name, router, copy.deepcopy(replace), **fields) for router in ROUTERS]
 
@@ -199,6 +214,21 @@ RULES = [
         (E1, "field lan[0].address", "network address"),
     ),
     (
+        "lan IPv6 gateway is the subnet-router anycast address",
+        lan_both(address6="2001:db8:5::/64"),
+        (E1, "field lan[0].address6", "subnet-router anycast"),
+    ),
+    (
+        "two lan segments in one network",
+        [add_lan(router, interface="lan1", vrid=11, address="203.0.113.9/24") for router in ROUTERS],
+        (E1, "field lan[1].address", "203.0.113.0/24 is also the network of lan[0].address"),
+    ),
+    (
+        "a partner prefix over the sync network",
+        [partner_prefix(router, "10.0.0.0/8") for router in ROUTERS],
+        ("edge-1, partner 'partner-api'", "overlaps the router's own HA sync network 10.255.0.0/30"),
+    ),
+    (
         "lan IPv6 gateway outside the LAN",
         lan_both(address6="2001:db8:6::1/64"),
         (E1, "field lan[0].address6", "not in any of symroute_lan_networks"),
@@ -248,7 +278,12 @@ RULES = [
     (
         "shared address with another prefix length",
         ha_link_both("wan_a", address="198.51.100.4/28"),
-        (E1, "field links.wan_a.address", "prefix length"),
+        (E1, "field links.wan_a.address", "another prefix length", "(write 198.51.100.4/29)"),
+    ),
+    (
+        "shared address on one router only is the peer's own address",
+        [ha_link("wan_a", address="198.51.100.3/29")],
+        ("edge-1", "link wan_a: the shared address 198.51.100.3 is edge-2's own address"),
     ),
     (
         "shared address is the own address",

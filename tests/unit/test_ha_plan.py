@@ -218,8 +218,8 @@ def test_the_review_markdown_shows_the_pair():
     text = markdown({"valid": True, "routers": plans, "digest": plan_digest(plans), "warnings": []})
     assert "HA pair:" in text
     for line in (
-        "- pair edge-pair with edge-2: master (higher priority) while healthy",
-        "- pair edge-pair with edge-1: backup (lower priority) while the peer is healthy",
+        "- pair edge-pair with edge-2: starts as the master",
+        "- pair edge-pair with edge-1: starts as the backup",
         "- link wan_a: SNAT to the shared address 198.51.100.4 (the same on both routers)",
         "- VRRP lan6: vrid 10 on lan0, 2001:db8:5::1/64",
         "- yields when all of wan_a are out of service",
@@ -234,7 +234,7 @@ def test_explain_says_the_partner_sees_the_shared_address():
     assert answer["when_link_fails"] == (
         "leaves by wan_b (wanb, source 198.51.100.12) (with that link's shared address)"
     )
-    assert answer["ha"]["role"] == "backup (lower priority) while the peer is healthy"
+    assert answer["ha"]["role"] == "starts as the backup"
     assert answer["ha"]["vrrp"][2] == {
         "name": "wan_a4",
         "vrid": 21,
@@ -253,7 +253,7 @@ def test_explain_text_names_the_pair_once(capsys):
     assert main(["explain", "--inventory", HA_LAB, "--host", "edge-1", "100.64.20.5", "100.64.21.5"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
-        "edge-1 is in HA pair edge-pair with edge-2: master (higher priority) while healthy "
+        "edge-1 is in HA pair edge-pair with edge-2: starts as the master "
         "(priority 150, peer 100, preempt false)"
     )
     assert "  link wan_b: SNAT to the shared address 198.51.100.12 (the same on both routers)" in out
