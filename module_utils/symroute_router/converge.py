@@ -36,15 +36,16 @@ from . import connected, contract, deadman, deadman_services, files, locking, sn
 from .converge_report import CHECK_MODE, NOT_SNAPSHOT, NOTHING_CHANGED, not_restored, restored, summary
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
+from .steps.ha_step import ha_part
 from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
-PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
+PARTS = ("sysctl", "nftables", "routing", "verify", "monitor", "ha")
 # The step names a failure message gives (as the roles' tasks are named).
 TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
           "connected": "Partners outside the router's own networks",
           "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
           "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
-          "verify": "Verify on the router", "monitor": "The link monitor"}
+          "verify": "Verify on the router", "monitor": "The link monitor", "ha": "The HA pair"}
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
@@ -124,6 +125,7 @@ def _steps(request, runner, warn, management_before):
                                               installed),
         "verify": lambda check: verify_part(request["verify"], check, runner, management_before),
         "monitor": lambda check: monitor_part(request["monitor"], check, runner, package_files, installed),
+        "ha": lambda check: ha_part(request["ha"], check, runner),
     }
     return [(part, table[part]) for part in PARTS if part in selected]
 

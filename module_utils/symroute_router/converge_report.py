@@ -30,6 +30,9 @@ def summary(parts):
     if monitor.get("changed"):
         lines.append("link monitor: " + _joined([f"{len(monitor['code'])} router package files" if monitor["code"]
                                                  else "", ", ".join(monitor["files"])] + monitor["services"]))
+    pair = parts.get("ha") or {}
+    if pair.get("changed"):
+        lines.append("HA pair: " + _joined([", ".join(pair["files"])] + pair["services"]))
     return lines
 
 
