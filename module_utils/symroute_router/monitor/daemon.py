@@ -22,6 +22,7 @@ from .. import routing
 from ..command import Runner
 from . import drill, echo, netlink, probes, report, resolving, rounds
 from .events import EventQueue
+from .ha_yield import YieldFile, links_in_service
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
@@ -81,7 +82,7 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings, repairer=None, learned=None, events=None, probers=()):
+def _write(monitor, settings, repairer=None, learned=None, events=None, probers=(), ha=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     snapshot = report.state(monitor, time.time())
     if probers:
@@ -94,6 +95,8 @@ def _write(monitor, settings, repairer=None, learned=None, events=None, probers=
         snapshot["repairs"] = repairer.report()
     if learned is not None and learned.dynamic:
         snapshot["learned"] = learned.report()
+    if ha is not None:
+        snapshot["ha"] = ha.report()
     try:
         report.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
@@ -175,6 +178,7 @@ def run(config):
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
+    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
     log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
         f"{len(plan['partners'])} partner checks; ICMP probes on {ECHO_SOCKETS[echo.kind_available()]}")
     last_written, last_shape, last_resync = 0.0, None, time.monotonic()
@@ -202,13 +206,15 @@ def run(config):
         if repairer is not None:
             repairer.tick()
         monitor.set_drill(*drill.read(settings.get("drill_file", drill.DRILL_FILE), monitor.trackers, time.time()))
+        if ha is not None:
+            ha.update(links_in_service(monitor))
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
-        shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
+        shape = (monitor.gated, monitor.held, monitor.drill, learned.version, ha and ha.report()["vrrp_state"],
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings, repairer, learned, events, probers)
+            _write(monitor, settings, repairer, learned, events, probers, ha)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
