@@ -16,6 +16,7 @@ from .ansible_inventory import ROUTER_GROUP, load_inventory
 from .errors import InventoryError, Problem
 from .explain import explain_address
 from .gitref import GitRefError, inventory_at_ref
+from .ha_views import explain_pair_text
 from .locate import locate
 from .pipeline import plan_digest, plan_routers
 from .review import compare, contract_changes, manifest, partners_by_router
@@ -180,6 +181,9 @@ def _explain_command(args):
 
 
 def _explain_text(answers):
+    pairs = [answer["ha"] for answer in answers if "ha" in answer]
+    if pairs:  # the router's HA pair, once (the same for every answer)
+        sys.stdout.write(explain_pair_text(pairs[0]))
     for answer in answers:
         if "error" in answer:
             sys.stdout.write(f"{answer['address']}: {answer['error']}\n")

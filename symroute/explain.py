@@ -9,6 +9,7 @@ from collections.abc import Collection
 from netaddr import IPNetwork
 
 from .addresses import AddressError, parse_address
+from .ha_views import explain_pair, shared_source
 from .rule_walk import source_address, walk
 from .shapes import Document, Plan
 
@@ -43,11 +44,21 @@ def _partner_named(plan, text):
     return None
 
 
-def _summary(outcome, address):
+def _source(plan, link, family):
+    """The source a packet leaving ``link`` carries: in an HA pair, a shared link's shared address."""
+    return shared_source(plan, link, family) or source_address(link, family)
+
+
+def _with_address(plan, link, family):
+    kind = "shared" if shared_source(plan, link, family) else "own"
+    return f" (with that link's {kind} address)"
+
+
+def _summary(plan, outcome, address):
     if outcome.rejected:
         return "rejected"
     if outcome.link is not None:
-        source = source_address(outcome.link, address.version)
+        source = _source(plan, outcome.link, address.version)
         prefix = "main table, or if its route goes through a link out of service: " if outcome.main_unless_out else ""
         return f"{prefix}leaves by {outcome.link['name']} ({outcome.link['interface']}, source {source})"
     return "main table"
@@ -70,10 +81,13 @@ def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Docume
     answer = {"address": str(address), "down": sorted(down), "family": address.version,
               "partner": None, "prefix": str(local) if local is not None else None,
               "link": outcome.link["name"] if outcome.link else None,
-              "source": source_address(outcome.link, address.version) if outcome.link else None,
+              "source": _source(plan, outcome.link, address.version) if outcome.link else None,
               "rejected": outcome.rejected, "main_table": outcome.main,
               "main_table_unless_out_of_service": outcome.main_unless_out,
-              "rules": outcome.steps, "path": _summary(outcome, address)}
+              "rules": outcome.steps, "path": _summary(plan, outcome, address)}
+    pair = explain_pair(plan)
+    if pair is not None:  # only in an HA pair: a router alone's answer is unchanged
+        answer["ha"] = pair
     if local is not None:
         answer["path"] = f"main table: {local} is a LAN or management network, never re-routed"
         return answer
@@ -88,7 +102,7 @@ def explain_address(plan: Plan, text: str, down: Collection[str] = ()) -> Docume
         answer["interface"] = outcome.link["interface"]
     if not down:
         failed = walk(plan, address, mark, frozenset({partner["link"]}))
-        answer["when_link_fails"] = _summary(failed, address) + (
+        answer["when_link_fails"] = _summary(plan, failed, address) + (
             " (fail_closed: never sent by another link)" if partner["on_link_failure"] == "fail_closed" else
-            " (with that link's own address)" if failed.link else "")
+            _with_address(plan, failed.link, address.version) if failed.link else "")
     return answer

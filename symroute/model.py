@@ -5,6 +5,8 @@ from typing import Any, Optional
 
 from netaddr import IPAddress, IPNetwork
 
+from .ha_model import HA, HaPair  # HA: the router's side of an HA pair
+
 # Inventory variable names: the public contract.
 PARTNERS = "symroute_partners"
 LINKS = "symroute_links"
@@ -20,6 +22,7 @@ INVENTORY_KEYS = (
     MANAGEMENT_NETWORKS,
     RULE_PRIORITY_BASE,
     TABLE_ID_BASE,
+    HA,
 )
 
 DEFAULT_RULE_PRIORITY_BASE = 10000
@@ -139,6 +142,8 @@ class Router:
     # The plan's per-prefix views of ``partners`` (partner_prefixes.PartnerPrefixes), shared by the routers
     # that share the partner list; None: the plan computes them for this router alone.
     partner_prefixes: Any = field(default=None, compare=False, repr=False)
+    # The router's side of an HA pair (ha_validation.py, ha_pairs.py); None: a router alone.
+    ha: Optional[HaPair] = None
 
     def link(self, name):
         return next(link for link in self.links if link.name == name)

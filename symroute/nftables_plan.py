@@ -91,10 +91,11 @@ def _snat(router):
                 continue
             entry = {"interface": link.interface, "family": family, "nfproto": nfproto, "link": link.name,
                      "bind_mark": bind}
+            shared = router.ha.shared_address(link.name) if router.ha is not None and family == "ip" else None
             if address is None:
                 entry["masquerade"] = True
-            else:
-                entry["address"] = str(address.ip)
+            else:  # an HA pair's shared link: the address the partner sees whichever router is the master
+                entry["address"] = str((shared or address).ip)
             snat.append(entry)
     return snat
 

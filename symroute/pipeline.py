@@ -22,6 +22,7 @@ from . import json_text
 from .addresses import shown
 from .data_only import non_data_values, router_name_problem, variable_problems
 from .errors import InventoryError, Problem
+from .ha_pairs import check_pairs
 from .model import INVENTORY_KEYS, PARTNERS
 from .plan import plan_router
 from .settings import NAME_PREFIX, ROUTER_SETTINGS, router_settings, setting_problem, unknown_name_problem
@@ -89,6 +90,8 @@ def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None)
         problems += [problem for problem in error.problems if _field(problem) not in refused]
     else:
         problems += _unresolved_names(validated, routers)
+        validated, pair_problems = check_pairs(validated)
+        problems += pair_problems
     if problems:
         raise InventoryError(problems)
     return {name: plan_router(router, settings=router_settings(routers[name])) for name, router in validated.items()}

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from . import scheme
+from .ha_plan import ha_plan
 from .model import FAIL_CLOSED, Router
 from .monitor_plan import monitor_plan
 from .nftables_plan import nftables_plan
@@ -201,6 +202,8 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
     learned = _learned(router)
     if learned:  # only where a link is dynamic: an all-static inventory's plan (and digest) is unchanged
         plan["learned"] = learned
+    if router.ha is not None:  # only in an HA pair: a router alone keeps its plan (and digest)
+        plan["ha"] = ha_plan(router)
     return plan
 
 

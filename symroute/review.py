@@ -7,6 +7,7 @@ import json
 from typing import Optional
 
 from .ansible_inventory import Inventory
+from .ha_views import ha_lines
 from .shapes import Document, Plan, Plans
 
 
@@ -140,9 +141,11 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
         "link_health": _added_removed(_link_health(before_plan), _link_health(after_plan)),
         "settings": _added_removed(_settings(before_plan), _settings(after_plan)),
     }
+    if before_plan.get("ha") or after_plan.get("ha"):  # only for an HA pair: a router alone's review is unchanged
+        result["ha"] = _added_removed(ha_lines(before_plan), ha_lines(after_plan))
     changed = result["partners"] or sets or any(
         result[key]["added"] or result[key]["removed"]
-        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings")
+        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings", "ha") if key in result
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"

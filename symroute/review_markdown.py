@@ -1,5 +1,6 @@
 """Markdown for a pull-request comment: validity, per-partner and per-router changes."""
 
+from .ha_views import ha_lines
 from .quoting import comment
 from .review import has_contract_changes
 from .shapes import Document
@@ -68,8 +69,8 @@ def _router_section(router, change):
         lines.append(f"- nftables set `{name}`:")
         lines += _items(elements["added"], "+") + _items(elements["removed"], "-")
     for key, title in (("rules", "ip rules"), ("routes", "routes"), ("tables", "tables"), ("sysctls", "sysctls"),
-                       ("link_health", "link monitoring"), ("settings", "router settings")):
-        if change[key]["added"] or change[key]["removed"]:
+                       ("link_health", "link monitoring"), ("settings", "router settings"), ("ha", "HA pair")):
+        if key in change and (change[key]["added"] or change[key]["removed"]):
             lines.append(f"- {title}:")
             lines += _items(change[key]["added"], "+") + _items(change[key]["removed"], "-")
     return lines
@@ -88,6 +89,8 @@ def _plan_section(router, plan):
     lines.append("")
     lines.append(f"{len(plan['rules'])} ip rules in priorities {plan['priority_band'][0]}-{plan['priority_band'][1]}; "
                  + ", ".join(f"set `{s['name']}` {len(s['elements'])} elements" for s in sets))
+    if plan.get("ha"):
+        lines += ["", "HA pair:"] + [f"- {line}" for line in ha_lines(plan)]
     return lines
 
 

@@ -9,6 +9,7 @@ itself picks, for each packet, the first link in service of its order.
 from typing import Any
 
 from . import scheme
+from .ha_plan import shared_rules
 from .model import Router
 
 
@@ -95,6 +96,7 @@ def plan_rules(router: Router) -> list[dict[str, Any]]:
             rules.append(_rule(base + scheme.OFFSET_OWN_ADDRESS + link.index, family,
                                f"{link.name}'s address never leaves by another link",
                                **{"from": address}, action="prohibit"))
+    rules += shared_rules(router, _rule)  # an HA pair's shared link addresses (none for a router alone)
     rules += _order_rules(router, base)
     for link in router.links:
         for family in link.families:

@@ -28,9 +28,11 @@ PRIORITY_BAND = 1000
 # "(S)" = the rule carries suppress_ifgroup OUT_OF_SERVICE_GROUP.
 OFFSET_MAIN_TABLE = 0  # to <LAN/management network> lookup main   (0-99)
 OFFSET_FROM_LINK = 100  # from <link address> lookup <link table>  (100 + link index; probes use it)
+OFFSET_FROM_SHARED = 150  # HA pair: from <shared address> lookup <link table>  (150 + link index)
 OFFSET_LINK_MARK = 200  # fwmark <link mark>/0x7f00 lookup <link table> (S)  (200 + link index)
 OFFSET_FAIL_CLOSED = 300  # fwmark 0x8000/0x8000 prohibit
 OFFSET_OWN_ADDRESS = 350  # from <link address> prohibit             (350 + link index)
+OFFSET_SHARED_ADDRESS = 370  # HA pair: from <shared address> prohibit  (370 + link index)
 OFFSET_ORDER = 400  # a partner's own failover order q: 400 + ORDER_STRIDE * q + k
 ORDER_STRIDE = 20  #   k = 0 pinned link (S), 1.. its failover links (S), last: prohibit
 OFFSET_FAILOVER = 870  # not fwmark 0x0/0x7f00 lookup <link table> (S)  (870 + link index: links in order)

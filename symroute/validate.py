@@ -18,6 +18,7 @@ from .addresses import AddressError, parse_prefix, shown
 from .cascades import without_cascades
 from .collector import Collector
 from .errors import InventoryError, Problem
+from .ha_validation import validate_ha
 from .item_checks import integer_option
 from .link_validation import validate_links
 from .model import (
@@ -101,6 +102,7 @@ def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional
     partners = partner_check(variables.get(PARTNERS, []), links, sharing)
     partners.validation.replay(collect)
     check_router_networks(collect, partners, router_networks(links, lan, management))
+    ha = validate_ha(collect, router, variables, links, lan, management)
     lan_warnings(collect, variables, partners.by_name)
     family_warnings(collect, links, partners.by_name)
     if collect.problems:
@@ -114,6 +116,7 @@ def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional
         rule_priority_base=priority_base,
         warnings=tuple(sorted(set(collect.warnings))),
         partner_prefixes=partners.prefixes,
+        ha=ha,
     )
 
 
