@@ -29,7 +29,7 @@ def test_the_router_yields_only_when_every_tracked_link_is_out_of_service(links,
 
 def _file(tmp_path, log):
     return ha_yield.YieldFile(
-        {"yield_file": str(tmp_path / "run" / "ha-yield"), "tracked_links": ["wan_a", "wan_b"]},
+        dict(ha_plan()["ha"], yield_file=str(tmp_path / "run" / "ha-yield")),
         log.append,
         str(tmp_path / "ha-state"),
     )
@@ -81,6 +81,7 @@ def test_the_report_gives_the_decision_and_the_vrrp_state_the_notify_command_rec
         "tracked_links": ["wan_a", "wan_b"],
         "yield_file": str(tmp_path / "run" / "ha-yield"),
         "vrrp_state": "master",
+        "sync": {"interface": "sync0", "peer": "10.255.0.2", "peer_reachable": False},
     }
 
 
@@ -112,3 +113,32 @@ def test_the_monitor_configuration_carries_the_pair_only_for_a_router_in_one():
     del plan["ha"]
     alone = _monitor_json(plan)
     assert "ha" not in alone and "ha_state_file" not in alone["settings"]
+
+
+def test_the_peer_over_the_sync_link_is_reachable_until_it_stops_answering(tmp_path):
+    yielding = ha_yield.YieldFile(ha_plan()["ha"], [].append)
+    now = [100.0]
+    yielding.clock = lambda: now[0]
+    assert yielding.report()["sync"] == {"interface": "sync0", "peer": "10.255.0.2", "peer_reachable": False}
+    yielding.peer_answered(0.001)
+    assert yielding.peer_reachable() is True
+    now[0] += ha_yield.PEER_LOST_AFTER_S - 0.5
+    yielding.peer_answered(None)
+    assert yielding.peer_reachable() is True
+    now[0] += 1.0
+    assert yielding.peer_reachable() is False
+
+
+def test_the_watch_pings_the_peer_from_this_router_s_sync_address_until_stopped():
+    import threading
+
+    yielding = ha_yield.YieldFile(ha_plan()["ha"], [].append)
+    stopping, calls = threading.Event(), []
+
+    def ping(address, family, interface, source, timeout):
+        calls.append((address, family, interface, source))
+        stopping.set()
+        return 0.002
+
+    ha_yield.watch_peer(yielding, stopping, ping=ping)
+    assert calls == [("10.255.0.2", 4, "sync0", "10.255.0.1")] and yielding.peer_reachable()

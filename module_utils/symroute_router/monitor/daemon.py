@@ -22,7 +22,7 @@ from .. import routing
 from ..command import Runner
 from . import drill, echo, netlink, probes, report, resolving, rounds
 from .events import EventQueue
-from .ha_yield import YieldFile, links_in_service
+from .ha_yield import YieldFile, links_in_service, watch_peer
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
@@ -174,11 +174,13 @@ def run(config):
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
     threads += _start_threads(plan, settings, events, stopping, probers)
+    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
+    if ha is not None:  # the peer over the sync link (ha_yield.py)
+        threads.append(_daemon_thread("HA peer", events, watch_peer, ha, stopping))
     repairer = _make_repairer(settings, monitor, learned)
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
-    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
     log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
         f"{len(plan['partners'])} partner checks; ICMP probes on {ECHO_SOCKETS[echo.kind_available()]}")
     last_written, last_shape, last_resync = 0.0, None, time.monotonic()
@@ -211,7 +213,8 @@ def run(config):
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
-        shape = (monitor.gated, monitor.held, monitor.drill, learned.version, ha and ha.report()["vrrp_state"],
+        shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
+                 ha and (ha.vrrp_state(), ha.peer_reachable()),
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
             _write(monitor, settings, repairer, learned, events, probers, ha)
