@@ -163,6 +163,8 @@ def run(config):
     hook = Hook(settings.get("hook"), config["router"])
     monitor = Monitor(config, ServiceSwitch(plan, log=log), netlink.flush_conntrack, hook, log, time.monotonic,
                       time.time)
+    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
+    monitor.keep_connections = ha.kept_links if ha is not None else None
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
@@ -174,7 +176,6 @@ def run(config):
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
     threads += _start_threads(plan, settings, events, stopping, probers)
-    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
     if ha is not None:  # the peer over the sync link (ha_yield.py)
         threads.append(_daemon_thread("HA peer", events, watch_peer, ha, stopping))
     repairer = _make_repairer(settings, monitor, learned)

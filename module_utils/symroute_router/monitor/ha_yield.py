@@ -53,6 +53,12 @@ class YieldFile:
             )
         return written
 
+    def kept_links(self, links_in_service):
+        """The links whose connections a failure keeps: the tracked ones when the router yields. The peer
+        takes the master and carries them (conntrackd replicated them); deleting them here would replicate
+        the deletion to the peer and reset them there."""
+        return frozenset(self.tracked) if must_yield(links_in_service, self.tracked) else frozenset()
+
     def vrrp_state(self):
         text = read_text(self.state_file) if self.state_file else None
         words = (text or "").split()
