@@ -431,3 +431,14 @@ class Stream:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def unsynced_drops(router):
+    """Packets symroute's table dropped as unsynced mid-stream TCP to a shared address (ha_unsynced)."""
+    result = on(router, "nft list chain inet symroute ha_unsynced", check=False)
+    return sum(
+        int(word)
+        for line in result.stdout.splitlines()
+        if "counter packets" in line
+        for word in [line.split("counter packets")[1].split()[0]]
+    )

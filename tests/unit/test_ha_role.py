@@ -156,9 +156,9 @@ def test_a_pair_s_table_drops_unsynced_mid_stream_tcp_to_the_shared_addresses():
     chain = _block(text, "chain ha_unsynced")
     assert "type filter hook input priority filter; policy accept;" in chain
     assert (
-        "ip daddr { 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } drop" in chain
+        "ip daddr { 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop" in chain
     )
-    assert "ip6 daddr { 2001:db8:5::1 } tcp flags & (syn | ack) != syn ct state { new, invalid } drop" in chain
+    assert "ip6 daddr { 2001:db8:5::1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop" in chain
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("nft"), reason="nft -c needs root")
