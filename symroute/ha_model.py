@@ -61,6 +61,9 @@ class HaPair:
         entry = self.link(name)
         return entry.address if entry is not None and entry.mode == SHARED else None
 
-    def same_policy(self) -> tuple:
-        """What must be equal on both routers of the pair (priorities and sync addresses are not)."""
-        return (self.pair, self.preempt, self.advert_interval_ms, self.lan, self.links)
+
+
+def written(entries: tuple) -> tuple:
+    """HaLan or HaLink entries as text, for comparing two routers' entries: netaddr's IPNetwork equality
+    ignores the host part (203.0.113.1/24 == 203.0.113.9/24), the shared address is all host part."""
+    return tuple(tuple(str(value) for value in vars(entry).values()) for entry in entries)

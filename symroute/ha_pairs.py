@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .errors import Problem
-from .ha_model import HA
+from .ha_model import HA, written
 from .model import Router
 
 # Per link, what must be equal on both routers (the own addresses differ, their networks do not).
@@ -86,12 +86,12 @@ def _differences(a, b, one, other):
         for field in ("pair", "preempt", "advert_interval_ms")
         if getattr(ha_a, field) != getattr(ha_b, field)
     ]
-    if ha_a.lan != ha_b.lan:
+    if written(ha_a.lan) != written(ha_b.lan):
         messages.append(
             f"field lan: the LAN segments differ between {a} and {b} (interfaces, VRIDs and shared "
             "addresses are the same on both)"
         )
-    if ha_a.links != ha_b.links:
+    if written(ha_a.links) != written(ha_b.links):
         messages.append(
             f"field links: the links' sharing differs between {a} and {b} (modes, VRIDs and shared "
             "addresses are the same on both)"

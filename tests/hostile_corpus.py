@@ -96,6 +96,54 @@ def rename_router(name):
     return edit
 
 
+def ha_base():
+    """A side of an HA pair for the lab's router, whose peer edge-2 is not in the inventory (refused as such)."""
+    return {"pair": "edge-pair", "peer": "edge-2", "priority": 150,
+            "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer_address": "10.255.0.2"},
+            "lan": [{"interface": "lan0", "vrid": 10, "address": "203.0.113.1/24"}],
+            "links": {"wan_a": {"mode": "own"}, "wan_b": {"mode": "own"}, "wan_c": {"mode": "own"}}}
+
+
+def ha(*path, **fields):
+    """symroute_ha on the lab's router, with ``fields`` set at ``path`` (e.g. ha("sync", address=...))."""
+    def edit(root):
+        data = ha_base()
+        target = data
+        for key in path:
+            target = target[key]
+        target.update(fields)
+        host_vars(symroute_ha=data)(root)
+    return edit
+
+
+def ha_pair(**edge_2_links):
+    """A valid pair: the lab's router and a copy of it, edge-2 (own addresses .3 on its /29 links)."""
+    def edit(root):
+        hosts = _load(root / "hosts.yml")
+        hosts["symroute_routers"]["hosts"]["edge-2"] = dict(hosts["symroute_routers"]["hosts"]["edge"])
+        _dump(root / "hosts.yml", hosts)
+        sides = {}
+        for router, peer, priority, own, sync in (("edge", "edge-2", 150, 2, 1), ("edge-2", "edge", 100, 3, 2)):
+            data = _load(root / "host_vars" / "edge.yml")
+            for position, item in enumerate(data["symroute_links"]):
+                item.update(address=f"198.51.{100 + position}.{own}/29", gateway=f"198.51.{100 + position}.1")
+                item.pop("nat66", None)
+                if "address6" in item:
+                    item["address6"] = item["address6"].replace("::2/", f"::{own}/")
+            side = ha_base()
+            side.update(peer=peer, priority=priority,
+                        sync={"interface": "sync0", "address": f"10.255.0.{sync}/30",
+                              "peer_address": f"10.255.0.{3 - sync}"})
+            side["links"]["wan_a"] = {"vrid": 21, "address": "198.51.100.4/29"}
+            if router == "edge-2":
+                side["links"].update(edge_2_links)
+            data["symroute_ha"] = side
+            sides[router] = data
+        for router, data in sides.items():
+            _dump(root / "host_vars" / f"{router}.yml", data)
+    return edit
+
+
 PARTNERS_FILE = "group_vars/all/partners.yml"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
@@ -318,6 +366,62 @@ CASES = [
      refused("link 'wan_b'", "field gateway6", "static but address6 is dynamic")),
     ("dynamic address6 without gateway6", [link(2, address6="dynamic")],
      refused("link 'wan_c'", "field gateway6", "needs both")),
+    # --- symroute_ha (an HA pair): data only, exact types, plain names and addresses.
+    ("jinja in the pair name", [ha(pair=PIPE)], refused("edge, symroute_ha", "field pair", "Jinja")),
+    ("pair name with a newline", [ha(pair="edge-pair\nflush ruleset")], refused("edge, symroute_ha", "field pair")),
+    ("pair name with a quote", [ha(pair='edge"pair')], refused("edge, symroute_ha", "field pair")),
+    ("pair name huge", [ha(pair="a" * 1_000_000)], refused("edge, symroute_ha", "field pair")),
+    ("jinja in the peer", [ha(peer="{{ lookup('pipe','touch @CANARY@') }}")],
+     refused("edge, symroute_ha", "field peer", "Jinja")),
+    ("peer with a newline", [ha(peer="edge-2\nedge-3")], refused("edge, symroute_ha", "field peer")),
+    ("peer as a list", [ha(peer=["edge-2"])], refused("edge, symroute_ha", "field peer", "string")),
+    ("peer missing from the inventory", [ha()], refused("edge, symroute_ha", "field peer", "not a router")),
+    ("priority as a float", [ha(priority=150.0)], refused("edge, symroute_ha", "field priority", "integer")),
+    ("priority as a boolean", [ha(priority=True)], refused("edge, symroute_ha", "field priority", "integer")),
+    ("priority as a string", [ha(priority="150")], refused("edge, symroute_ha", "field priority", "integer")),
+    ("priority huge", [ha(priority=10 ** 4000)], refused("edge, symroute_ha", "field priority", "maximum 254")),
+    ("preempt as a string", [ha(preempt="yes")], refused("edge, symroute_ha", "field preempt", "boolean")),
+    ("preempt as an integer", [ha(preempt=1)], refused("edge, symroute_ha", "field preempt", "boolean")),
+    ("advertisement interval as a float", [ha(advert_interval_ms=100.0)],
+     refused("edge, symroute_ha", "field advert_interval_ms", "integer")),
+    ("advertisement interval of 105 ms", [ha(advert_interval_ms=105)],
+     refused("edge, symroute_ha", "field advert_interval_ms", "multiple of 10")),
+    ("jinja in the sync interface", [ha("sync", interface="{{ x }}")],
+     refused("edge, symroute_ha", "field sync.interface", "Jinja")),
+    ("sync interface with a newline", [ha("sync", interface="sync0\n")],
+     refused("edge, symroute_ha", "field sync.interface")),
+    ("sync interface that closes a string", [ha("sync", interface='sync0";x')],
+     refused("edge, symroute_ha", "field sync.interface")),
+    ("sync address with a newline", [ha("sync", address="10.255.0.1/30\nflush ruleset")],
+     refused("edge, symroute_ha", "field sync.address")),
+    ("sync address huge", [ha("sync", address="1" * 1_000_000)], refused("edge, symroute_ha", "field sync.address")),
+    ("sync peer as a float", [ha("sync", peer_address=10.255)],
+     refused("edge, symroute_ha", "field sync.peer_address", "string")),
+    ("sync as a string", [ha(sync="sync0")], refused("edge, symroute_ha", "field sync", "object")),
+    ("LAN interface with a quote", [ha("lan", 0, interface="lan0'")], refused("edge, symroute_ha", "field lan[0].interface")),
+    ("LAN VRID as a float", [ha("lan", 0, vrid=10.0)], refused("edge, symroute_ha", "field lan[0].vrid", "integer")),
+    ("LAN VRID as a boolean", [ha("lan", 0, vrid=True)], refused("edge, symroute_ha", "field lan[0].vrid", "integer")),
+    ("LAN VRID 256", [ha("lan", 0, vrid=256)], refused("edge, symroute_ha", "field lan[0].vrid", "maximum 255")),
+    ("LAN address with jinja", [ha("lan", 0, address=PIPE)], refused("edge, symroute_ha", "field lan[0].address", "Jinja")),
+    ("LAN address6 with a newline", [ha("lan", 0, address6="2001:db8:5::1/64\n")],
+     refused("edge, symroute_ha", "field lan[0].address6")),
+    ("ten thousand LAN segments", [lambda root: host_vars(symroute_ha=dict(ha_base(), lan=[
+        {"interface": "lan0", "vrid": 10, "address": "203.0.113.1/24"}] * 10000))(root)],
+     refused("edge, symroute_ha", "field lan", "at most 16")),
+    ("link key with a newline", [ha("links", **{"wan_a\nflush": {"mode": "own"}})],
+     refused("edge, symroute_ha", "field links")),
+    ("link key with jinja", [ha("links", **{"{{ x }}": {"mode": "own"}})], refused("edge, symroute_ha", "Jinja")),
+    ("link mode with a newline", [ha("links", wan_a={"mode": "own\n"})],
+     refused("edge, symroute_ha", "field links.wan_a.mode")),
+    ("link VRID as a float", [ha("links", wan_a={"vrid": 21.0, "address": "198.51.100.1/30"})],
+     refused("edge, symroute_ha", "field links.wan_a.vrid", "integer")),
+    ("link shared address huge", [ha("links", wan_a={"vrid": 21, "address": "9" * 1_000_000})],
+     refused("edge, symroute_ha", "field links.wan_a.address")),
+    ("links as a list", [ha(links=["wan_a"])], refused("edge, symroute_ha", "field links", "object")),
+    ("symroute_ha as a string", [host_vars(symroute_ha="edge-pair")], refused("edge", "symroute_ha", "object")),
+    ("an HA pair", [ha_pair()], ACCEPTED),
+    ("an HA pair whose routers share different addresses", [ha_pair(wan_b={"vrid": 22, "address": "198.51.101.4/29"})],
+     refused("symroute_ha", "field links", "sharing differs")),
     ("a hundred partners", [add_partner(name=f"bulk-{n}", prefixes=[f"100.65.{n}.0/24"], link="wan_b")
                             for n in range(100)], ACCEPTED),
 ]
