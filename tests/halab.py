@@ -442,3 +442,38 @@ def unsynced_drops(router):
         if "counter packets" in line
         for word in [line.split("counter packets")[1].split()[0]]
     )
+
+
+TCP_SEGMENT = """
+import socket, struct, sys
+source, destination, sport, dport, flags = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def checksum(data):
+    data += b"\\0" * (len(data) % 2)
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+header = struct.pack("!HHIIBBHHH", sport, dport, 1000, 2000, 5 << 4, flags, 8192, 0, 0)
+pseudo = socket.inet_aton(source) + socket.inet_aton(destination) + struct.pack("!BBH", 0, 6, len(header))
+header = header[:16] + struct.pack("!H", checksum(pseudo + header)) + header[18:]
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+sock.bind((source, 0))
+sock.sendto(header, (destination, 0))
+"""
+
+
+def send_tcp(namespace, source, destination, sport, dport, flags):
+    """One bare TCP segment (``flags``: 0x10 ACK, 0x02 SYN) from ``namespace``, no connection behind it."""
+    run(
+        "ip",
+        "netns",
+        "exec",
+        namespace,
+        "python3",
+        "-c",
+        TCP_SEGMENT,
+        source,
+        destination,
+        str(sport),
+        str(dport),
+        str(flags),
+    )

@@ -95,6 +95,38 @@ def test_a_new_connection_leaves_the_master_by_wan_a_with_the_shared_address(lab
     assert "src=203.0.113.50" in entries and f"dst={halab.SHARED_WAN_A}" in entries
 
 
+def test_a_mid_stream_packet_the_master_does_not_know_is_dropped_never_answered_with_a_reset(lab):
+    """The switchover race in isolation: a partner's mid-stream segment to the shared address that the
+    master's conntrack does not know (as before conntrackd's commit) is dropped and counted; the router's
+    own stack would answer it with a RST, as it does answer a SYN to a closed port (the control)."""
+    master = halab.master()
+    before = halab.unsynced_drops(master)
+    capture = halab.Capture(
+        halab.FW_A,
+        "site",
+        f"src host {halab.SHARED_WAN_A} and tcp[tcpflags] & tcp-rst != 0",
+        lab["directory"] / "race-rst.txt",
+    )
+    for _ in range(3):
+        halab.send_tcp(halab.FW_A, "198.51.100.1", halab.SHARED_WAN_A, 4321, 40000, 0x10)  # ACK, mid-stream
+    time.sleep(0.5)
+    halab.send_tcp(halab.FW_A, "198.51.100.1", halab.SHARED_WAN_A, 4321, 40001, 0x02)  # SYN to a closed port
+    time.sleep(0.5)
+    assert halab.unsynced_drops(master) - before == 3
+    # Without the chain's rule, the same mid-stream segment draws a RST: the rule is what prevents it.
+    halab.on(master, "nft flush chain inet symroute ha_unsynced")
+    try:
+        halab.send_tcp(halab.FW_A, "198.51.100.1", halab.SHARED_WAN_A, 4321, 40002, 0x10)
+        time.sleep(0.5)
+    finally:
+        halab.on(master, "nft -f /etc/symroute/symroute.nft")
+    resets = capture.stop()
+    assert [line.split(" IP ")[1].split(":")[0] for line in resets] == [
+        f"{halab.SHARED_WAN_A}.40001 > 198.51.100.1.4321",
+        f"{halab.SHARED_WAN_A}.40002 > 198.51.100.1.4321",
+    ], resets
+
+
 def _block_probes(router, blocked):
     """ISP A stops answering ``router``'s own address: its wan_a probes fail, its carrier stays."""
     own = halab.ROUTERS[router]["wana"].split("/")[0]
