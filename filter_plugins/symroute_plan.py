@@ -9,6 +9,8 @@ DOCUMENTATION = """
     - Validates one router's symroute variables (symroute_links, symroute_partners, symroute_lan_networks,
       symroute_management_networks, the bases and the router settings) and returns its plan. Every problem
       is reported at once in one error that names the router, the partner or link, and the field.
+    - A router of an HA pair (symroute_ha) is planned with its peer only, so this filter, which plans one
+      router, refuses it (its peer is not among the routers planned).
     - The playbook does not use this filter on C(hostvars), which Ansible renders; it plans from the
       inventory's files with the symroute_inventory_plan module, as C(bin/symroute plan) does. Use the
       filter for data you hold as data (tests, a JSON file).

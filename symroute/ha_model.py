@@ -62,7 +62,6 @@ class HaPair:
         return entry.address if entry is not None and entry.mode == SHARED else None
 
 
-
 def written(entries: tuple) -> tuple:
     """HaLan or HaLink entries as text, for comparing two routers' entries: netaddr's IPNetwork equality
     ignores the host part (203.0.113.1/24 == 203.0.113.9/24), the shared address is all host part."""
