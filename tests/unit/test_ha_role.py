@@ -156,7 +156,8 @@ def test_a_pair_s_table_drops_unsynced_mid_stream_tcp_to_the_shared_addresses():
     chain = _block(text, "chain ha_unsynced")
     assert "type filter hook input priority filter; policy accept;" in chain
     assert (
-        "ip daddr { 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop" in chain
+        "ip daddr { 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop"
+        in chain
     )
     assert "ip6 daddr { 2001:db8:5::1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop" in chain
 
@@ -200,3 +201,13 @@ def test_the_playbook_wires_the_role_only_for_a_router_with_ha():
     )
     assert task["when"] == "symroute_plan.ha is defined"
     assert "ha" in play["vars"]["__symroute_converge_parts"]
+
+
+def test_a_shared_link_s_snat_leaves_the_router_s_own_address_alone():
+    """The monitor's probes leave from the router's own address and must keep it (the backup does not hold
+    the shared address); a link that is not shared is SNATed as on a router alone."""
+    chain = _block(_nft(ha_plan()), "chain source_nat")
+    wana = [line for line in chain if line.startswith('oifname "wana" meta nfproto ipv4')]
+    wanb = [line for line in chain if line.startswith('oifname "wanb" meta nfproto ipv4')]
+    assert len(wana) == 1 and "ip saddr != { 198.51.100.2 } ct mark set" in wana[0]
+    assert len(wanb) == 1 and "saddr" not in wanb[0]
