@@ -328,7 +328,8 @@ def _running(router):
 
 
 class Capture:
-    """tcpdump on switch ports / namespaces: ``start`` then ``stop`` for the lines (-tt timestamps)."""
+    """tcpdump on a switch port or in a namespace, open when the constructor returns; ``stop`` gives its
+    lines (-tt timestamps)."""
 
     def __init__(self, namespace, interface, expression, path):
         self.path = Path(path)
@@ -353,7 +354,13 @@ class Capture:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(0.5)  # tcpdump listening before the traffic it must see
+        # tcpdump says "listening on ..." once its capture is open: nothing sent after that is missed.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if "listening on" in line or not line:
+                break
+        time.sleep(0.05)
 
     def stop(self):
         self.process.terminate()

@@ -82,6 +82,11 @@ def test_the_pair_converges_with_edge_1_master_and_a_second_run_changes_nothing(
     assert again.returncode == 0, again.stdout[-4000:]
     recap = re.findall(r"^(edge-\d)\s+: ok=\d+\s+changed=(\d+)", again.stdout, re.MULTILINE)
     assert sorted(recap) == [("edge-1", "0"), ("edge-2", "0")], again.stdout[-3000:]
+    # Check mode on the converged pair: the ha part reads keepalived's and conntrackd's files, nothing differs.
+    checked = halab.playbook(lab["inventory"], "--check", "--diff")
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    recap = re.findall(r"^(edge-\d)\s+: ok=\d+\s+changed=(\d+)", checked.stdout, re.MULTILINE)
+    assert sorted(recap) == [("edge-1", "0"), ("edge-2", "0")], checked.stdout[-3000:]
 
 
 def test_a_new_connection_leaves_the_master_by_wan_a_with_the_shared_address(lab):
