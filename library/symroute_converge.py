@@ -28,7 +28,7 @@ options:
     description: The parts to run (the playbook's tags select them).
     type: list
     elements: str
-    choices: [sysctl, nftables, routing, verify, monitor]
+    choices: [sysctl, nftables, routing, verify, monitor, ha]
     required: true
   snapshot:
     description: >-
@@ -69,6 +69,13 @@ options:
       C(enabled), C(install_dir), C(files) (each with C(path), C(content), C(mode)), C(directories) (made
       before the unit starts), C(service_manager)
       (C(auto), C(systemd) or C(background)) and C(ctl_command).
+    type: dict
+    default: {}
+  ha:
+    description: >-
+      The HA pair (M(symroute_ha) role): C(conntrackd) and C(keepalived) (each C(files) with C(path),
+      C(content), C(mode)) and C(directories) (made first). conntrackd is restarted for a new
+      configuration, keepalived reloaded (a restart would switch the pair over); systemd only.
     type: dict
     default: {}
   package_files:
@@ -172,7 +179,7 @@ def main():
         "sysctl": {"type": "dict", "default": {}}, "nftables": {"type": "dict", "default": {}},
         "routing": {"type": "dict", "default": {}}, "verify": {"type": "dict", "default": {}},
         "monitor": {"type": "dict", "default": {}}, "package_files": {"type": "dict", "default": {}},
-        "confirm": {"type": "dict", "default": {}},
+        "confirm": {"type": "dict", "default": {}}, "ha": {"type": "dict", "default": {}},
     }, supports_check_mode=True)
     missing = [part for part in module.params["parts"] if not module.params[part]]
     if missing:

@@ -66,6 +66,14 @@ ROUTER_SETTINGS: dict[str, tuple[str, Any]] = {
     "symroute_verify_monitor_state_file": (PATH, None),
     "symroute_snapshot_file": (PATH, None),
     "symroute_confirm_timeout_s": (SECONDS, (30, 3600)),
+    "symroute_monitor_ha_state_file": (PATH, None),
+    "symroute_ha_header": (LINE, None),
+    "symroute_ha_keepalived_config": (PATH, None),
+    "symroute_ha_conntrackd_config": (PATH, None),
+    "symroute_ha_conntrackd_command": (PATH, None),
+    "symroute_ha_conntrackd_socket": (PATH, None),
+    "symroute_ha_notify_command": (PATH, None),
+    "symroute_ha_state_file": (PATH, None),
 }
 
 # Options of one playbook run: given with -e, never from the inventory.

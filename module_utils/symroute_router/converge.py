@@ -53,9 +53,10 @@ from .converge_report import (
 )
 from .locking import LOCK_FILE
 from .steps import StepFailed, sysctl_step
+from .steps.ha_step import ha_part
 from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
-PARTS = ("sysctl", "nftables", "routing", "verify", "monitor")
+PARTS = ("sysctl", "nftables", "routing", "verify", "monitor", "ha")
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
 CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
             "routing": ("routing", "routing"), "verify": ("verify", "verify")}
@@ -116,6 +117,7 @@ def _steps(request, runner, warn, management_before):
                                               installed),
         "verify": lambda check: verify_part(request["verify"], check, runner, management_before),
         "monitor": lambda check: monitor_part(request["monitor"], check, runner, package_files, installed),
+        "ha": lambda check: ha_part(request["ha"], check, runner),
     }
     return [(part, table[part]) for part in PARTS if part in selected]
 

@@ -30,6 +30,9 @@ def summary(parts):
     if monitor.get("changed"):
         lines.append("link monitor: " + _joined([f"{len(monitor['code'])} router package files" if monitor["code"]
                                                  else "", ", ".join(monitor["files"])] + monitor["services"]))
+    pair = parts.get("ha") or {}
+    if pair.get("changed"):
+        lines.append("HA pair: " + _joined([", ".join(pair["files"])] + pair["services"]))
     return lines
 
 
@@ -52,7 +55,7 @@ TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "cont
           "connected": "Partners outside the router's own networks",
           "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
           "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
-          "verify": "Verify on the router", "monitor": "The link monitor"}
+          "verify": "Verify on the router", "monitor": "The link monitor", "ha": "The HA pair"}
 
 
 class ConvergeFailed(Exception):

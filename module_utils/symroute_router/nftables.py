@@ -10,6 +10,7 @@ detect changes made by hand.
 
 import difflib
 import os
+import re
 
 from . import files, nftparse
 from .command import message
@@ -93,16 +94,24 @@ def _resolved(line):
     return statement.startswith("elements = {") and (" timeout " in statement or " expires " in statement)
 
 
+_COUNTED = re.compile(r"counter packets \d+ bytes \d+")
+
+
+def _configured(listing):
+    """The listing's statements without what the traffic changes: resolved elements, counters' values."""
+    return [_COUNTED.sub("counter", line) for line in nftparse.lines(listing) if not _resolved(line)]
+
+
 def drifted(listing_now, listing_saved):
     """True when the live table differs from the listing saved at the last load (or either is missing).
 
-    Elements with a timeout are left out: the resolver adds them between loads (monitor/resolving.py).
+    Elements with a timeout are left out: the resolver adds them between loads (monitor/resolving.py);
+    so are counters' values (an HA pair's ``ha_unsynced`` chain counts what it drops).
     """
     if listing_now is None or listing_saved is None:
         return True
     try:
-        return ([line for line in nftparse.lines(listing_now) if not _resolved(line)]
-                != [line for line in nftparse.lines(listing_saved) if not _resolved(line)])
+        return _configured(listing_now) != _configured(listing_saved)
     except nftparse.NftSyntaxError:
         return True
 

@@ -85,19 +85,19 @@ def test_the_converge_runs_the_parts_whose_request_was_built_in_the_flows_order(
 def test_the_converge_is_skipped_when_no_part_was_built_and_reads_only_built_requests():
     tasks = _apply_play()["tasks"]
     assert tasks[0]["tags"] == ["always"] and tasks[0]["ansible.builtin.set_fact"] == {
-        f"symroute_{part}_request": {} for part in ("sysctl", "nftables", "routing", "verify", "monitor")}
+        f"symroute_{part}_request": {} for part in ("sysctl", "nftables", "routing", "verify", "monitor", "ha")}
     block = next(task for task in tasks if "rescue" in task)
     assert block["tags"] == ["always"] and block["when"] == "__symroute_converge_parts | length > 0"
     arguments = block["block"][0]["symroute_converge"]
     assert arguments["parts"] == "{{ __symroute_converge_parts }}"
-    for part in ("sysctl", "nftables", "routing", "verify", "monitor"):
+    for part in ("sysctl", "nftables", "routing", "verify", "monitor", "ha"):
         assert arguments[part] == f"{{{{ symroute_{part}_request | default({{}}) }}}}"
 
 
 # A role run alone (its main entry point) converges its own part through the same module, with the
 # arguments the playbook's converge passes: one apply path (docs/design.md).
 PART_ROLES = {"symroute_sysctl": "sysctl", "symroute_nftables": "nftables", "symroute_routing": "routing",
-              "symroute_monitor": "monitor"}
+              "symroute_monitor": "monitor", "symroute_ha": "ha"}
 
 
 @pytest.mark.parametrize(("role", "part"), PART_ROLES.items())

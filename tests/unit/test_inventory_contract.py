@@ -12,7 +12,7 @@ from symroute.settings import ROUTER_SETTINGS, setting_problem, unknown_name_pro
 from symroute.yaml_strict import VaultValue, YamlProblem, loads
 
 INTERNAL = {"symroute_sysctl_plan", "symroute_nftables_plan", "symroute_routing_plan", "symroute_verify_plan",
-            "symroute_monitor_plan", "symroute_verify_management_before", "symroute_snapshot_plan",
+            "symroute_monitor_plan", "symroute_ha_plan", "symroute_verify_management_before", "symroute_snapshot_plan",
             "symroute_snapshot_files", "symroute_snapshot_run_id", "symroute_confirm_result",
             # Set by playbooks/audit.yml from the run (-e symroute_report_dir), never by the inventory.
             "symroute_verify_drift", "symroute_verify_report_dir"}

@@ -206,3 +206,24 @@ def test_with_a_raising_hook_the_link_still_leaves_service(router_vars):
     assert ip.groups == {"wana": plan["out_of_service_group"], "wanb": 0}
     assert flushes == [(0x100, 0x7F00)]
     assert any("failed: RuntimeError" in line for (line,) in logs)
+
+
+def test_a_pair_s_router_that_yields_keeps_its_tracked_links_connections_for_the_peer(router_vars):
+    """In an HA pair, every tracked link failing moves the master: the connections stay (conntrackd has
+    them on the peer, and a deletion here would be replicated there); a failure that leaves a tracked link
+    in service fails over locally, deleting as a single router does."""
+    from symroute_router.monitor.ha_yield import YieldFile
+
+    monitor, clock, switch, flushes, _, logs = make_monitor(_targets(router_vars))
+    pair = YieldFile({"yield_file": "/nonexistent/ha-yield", "tracked_links": ["wan_a"],
+                      "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer": "10.255.0.2"}}, logs.append)
+    monitor.keep_connections = pair.kept_links
+    monitor.start({"wana": True, "wanb": True})
+    run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
+    assert switch.applied == [frozenset({"wan_a"})]  # out of service here all the same
+    assert flushes == []
+    assert any("kept the conntrack entries bound to wan_a" in str(line) for line in logs)
+    run_rounds(monitor, clock, {"wan_a": ALIVE, "wan_b": ALIVE}, 12)
+    pair.tracked = ["wan_a", "wan_b"]  # now wan_b still in service when wan_a fails: a local failover
+    run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)
+    assert flushes == [(0x100, 0x7F00)]

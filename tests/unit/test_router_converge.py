@@ -20,6 +20,7 @@ RESULTS = {
                 "services": ["enabled symroute-routing.service"]},
     "verify": {"observed": {}},
     "monitor": {"code": [], "files": ["/etc/symroute/monitor.json"], "services": ["started symroute-monitor.service"]},
+    "ha": {"files": ["/etc/keepalived/keepalived.conf"], "services": ["reloaded keepalived.service"]},
 }
 
 
@@ -42,6 +43,7 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setattr(converge, "routing_part", step("routing"))
     monkeypatch.setattr(converge, "verify_part", step("verify"))
     monkeypatch.setattr(converge, "monitor_part", step("monitor"))
+    monkeypatch.setattr(converge, "ha_part", step("ha"))
     monkeypatch.setattr(converge.contract, "refusal", lambda part, data: calls.append(("contract", part)) and None)
     monkeypatch.setattr(converge.sysctl_step, "run", step("sysctl"))
     monkeypatch.setattr(converge.verify, "read_management",
@@ -68,7 +70,7 @@ def _run(world, check_mode=False, parts=None):
 def test_the_parts_run_in_the_order_of_the_flow_after_the_capture_and_the_snapshot(world):
     result = _run(world)
     assert [name for name, _ in world["calls"] if name != "contract"] == [
-        "capture", "snapshot", "sysctl", "nftables", "routing", "verify", "monitor"]
+        "capture", "snapshot", "sysctl", "nftables", "routing", "verify", "monitor", "ha"]
     assert [part for name, part in world["calls"] if name == "contract"] == ["sysctls", "nftables", "routing", "verify"]
     assert result["changed"] is True
     assert [diff["after"] for diff in result["diff"]] == [f"{part}\n" for part in ALL]
@@ -125,7 +127,7 @@ def test_check_mode_takes_no_snapshot_restores_nothing_and_writes_nothing(world)
     world["path"].write_text('{"an earlier run": true}')
     result = _run(world, check_mode=True)
     steps = [(name, check_mode) for name, check_mode in world["calls"] if name != "contract"]
-    assert [name for name, _ in steps] == ["sysctl", "nftables", "routing", "verify", "monitor"]
+    assert [name for name, _ in steps] == ["sysctl", "nftables", "routing", "verify", "monitor", "ha"]
     assert all(check_mode is True for _, check_mode in steps)
     assert result["snapshot"] is None and result["changed"] is True
     assert world["path"].read_text() == '{"an earlier run": true}'
@@ -174,6 +176,7 @@ def test_the_summary_says_per_part_what_changed(world):
         "routing: rules +2 -0, routes +1 -0; /etc/symroute/routing.json; 2 router package files;"
         " enabled symroute-routing.service",
         "link monitor: /etc/symroute/monitor.json; started symroute-monitor.service",
+        "HA pair: /etc/keepalived/keepalived.conf; reloaded keepalived.service",
     ]
 
 

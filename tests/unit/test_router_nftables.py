@@ -107,6 +107,13 @@ def test_drift_is_any_change_of_the_live_listing():
     assert nftables.drifted(REFORMATTED, None)  # never loaded by symroute
 
 
+def test_a_counter_s_value_is_traffic_not_drift():
+    """An HA pair's ha_unsynced chain counts its drops: the count changes, the table does not."""
+    chain = "table inet symroute {{\n\tchain ha_unsynced {{\n\t\ttcp dport 1 counter packets {} bytes {} drop\n\t}}\n}}\n"
+    assert not nftables.drifted(chain.format(3, 120), chain.format(0, 0))
+    assert nftables.drifted(chain.format(3, 120).replace("drop", "accept"), chain.format(0, 0))
+
+
 def test_read_table_is_none_when_the_table_does_not_exist():
     fake = FakeRouter()
     assert nftables.read_table(fake) is None

@@ -22,6 +22,7 @@ from .. import routing
 from ..command import Runner
 from . import drill, echo, netlink, probes, report, resolving, rounds
 from .events import EventQueue
+from .ha_yield import YieldFile, links_in_service, watch_peer
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
@@ -84,7 +85,7 @@ def _check_partners(partners, settings, events, stopping):
         stopping.wait(settings["partner_interval_s"])
 
 
-def _write(monitor, settings, repairer=None, learned=None, events=None, probers=()):
+def _write(monitor, settings, repairer=None, learned=None, events=None, probers=(), ha=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
     snapshot = report.state(monitor, time.time())
     if probers:
@@ -97,6 +98,8 @@ def _write(monitor, settings, repairer=None, learned=None, events=None, probers=
         snapshot["repairs"] = repairer.report()
     if learned is not None and learned.dynamic:
         snapshot["learned"] = learned.report()
+    if ha is not None:
+        snapshot["ha"] = ha.report()
     try:
         report.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
@@ -163,6 +166,8 @@ def run(config):
     hook = Hook(settings.get("hook"), config["router"])
     monitor = Monitor(config, ServiceSwitch(plan, log=log), netlink.flush_conntrack, hook, log, time.monotonic,
                       time.time)
+    ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
+    monitor.keep_connections = ha.kept_links if ha is not None else None
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
@@ -174,6 +179,8 @@ def run(config):
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
     threads += _start_threads(plan, settings, events, stopping, probers)
+    if ha is not None:  # the peer over the sync link (ha_yield.py)
+        threads.append(_daemon_thread("HA peer", events, watch_peer, ha, stopping))
     repairer = _make_repairer(settings, monitor, learned)
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
@@ -205,13 +212,16 @@ def run(config):
         if repairer is not None:
             repairer.tick()
         monitor.set_drill(*drill.read(settings.get("drill_file", drill.DRILL_FILE), monitor.trackers, time.time()))
+        if ha is not None:
+            ha.update(links_in_service(monitor))
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
         shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
+                 ha and (ha.vrrp_state(), ha.peer_reachable()),
                  tuple((t.up, t.carrier) for t in monitor.trackers.values()))
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
-            _write(monitor, settings, repairer, learned, events, probers)
+            _write(monitor, settings, repairer, learned, events, probers, ha)
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()

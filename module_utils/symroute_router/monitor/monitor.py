@@ -35,6 +35,8 @@ class Monitor:
         self.link_of_address = {entry["address"]: link["name"]
                                 for link in self.plan["links"] for entry in link["addresses"]}
         self.partners = {}
+        # An HA pair's: the links whose connections a failure keeps, given {link: in service} (ha_yield.py)
+        self.keep_connections = None
 
     def wall(self, monotonic_time):
         return self.wall_clock() - (self.clock() - monotonic_time)
@@ -134,8 +136,12 @@ class Monitor:
         self.gated = gated
         self.log(f"out of service: {', '.join(sorted(gated)) or 'none'}"
                  + ("" if self.switch.holds(self.held, gated) else " (the kernel does not hold it yet)"))
+        kept = self.keep_connections(links_up) if self.keep_connections else frozenset()
         for name in newly_gated:
             link = self.links[name]
+            if name in kept:
+                self.log(f"kept the conntrack entries bound to {name}: this router yields, its HA peer carries them")
+                continue
             try:
                 self.flush(int(link["mark"], 16), int(link["mark_mask"], 16))
                 self.log(f"deleted the conntrack entries bound to {name} (mark {link['mark']}/{link['mark_mask']})")
