@@ -3,7 +3,7 @@
     symroute-status [--format text|json] [--state FILE] [--config FILE]
 
 Read-only and standard library only: it reads the monitor's state file (written
-every second by the monitor, monitor/report.py) and its configuration (the
+every second by the monitor, monitor/publish.py) and its configuration (the
 plan's monitor section), and says for each link its state (in service, out of
 service, no carrier, interface missing, down), why, since when, its addresses
 (a dynamic link's learned address and gateway), probe loss and round trip; for

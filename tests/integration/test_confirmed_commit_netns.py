@@ -17,7 +17,7 @@ import pytest
 from paths import REPOSITORY
 from symroute_router import deadman, deadman_record
 from symroute_router.command import Runner
-from symroute_router.monitor import report
+from symroute_router.monitor import publish
 
 TIMEOUT_S = 3
 PACKAGE = REPOSITORY / "module_utils" / "symroute_router"
@@ -121,9 +121,9 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
     assert deadman.settle(args["record"], Runner()) is None
     assert deadman_record.last_outcome(args["record"])["state"] == "expired"
     # Counted for the monitor's metrics (what it writes every second from this record).
-    status = report.confirm_status(args["record"])
+    status = publish.confirm_status(args["record"])
     assert status["restores_total"] == 1 and status["last_run_restored"] is True
-    assert 'symroute_confirm_restores_total{router="lab"} 1' in report.metrics(
+    assert 'symroute_confirm_restores_total{router="lab"} 1' in publish.metrics(
         {"router": "lab", "links": {}, "partners": {}, "updated": time.time(), "confirm": status})
     print(f"restored {took:.2f} s after arming (timeout {TIMEOUT_S} s)")
 

@@ -155,9 +155,9 @@ def test_the_history_keeps_earlier_runs(world):
 
 def test_every_restore_is_counted_across_runs_and_the_monitor_exports_the_count(world):
     """restores_total survives the next runs' records; the monitor's metrics read it (item 5 of #24)."""
-    from symroute_router.monitor import report
+    from symroute_router.monitor import publish
     runner = Runner()
-    assert report.confirm_status(world["record"]) is None  # no converge armed anything yet
+    assert publish.confirm_status(world["record"]) is None  # no converge armed anything yet
     for round_number in range(2):  # two runs never confirmed, restored by their dead-man
         _arm(world, runner)
         world["clock"].now += 121
@@ -166,13 +166,13 @@ def test_every_restore_is_counted_across_runs_and_the_monitor_exports_the_count(
         assert deadman_record.restores_total(deadman_record.read(world["record"])) == round_number + 1
     _arm(world, runner, run_id="run-3")
     deadman.confirm(world["record"], "run-3", runner, lock_path=world["lock"], now=world["clock"])
-    status = report.confirm_status(world["record"])
+    status = publish.confirm_status(world["record"])
     assert status == {"restores_total": 2, "last_run": "run-3", "state": "confirmed", "last_run_restored": False}
-    text = report.metrics({"router": "edge", "links": {}, "partners": {}, "updated": 1.0, "confirm": status})
+    text = publish.metrics({"router": "edge", "links": {}, "partners": {}, "updated": 1.0, "confirm": status})
     assert 'symroute_confirm_restores_total{router="edge"} 2' in text
     assert 'symroute_confirm_last_run_restored{router="edge"} 0' in text
     world["tmp"].joinpath("confirm.json").write_text('{"restores_total": true, "state": "expired"}')
-    assert report.confirm_status(world["record"])["restores_total"] == 0  # a record is never trusted blindly
+    assert publish.confirm_status(world["record"])["restores_total"] == 0  # a record is never trusted blindly
 
 
 # ------------------------------------------------------------------ in the converge

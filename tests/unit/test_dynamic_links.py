@@ -12,7 +12,7 @@ from symroute.json_text import dumps
 from symroute.plan import build_plan
 from symroute_router import learned, routing
 from symroute_router.command import Result
-from symroute_router.monitor import netlink, probes, report, rounds
+from symroute_router.monitor import netlink, probes, publish, rounds
 from symroute_router.monitor.learned_links import LearnedLinks
 
 
@@ -245,7 +245,7 @@ def test_the_monitor_follows_the_learned_address_counts_changes_and_shows_them()
     snapshot = {"router": "edge\"x", "updated": 1.0, "links": {}, "partners": {},
                 "learned": {"wan_c": {"ipv4": {"policy": "learned", "address": "100.66.0.11/24",
                                                 "gateway": "100.66.0.1", "changes": 1}}}}
-    text = report.metrics(snapshot)
+    text = publish.metrics(snapshot)
     assert ('symroute_link_address_info{router="edge\\"x",link="wan_c",family="ipv4",address="100.66.0.11/24",'
             'gateway="100.66.0.1"} 1') in text
     assert 'symroute_link_address_changes_total{router="edge\\"x",link="wan_c",family="ipv4"} 1' in text

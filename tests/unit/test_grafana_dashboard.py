@@ -6,7 +6,7 @@ import re
 
 from paths import REPOSITORY
 from symroute_router.monitor import resolving
-from symroute_router.monitor.report import METRICS
+from symroute_router.monitor.publish import METRICS
 
 DASHBOARD = REPOSITORY / "docs" / "grafana" / "symroute-dashboard.json"
 EXPORTED = {name for name, _, _ in METRICS + resolving.METRICS}  # the monitor's file and the resolver's

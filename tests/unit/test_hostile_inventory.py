@@ -20,7 +20,7 @@ from hostile_corpus import ACCEPTED, CANARY, CASES
 from paths import REPOSITORY
 from promtext import parse
 from rendering import render_all
-from symroute_router.monitor import report
+from symroute_router.monitor import publish
 
 LAB = REPOSITORY / "inventories" / "lab"
 IDS = [case[0] for case in CASES]
@@ -163,7 +163,7 @@ def _metrics_of(plan):
                             "transitions": 0, "rtt_seconds": 0.01, "loss_ratio": 0.0} for link in plan["links"]}
     partners = {p["name"]: {"pinned_link": p["link"], "reachable": True, "latency_seconds": 0.01, "link": p["link"],
                             "off_pinned_link": False, "checked": 1.0} for p in plan["partners"]}
-    return report.metrics({"router": plan["router"], "updated": 1.0, "links": links, "partners": partners})
+    return publish.metrics({"router": plan["router"], "updated": 1.0, "links": links, "partners": partners})
 
 
 ACCEPTED_CASES = [case for case in CASES if case[2] == ACCEPTED]

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from symroute_router.command import Runner
-from symroute_router.monitor import probes, report
+from symroute_router.monitor import probes, publish
 from symroute_router.monitor.hook import Hook
 from symroute_router.monitor.repair import Repairer
 from symroute_router.monitor.tracker import Transition
@@ -39,8 +39,8 @@ def test_the_metrics_write_never_follows_a_symlink_at_the_old_temporary_name_or_
     state = tmp_path / "run" / "monitor.json"
     old_umask = os.umask(0o077)  # the unit's UMask
     try:
-        report._write_atomically(str(textfiles / "symroute.prom"), "symroute_up 1\n")
-        report._write_atomically(str(state), "{}\n")
+        publish._write_atomically(str(textfiles / "symroute.prom"), "symroute_up 1\n")
+        publish._write_atomically(str(state), "{}\n")
     finally:
         os.umask(old_umask)
     assert victim.read_text() == "precious\n"
@@ -48,7 +48,7 @@ def test_the_metrics_write_never_follows_a_symlink_at_the_old_temporary_name_or_
     assert stat.S_IMODE((textfiles / "symroute.prom").stat().st_mode) == 0o644  # node_exporter reads it
     (textfiles / "symroute.prom").unlink()
     (textfiles / "symroute.prom").symlink_to(victim)  # a symlink at the target itself is replaced, not followed
-    report._write_atomically(str(textfiles / "symroute.prom"), "symroute_up 0\n")
+    publish._write_atomically(str(textfiles / "symroute.prom"), "symroute_up 0\n")
     assert victim.read_text() == "precious\n" and not (textfiles / "symroute.prom").is_symlink()
     assert sorted(path.name for path in textfiles.iterdir()) == [".symroute.prom.tmp", "symroute.prom"]
 

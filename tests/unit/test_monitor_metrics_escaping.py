@@ -7,7 +7,7 @@ import pytest
 
 from monitorfakes import make_monitor
 from promtext import parse
-from symroute_router.monitor import daemon, report
+from symroute_router.monitor import daemon, publish
 
 HOSTILE = [
     'quote"d',
@@ -37,7 +37,7 @@ def _snapshot(router, link_names, partner_names):
 def test_hostile_names_give_only_valid_lines_and_their_values_back(router):
     link_names = [f"wan {name}" for name in HOSTILE]
     partner_names = [f"partner {name}" for name in HOSTILE]
-    samples = parse(report.metrics(_snapshot(router, link_names, partner_names)))
+    samples = parse(publish.metrics(_snapshot(router, link_names, partner_names)))
     # No line added or lost: 6 per link, 4 per partner, the timestamp and kernel_holds_decision.
     assert len(samples) == 6 * len(link_names) + 4 * len(partner_names) + 2
     assert {labels["router"] for _, labels, _ in samples} == {router}
@@ -53,8 +53,8 @@ def test_hostile_names_give_only_valid_lines_and_their_values_back(router):
 
 
 def test_the_escapes_are_the_exposition_formats():
-    assert report.escape_label_value('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
-    assert report.escape_label_value("\ud800") == "?"  # no UTF-8 form: replaced, the file stays writable
+    assert publish.escape_label_value('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
+    assert publish.escape_label_value("\ud800") == "?"  # no UTF-8 form: replaced, the file stays writable
 
 
 @pytest.mark.parametrize("unknown", [None, float("nan"), float("inf"), float("-inf")])
@@ -62,7 +62,7 @@ def test_an_unknown_or_non_finite_measure_writes_no_sample(unknown):
     snapshot = _snapshot("edge", ["wan_a"], ["partner-api"])
     snapshot["links"]["wan_a"]["rtt_seconds"] = unknown
     snapshot["partners"]["partner-api"]["latency_seconds"] = unknown
-    text = report.metrics(snapshot)
+    text = publish.metrics(snapshot)
     samples = parse(text)
     names = [name for name, _, _ in samples]
     assert "symroute_link_rtt_seconds" not in names and "symroute_partner_latency_seconds" not in names
@@ -72,8 +72,8 @@ def test_an_unknown_or_non_finite_measure_writes_no_sample(unknown):
 
 
 def test_sample_values_are_numbers_or_nothing():
-    assert [report.sample_value(v) for v in (True, False, 3, 0.5, 1e-07)] == ["1", "0", "3", "0.5", "1e-07"]
-    assert [report.sample_value(v) for v in (None, float("nan"), float("inf"), "1", [])] == [None] * 5
+    assert [publish.sample_value(v) for v in (True, False, 3, 0.5, 1e-07)] == ["1", "0", "3", "0.5", "1e-07"]
+    assert [publish.sample_value(v) for v in (None, float("nan"), float("inf"), "1", [])] == [None] * 5
 
 
 def _strict_json(text):
@@ -91,7 +91,7 @@ def test_the_state_file_is_one_strict_ascii_json_document_with_the_names_intact(
     monitor.partner_checked(partner, float("nan"), None)
     monitor.trackers["wan_a"].rtt = float("inf")
     state_file, textfile = tmp_path / "state.json", tmp_path / "metrics.prom"
-    report.write(report.state(monitor, 1.7e9), str(state_file), str(textfile))
+    publish.write(publish.state(monitor, 1.7e9), str(state_file), str(textfile))
     text = state_file.read_text(encoding="utf-8")
     assert text.isascii() and text.endswith("}\n")
     state = _strict_json(text)
@@ -106,8 +106,8 @@ def test_a_non_finite_number_never_reaches_the_state_file_and_is_logged_not_fata
     snapshot = _snapshot("edge", ["wan_a"], [])
     snapshot["updated"] = float("nan")
     with pytest.raises(ValueError):
-        report.write(snapshot, str(tmp_path / "state.json"), None)
+        publish.write(snapshot, str(tmp_path / "state.json"), None)
     assert not (tmp_path / "state.json").exists()
-    monkeypatch.setattr(daemon.report, "state", lambda monitor, now: snapshot)
+    monkeypatch.setattr(daemon.publish, "state", lambda monitor, now: snapshot)
     daemon._write(None, {"state_file": str(tmp_path / "state.json"), "textfile": None})
     assert "could not write the state file or metrics" in capsys.readouterr().out

@@ -72,7 +72,7 @@ def test_a_failed_lookup_keeps_the_last_good_answer_with_its_age_and_leaves_the_
 
 
 def test_the_metrics_show_each_links_target_names_their_answer_age_and_last_outcome():
-    from symroute_router.monitor import report
+    from symroute_router.monitor import publish
     clock, lookups = FakeClock(), Lookups((["100.64.80.1"], 30), LookupFailed("timeout"))
     names = _names(lookups, clock)
     names.addresses("health.probe.example", LINK, clock() + 0.15)
@@ -80,7 +80,7 @@ def test_the_metrics_show_each_links_target_names_their_answer_age_and_last_outc
     names.addresses("health.probe.example", LINK, clock() + 0.15)
     snapshot = {"router": "edge", "links": {}, "partners": {}, "updated": 1.0,
                 "probes": {"wan_b": {"names": names.report()}}}
-    text = report.metrics(snapshot)
+    text = publish.metrics(snapshot)
     labels = 'router="edge",link="wan_b",name="health.probe.example",family="4"'
     assert f"symroute_probe_name_addresses{{{labels}}} 1\n" in text  # the last good answer, kept
     assert f"symroute_probe_name_answer_age_seconds{{{labels}}} 24" in text

@@ -3,7 +3,7 @@
 import socket
 import struct
 
-from symroute_router.monitor import echo, netlink, probes, report
+from symroute_router.monitor import echo, netlink, probes, publish
 
 
 def _newlink(name, flags):
@@ -71,7 +71,7 @@ SNAPSHOT = {
 
 
 def test_metrics_textfile():
-    text = report.metrics(SNAPSHOT)
+    text = publish.metrics(SNAPSHOT)
     assert 'symroute_link_up{router="edge",link="wan_a"} 0\n' in text
     assert 'symroute_link_gated{router="edge",link="wan_a"} 1\n' in text
     assert 'symroute_link_rtt_seconds{router="edge",link="wan_b"} 0.001235\n' in text
@@ -81,12 +81,12 @@ def test_metrics_textfile():
             in text)
     assert 'symroute_partner_off_pinned_link{router="edge",partner="partner-api",pinned_link="wan_a"} 1\n' in text
     assert "# TYPE symroute_link_transitions_total counter\n" in text
-    assert report.metrics(SNAPSHOT) == text  # same state, same bytes
+    assert publish.metrics(SNAPSHOT) == text  # same state, same bytes
 
 
 def test_files_are_replaced_whole(tmp_path):
-    report.write(SNAPSHOT, str(tmp_path / "run" / "monitor.json"), str(tmp_path / "prom" / "symroute.prom"))
-    assert (tmp_path / "prom" / "symroute.prom").read_text() == report.metrics(SNAPSHOT)
+    publish.write(SNAPSHOT, str(tmp_path / "run" / "monitor.json"), str(tmp_path / "prom" / "symroute.prom"))
+    assert (tmp_path / "prom" / "symroute.prom").read_text() == publish.metrics(SNAPSHOT)
     assert '"general' not in (tmp_path / "run" / "monitor.json").read_text()
     assert sorted(p.name for p in (tmp_path / "prom").iterdir()) == ["symroute.prom"]
 

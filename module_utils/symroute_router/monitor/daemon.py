@@ -20,7 +20,7 @@ import time
 
 from .. import routing
 from ..command import Runner
-from . import drill, echo, netlink, probes, report, resolving, rounds
+from . import drill, echo, netlink, probes, publish, resolving, rounds
 from .events import EventQueue
 from .ha_yield import YieldFile, links_in_service, watch_peer
 from .hook import Hook, log
@@ -87,12 +87,12 @@ def _check_partners(partners, settings, events, stopping):
 
 def _write(monitor, settings, repairer=None, learned=None, events=None, probers=(), ha=None):
     """State file and metrics; a full disk or a missing directory is logged, never fatal."""
-    snapshot = report.state(monitor, time.time())
+    snapshot = publish.state(monitor, time.time())
     if probers:
         snapshot["probes"] = {prober.link["name"]: prober.report() for prober in probers}
     if events is not None:
         snapshot["events"] = events.report()
-    if (confirm := report.confirm_status(settings.get("confirm_record"))) is not None:
+    if (confirm := publish.confirm_status(settings.get("confirm_record"))) is not None:
         snapshot["confirm"] = confirm
     if repairer is not None:
         snapshot["repairs"] = repairer.report()
@@ -101,7 +101,7 @@ def _write(monitor, settings, repairer=None, learned=None, events=None, probers=
     if ha is not None:
         snapshot["ha"] = ha.report()
     try:
-        report.write(snapshot, settings["state_file"], settings.get("textfile"))
+        publish.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
         log(f"could not write the state file or metrics: {error}")
 

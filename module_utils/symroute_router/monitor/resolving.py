@@ -17,7 +17,7 @@ import time
 from .. import connected, files
 from ..command import Runner, message
 from . import dnsquery, resolver
-from .report import _labels, sample_value
+from .publish import _labels, sample_value
 
 ROUND_SECONDS = 2.0  # the longest pause between rounds (a reloaded table's elements come back within it)
 MIN_PAUSE_S = 0.05
