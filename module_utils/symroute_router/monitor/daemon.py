@@ -20,15 +20,15 @@ import time
 
 from .. import routing
 from ..command import Runner
-from . import drill, echo, netlink, probes, publish, resolving, rounds
+from . import drill, echo, netlink, publish, rounds
 from .events import EventQueue
 from .ha_yield import YieldFile, links_in_service, watch_peer
 from .hook import Hook, log
 from .learned_links import LearnedLinks
 from .monitor import Monitor
-from .probe_names import LinkNames
 from .repair import Repairer
 from .service_switch import ServiceSwitch
+from .threads import daemon_thread, start_threads, watch_addresses, watch_carrier
 
 WRITE_EVERY_SECONDS = 1.0
 ECHO_SOCKETS = {"ping": "ping sockets", "raw": "raw sockets filtered by the kernel (net.ipv4.ping_group_range "
@@ -37,52 +37,12 @@ ECHO_SOCKETS = {"ping": "ping sockets", "raw": "raw sockets filtered by the kern
 RESYNC_EVERY_SECONDS = 5.0
 
 
-def _daemon_thread(name, events, target, *args):
-    """A thread whose end (an exception, or a return while the daemon runs) is a "fatal" event."""
-    def guarded():
-        try:
-            target(*args)
-            events.put(("fatal", name, "returned"))
-        except Exception as error:  # noqa: BLE001  (reported; the main loop ends the process)
-            events.put(("fatal", name, f"{type(error).__name__}: {error}"))
-    thread = threading.Thread(target=guarded, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def _watch_carrier(watcher, events):
-    for interface, carrier in watcher:
-        events.put(("carrier", interface, carrier))
-    raise RuntimeError("the netlink subscription ended")
-
-
-def _watch_addresses(watcher, events):
-    for interface in watcher:
-        events.put(("address", interface))
-    raise RuntimeError("the netlink subscription to addresses ended")
-
-
 def _address_event(monitor, repairer, interface):
     """A link's interface got a global address (a dynamic link's: or lost one, or its client's default route
     changed; None: notifications lost): its routes may use it. Repaired soon, once for the whole burst."""
     if repairer is not None and (interface is None or interface in monitor.by_interface):
         repairer.request(f"an address or default route changed on {interface}" if interface
                          else "lost address notifications", interface)
-
-
-def _check_partners(partners, settings, events, stopping):
-    names = {partner["name"]: LinkNames(f"partner {partner['name']}'s path", log=log, mark=int(partner["mark"], 16))
-             for partner in partners}  # a named check's answers, per partner (probe_names.py)
-    while not stopping.is_set():
-        for partner in partners:
-            try:
-                rtt, local = probes.check_partner(partner["check"], int(partner["mark"], 16),
-                                                  settings["partner_timeout_s"], names[partner["name"]])
-            except Exception as error:  # noqa: BLE001  (a partner check is never worth the monitor)
-                log(f"the health check of partner {partner['name']} failed: {type(error).__name__}: {error}")
-                rtt, local = None, None
-            events.put(("partner", partner, rtt, local))
-        stopping.wait(settings["partner_interval_s"])
 
 
 def _write(monitor, settings, repairer=None, learned=None, events=None, probers=(), ha=None):
@@ -146,19 +106,6 @@ def _carrier_event(monitor, repairer, plan, interface, carrier):
     monitor.resync()
 
 
-def _start_threads(plan, settings, events, stopping, probers):
-    threads = []
-    for prober in probers:
-        threads.append(_daemon_thread(f"probes of {prober.link['name']}", events, rounds.probe_link, prober, events,
-                                      stopping))
-    if plan["partners"]:
-        threads.append(_daemon_thread("partner checks", events, _check_partners, plan["partners"], settings,
-                                      events, stopping))
-    if plan.get("resolver"):  # partners by DNS name (resolving.py)
-        threads.append(_daemon_thread("resolver", events, resolving.run, plan["resolver"], settings, stopping, log))
-    return threads
-
-
 def run(config):
     settings = config["settings"]
     plan = config["monitor"]
@@ -174,13 +121,13 @@ def run(config):
     learned = LearnedLinks(plan["links"], log)
     addresses = netlink.AddressWatcher(dynamic=bool(learned.dynamic),
                                        ignored_tables=[link["table"] for link in plan["links"]])
-    threads = [_daemon_thread("carrier watcher", events, _watch_carrier, netlink.CarrierWatcher(), events),
-               _daemon_thread("address watcher", events, _watch_addresses, addresses, events)]
+    threads = [daemon_thread("carrier watcher", events, watch_carrier, netlink.CarrierWatcher(), events),
+               daemon_thread("address watcher", events, watch_addresses, addresses, events)]
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
-    threads += _start_threads(plan, settings, events, stopping, probers)
+    threads += start_threads(plan, settings, events, stopping, probers)
     if ha is not None:  # the peer over the sync link (ha_yield.py)
-        threads.append(_daemon_thread("HA peer", events, watch_peer, ha, stopping))
+        threads.append(daemon_thread("HA peer", events, watch_peer, ha, stopping))
     repairer = _make_repairer(settings, monitor, learned)
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
