@@ -31,8 +31,11 @@ SIZES = (100, 10_000)
 
 def partners(size):
     base = IPNetwork("10.0.0.0/8").first
-    extra = {"name": "bench-partner", "link": "wan_b",
-             "prefixes": [f"{IPAddress(base + 512 * i)}/24" for i in range(size)]}
+    extra = {
+        "name": "bench-partner",
+        "link": "wan_b",
+        "prefixes": [f"{IPAddress(base + 512 * i)}/24" for i in range(size)],
+    }
     return {"symroute_partners": lab_partners() + [extra]}
 
 
@@ -50,8 +53,19 @@ def changed(result):
 
 
 def ping(router):
-    return subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible"), "-i", str(router.inventory), "all",
-                           "-m", "ansible.builtin.ping"], capture_output=True, text=True, check=True)
+    return subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible"),
+            "-i",
+            str(router.inventory),
+            "all",
+            "-m",
+            "ansible.builtin.ping",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def measure(sizes, rounds):
@@ -64,11 +78,14 @@ def measure(sizes, rounds):
                 for _ in range(rounds):
                     # From scratch: no monitor running, none of symroute's files, table, rules.
                     # ([r]: the pattern must not match this shell's own command line.)
-                    router.sh("pkill -f 'symroute_route[r].monitor'; nft delete table inet symroute 2>/dev/null;"
-                              " rm -rf /etc/symroute /var/lib/symroute /usr/local/lib/symroute"
-                              " /usr/local/sbin/symroute-monitor-ctl;"
-                              " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
-                              " while read p; do ip -$f rule del priority $p; done; done", check=False)
+                    router.sh(
+                        "pkill -f 'symroute_route[r].monitor'; nft delete table inet symroute 2>/dev/null;"
+                        " rm -rf /etc/symroute /var/lib/symroute /usr/local/lib/symroute"
+                        " /usr/local/sbin/symroute-monitor-ctl;"
+                        " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
+                        " while read p; do ip -$f rule del priority $p; done; done",
+                        check=False,
+                    )
                     base.append(timed(lambda: ping(router))[0])
                     seconds, result = timed(partial(router.playbook, inventory_vars=partners(size)))
                     changed(result)
@@ -76,9 +93,15 @@ def measure(sizes, rounds):
                     seconds, result = timed(partial(router.playbook, inventory_vars=partners(size)))
                     noop_changes.append(changed(result))
                     noop.append(seconds)
-                rows.append({"size": size, "baseline_s": statistics.median(base),
-                             "converge_s": statistics.median(converge), "noop_s": statistics.median(noop),
-                             "noop_changed": max(noop_changes)})
+                rows.append(
+                    {
+                        "size": size,
+                        "baseline_s": statistics.median(base),
+                        "converge_s": statistics.median(converge),
+                        "noop_s": statistics.median(noop),
+                        "noop_changed": max(noop_changes),
+                    }
+                )
         finally:
             remove_router(CONTAINER)
     return rows
@@ -88,11 +111,28 @@ def markdown(rows, rounds):
     return report.table(
         f"symmetric-routing.yml on one router container (median of {rounds}); "
         "baseline: `ansible -m ping` to the same router.",
-        ["prefixes", "baseline", "converge", "no-op re-run", "no-op changed", "converge / baseline",
-         "no-op / baseline"],
-        [[f"{r['size']:,}", f"{r['baseline_s']:.1f} s", f"{r['converge_s']:.1f} s", f"{r['noop_s']:.1f} s",
-          f"{r['noop_changed']}", f"{r['converge_s'] / r['baseline_s']:.1f}x", f"{r['noop_s'] / r['baseline_s']:.1f}x"]
-         for r in rows])
+        [
+            "prefixes",
+            "baseline",
+            "converge",
+            "no-op re-run",
+            "no-op changed",
+            "converge / baseline",
+            "no-op / baseline",
+        ],
+        [
+            [
+                f"{r['size']:,}",
+                f"{r['baseline_s']:.1f} s",
+                f"{r['converge_s']:.1f} s",
+                f"{r['noop_s']:.1f} s",
+                f"{r['noop_changed']}",
+                f"{r['converge_s'] / r['baseline_s']:.1f}x",
+                f"{r['noop_s'] / r['baseline_s']:.1f}x",
+            ]
+            for r in rows
+        ],
+    )
 
 
 def main():

@@ -58,12 +58,15 @@ STATEFUL = """table inet bench_stateful {
     }
 }
 """
-STATEFUL_SNAT = STATEFUL.replace("    }\n}", """    }
+STATEFUL_SNAT = STATEFUL.replace(
+    "    }\n}",
+    """    }
     chain source_nat {
         type nat hook postrouting priority srcnat; policy accept;
         oifname "wana" snat ip to 198.51.100.2
     }
-}""")
+}""",
+)
 
 
 ROUTER_PACKAGE = REPOSITORY / "module_utils"
@@ -80,8 +83,9 @@ def destination(size):
 def ip_rules(size):
     """'PRIORITY PREFIX TABLE' lines: one rule per prefix, priorities rising with the prefixes."""
     low, high = IP_RULES_PRIORITIES
-    return "".join(f"{low + index * (high - low) // size} {prefix} 200\n"
-                   for index, prefix in enumerate(prefixes(size)))
+    return "".join(
+        f"{low + index * (high - low) // size} {prefix} 200\n" for index, prefix in enumerate(prefixes(size))
+    )
 
 
 class Lab:
@@ -93,28 +97,33 @@ class Lab:
         self.installed_rules = ""
 
     def run(self, namespace, *command, stdin=None, check=True):
-        return subprocess.run(["ip", "netns", "exec", namespace, *command], input=stdin, capture_output=True,
-                              text=True, check=check)
+        return subprocess.run(
+            ["ip", "netns", "exec", namespace, *command], input=stdin, capture_output=True, text=True, check=check
+        )
 
     def __enter__(self):
         for namespace in (self.sender, self.router, self.receiver):
             subprocess.run(["ip", "netns", "add", namespace], check=True)
             self.run(namespace, "ip", "link", "set", "lo", "up")
-        for left, left_if, right, right_if in ((self.sender, "eth0", self.router, "lan0"),
-                                               (self.router, "wana", self.receiver, "eth0"),
-                                               (self.router, "wanb", self.receiver, "eth1")):
-            subprocess.run(["ip", "link", "add", "srbtmp0", "netns", left, "type", "veth", "peer", "srbtmp1",
-                            "netns", right], check=True)
+        for left, left_if, right, right_if in (
+            (self.sender, "eth0", self.router, "lan0"),
+            (self.router, "wana", self.receiver, "eth0"),
+            (self.router, "wanb", self.receiver, "eth1"),
+        ):
+            subprocess.run(
+                ["ip", "link", "add", "srbtmp0", "netns", left, "type", "veth", "peer", "srbtmp1", "netns", right],
+                check=True,
+            )
             self.run(left, "ip", "link", "set", "srbtmp0", "name", left_if, "up")
             self.run(right, "ip", "link", "set", "srbtmp1", "name", right_if, "up")
         script = {
             self.sender: "ip addr add 203.0.113.10/24 dev eth0; ip route add default via 203.0.113.1",
             self.router: "sysctl -qw net.ipv4.ip_forward=1; ip addr add 203.0.113.1/24 dev lan0;"
-                         " ip addr add 198.51.100.2/30 dev wana; ip addr add 198.51.100.6/30 dev wanb;"
-                         " ip route add default via 198.51.100.1 dev wana metric 10;"
-                         " ip route add default via 198.51.100.5 dev wanb metric 20",
+            " ip addr add 198.51.100.2/30 dev wana; ip addr add 198.51.100.6/30 dev wanb;"
+            " ip route add default via 198.51.100.1 dev wana metric 10;"
+            " ip route add default via 198.51.100.5 dev wanb metric 20",
             self.receiver: "ip addr add 198.51.100.1/30 dev eth0; ip addr add 198.51.100.5/30 dev eth1;"
-                           " ip route add 203.0.113.0/24 via 198.51.100.2",
+            " ip route add 203.0.113.0/24 via 198.51.100.2",
         }
         for namespace, commands in script.items():
             self.run(namespace, "sh", "-c", commands)
@@ -129,8 +138,13 @@ class Lab:
 
     def reset_router(self):
         """Back to no policy and no firewall; fails unless the router is really clean."""
-        self.run(self.router, "sh", "-c", "nft flush ruleset; ip route flush table 200; ip route flush table 201",
-                 check=False)
+        self.run(
+            self.router,
+            "sh",
+            "-c",
+            "nft flush ruleset; ip route flush table 200; ip route flush table 201",
+            check=False,
+        )
         if self.installed_rules:
             self.run(self.router, "python3", str(RULES_NETLINK), "del", stdin=self.installed_rules)
             self.installed_rules = ""
@@ -140,10 +154,16 @@ class Lab:
             if len(rules) <= 3:
                 break
             self.run(self.router, "ip", "rule", "flush", check=False)
-            self.run(self.router, "sh", "-c", "ip rule show priority 0 | grep -q local || "
-                     "ip rule add priority 0 lookup local; ip rule show priority 32766 | grep -q main || "
-                     "ip rule add priority 32766 lookup main; ip rule show priority 32767 | grep -q default || "
-                     "ip rule add priority 32767 lookup default", check=False)
+            self.run(
+                self.router,
+                "sh",
+                "-c",
+                "ip rule show priority 0 | grep -q local || "
+                "ip rule add priority 0 lookup local; ip rule show priority 32766 | grep -q main || "
+                "ip rule add priority 32766 lookup main; ip rule show priority 32767 | grep -q default || "
+                "ip rule add priority 32767 lookup default",
+                check=False,
+            )
         rules = self.run(self.router, "ip", "rule", "show").stdout.strip().splitlines()
         ruleset = self.run(self.router, "nft", "list", "ruleset").stdout.strip()
         if len(rules) != 3 or ruleset:
@@ -156,25 +176,57 @@ class Lab:
             self.run(self.router, "nft", "-f", "-", stdin=STATEFUL_SNAT)
         elif configuration == "symroute":
             self.run(self.router, "nft", "-f", str(files["nft"]))
-            self.run(self.router, "env", f"PYTHONPATH={ROUTER_PACKAGE}", "python3", "-m", "symroute_router", "apply",
-                     "--state", str(files["routing"]),
-                     "--owned-tables", str(files["owned"]))
-            self.run(self.router, "sh", "-c", "sysctl -qw net.ipv4.conf.wana.rp_filter=2 "
-                     "net.ipv4.conf.wanb.rp_filter=2")
+            self.run(
+                self.router,
+                "env",
+                f"PYTHONPATH={ROUTER_PACKAGE}",
+                "python3",
+                "-m",
+                "symroute_router",
+                "apply",
+                "--state",
+                str(files["routing"]),
+                "--owned-tables",
+                str(files["owned"]),
+            )
+            self.run(
+                self.router, "sh", "-c", "sysctl -qw net.ipv4.conf.wana.rp_filter=2 net.ipv4.conf.wanb.rp_filter=2"
+            )
         elif configuration == "ip-rules":
-            self.run(self.router, "ip", "route", "replace", "default", "via", "198.51.100.1", "dev", "wana",
-                     "table", "200")
+            self.run(
+                self.router, "ip", "route", "replace", "default", "via", "198.51.100.1", "dev", "wana", "table", "200"
+            )
             self.installed_rules = ip_rules(size)
             self.run(self.router, "python3", str(RULES_NETLINK), "add", stdin=self.installed_rules)
 
     def packets_per_second(self, address, seconds):
         # Sender on CPU 0 (with veth, the router's forwarding runs there too), receiver on CPU 1.
-        server = subprocess.Popen(["ip", "netns", "exec", self.receiver, "iperf3", "-s", "-1", "-A", "1",
-                                   "-B", address], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", self.receiver, "iperf3", "-s", "-1", "-A", "1", "-B", address],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(0.3)
         try:
-            result = self.run(self.sender, "iperf3", "-A", "0", "-c", address, "-u", "-b", "0", "-l", "64",
-                              "-t", str(seconds), "-J", "--connect-timeout", "2000", check=False)
+            result = self.run(
+                self.sender,
+                "iperf3",
+                "-A",
+                "0",
+                "-c",
+                address,
+                "-u",
+                "-b",
+                "0",
+                "-l",
+                "64",
+                "-t",
+                str(seconds),
+                "-J",
+                "--connect-timeout",
+                "2000",
+                check=False,
+            )
         finally:
             server.wait(timeout=seconds + 10)
         document = json.loads(result.stdout or "{}")
@@ -194,16 +246,28 @@ class Lab:
 
 
 def render_files(size, directory):
-    plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes(size),
-                                                                "link": "wan_a"}]))
+    plan = build_plan(
+        "bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes(size), "link": "wan_a"}])
+    )
     nft = Path(directory) / f"symroute-{size}.nft"
-    nft.write_text(environment("symroute_nftables").get_template("symroute.nft.j2").render(symroute_nftables_plan=plan,
-                                                                       symroute_nftables_header="bench"))
+    nft.write_text(
+        environment("symroute_nftables")
+        .get_template("symroute.nft.j2")
+        .render(symroute_nftables_plan=plan, symroute_nftables_header="bench")
+    )
     routing = Path(directory) / f"routing-{size}.json"
-    routing.write_text(json.dumps({"contract_version": plan["contract_version"],
-                                   "priority_band": plan["priority_band"], "monitor_bands": plan["monitor"]["bands"],
-                                   "tables": [t["id"] for t in plan["tables"]],
-                                   "rules": plan["rules"], "routes": plan["routes"]}))
+    routing.write_text(
+        json.dumps(
+            {
+                "contract_version": plan["contract_version"],
+                "priority_band": plan["priority_band"],
+                "monitor_bands": plan["monitor"]["bands"],
+                "tables": [t["id"] for t in plan["tables"]],
+                "rules": plan["rules"],
+                "routes": plan["routes"],
+            }
+        )
+    )
     return {"nft": nft, "routing": routing, "owned": Path(directory) / "owned-tables.json"}
 
 
@@ -226,17 +290,21 @@ def measure(sizes, rounds, seconds):
             for configuration, values in samples.items():
                 if not values["pps"]:
                     continue
-                ratios = {base: [p / b for p, b in zip(values["pps"], samples[base]["pps"])]
-                          for base in BASELINES}
-                rows.append({"size": size, "configuration": configuration,
-                             "pps": statistics.median(values["pps"]),
-                             "pps_range": [min(values["pps"]), max(values["pps"])],
-                             "rtt_ms": statistics.median(values["rtt"]),
-                             "sender_cpu": statistics.median(values["cpu"]),
-                             "vs_stateless": statistics.median(ratios["stateless"]),
-                             "vs_stateful": statistics.median(ratios["stateful"]),
-                             "vs_stateful_range": [min(ratios["stateful"]), max(ratios["stateful"])],
-                             "vs_stateful_snat": statistics.median(ratios["stateful-snat"])})
+                ratios = {base: [p / b for p, b in zip(values["pps"], samples[base]["pps"])] for base in BASELINES}
+                rows.append(
+                    {
+                        "size": size,
+                        "configuration": configuration,
+                        "pps": statistics.median(values["pps"]),
+                        "pps_range": [min(values["pps"]), max(values["pps"])],
+                        "rtt_ms": statistics.median(values["rtt"]),
+                        "sender_cpu": statistics.median(values["cpu"]),
+                        "vs_stateless": statistics.median(ratios["stateless"]),
+                        "vs_stateful": statistics.median(ratios["stateful"]),
+                        "vs_stateful_range": [min(ratios["stateful"]), max(ratios["stateful"])],
+                        "vs_stateful_snat": statistics.median(ratios["stateful-snat"]),
+                    }
+                )
     return rows
 
 
@@ -244,12 +312,31 @@ def markdown(rows, rounds, seconds):
     return report.table(
         f"Forwarding through the router namespace (median of {rounds} interleaved rounds, {seconds} s of "
         "iperf3 UDP with 64-byte payloads each; round trip from a 2000-packet flood ping).",
-        ["prefixes", "configuration", "packets/s", "× stateless", "× stateful (range)", "× stateful+SNAT", "RTT",
-         "sender CPU"],
-        [[f"{r['size']:,}", r["configuration"], f"{r['pps']:,.0f}", f"{r['vs_stateless']:.2f}",
-          "{:.2f} ({:.2f}–{:.2f})".format(r["vs_stateful"], *r["vs_stateful_range"]), f"{r['vs_stateful_snat']:.2f}",
-          _round_trip(r["rtt_ms"]), f"{r['sender_cpu']:.0f}%"] for r in rows],
-        left_aligned={1})
+        [
+            "prefixes",
+            "configuration",
+            "packets/s",
+            "× stateless",
+            "× stateful (range)",
+            "× stateful+SNAT",
+            "RTT",
+            "sender CPU",
+        ],
+        [
+            [
+                f"{r['size']:,}",
+                r["configuration"],
+                f"{r['pps']:,.0f}",
+                f"{r['vs_stateless']:.2f}",
+                "{:.2f} ({:.2f}–{:.2f})".format(r["vs_stateful"], *r["vs_stateful_range"]),
+                f"{r['vs_stateful_snat']:.2f}",
+                _round_trip(r["rtt_ms"]),
+                f"{r['sender_cpu']:.0f}%",
+            ]
+            for r in rows
+        ],
+        left_aligned={1},
+    )
 
 
 def _round_trip(milliseconds):
@@ -270,8 +357,7 @@ def plot(rows, path):
         sizes = [r["size"] for r in points]
         left.plot(sizes, [r["vs_stateful"] for r in points], marker="o", label=configuration)
         right.plot(sizes, [r["rtt_ms"] * 1000 for r in points], marker="o", label=configuration)
-    left.set(xscale="log", xlabel="partner prefixes", ylabel="packets/s, × stateful baseline",
-             title="Forwarding rate")
+    left.set(xscale="log", xlabel="partner prefixes", ylabel="packets/s, × stateful baseline", title="Forwarding rate")
     right.set(xscale="log", yscale="log", xlabel="partner prefixes", ylabel="round trip (µs)", title="Round trip")
     for axis in (left, right):
         axis.grid(True, which="both", alpha=0.3)

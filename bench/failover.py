@@ -38,9 +38,11 @@ PREFIX = "symroute-lab-"
 URL = "http://100.64.20.10/health"
 ADDRESS_A = "198.51.100.2"
 # kind: (failed before the stream, failure of link A during it, address the partner must move to)
-KINDS = {"blackhole": ((), "blackhole", "198.51.100.6"),
-         "carrier-loss": ((), "carrier-loss", "198.51.100.6"),
-         "compound": (("b",), "carrier-loss", "198.51.100.10")}
+KINDS = {
+    "blackhole": ((), "blackhole", "198.51.100.6"),
+    "carrier-loss": ((), "carrier-loss", "198.51.100.6"),
+    "compound": (("b",), "carrier-loss", "198.51.100.10"),
+}
 SPACING_MS, TIMEOUT_MS = 5, 250
 FAIL_AFTER_SECONDS = 1.0
 STREAM_SECONDS = {"blackhole": 4.0, "carrier-loss": 3.0, "compound": 3.0}
@@ -50,8 +52,7 @@ ANCHORS = "mwan3 about 60 s, pfSense dpinger about 14 s, VyOS about 10 s"
 
 
 def on(host, *command, check=True):
-    return subprocess.run(["podman", "exec", PREFIX + host, *command], capture_output=True, text=True,
-                          check=check)
+    return subprocess.run(["podman", "exec", PREFIX + host, *command], capture_output=True, text=True, check=check)
 
 
 def link(side, action):
@@ -69,20 +70,37 @@ def wait_until(serving, out_of_service=(), limit=15.0):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         state = monitor_state()
-        if state and all(state["links"][f"wan_{side}"]["up"] and not state["links"][f"wan_{side}"]["gated"]
-                         for side in serving) \
-                and all(state["links"][f"wan_{side}"]["gated"] for side in out_of_service):
+        if (
+            state
+            and all(
+                state["links"][f"wan_{side}"]["up"] and not state["links"][f"wan_{side}"]["gated"] for side in serving
+            )
+            and all(state["links"][f"wan_{side}"]["gated"] for side in out_of_service)
+        ):
             return
         time.sleep(0.1)
-    raise RuntimeError(f"the link monitor did not report {serving} in service and {out_of_service} out of it "
-                       "(is the lab converged?)")
+    raise RuntimeError(
+        f"the link monitor did not report {serving} in service and {out_of_service} out of it (is the lab converged?)"
+    )
 
 
 def stream(seconds, failure=None):
     """Run the client; fail link A after FAIL_AFTER_SECONDS when ``failure`` is given. Its requests."""
     client = subprocess.Popen(
-        ["podman", "exec", PREFIX + "app", "python3", "/tmp/failover_client.py", URL, str(seconds),
-         str(SPACING_MS), str(TIMEOUT_MS)], stdout=subprocess.PIPE, text=True)
+        [
+            "podman",
+            "exec",
+            PREFIX + "app",
+            "python3",
+            "/tmp/failover_client.py",
+            URL,
+            str(seconds),
+            str(SPACING_MS),
+            str(TIMEOUT_MS),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     if failure:
         time.sleep(FAIL_AFTER_SECONDS)
         link("a", failure)
@@ -100,8 +118,10 @@ def largest_gap(requests):
 def outage(requests, moved_to):
     """Seconds from the last request answered by A to the first answered with ``moved_to`` after it."""
     last_a = max((r["sent"] for r in requests if r["client"] == ADDRESS_A), default=None)
-    first = min((r["sent"] for r in requests if r["client"] == moved_to
-                 and (last_a is None or r["sent"] > last_a)), default=None)
+    first = min(
+        (r["sent"] for r in requests if r["client"] == moved_to and (last_a is None or r["sent"] > last_a)),
+        default=None,
+    )
     if last_a is None or first is None:
         raise RuntimeError(f"no move from link A to {moved_to} in this trial (last A {last_a}, first {first})")
     wrong = {r["client"] for r in requests if r["client"] not in (None, ADDRESS_A, moved_to)}
@@ -131,8 +151,10 @@ def milliseconds(seconds):
 def main():
     args = report.arguments(__doc__.splitlines()[0], "one trial of each kind (the lab checks in CI)", rounds=10)
     rounds = 1 if args.smoke else args.rounds
-    subprocess.run(["podman", "cp", str(REPOSITORY / "bench" / "failover_client.py"),
-                    PREFIX + "app:/tmp/failover_client.py"], check=True)
+    subprocess.run(
+        ["podman", "cp", str(REPOSITORY / "bench" / "failover_client.py"), PREFIX + "app:/tmp/failover_client.py"],
+        check=True,
+    )
     for side in ("a", "b", "c"):
         link(side, "restore")
     wait_until(("a", "b", "c"))
@@ -145,15 +167,32 @@ def main():
     rows = []
     for kind, values in outages.items():
         median = statistics.median(values)
-        rows.append([kind.replace("-", " "), str(len(values)), milliseconds(median), milliseconds(min(values)),
-                     milliseconds(max(values)), f"{median / baseline:.1f}×", f"{max(values) / baseline:.1f}×"])
-    caption = (f"Outage seen by a request stream (one request every {SPACING_MS} ms, {TIMEOUT_MS} ms budget each) "
-               f"when link A fails (compound: link B blackholed and out of service first, the partner must reach "
-               f"link C); baseline: the stream's largest gap without failure, {milliseconds(baseline)} ms "
-               f"in this run. Default detection of other tools: {ANCHORS}.")
-    report.emit(report.table(caption, ["failure", "trials", "median ms", "min ms", "max ms", "median / baseline",
-                                        "max / baseline"],
-                             rows, left_aligned=(0,)), args.markdown)
+        rows.append(
+            [
+                kind.replace("-", " "),
+                str(len(values)),
+                milliseconds(median),
+                milliseconds(min(values)),
+                milliseconds(max(values)),
+                f"{median / baseline:.1f}×",
+                f"{max(values) / baseline:.1f}×",
+            ]
+        )
+    caption = (
+        f"Outage seen by a request stream (one request every {SPACING_MS} ms, {TIMEOUT_MS} ms budget each) "
+        f"when link A fails (compound: link B blackholed and out of service first, the partner must reach "
+        f"link C); baseline: the stream's largest gap without failure, {milliseconds(baseline)} ms "
+        f"in this run. Default detection of other tools: {ANCHORS}."
+    )
+    report.emit(
+        report.table(
+            caption,
+            ["failure", "trials", "median ms", "min ms", "max ms", "median / baseline", "max / baseline"],
+            rows,
+            left_aligned=(0,),
+        ),
+        args.markdown,
+    )
 
 
 if __name__ == "__main__":

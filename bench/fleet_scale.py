@@ -84,8 +84,12 @@ class PeakMemory:
 
 def _recap(result):
     """{router: (changed, failed)} from the play recap; raises when the run failed."""
-    recap = {name: (int(changed), int(failed)) for name, changed, failed in
-             re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", result.stdout, re.M)}
+    recap = {
+        name: (int(changed), int(failed))
+        for name, changed, failed in re.findall(
+            r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", result.stdout, re.M
+        )
+    }
     if result.returncode != 0 or not recap or any(failed for _, failed in recap.values()):
         raise RuntimeError(result.stdout[-4000:] + result.stderr[-2000:])
     return recap
@@ -115,19 +119,43 @@ def measure_size(size, rounds):
     if sorted(first) != sorted(fleet.names) or any(changed for changed, _ in again.values()):
         raise RuntimeError(f"no-op re-run changed something or missed a router: {again}")
     ping_s = statistics.median(seconds for seconds, _ in pings)
-    return {"size": size, "ping_s": ping_s, "converge_s": converge_s, "noop_s": noop_s,
-            "peak_mib": memory.peak_kib / 1024}
+    return {
+        "size": size,
+        "ping_s": ping_s,
+        "converge_s": converge_s,
+        "noop_s": noop_s,
+        "peak_mib": memory.peak_kib / 1024,
+    }
 
 
 def markdown(rows):
     return report.table(
         "symmetric-routing.yml over N router containers, default serial [1, 25%] and forks; "
         "baseline: `ansible -m ping` to the same routers in the same run.",
-        ["routers", "batches", "ping", "rollout", "no-op re-run", "rollout / ping", "no-op / ping",
-         "controller peak RSS"],
-        [[str(r["size"]), str(len(batches(r["size"]))), f"{r['ping_s']:.1f} s", f"{r['converge_s']:.1f} s",
-          f"{r['noop_s']:.1f} s", f"{r['converge_s'] / r['ping_s']:.1f}x", f"{r['noop_s'] / r['ping_s']:.1f}x",
-          f"{r['peak_mib']:.0f} MiB"] for r in rows]) + thousand_routers(rows)
+        [
+            "routers",
+            "batches",
+            "ping",
+            "rollout",
+            "no-op re-run",
+            "rollout / ping",
+            "no-op / ping",
+            "controller peak RSS",
+        ],
+        [
+            [
+                str(r["size"]),
+                str(len(batches(r["size"]))),
+                f"{r['ping_s']:.1f} s",
+                f"{r['converge_s']:.1f} s",
+                f"{r['noop_s']:.1f} s",
+                f"{r['converge_s'] / r['ping_s']:.1f}x",
+                f"{r['noop_s'] / r['ping_s']:.1f}x",
+                f"{r['peak_mib']:.0f} MiB",
+            ]
+            for r in rows
+        ],
+    ) + thousand_routers(rows)
 
 
 def thousand_routers(rows):
@@ -145,7 +173,8 @@ def thousand_routers(rows):
         f"(batches of 1, then 250) takes about {hours:.1f} h from this controller, bound by its CPUs "
         f"(ansible's forks and their podman commands); each active fork adds about {per_fork:.0f} MiB "
         f"(peak {first['peak_mib']:.0f} MiB with one router, {largest['peak_mib']:.0f} MiB with {active} forks "
-        f"busy), so {FORKS} forks need about {first['peak_mib'] + (FORKS - 1) * per_fork:.0f} MiB.\n")
+        f"busy), so {FORKS} forks need about {first['peak_mib'] + (FORKS - 1) * per_fork:.0f} MiB.\n"
+    )
 
 
 def batches(size):

@@ -39,8 +39,11 @@ def render(size):
     base = IPNetwork("10.0.0.0/8").first
     prefixes = [f"{IPAddress(base + 2 * i)}/32" for i in range(size)]
     plan = build_plan("bench", dict(ROUTER, symroute_partners=[{"name": "p", "prefixes": prefixes, "link": "wan_a"}]))
-    return environment("symroute_nftables").get_template("symroute.nft.j2").render(
-        symroute_nftables_plan=plan, symroute_nftables_header="symroute benchmark")
+    return (
+        environment("symroute_nftables")
+        .get_template("symroute.nft.j2")
+        .render(symroute_nftables_plan=plan, symroute_nftables_header="symroute benchmark")
+    )
 
 
 def timed_load(namespace, path):
@@ -67,8 +70,11 @@ def measure(sizes, rounds):
                 finally:
                     subprocess.run(["ip", "netns", "del", namespace], check=False)
         for size in sizes:
-            results[size] = {"first_s": statistics.median(first[size]), "reload_s": statistics.median(reload[size]),
-                             "max_s": max(first[size] + reload[size])}
+            results[size] = {
+                "first_s": statistics.median(first[size]),
+                "reload_s": statistics.median(reload[size]),
+                "max_s": max(first[size] + reload[size]),
+            }
     return results
 
 
@@ -77,8 +83,17 @@ def markdown(results, rounds):
     return report.table(
         f"nft -f of symroute's table (median of {rounds} interleaved rounds; baseline: 1 prefix).",
         ["prefixes", "first load", "reload (replace)", "slowest", "reload / baseline"],
-        [[f"{size:,}", f"{r['first_s'] * 1000:.0f} ms", f"{r['reload_s'] * 1000:.0f} ms", f"{r['max_s'] * 1000:.0f} ms",
-          f"{r['reload_s'] / base['reload_s']:.1f}x"] for size, r in sorted(results.items())])
+        [
+            [
+                f"{size:,}",
+                f"{r['first_s'] * 1000:.0f} ms",
+                f"{r['reload_s'] * 1000:.0f} ms",
+                f"{r['max_s'] * 1000:.0f} ms",
+                f"{r['reload_s'] / base['reload_s']:.1f}x",
+            ]
+            for size, r in sorted(results.items())
+        ],
+    )
 
 
 def main():

@@ -42,8 +42,14 @@ from symroute import cli
 from symroute.plan import build_plan
 
 LINKS = [
-    {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1",
-     "address6": "2001:db8:a::2/64", "gateway6": "2001:db8:a::1"},
+    {
+        "name": "wan_a",
+        "interface": "wana",
+        "address": "198.51.100.2/30",
+        "gateway": "198.51.100.1",
+        "address6": "2001:db8:a::2/64",
+        "gateway6": "2001:db8:a::1",
+    },
     {"name": "wan_b", "interface": "wanb", "address": "198.51.100.6/30", "gateway": "198.51.100.5"},
 ]
 SIZES = (1_000, 10_000, 100_000)
@@ -72,8 +78,14 @@ def partner_list(size, seed=7):
 
 def inventory_yaml(size, seed=7):
     """YAML text of one router's variables with `size` partner prefixes (partner_list)."""
-    return yaml.safe_dump({"symroute_partners": partner_list(size, seed), "symroute_links": LINKS,
-                           "symroute_lan_networks": ["203.0.113.0/24"]}, default_flow_style=None)
+    return yaml.safe_dump(
+        {
+            "symroute_partners": partner_list(size, seed),
+            "symroute_links": LINKS,
+            "symroute_lan_networks": ["203.0.113.0/24"],
+        },
+        default_flow_style=None,
+    )
 
 
 def baseline(text):
@@ -117,9 +129,15 @@ def interleaved(first, second, rounds):
 def measure(size, rounds):
     text = inventory_yaml(size)
     base, plan = interleaved(lambda: timed(baseline, text), lambda: timed(symroute, text), rounds)
-    return {"size": size, "baseline_s": base, "symroute_s": plan, "ratio": plan / base,
-            "baseline_peak_mib": peak_memory(baseline, text) / 2**20,
-            "symroute_peak_mib": peak_memory(symroute, text) / 2**20, "rounds": rounds}
+    return {
+        "size": size,
+        "baseline_s": base,
+        "symroute_s": plan,
+        "ratio": plan / base,
+        "baseline_peak_mib": peak_memory(baseline, text) / 2**20,
+        "symroute_peak_mib": peak_memory(symroute, text) / 2**20,
+        "rounds": rounds,
+    }
 
 
 def markdown(results):
@@ -127,8 +145,18 @@ def markdown(results):
         f"Plan scale on {platform.node() or 'this machine'} ({platform.python_implementation()} "
         f"{platform.python_version()}, {platform.machine()}), median of interleaved rounds.",
         ["prefixes", "baseline (YAML + cidr_merge)", "symroute plan", "ratio", "peak MiB baseline", "peak MiB plan"],
-        [[f"{r['size']:,}", f"{r['baseline_s'] * 1000:.0f} ms", f"{r['symroute_s'] * 1000:.0f} ms",
-          f"{r['ratio']:.2f}x", f"{r['baseline_peak_mib']:.1f}", f"{r['symroute_peak_mib']:.1f}"] for r in results])
+        [
+            [
+                f"{r['size']:,}",
+                f"{r['baseline_s'] * 1000:.0f} ms",
+                f"{r['symroute_s'] * 1000:.0f} ms",
+                f"{r['ratio']:.2f}x",
+                f"{r['baseline_peak_mib']:.1f}",
+                f"{r['symroute_peak_mib']:.1f}",
+            ]
+            for r in results
+        ],
+    )
 
 
 # change: what the pull request changes for --base (None: no --base); rounds: at most that many (the largest is slow).
@@ -139,16 +167,24 @@ FLEETS = (
     Fleet("plan --base, partner file changed", 20, 20_000, "partners", 1.5, 5),
     Fleet("plan --base, one host_vars file changed", 20, 20_000, "host_vars", 1.5, 5),
 )
-SMOKE_FLEETS = (Fleet("plan", 5, 1_000, None, None, 1), Fleet("plan --base, partner file changed", 5, 1_000,
-                                                                "partners", None, 1))
+SMOKE_FLEETS = (
+    Fleet("plan", 5, 1_000, None, None, 1),
+    Fleet("plan --base, partner file changed", 5, 1_000, "partners", None, 1),
+)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _router_links(number):
     """Router `number`'s own link addresses; the same link names and families on every router."""
     return [
-        {"name": "wan_a", "interface": "wana", "address": f"172.16.{number}.2/30", "gateway": f"172.16.{number}.1",
-         "address6": f"2001:db8:a:{number:x}::2/64", "gateway6": f"2001:db8:a:{number:x}::1"},
+        {
+            "name": "wan_a",
+            "interface": "wana",
+            "address": f"172.16.{number}.2/30",
+            "gateway": f"172.16.{number}.1",
+            "address6": f"2001:db8:a:{number:x}::2/64",
+            "gateway6": f"2001:db8:a:{number:x}::1",
+        },
         {"name": "wan_b", "interface": "wanb", "address": f"172.17.{number}.2/30", "gateway": f"172.17.{number}.1"},
     ]
 
@@ -159,8 +195,11 @@ def _write_yaml(path, data):
 
 
 def _git(directory, *args):
-    subprocess.run(["git", "-C", str(directory), "-c", "user.name=bench", "-c", "user.email=bench@example.org",
-                    *args], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(directory), "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 def fleet_inventory(root, routers, prefixes, change=None):
@@ -175,8 +214,10 @@ def fleet_inventory(root, routers, prefixes, change=None):
     for number in range(routers):
         name = f"edge{number:03d}"
         hosts[name] = {"ansible_host": f"192.0.2.{number % 250 + 1}"}
-        _write_yaml(inventory / "host_vars" / f"{name}.yml",
-                    {"symroute_links": _router_links(number), "symroute_lan_networks": [f"192.168.{number}.0/24"]})
+        _write_yaml(
+            inventory / "host_vars" / f"{name}.yml",
+            {"symroute_links": _router_links(number), "symroute_lan_networks": [f"192.168.{number}.0/24"]},
+        )
     _write_yaml(inventory / "hosts.yml", {"symroute_routers": {"hosts": hosts}})
     if change:
         _git(root, "init", "-q")
@@ -186,9 +227,10 @@ def fleet_inventory(root, routers, prefixes, change=None):
             partners[0]["prefixes"].append("100.100.0.0/24")
             _write_yaml(inventory / "group_vars" / "all" / "partners.yml", {"symroute_partners": partners})
         else:
-            _write_yaml(inventory / "host_vars" / "edge000.yml",
-                        {"symroute_links": _router_links(0),
-                         "symroute_lan_networks": ["192.168.0.0/24", "192.168.200.0/24"]})
+            _write_yaml(
+                inventory / "host_vars" / "edge000.yml",
+                {"symroute_links": _router_links(0), "symroute_lan_networks": ["192.168.0.0/24", "192.168.200.0/24"]},
+            )
     return inventory
 
 
@@ -210,15 +252,21 @@ def measure_fleet(fleet, rounds):
         one = fleet_inventory(Path(scratch) / "one", 1, fleet.prefixes, fleet.change)
         many = fleet_inventory(Path(scratch) / "many", fleet.routers, fleet.prefixes, fleet.change)
         plan_command(one, fleet.change)  # imports Ansible and warms the caches of the machine, not of symroute
-        one_s, many_s = interleaved(lambda: plan_command(one, fleet.change), lambda: plan_command(many, fleet.change),
-                                    rounds)
+        one_s, many_s = interleaved(
+            lambda: plan_command(one, fleet.change), lambda: plan_command(many, fleet.change), rounds
+        )
     return {"fleet": fleet, "one_s": one_s, "many_s": many_s, "ratio": many_s / one_s, "rounds": rounds}
 
 
 def timing_cells(baseline_s, measured_s, target, rounds):
     """The cells of a timing row: baseline, measured, their ratio, the target ratio, the rounds."""
-    return [f"{baseline_s * 1000:.0f} ms", f"{measured_s * 1000:.0f} ms", f"{measured_s / baseline_s:.2f}x",
-            f"≤ {target}x" if target else "-", str(rounds)]
+    return [
+        f"{baseline_s * 1000:.0f} ms",
+        f"{measured_s * 1000:.0f} ms",
+        f"{measured_s / baseline_s:.2f}x",
+        f"≤ {target}x" if target else "-",
+        str(rounds),
+    ]
 
 
 def fleet_markdown(results):
@@ -226,8 +274,13 @@ def fleet_markdown(results):
         "Shared planning: `symroute plan --format json` in-process (loader, planning, digest, output), median of "
         "interleaved rounds; baseline: one router, the same partner file and command.",
         ["command", "routers", "prefixes", "one router", "fleet", "ratio", "target", "rounds"],
-        [[f"`{r['fleet'].command}`", str(r["fleet"].routers), f"{r['fleet'].prefixes:,}"]
-         + timing_cells(r["one_s"], r["many_s"], r["fleet"].target, r["rounds"]) for r in results], left_aligned=(0,))
+        [
+            [f"`{r['fleet'].command}`", str(r["fleet"].routers), f"{r['fleet'].prefixes:,}"]
+            + timing_cells(r["one_s"], r["many_s"], r["fleet"].target, r["rounds"])
+            for r in results
+        ],
+        left_aligned=(0,),
+    )
 
 
 # The pull-request check of one router: `plan --base HEAD` against `plan` alone, the inventory changed as
@@ -243,8 +296,9 @@ def measure_review(review, rounds):
     with tempfile.TemporaryDirectory(prefix="symroute-bench-") as scratch:
         inventory = fleet_inventory(Path(scratch), 1, review.prefixes, review.change)
         plan_command(inventory, True)  # imports Ansible and warms the caches of the machine, not of symroute
-        plan_s, review_s = interleaved(lambda: plan_command(inventory, False), lambda: plan_command(inventory, True),
-                                       rounds)
+        plan_s, review_s = interleaved(
+            lambda: plan_command(inventory, False), lambda: plan_command(inventory, True), rounds
+        )
     return {"review": review, "plan_s": plan_s, "review_s": review_s, "ratio": review_s / plan_s, "rounds": rounds}
 
 
@@ -253,9 +307,13 @@ def review_markdown(results):
         "The pull-request check, one router: `symroute plan --format json --base HEAD` in-process against `plan` "
         "alone on the same inventory, median of interleaved rounds.",
         ["command", "prefixes", "plan", "plan --base", "ratio", "target", "rounds"],
-        [[f"`plan --base, {CHANGES[r['review'].change]}`", f"{r['review'].prefixes:,}"]
-         + timing_cells(r["plan_s"], r["review_s"], r["review"].target, r["rounds"]) for r in results],
-        left_aligned=(0,))
+        [
+            [f"`plan --base, {CHANGES[r['review'].change]}`", f"{r['review'].prefixes:,}"]
+            + timing_cells(r["plan_s"], r["review_s"], r["review"].target, r["rounds"])
+            for r in results
+        ],
+        left_aligned=(0,),
+    )
 
 
 def main():
@@ -264,8 +322,14 @@ def main():
     single = markdown([measure(size, rounds) for size in sizes])
     fleets = SMOKE_FLEETS if args.smoke else FLEETS
     reviews = SMOKE_REVIEWS if args.smoke else REVIEWS
-    report.emit(single + "\n" + fleet_markdown([measure_fleet(fleet, rounds) for fleet in fleets]) + "\n"
-                + review_markdown([measure_review(review, rounds) for review in reviews]), args.markdown)
+    report.emit(
+        single
+        + "\n"
+        + fleet_markdown([measure_fleet(fleet, rounds) for fleet in fleets])
+        + "\n"
+        + review_markdown([measure_review(review, rounds) for review in reviews]),
+        args.markdown,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,11 @@ RESULTS = REPOSITORY / "docs" / "results"
 OUTPUT = REPOSITORY / "docs" / "performance.md"
 
 SECTIONS = [
-    ("Plan engine", "plan_scale", "bench/plan_scale.py", """\
+    (
+        "Plan engine",
+        "plan_scale",
+        "bench/plan_scale.py",
+        """\
 Time and peak memory (tracemalloc) to validate and plan one router whose
 partners hold 1k, 10k and 100k prefixes (IPv4 /24 and /32, a tenth IPv6),
 against the least any planner must do with the same YAML: load it and run
@@ -111,15 +115,25 @@ plan, review, JSON and digest, a few milliseconds) is unchanged.
 
 The first table is one router; the second is the fleet; the third is the
 pull-request check of one router (all written by the benchmark to the
-results file)."""),
-    ("nftables load", "nft_load", "bench/nft_load.py", """\
+results file).""",
+    ),
+    (
+        "nftables load",
+        "nft_load",
+        "bench/nft_load.py",
+        """\
 `nft -f` of symroute's rendered table (the role's own template over a real
 plan) in a fresh network namespace: the first load, and the replacing reload of
 every later run (create, delete and define the table in one transaction).
 Baseline: the same table with one prefix. **Target: 100,000 elements in one
 transaction under 2 s.** The number of `ip rule`s does not depend on the
-prefixes, so the routing part of an apply costs the same at any partner count."""),
-    ("Data plane", "dataplane", "bench/dataplane.py", """\
+prefixes, so the routing part of an apply costs the same at any partner count.""",
+    ),
+    (
+        "Data plane",
+        "dataplane",
+        "bench/dataplane.py",
+        """\
 Sender, router and receiver namespaces of the benchmark's own; the router
 forwards to the address of the last partner prefix (the worst case for a
 list). `stateless`: no policy, no firewall; `stateful`: no policy, one
@@ -147,8 +161,13 @@ does not grow with the prefixes, and the SNAT that the fix requires; the
 symroute cannot drop the SNAT, so against the NAT-less `stateful` baseline it
 stays about that much below 1.0 (and, at 100,000 prefixes, below the 0.9×
 target); against `stateful-snat`, the mark restore and the rules cost a few
-per cent or less, at every prefix count."""),
-    ("Failover", "failover", "bench/failover.py", """\
+per cent or less, at every prefix count.""",
+    ),
+    (
+        "Failover",
+        "failover",
+        "bench/failover.py",
+        """\
 In the incident lab, converged: a request stream from the app to the partner
 API (one request every 5 ms, each answered within 250 ms or counted lost),
 and link A failing a second into it, ten trials of each kind, interleaved.
@@ -167,8 +186,13 @@ carrier; the partner must reach link C (the third link), never B, and any
 request answered with B's address fails the trial. **Targets: blackhole at
 most 1 s, carrier loss (alone or compound) at most 100 ms, median and
 maximum.** Baseline: the stream's own largest gap without failure, so the
-ratio says how many request intervals the outage spans."""),
-    ("Converge time", "converge_time", "bench/converge_time.py", """\
+ratio says how many request intervals the outage spans.""",
+    ),
+    (
+        "Converge time",
+        "converge_time",
+        "bench/converge_time.py",
+        """\
 `ansible-playbook symmetric-routing.yml` against one router container from the
 lab image: a converge from scratch and the no-op re-run (which must report
 `changed=0`), with 100 and with 10,000 partner prefixes. Baseline: `ansible -m
@@ -197,8 +221,13 @@ deep-copied all of a host's variables, including the inventory's partner
 list (10,000 tagged strings; about 0.25 s per lookup: the apply play shadows
 the list, which it does not need, since the roles render from the plan), and
 validating each role's entry point templated the whole plan (0.2 s per role;
-the router checks each slice against the plan contract instead)."""),
-    ("Fleet rollout", "fleet_scale", "bench/fleet_scale.py", """\
+the router checks each slice against the plan contract instead).""",
+    ),
+    (
+        "Fleet rollout",
+        "fleet_scale",
+        "bench/fleet_scale.py",
+        """\
 `ansible-playbook symmetric-routing.yml` as shipped (serial `[1, 25%]`,
 `max_fail_percentage: 0`, ansible.cfg's 10 forks) over 1, 4, 8 and 16 fresh
 router containers sharing the lab's partner list, from scratch and as the
@@ -231,8 +260,13 @@ one router (section "Plan engine"), so planning stays seconds at 1,000. For a
 fleet that size, a canary progression such as `-e '{"symroute_serial": [1, 10,
 "10%", "25%"]}'` keeps the first failures small; `max_fail_percentage: 0`
 still stops the rollout at the first failed router (tested by
-`molecule/fleet`)."""),
-    ("Dynamic link address change", "address_change", "bench/address_change.py", """An LTE-style reconnect of a dynamic link in the dynamic lab (`tests/dynamiclab.py`:
+`molecule/fleet`).""",
+    ),
+    (
+        "Dynamic link address change",
+        "address_change",
+        "bench/address_change.py",
+        """An LTE-style reconnect of a dynamic link in the dynamic lab (`tests/dynamiclab.py`:
 dnsmasq's DHCP on the provider side, isc-dhcp-client's dhclient on the router):
 the router releases its lease and leases again, the provider hands it another
 address. Measured inside the router from the moment the new address is on the
@@ -242,23 +276,31 @@ connection from the LAN host to the partner pinned to link C is answered from
 the new address. **Target: at most 1 s.** The link is not taken out of service
 between the two leases (no probe can be sent without an address, and such a
 round counts neither way), so the first connection only waits for the table.
-Baseline: one connection to the partner with the address unchanged."""),
+Baseline: one connection to the partner with the address unchanged.""",
+    ),
 ]
 
 
 def machine():
     cpus = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip() or "?"
-    return (f"{platform.system()} {platform.release()}, {cpus} CPUs, "
-            f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
+    return (
+        f"{platform.system()} {platform.release()}, {cpus} CPUs, "
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    )
 
 
 def main():
-    lines = ["# Performance", "",
-             "Written by `make bench` (`bench/record.py`) from the tables each benchmark wrote",
-             "to `docs/results/`. Timings on these shared machines are noisy, so every figure is",
-             "also a ratio to a baseline measured in the same run, interleaved with it. `make test`",
-             "runs each benchmark in a quick smoke mode so they cannot rot; no test asserts speed.", "",
-             f"Machine of this record: {machine()}.", ""]
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make bench` (`bench/record.py`) from the tables each benchmark wrote",
+        "to `docs/results/`. Timings on these shared machines are noisy, so every figure is",
+        "also a ratio to a baseline measured in the same run, interleaved with it. `make test`",
+        "runs each benchmark in a quick smoke mode so they cannot rot; no test asserts speed.",
+        "",
+        f"Machine of this record: {machine()}.",
+        "",
+    ]
     for title, name, script, prose in SECTIONS:
         lines += [f"## {title}: `{script}`", "", prose, ""]
         table = RESULTS / f"{name}.md"

@@ -33,8 +33,12 @@ def _attribute(kind, value):
 def message(kind, sequence, priority, destination, table):
     address, length = destination.split("/")
     header = struct.pack("=BBBBBBBBI", socket.AF_INET, int(length), 0, 0, 0, 0, 0, FR_ACT_TO_TBL, 0)
-    body = (header + _attribute(FRA_DST, socket.inet_aton(address))
-            + _attribute(FRA_PRIORITY, struct.pack("=I", priority)) + _attribute(FRA_TABLE, struct.pack("=I", table)))
+    body = (
+        header
+        + _attribute(FRA_DST, socket.inet_aton(address))
+        + _attribute(FRA_PRIORITY, struct.pack("=I", priority))
+        + _attribute(FRA_TABLE, struct.pack("=I", table))
+    )
     flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE if kind == RTM_NEWRULE else 0)
     return struct.pack("=IHHII", 16 + len(body), kind, flags, sequence, 0) + body
 
@@ -64,7 +68,7 @@ def main():
         channel.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
         channel.bind((0, 0))
         for start in range(0, len(rules), BATCH):
-            chunk = rules[start:start + BATCH]
+            chunk = rules[start : start + BATCH]
             channel.sendall(b"".join(message(kind, start + n, int(p), d, int(t)) for n, (p, d, t) in enumerate(chunk)))
             _acknowledged(channel, len(chunk))
 

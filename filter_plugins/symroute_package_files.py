@@ -46,9 +46,11 @@ def symroute_package_files(name):
     root = MODULE_UTILS / name
     if not (root / "__init__.py").is_file():
         raise AnsibleFilterError(f"symroute_package_files: {root} is not symroute's router package")
-    return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
-            for path in sorted(root.rglob("*"))
-            if path.suffix in SUFFIXES and path.is_file() and "__pycache__" not in path.parts}
+    return {
+        path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(root.rglob("*"))
+        if path.suffix in SUFFIXES and path.is_file() and "__pycache__" not in path.parts
+    }
 
 
 class FilterModule:

@@ -67,10 +67,14 @@ from ansible.module_utils.symroute_router.command import Runner
 
 
 def main():
-    module = AnsibleModule(argument_spec={"audit": {"type": "dict", "required": True},
-                                          "drift": {"type": "dict", "default": {}},
-                                          "router": {"type": "str", "required": True}},
-                           supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "audit": {"type": "dict", "required": True},
+            "drift": {"type": "dict", "default": {}},
+            "router": {"type": "str", "required": True},
+        },
+        supports_check_mode=True,
+    )
     request = module.params["audit"]
     refused = contract.refusal("audit", request)
     if refused:

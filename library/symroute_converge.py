@@ -173,24 +173,42 @@ from ansible.module_utils.symroute_router.converge_report import CHECK_MODE, NOT
 
 
 def main():
-    module = AnsibleModule(argument_spec={
-        "parts": {"type": "list", "elements": "str", "choices": list(PARTS), "required": True},
-        "snapshot": {"type": "dict", "default": {}},
-        "sysctl": {"type": "dict", "default": {}}, "nftables": {"type": "dict", "default": {}},
-        "routing": {"type": "dict", "default": {}}, "verify": {"type": "dict", "default": {}},
-        "monitor": {"type": "dict", "default": {}}, "package_files": {"type": "dict", "default": {}},
-        "confirm": {"type": "dict", "default": {}}, "ha": {"type": "dict", "default": {}},
-    }, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "parts": {"type": "list", "elements": "str", "choices": list(PARTS), "required": True},
+            "snapshot": {"type": "dict", "default": {}},
+            "sysctl": {"type": "dict", "default": {}},
+            "nftables": {"type": "dict", "default": {}},
+            "routing": {"type": "dict", "default": {}},
+            "verify": {"type": "dict", "default": {}},
+            "monitor": {"type": "dict", "default": {}},
+            "package_files": {"type": "dict", "default": {}},
+            "confirm": {"type": "dict", "default": {}},
+            "ha": {"type": "dict", "default": {}},
+        },
+        supports_check_mode=True,
+    )
     missing = [part for part in module.params["parts"] if not module.params[part]]
     if missing:
-        module.fail_json(msg=f"symroute_converge: no request for the parts {', '.join(missing)}",
-                         step="symroute_converge's options", restored=[], rolled_back=False,
-                         outcome=CHECK_MODE if module.check_mode else NOTHING_CHANGED)
+        module.fail_json(
+            msg=f"symroute_converge: no request for the parts {', '.join(missing)}",
+            step="symroute_converge's options",
+            restored=[],
+            rolled_back=False,
+            outcome=CHECK_MODE if module.check_mode else NOTHING_CHANGED,
+        )
     try:
         result = converge(module.params, module.check_mode, Runner(), module.warn)
     except ConvergeFailed as error:
-        module.fail_json(msg=str(error), step=error.step, outcome=error.outcome, restored=error.restored,
-                         rolled_back=error.rolled_back, check_mode=module.check_mode, **error.fields)
+        module.fail_json(
+            msg=str(error),
+            step=error.step,
+            outcome=error.outcome,
+            restored=error.restored,
+            rolled_back=error.rolled_back,
+            check_mode=module.check_mode,
+            **error.fields,
+        )
     if not module._diff:  # the diff holds the rendered files twice: sent back only when asked for (--diff)
         del result["diff"]
     module.exit_json(**result)

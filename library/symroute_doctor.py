@@ -89,25 +89,31 @@ from ansible.module_utils.symroute_router.doctor import diagnose, markdown, opti
 
 def _settings(params):
     """The checked settings (the command line's checks), or OptionError."""
-    pairs = [(options.link_name(name), options.interface(device))
-             for name, device in sorted((params["links"] or {}).items())]
-    return {"targets": options.targets(params["targets"]),
-            "watch_s": options.integer(params["watch_s"], "watch", "watch_s"),
-            "timeout_ms": options.integer(params["timeout_ms"], "timeout_ms"),
-            "links": options.links(pairs),
-            "site_addresses": options.site_addresses(params["site_addresses"]),
-            "monitor_config": options.path(params["monitor_config"], "monitor_config")}
+    pairs = [
+        (options.link_name(name), options.interface(device)) for name, device in sorted((params["links"] or {}).items())
+    ]
+    return {
+        "targets": options.targets(params["targets"]),
+        "watch_s": options.integer(params["watch_s"], "watch", "watch_s"),
+        "timeout_ms": options.integer(params["timeout_ms"], "timeout_ms"),
+        "links": options.links(pairs),
+        "site_addresses": options.site_addresses(params["site_addresses"]),
+        "monitor_config": options.path(params["monitor_config"], "monitor_config"),
+    }
 
 
 def main():
-    module = AnsibleModule(argument_spec={
-        "targets": {"type": "list", "elements": "str", "default": []},
-        "watch_s": {"type": "int", "default": 0},
-        "timeout_ms": {"type": "int", "default": 2000},
-        "links": {"type": "dict", "required": False},
-        "site_addresses": {"type": "list", "elements": "str", "default": []},
-        "monitor_config": {"type": "path", "default": "/etc/symroute/monitor.json"},
-    }, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "targets": {"type": "list", "elements": "str", "default": []},
+            "watch_s": {"type": "int", "default": 0},
+            "timeout_ms": {"type": "int", "default": 2000},
+            "links": {"type": "dict", "required": False},
+            "site_addresses": {"type": "list", "elements": "str", "default": []},
+            "monitor_config": {"type": "path", "default": "/etc/symroute/monitor.json"},
+        },
+        supports_check_mode=True,
+    )
     try:
         settings, refused = _settings(module.params), None
     except options.OptionError as error:

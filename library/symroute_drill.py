@@ -98,9 +98,12 @@ def _wait(module, path, link, out_of_service):
         if done:
             return state
         if time.monotonic() >= deadline:
-            module.fail_json(msg=f"symroute_drill: the link monitor did not take {link} "
-                                 f"{'out of' if out_of_service else 'back into'} service within "
-                                 f"{module.params['wait_s']} s", monitor=state)
+            module.fail_json(
+                msg=f"symroute_drill: the link monitor did not take {link} "
+                f"{'out of' if out_of_service else 'back into'} service within "
+                f"{module.params['wait_s']} s",
+                monitor=state,
+            )
         time.sleep(0.2)
 
 

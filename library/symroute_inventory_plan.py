@@ -106,10 +106,12 @@ NAME_PREFIX = "symroute_"
 _MISSING = object()
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 # The planned inventory's symroute_* variables per router, as written (the CLI's loader), as JSON.
-_PLANNED_VARIABLES = ("import json, sys\n"
-                      "from symroute.ansible_inventory import load_inventory\n"
-                      "routers = load_inventory(sys.argv[1], group=sys.argv[2]).routers\n"
-                      "sys.stdout.write(json.dumps(routers, sort_keys=True, default=repr))\n")
+_PLANNED_VARIABLES = (
+    "import json, sys\n"
+    "from symroute.ansible_inventory import load_inventory\n"
+    "routers = load_inventory(sys.argv[1], group=sys.argv[2]).routers\n"
+    "sys.stdout.write(json.dumps(routers, sort_keys=True, default=repr))\n"
+)
 
 
 def _shown(name):
@@ -122,14 +124,20 @@ def _planned_directory(module, working_directory):
     if value is None:
         return None
     if not value.strip():
-        module.fail_json(msg=f"symroute: {PLANNED_INVENTORY} is set but empty: set it to the reviewed inventory "
-                             "directory (inventories/production) or unset it; nothing was applied",
-                         problems=[], planned_sources=[])
+        module.fail_json(
+            msg=f"symroute: {PLANNED_INVENTORY} is set but empty: set it to the reviewed inventory "
+            "directory (inventories/production) or unset it; nothing was applied",
+            problems=[],
+            planned_sources=[],
+        )
     directory = os.path.realpath(os.path.join(working_directory, value))
     if not os.path.isdir(directory):
-        module.fail_json(msg=f"symroute: {PLANNED_INVENTORY}={json.dumps(value)[:300]} is not a directory "
-                             f"(a relative path is taken from {json.dumps(working_directory)}); nothing was applied",
-                         problems=[], planned_sources=[])
+        module.fail_json(
+            msg=f"symroute: {PLANNED_INVENTORY}={json.dumps(value)[:300]} is not a directory "
+            f"(a relative path is taken from {json.dumps(working_directory)}); nothing was applied",
+            problems=[],
+            planned_sources=[],
+        )
     return directory
 
 
@@ -175,12 +183,18 @@ def run_variables(module, sources, group, working_directory):
     command = [sys.executable, "-I", "-m", "ansible.cli.inventory", "--list"]
     for source in sources:
         command += ["-i", source]
-    document = _run_json(module, command, "ansible-inventory --list (the run's inventory)", must_succeed=True,
-                         cwd=working_directory)
+    document = _run_json(
+        module, command, "ansible-inventory --list (the run's inventory)", must_succeed=True, cwd=working_directory
+    )
     hostvars = (document.get("_meta") or {}).get("hostvars") or {}
-    return {host: {name: value for name, value in (hostvars.get(host) or {}).items()
-                   if isinstance(name, str) and name.startswith(NAME_PREFIX)}
-            for host in _group_hosts(document, group, set())}
+    return {
+        host: {
+            name: value
+            for name, value in (hostvars.get(host) or {}).items()
+            if isinstance(name, str) and name.startswith(NAME_PREFIX)
+        }
+        for host in _group_hosts(document, group, set())
+    }
 
 
 def disagreements(run, planned, directory):
@@ -195,8 +209,11 @@ def disagreements(run, planned, directory):
             given, written = run[router].get(name, _MISSING), planned[router].get(name, _MISSING)
             if canonical(given) == canonical(written):
                 continue
-            what = ("gives a value the planned inventory ({}) does not" if given is not _MISSING
-                    else "does not give it; the planned inventory ({}) does").format(directory)
+            what = (
+                "gives a value the planned inventory ({}) does not"
+                if given is not _MISSING
+                else "does not give it; the planned inventory ({}) does"
+            ).format(directory)
             problems.append(f"router {json.dumps(router)}: variable {_shown(name)}: the run's inventory {what}")
     return problems
 
@@ -219,21 +236,39 @@ def main():
         # The problems once, in the result (Ansible prints msg twice: as the error and in the result); the
         # task's own location that Ansible adds is not where they are: each problem names its file and line.
         count = len(document["problems"])
-        module.fail_json(msg=f"symroute: the inventory has {count} problem{'s' if count != 1 else ''} (under "
-                             "'problems' below, each with its inventory file and line); nothing was applied",
-                         problems=document["problems"], planned_sources=planned_sources)
+        module.fail_json(
+            msg=f"symroute: the inventory has {count} problem{'s' if count != 1 else ''} (under "
+            "'problems' below, each with its inventory file and line); nothing was applied",
+            problems=document["problems"],
+            planned_sources=planned_sources,
+        )
     if directory:
-        planned = _run_json(module, [sys.executable, "-I", "-c", _PLANNED_VARIABLES, directory, group],
-                            "the plan engine's loader", must_succeed=True)
+        planned = _run_json(
+            module,
+            [sys.executable, "-I", "-c", _PLANNED_VARIABLES, directory, group],
+            "the plan engine's loader",
+            must_succeed=True,
+        )
         problems = disagreements(run_variables(module, sources, group, working_directory), planned, directory)
         if problems:
-            module.fail_json(msg="\n".join([f"symroute: the run's inventory disagrees with the planned inventory "
-                                            f"({directory}) for what the roles read; nothing was applied:"]
-                                           + [f"  - {problem}" for problem in problems]),
-                             problems=problems, planned_sources=planned_sources)
-    module.exit_json(changed=False, plans=document["routers"], digest=document["digest"],
-                     plan_warnings=document["warnings"],
-                     planned_sources=planned_sources)
+            module.fail_json(
+                msg="\n".join(
+                    [
+                        f"symroute: the run's inventory disagrees with the planned inventory "
+                        f"({directory}) for what the roles read; nothing was applied:"
+                    ]
+                    + [f"  - {problem}" for problem in problems]
+                ),
+                problems=problems,
+                planned_sources=planned_sources,
+            )
+    module.exit_json(
+        changed=False,
+        plans=document["routers"],
+        digest=document["digest"],
+        plan_warnings=document["warnings"],
+        planned_sources=planned_sources,
+    )
 
 
 if __name__ == "__main__":

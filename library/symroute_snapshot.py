@@ -83,16 +83,23 @@ from ansible.module_utils.symroute_router.locking import LOCK_FILE
 
 
 def main():
-    module = AnsibleModule(argument_spec={"state": {"type": "str", "choices": ["taken", "restored", "confirmed"],
-                                                    "required": True},
-                                          "path": {"type": "path", "required": True},
-                                          "run_id": {"type": "str", "default": ""},
-                                          "scope": {"type": "dict", "default": {}}},
-                           supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "state": {"type": "str", "choices": ["taken", "restored", "confirmed"], "required": True},
+            "path": {"type": "path", "required": True},
+            "run_id": {"type": "str", "default": ""},
+            "scope": {"type": "dict", "default": {}},
+        },
+        supports_check_mode=True,
+    )
     path, run_id = module.params["path"], module.params["run_id"]
     if module.check_mode:
-        module.exit_json(changed=False, restored=[], outcome=converge_report.CHECK_MODE,
-                         msg="check mode: nothing was taken or restored")
+        module.exit_json(
+            changed=False,
+            restored=[],
+            outcome=converge_report.CHECK_MODE,
+            msg="check mode: nothing was taken or restored",
+        )
     runner = Runner()
     if module.params["state"] == "confirmed":
         if not run_id:
@@ -101,8 +108,11 @@ def main():
             record = deadman.confirm(deadman_record.record_path(path), run_id, runner)
         except (deadman.DeadmanError, OSError) as error:
             module.fail_json(msg=f"symroute_snapshot: {error}", record=getattr(error, "record", None))
-        module.exit_json(changed=True, margin_s=record.get("margin_s"),
-                         msg=f"run {run_id} confirmed ({record.get('margin_s')} s before its dead-man)")
+        module.exit_json(
+            changed=True,
+            margin_s=record.get("margin_s"),
+            msg=f"run {run_id} confirmed ({record.get('margin_s')} s before its dead-man)",
+        )
     if module.params["state"] == "taken":
         scope = dict(module.params["scope"], run_id=run_id or module.params["scope"].get("run_id"))
         snapshot.save(path, snapshot.take(runner, snapshot.router_scope(scope)))
@@ -112,18 +122,28 @@ def main():
     except ValueError as error:
         module.fail_json(msg=f"symroute_snapshot: {path} is not a snapshot: {error}", restored=[])
     if run_id and (taken is None or taken.get("run_id") != run_id):
-        module.exit_json(changed=False, restored=[], outcome="Nothing was changed (this run took no snapshot).",
-                         msg=f"no snapshot of run {run_id} at {path}: the run stopped before its snapshot")
+        module.exit_json(
+            changed=False,
+            restored=[],
+            outcome="Nothing was changed (this run took no snapshot).",
+            msg=f"no snapshot of run {run_id} at {path}: the run stopped before its snapshot",
+        )
     if taken is None:
         module.fail_json(msg=f"symroute_snapshot: no snapshot at {path}: nothing can be restored")
     try:
         owned = snapshot.router_scope(module.params["scope"])["files"] if module.params["scope"].get("files") else None
         restored = snapshot.restore(runner, taken, lock_path=LOCK_FILE, owned_files=owned)
     except snapshot.RestoreError as error:
-        module.fail_json(msg=f"symroute_snapshot: the restore was incomplete: {error}; restored "
-                             + "; ".join(error.restored), restored=error.restored)
-    module.exit_json(changed=bool(restored), restored=restored, outcome=converge_report.restored(restored),
-                     msg="restored " + ("; ".join(restored) if restored else "nothing (nothing had changed)"))
+        module.fail_json(
+            msg=f"symroute_snapshot: the restore was incomplete: {error}; restored " + "; ".join(error.restored),
+            restored=error.restored,
+        )
+    module.exit_json(
+        changed=bool(restored),
+        restored=restored,
+        outcome=converge_report.restored(restored),
+        msg="restored " + ("; ".join(restored) if restored else "nothing (nothing had changed)"),
+    )
 
 
 if __name__ == "__main__":

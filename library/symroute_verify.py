@@ -60,12 +60,15 @@ from ansible.module_utils.symroute_router.command import Runner
 
 
 def main():
-    module = AnsibleModule(argument_spec={"verify": {"type": "dict", "required": True},
-                                          "capture": {"type": "bool", "default": False},
-                                          "management_before": {"type": "dict", "default": {}},
-                                          "monitor_state_file": {"type": "path",
-                                                                 "default": "/run/symroute/monitor.json"}},
-                           supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={
+            "verify": {"type": "dict", "required": True},
+            "capture": {"type": "bool", "default": False},
+            "management_before": {"type": "dict", "default": {}},
+            "monitor_state_file": {"type": "path", "default": "/run/symroute/monitor.json"},
+        },
+        supports_check_mode=True,
+    )
     request = module.params["verify"]
     refused = contract.refusal("verify", request)
     if refused:
@@ -73,8 +76,9 @@ def main():
     runner = Runner()
     if module.params["capture"]:
         module.exit_json(changed=False, management=verify.read_management(runner, request["management"]))
-    observed, failures = verify.run(runner, request, module.params["monitor_state_file"],
-                                    module.params["management_before"])
+    observed, failures = verify.run(
+        runner, request, module.params["monitor_state_file"], module.params["management_before"]
+    )
     if failures:
         module.fail_json(msg="; ".join(failures), failures=failures, observed=observed)
     module.exit_json(changed=False, observed=observed)

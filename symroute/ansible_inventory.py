@@ -63,9 +63,12 @@ def _handed_over(files):
     partner list's digest is still checked against every router's value (an INI inventory that overrides
     it is refused as before).
     """
-    return {os.path.realpath(root / entry.path): entry.data
-            for root, entries in files.items() for entry in entries.values()
-            if isinstance(entry.data, dict) and set(entry.data) == {PARTNERS}}
+    return {
+        os.path.realpath(root / entry.path): entry.data
+        for root, entries in files.items()
+        for entry in entries.values()
+        if isinstance(entry.data, dict) and set(entry.data) == {PARTNERS}
+    }
 
 
 def _data_loader(handed_over):
@@ -102,8 +105,11 @@ def _partner_files(files, router, groups):
 
 def _partner_digests(files, labels):
     """The digests of the partner list in the named partner files."""
-    entries = {f"{label}/{path}" if len(files) > 1 else path: entry
-               for label, items in files.items() for path, entry in items.items()}
+    entries = {
+        f"{label}/{path}" if len(files) > 1 else path: entry
+        for label, items in files.items()
+        for path, entry in items.items()
+    }
     return {entries[label].variables[PARTNERS] for label in labels}
 
 
@@ -124,8 +130,9 @@ def _scan_all(sources, parsed):
     return files, roots, problems
 
 
-def load_inventory(sources: Union[str, Path, Sequence[Union[str, Path]]], group: str = ROUTER_GROUP,
-                   parsed: Optional[dict] = None) -> Inventory:
+def load_inventory(
+    sources: Union[str, Path, Sequence[Union[str, Path]]], group: str = ROUTER_GROUP, parsed: Optional[dict] = None
+) -> Inventory:
     """The ``Inventory`` of one or more sources (raises InventoryError with every problem).
 
     ``parsed``: {sha256: data} shared by the loads of one command (inventory_files.scan): the base of
@@ -155,17 +162,27 @@ def load_inventory(sources: Union[str, Path, Sequence[Union[str, Path]]], group:
             routers[host.name] = plain(symroute_variables(variables), copies)
             partner_files = _partner_files(files, host.name, {g.name for g in host.get_groups()})
             if len(partner_files) > 1:
-                problems.append(Problem(host.name, f"{PARTNERS} is defined in {len(partner_files)} files "
-                                                   f"({', '.join(partner_files)}); Ansible would silently use "
-                                                   "one of them: keep one partner file"))
+                problems.append(
+                    Problem(
+                        host.name,
+                        f"{PARTNERS} is defined in {len(partner_files)} files "
+                        f"({', '.join(partner_files)}); Ansible would silently use "
+                        "one of them: keep one partner file",
+                    )
+                )
             elif PARTNERS in routers[host.name] and _partner_digests(files, partner_files) != {
-                    _digest_once(digests, routers[host.name][PARTNERS])}:
-                problems.append(Problem(host.name, f"{PARTNERS} does not come from the partner file "
-                                                   f"({', '.join(partner_files) or 'none'}): something else (an INI "
-                                                   "inventory, inline variables) sets or overrides it"))
+                _digest_once(digests, routers[host.name][PARTNERS])
+            }:
+                problems.append(
+                    Problem(
+                        host.name,
+                        f"{PARTNERS} does not come from the partner file "
+                        f"({', '.join(partner_files) or 'none'}): something else (an INI "
+                        "inventory, inline variables) sets or overrides it",
+                    )
+                )
     except AnsibleError as error:
         raise InventoryError([_ansible_problem(sources, error)]) from None
     if problems:
         raise InventoryError(problems)
     return Inventory(routers=routers, files=files, groups=dict(sorted(groups.items())))
-

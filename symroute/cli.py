@@ -36,8 +36,12 @@ def _parser():
     parser = argparse.ArgumentParser(prog="symroute", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser("plan", help="validate the inventory and print each router's plan")
-    plan.add_argument("--inventory", required=True, action="append",
-                      help="inventory directory or file (repeat for several sources, as ansible-playbook -i)")
+    plan.add_argument(
+        "--inventory",
+        required=True,
+        action="append",
+        help="inventory directory or file (repeat for several sources, as ansible-playbook -i)",
+    )
     plan.add_argument("--base", help="git ref to compare with (e.g. origin/main)")
     plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
     plan.add_argument("--group", default=ROUTER_GROUP, help=f"inventory group of the routers ({ROUTER_GROUP})")
@@ -46,8 +50,13 @@ def _parser():
     explain.add_argument("--host", help="the router (default: the inventory's only router)")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.add_argument("--group", default=ROUTER_GROUP)
-    explain.add_argument("--down", action="append", default=[], metavar="LINK",
-                         help="a link out of service (repeat for several); the answer walks the plan's rules")
+    explain.add_argument(
+        "--down",
+        action="append",
+        default=[],
+        metavar="LINK",
+        help="a link out of service (repeat for several); the answer walks the plan's rules",
+    )
     explain.add_argument("addresses", nargs="+", metavar="ADDRESS")
     for name, (_, text) in ROUTER_COMMANDS.items():
         commands.add_parser(name, help=text, add_help=False).add_argument("arguments", nargs=argparse.REMAINDER)
@@ -58,8 +67,11 @@ def _parser():
 # `symroute doctor|status ARGS` hands ARGS to it (`symroute doctor --help` is the doctor's own help).
 ROUTER_COMMANDS = {
     "doctor": ("symroute_router.doctor", "on a router: read-only triage of asymmetric routing (--help for its own)"),
-    "status": ("symroute_router.status", "on a router: the live view of links, partners and failovers "
-                                         "(the monitor's state; also installed as symroute-status)"),
+    "status": (
+        "symroute_router.status",
+        "on a router: the live view of links, partners and failovers "
+        "(the monitor's state; also installed as symroute-status)",
+    ),
 }
 
 
@@ -69,8 +81,10 @@ def _router_command(name, arguments):
     try:
         import symroute_router  # noqa: F401  (the router package: module_utils/ in a checkout)
     except ImportError:
-        raise UsageError(f"{name} runs on a router: bin/symroute {name} from a checkout, or "
-                         f"symroute-status / python3 -m {module} where symroute converged") from None
+        raise UsageError(
+            f"{name} runs on a router: bin/symroute {name} from a checkout, or "
+            f"symroute-status / python3 -m {module} where symroute converged"
+        ) from None
     saved = sys.argv
     sys.argv = [f"symroute {name}", *arguments]
     try:
@@ -84,9 +98,11 @@ def _router_command(name, arguments):
 
 def no_routers_message(group):
     """What to do when the inventory has no router: symroute plans the hosts of one group only."""
-    return (f"no hosts in group '{group}': symroute plans only the hosts of that group; list your routers in "
-            f"the inventory's hosts.yml as `{group}:` / `  hosts:` / `    gw1:` (as in "
-            "inventories/example/two-links/hosts.yml, docs/getting-started.md), or name your group with --group")
+    return (
+        f"no hosts in group '{group}': symroute plans only the hosts of that group; list your routers in "
+        f"the inventory's hosts.yml as `{group}:` / `  hosts:` / `    gw1:` (as in "
+        "inventories/example/two-links/hosts.yml, docs/getting-started.md), or name your group with --group"
+    )
 
 
 def _plans(inventory, group, shared=None):
@@ -116,15 +132,25 @@ def _base_plans(inventory, ref, group, shared=None):
             plans, files = _plans(path, group, shared)
             return plans, files, []
         except InventoryError as error:
-            return {}, None, [f"the base inventory at {ref} is itself invalid; compared with an empty one"] + [
-                str(p) for p in error.problems]
+            return (
+                {},
+                None,
+                [f"the base inventory at {ref} is itself invalid; compared with an empty one"]
+                + [str(p) for p in error.problems],
+            )
 
 
 def review_document(args: argparse.Namespace) -> Document:
     """The review document of ``symroute plan`` (what --format json prints) for parsed arguments."""
     shown = args.inventory[0] if len(args.inventory) == 1 else ", ".join(args.inventory)
-    result = {"symroute_review_version": REVIEW_SCHEMA_VERSION, "inventory": shown, "valid": True,
-              "problems": [], "warnings": [], "routers": {}}
+    result = {
+        "symroute_review_version": REVIEW_SCHEMA_VERSION,
+        "inventory": shown,
+        "valid": True,
+        "problems": [],
+        "warnings": [],
+        "routers": {},
+    }
     shared = SharedWork()  # one for the head and the base: their equal partner lists are checked once
     try:
         plans, files = _plans(args.inventory, args.group, shared)
@@ -140,9 +166,13 @@ def review_document(args: argparse.Namespace) -> Document:
         if args.base:
             before, before_files, notes = _base_plans(args.inventory, args.base, args.group, shared)
             changes = compare(before, plans)
-            result.update(base=args.base, base_notes=notes, changes=changes,
-                          partners_changed=partners_by_router(changes),
-                          outside_contract=contract_changes(before_files, files))
+            result.update(
+                base=args.base,
+                base_notes=notes,
+                changes=changes,
+                partners_changed=partners_by_router(changes),
+                outside_contract=contract_changes(before_files, files),
+            )
     return result
 
 

@@ -62,9 +62,14 @@ class SnapshotScope(TypedDict):
 
 def routing(plan: Plan) -> RoutingSlice:
     """Rules of symroute's band and routes of its tables (the learned entries only where a link is dynamic)."""
-    part: RoutingSlice = {"contract_version": plan["contract_version"], "priority_band": plan["priority_band"],
-            "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
-            "rules": plan["rules"], "routes": plan["routes"]}
+    part: RoutingSlice = {
+        "contract_version": plan["contract_version"],
+        "priority_band": plan["priority_band"],
+        "monitor_bands": plan["monitor"]["bands"],
+        "tables": [table["id"] for table in plan["tables"]],
+        "rules": plan["rules"],
+        "routes": plan["routes"],
+    }
     if "learned" in plan:
         part["learned"] = plan["learned"]
     return part
@@ -76,34 +81,54 @@ def sysctls(plan: Plan) -> SysctlsSlice:
 
 def nftables(plan: Plan) -> NftablesSlice:
     """Which table; its content is the role's rendering of the plan (symroute.nft.j2)."""
-    return {"contract_version": plan["contract_version"],
-            "table": f"{plan['nftables']['family']} {plan['nftables']['table']}"}
+    return {
+        "contract_version": plan["contract_version"],
+        "table": f"{plan['nftables']['family']} {plan['nftables']['table']}",
+    }
 
 
 def verify(plan: Plan) -> VerifySlice:
-    return {"contract_version": plan["contract_version"], "tables": plan["verify_tables"],
-            "partners": plan["verify"], "management": plan["management_probes"]}
+    return {
+        "contract_version": plan["contract_version"],
+        "tables": plan["verify_tables"],
+        "partners": plan["verify"],
+        "management": plan["management_probes"],
+    }
 
 
 def audit(plan: Plan) -> AuditSlice:
     """The verify slice and what the read-only audit needs besides it (the monitor's state file is a role
     setting, added by the role)."""
     audit = plan["audit"]
-    return {"contract_version": plan["contract_version"], "verify": verify(plan), "links": audit["links"],
-            "prefixes": audit["prefixes"], "mark_mask": audit["mark_mask"],
-            "out_of_service_group": audit["out_of_service_group"]}
+    return {
+        "contract_version": plan["contract_version"],
+        "verify": verify(plan),
+        "links": audit["links"],
+        "prefixes": audit["prefixes"],
+        "mark_mask": audit["mark_mask"],
+        "out_of_service_group": audit["out_of_service_group"],
+    }
 
 
 def snapshot_scope(plan: Plan) -> SnapshotScope:
     """What a snapshot holds of symroute's kernel state (the run's id and files are the role's)."""
-    return {"nft_table": nftables(plan)["table"], "priority_band": plan["priority_band"],
-            "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
-            "sysctls": [item["name"] for item in plan["sysctls"]]}
+    return {
+        "nft_table": nftables(plan)["table"],
+        "priority_band": plan["priority_band"],
+        "monitor_bands": plan["monitor"]["bands"],
+        "tables": [table["id"] for table in plan["tables"]],
+        "sysctls": [item["name"] for item in plan["sysctls"]],
+    }
 
 
 SLICES: Mapping[str, Callable[[Plan], Mapping[str, Any]]] = {
-    "routing": routing, "sysctls": sysctls, "nftables": nftables, "verify": verify, "audit": audit,
-    "snapshot_scope": snapshot_scope}
+    "routing": routing,
+    "sysctls": sysctls,
+    "nftables": nftables,
+    "verify": verify,
+    "audit": audit,
+    "snapshot_scope": snapshot_scope,
+}
 
 
 def contract_slice(plan: Plan, part: str) -> Mapping[str, Any]:

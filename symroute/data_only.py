@@ -25,8 +25,10 @@ def _value_problem(value):
     if isinstance(value, str):
         found = JINJA_DELIMITER.search(value)
         if found:
-            return (f"contains the Jinja delimiter {found.group()!r} ({shown(value)}): symroute's variables "
-                    "are data and are never rendered")
+            return (
+                f"contains the Jinja delimiter {found.group()!r} ({shown(value)}): symroute's variables "
+                "are data and are never rendered"
+            )
         return None
     if not isinstance(value, _PLAIN_SCALARS):
         return f"a {type(value).__name__} is not plain data"
@@ -60,8 +62,9 @@ def non_data_values(name: str, value: object) -> list[tuple[str, str]]:
     return found
 
 
-def variable_problems(router: str, variables: Mapping[str, Any],
-                      non_data: Callable[[str, Any], list[tuple[str, str]]] = non_data_values) -> list[tuple[str, str]]:
+def variable_problems(
+    router: str, variables: Mapping[str, Any], non_data: Callable[[str, Any], list[tuple[str, str]]] = non_data_values
+) -> list[tuple[str, str]]:
     """(where, message) for every non-data value in a router's ``symroute_*`` variables.
 
     ``non_data``: non_data_values, or a function that gives the same answer (shared).

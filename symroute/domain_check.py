@@ -40,11 +40,14 @@ def domain_problem(value: object) -> Optional[str]:
     if len(value) > MAX_NAME_LENGTH:
         return f"a name has at most {MAX_NAME_LENGTH} characters"
     if not value.isascii():
-        return (f"{shown(value)} is not ASCII: write an internationalized name in its punycode form "
-                "(xn--...), the form DNS carries")
+        return (
+            f"{shown(value)} is not ASCII: write an internationalized name in its punycode form "
+            "(xn--...), the form DNS carries"
+        )
     if "*" in value:
-        return (f"{shown(value)} is a wildcard: DNS answers for names, not patterns; "
-                "list the names the partner publishes")
+        return (
+            f"{shown(value)} is a wildcard: DNS answers for names, not patterns; list the names the partner publishes"
+        )
     if value.endswith("."):
         return f"{shown(value)}: write the name without its final dot"
     if value != value.lower():
@@ -52,8 +55,10 @@ def domain_problem(value: object) -> Optional[str]:
     labels = value.split(".")
     bad = [label for label in labels if _LABEL.fullmatch(label) is None]
     if bad:
-        return (f"{shown(value)} is not a DNS name: each label is 1-63 letters, digits or '-' "
-                f"(not at either end); {shown(bad[0])} is not")
+        return (
+            f"{shown(value)} is not a DNS name: each label is 1-63 letters, digits or '-' "
+            f"(not at either end); {shown(bad[0])} is not"
+        )
     if len(labels) < 2:
         return f"{shown(value)} is a single label: write the full name (the router's search domains would complete it)"
     if labels[-1].isdigit():

@@ -36,11 +36,19 @@ def _partner_named(plan, text):
     """
     for partner in plan["partners"]:
         if text in partner.get("domains", ()):
-            return {"address": text, "domain": text, "partner": partner["name"], "pinned_link": partner["link"],
-                    "mark": partner["mark"], "on_link_failure": partner["on_link_failure"],
-                    "failover_links": partner["failover_links"],
-                    "path": (f"a name of partner {partner['name']}: the router looks it up and pins its answers "
-                             f"to {partner['link']} (explain an address it answers to walk the rules)")}
+            return {
+                "address": text,
+                "domain": text,
+                "partner": partner["name"],
+                "pinned_link": partner["link"],
+                "mark": partner["mark"],
+                "on_link_failure": partner["on_link_failure"],
+                "failover_links": partner["failover_links"],
+                "path": (
+                    f"a name of partner {partner['name']}: the router looks it up and pins its answers "
+                    f"to {partner['link']} (explain an address it answers to walk the rules)"
+                ),
+            }
     return None
 
 
@@ -82,13 +90,20 @@ def _walked(plan, address, local, found, down):
     down = frozenset(down)
     mark = int(found[0]["mark"], 16) if found else 0
     outcome = walk(plan, address, mark, down)
-    answer = {"address": str(address), "down": sorted(down), "family": address.version,
-              "partner": None, "prefix": str(local) if local is not None else None,
-              "link": outcome.link["name"] if outcome.link else None,
-              "source": _source(plan, outcome.link, address.version) if outcome.link else None,
-              "rejected": outcome.rejected, "main_table": outcome.main,
-              "main_table_unless_out_of_service": outcome.main_unless_out,
-              "rules": outcome.steps, "path": _summary(plan, outcome, address)}
+    answer = {
+        "address": str(address),
+        "down": sorted(down),
+        "family": address.version,
+        "partner": None,
+        "prefix": str(local) if local is not None else None,
+        "link": outcome.link["name"] if outcome.link else None,
+        "source": _source(plan, outcome.link, address.version) if outcome.link else None,
+        "rejected": outcome.rejected,
+        "main_table": outcome.main,
+        "main_table_unless_out_of_service": outcome.main_unless_out,
+        "rules": outcome.steps,
+        "path": _summary(plan, outcome, address),
+    }
     pair = explain_pair(plan)
     if pair is not None:  # only in an HA pair: a router alone's answer is unchanged
         answer["ha"] = pair
@@ -100,21 +115,41 @@ def _walked(plan, address, local, found, down):
             answer["path"] = "no partner: follows the main table; replies use the link the connection arrived on"
         return answer
     partner, prefix = found
-    answer.update(partner=partner["name"], prefix=str(prefix), mark=partner["mark"], pinned_link=partner["link"],
-                  on_link_failure=partner["on_link_failure"], failover_links=partner["failover_links"])
+    answer.update(
+        partner=partner["name"],
+        prefix=str(prefix),
+        mark=partner["mark"],
+        pinned_link=partner["link"],
+        on_link_failure=partner["on_link_failure"],
+        failover_links=partner["failover_links"],
+    )
     if outcome.link is not None:
         answer["interface"] = outcome.link["interface"]
     if not down:
         failed = walk(plan, address, mark, frozenset({partner["link"]}))
         answer["when_link_fails"] = _summary(plan, failed, address) + (
-            " (fail_closed: never sent by another link)" if partner["on_link_failure"] == "fail_closed" else
-            _with_address(plan, failed.link, address.version) if failed.link else "")
+            " (fail_closed: never sent by another link)"
+            if partner["on_link_failure"] == "fail_closed"
+            else _with_address(plan, failed.link, address.version)
+            if failed.link
+            else ""
+        )
     return answer
 
 
 # The ranges the router's resolver refuses besides its own networks (module_utils/.../monitor/resolver.py).
-SPECIAL_USE = ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
-               "::ffff:0:0/96", "fe80::/10", "ff00::/8")
+SPECIAL_USE = (
+    "0.0.0.0/8",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/128",
+    "::1/128",
+    "::ffff:0:0/96",
+    "fe80::/10",
+    "ff00::/8",
+)
 
 
 def _refused(plan, address):
@@ -135,8 +170,12 @@ def explain_name(plan: Plan, name: str, addresses: Sequence[str], how: str, down
     what the router's resolver refuses (DNS rebinding), and follows the main table.
     """
     named = _partner_named(plan, name)
-    answer = dict(named or {"address": name, "domain": name, "partner": None}, resolved_with=how,
-                  addresses=list(addresses), answers=[])
+    answer = dict(
+        named or {"address": name, "domain": name, "partner": None},
+        resolved_with=how,
+        addresses=list(addresses),
+        answers=[],
+    )
     for text in addresses:
         address = parse_address(text)
         local = _containing(plan["main_table_networks"], address)
@@ -154,6 +193,8 @@ def explain_name(plan: Plan, name: str, addresses: Sequence[str], how: str, down
     if named is None:
         answer["path"] = "not a partner's name: each answer is walked as an address"
     else:
-        answer["path"] = (f"a name of partner {named['partner']}: the router looks it up and pins its answers to "
-                          f"{named['pinned_link']}; the controller's answers, walked:")
+        answer["path"] = (
+            f"a name of partner {named['partner']}: the router looks it up and pins its answers to "
+            f"{named['pinned_link']}; the controller's answers, walked:"
+        )
     return answer

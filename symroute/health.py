@@ -98,9 +98,14 @@ def _tcp(text, names):
 
 def _http(text, scheme):
     parts, port, address = _strict_url(text, scheme, names=True)
-    return {"kind": scheme, "host": parts.hostname, "family": _family(address),
-            "port": port or DEFAULT_PORTS[scheme],
-            "path": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), "text": text}
+    return {
+        "kind": scheme,
+        "host": parts.hostname,
+        "family": _family(address),
+        "port": port or DEFAULT_PORTS[scheme],
+        "path": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        "text": text,
+    }
 
 
 def parse_link_target(text: str) -> dict[str, Any]:

@@ -37,4 +37,3 @@ def plain(value: Any, copies: Optional[dict[int, tuple[Any, Any]]] = None) -> An
     if copies is not None:
         copies[id(value)] = (value, copy)  # the original is held, so its id is not reused during the load
     return copy
-

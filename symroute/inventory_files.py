@@ -58,8 +58,13 @@ class InventoryFile:
     data: object = field(default=None, repr=False, compare=False)
 
     def as_dict(self):
-        return {"sha256": self.sha256, "executable": self.executable, "symlink": self.symlink,
-                "variables": dict(sorted(self.variables.items())), "templated": list(self.templated)}
+        return {
+            "sha256": self.sha256,
+            "executable": self.executable,
+            "symlink": self.symlink,
+            "variables": dict(sorted(self.variables.items())),
+            "templated": list(self.templated),
+        }
 
 
 def _applies_to(relative):
@@ -89,12 +94,21 @@ def _read_entry(root, path, problems):
         problems.append(Problem(str(path), f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused"))
         return None
     content = path.read_bytes()
-    entry = InventoryFile(path=relative.as_posix(), sha256=hashlib.sha256(content).hexdigest(),
-                          executable=bool(status.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
-                          symlink=os.readlink(path) if path.is_symlink() else "", applies_to=_applies_to(relative))
+    entry = InventoryFile(
+        path=relative.as_posix(),
+        sha256=hashlib.sha256(content).hexdigest(),
+        executable=bool(status.st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)),
+        symlink=os.readlink(path) if path.is_symlink() else "",
+        applies_to=_applies_to(relative),
+    )
     if entry.executable:
-        problems.append(Problem(str(path), "the file is executable: Ansible would run it as an inventory script; "
-                                           "an inventory holds data only (chmod -x it)"))
+        problems.append(
+            Problem(
+                str(path),
+                "the file is executable: Ansible would run it as an inventory script; "
+                "an inventory holds data only (chmod -x it)",
+            )
+        )
     return entry, content
 
 
@@ -126,10 +140,13 @@ def _shape_problem(data, applies_to):
     if isinstance(data, dict) or data is None:
         return None
     if type(data) is str and data.startswith("$ANSIBLE_VAULT;"):
-        return ("the whole file is encrypted with Ansible Vault: symroute reads the inventory as plain text and "
-                "never decrypts it (encrypt single values with !vault, outside symroute's variables)")
+        return (
+            "the whole file is encrypted with Ansible Vault: symroute reads the inventory as plain text and "
+            "never decrypts it (encrypt single values with !vault, outside symroute's variables)"
+        )
     kind = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(data), f"a {type(data).__name__}")
+        type(data), f"a {type(data).__name__}"
+    )
     if applies_to and data:
         return f"the file must be a mapping of variable names to values; its top level is {kind}"
     if not applies_to and isinstance(data, list):
@@ -155,13 +172,23 @@ def _file_entry(root, path, problems, parsed):
         values = {str(name): value for name, value in data.items()}
         extra = sorted(name for name in values if name != PARTNERS)
         if PARTNERS in values and extra:
-            problems.append(Problem(str(path), f"defines {PARTNERS} and also {', '.join(extra)}: the partner file "
-                                               f"holds {PARTNERS} only (docs/security.md)"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"defines {PARTNERS} and also {', '.join(extra)}: the partner file "
+                    f"holds {PARTNERS} only (docs/security.md)",
+                )
+            )
     elif not entry.applies_to:
         values = _inline_variables(data)
         if any(name.endswith(f":{PARTNERS}") for name in values):
-            problems.append(Problem(str(path), f"sets {PARTNERS} inline; the partner list lives in a vars file of "
-                                               "its own (group_vars/all/partners.yml)"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"sets {PARTNERS} inline; the partner list lives in a vars file of "
+                    "its own (group_vars/all/partners.yml)",
+                )
+            )
     else:
         values = {}
     entry.variables = {name: value_digest(value) for name, value in values.items()}
@@ -169,8 +196,9 @@ def _file_entry(root, path, problems, parsed):
     return entry
 
 
-def scan(source: Any, skips: Optional[AnsibleSkips] = None,
-         parsed: Optional[dict] = None) -> tuple[Any, dict[str, InventoryFile], list[Problem]]:
+def scan(
+    source: Any, skips: Optional[AnsibleSkips] = None, parsed: Optional[dict] = None
+) -> tuple[Any, dict[str, InventoryFile], list[Problem]]:
     """(root, {relative path: InventoryFile}, problems) of one inventory source.
 
     ``skips``: what Ansible never reads (default: ``ansible_skips()``, Ansible's configuration here).

@@ -30,8 +30,7 @@ def repeated(seen: dict[Any, str], value: Any, other: str) -> Optional[str]:
     return earlier
 
 
-def check_unique_name(collect: Collect, kind: str, label: str, index: int, name: object,
-                      seen: dict[Any, str]) -> None:
+def check_unique_name(collect: Collect, kind: str, label: str, index: int, name: object, seen: dict[Any, str]) -> None:
     if isinstance(name, str) and (earlier := repeated(seen, name, f"{kind} #{index + 1}")):
         collect.problem(label, f"field name: duplicate {kind} name (also {earlier})")
 

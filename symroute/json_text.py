@@ -125,8 +125,9 @@ def write(value: Any, stream: TextIO, indent: Optional[int] = None) -> None:
     stream.writelines(chunks(value, indent))
 
 
-def update_hash(digest: Any, value: Any, reuse: Optional["_Encoder"] = None,
-                encoded: Optional[dict[int, tuple[str, bytes]]] = None) -> None:
+def update_hash(
+    digest: Any, value: Any, reuse: Optional["_Encoder"] = None, encoded: Optional[dict[int, tuple[str, bytes]]] = None
+) -> None:
     """Feed the bytes of ``dumps(value)`` to a hashlib object without making the whole text first.
 
     ``encoded`` ({id(text): (text, bytes)}, with ``reuse``): the bytes of each reused list text are made once.

@@ -20,11 +20,12 @@ IPV6_LINK_LOCAL = IPNetwork("fe80::/10")
 ADDRESS_FIELDS = {4: ("address", "gateway"), 6: ("address6", "gateway6")}
 
 
-DYNAMIC_HINT = {"address": "'dynamic' where the link's DHCP, PPP or LTE client sets it",
-                "gateway": "'dynamic' where the link's DHCP, PPP or LTE client sets it (or leave it out on a "
-                           "point-to-point link)",
-                "address6": "'dynamic' where SLAAC or DHCPv6 sets it",
-                "gateway6": "'dynamic' where router advertisements set it"}
+DYNAMIC_HINT = {
+    "address": "'dynamic' where the link's DHCP, PPP or LTE client sets it",
+    "gateway": "'dynamic' where the link's DHCP, PPP or LTE client sets it (or leave it out on a point-to-point link)",
+    "address6": "'dynamic' where SLAAC or DHCPv6 sets it",
+    "gateway6": "'dynamic' where router advertisements set it",
+}
 
 
 def _link_address(collect, label, item, field, version, parse):
@@ -45,12 +46,18 @@ def _check_dynamic(collect, label, item, parsed):
     """A static gateway needs a static address to be checked against (IPv6: or a link-local gateway)."""
     _, gateway, _, gateway6 = parsed
     if item.get("address") == DYNAMIC and gateway is not None:
-        collect.problem(label, f"field gateway: {gateway} is static but the address is dynamic: write gateway: "
-                               "dynamic (learned from the route the link's client installs), or leave it out on a "
-                               "point-to-point link")
+        collect.problem(
+            label,
+            f"field gateway: {gateway} is static but the address is dynamic: write gateway: "
+            "dynamic (learned from the route the link's client installs), or leave it out on a "
+            "point-to-point link",
+        )
     if item.get("address6") == DYNAMIC and gateway6 is not None and gateway6 not in IPV6_LINK_LOCAL:
-        collect.problem(label, f"field gateway6: {gateway6} is static but address6 is dynamic: write gateway6: "
-                               "dynamic, or a link-local (fe80::/10) gateway")
+        collect.problem(
+            label,
+            f"field gateway6: {gateway6} is static but address6 is dynamic: write gateway6: "
+            "dynamic, or a link-local (fe80::/10) gateway",
+        )
 
 
 def _refused_special(collect, label, field, address, allowed=None):
@@ -125,13 +132,19 @@ def validate_links(collect: Collect, raw_links: object, table_base: int) -> list
             collect.problem(label, f"field interface: {shown(interface)} is also the interface of {earlier}")
         address, gateway, address6, gateway6 = _link_addresses(collect, label, item)
         raw_targets = item.get("health_targets")
-        targets = [(position, target) for position, target in enumerate(raw_targets)
-                   if isinstance(target, str)] if isinstance(raw_targets, list) else []
+        targets = (
+            [(position, target) for position, target in enumerate(raw_targets) if isinstance(target, str)]
+            if isinstance(raw_targets, list)
+            else []
+        )
         health = _link_health(collect, label, item, targets, has_ipv6="address6" in item)
         dynamic = _dynamic_fields(item)
-        if ((address is None and "address" not in dynamic)
-                or (gateway is None and "gateway" not in dynamic and "gateway" in item)
-                or not isinstance(name, str) or not isinstance(interface, str)):
+        if (
+            (address is None and "address" not in dynamic)
+            or (gateway is None and "gateway" not in dynamic and "gateway" in item)
+            or not isinstance(name, str)
+            or not isinstance(interface, str)
+        ):
             continue
         links.append(
             Link(
@@ -165,17 +178,22 @@ def _link_health(collect, label, item, targets, has_ipv6):
             collect.problem(label, f"field health_targets[{position}]: {error}")
             continue
         if parsed["family"] == 6 and not has_ipv6:
-            collect.problem(label, f"field health_targets[{position}]: {shown(target)} is IPv6 but the link has "
-                                   "no address6")
+            collect.problem(
+                label, f"field health_targets[{position}]: {shown(target)} is IPv6 but the link has no address6"
+            )
     raw = item.get("health") if isinstance(item.get("health"), dict) else {}
     # A wrong type was reported by the schema check; the default keeps the other checks going.
     health = LinkHealth(**{f.name: integer_option(raw, f.name, f.default) for f in fields(LinkHealth)})
     if health.timeout_ms > health.interval_ms:
-        collect.problem(label, f"field health.timeout_ms: {health.timeout_ms} is longer than interval_ms "
-                               f"({health.interval_ms}); a probe must end before the next round")
+        collect.problem(
+            label,
+            f"field health.timeout_ms: {health.timeout_ms} is longer than interval_ms "
+            f"({health.interval_ms}); a probe must end before the next round",
+        )
     if targets and health.reliability > len(targets):
-        collect.problem(label, f"field health.reliability: {health.reliability} targets must answer but the link "
-                               f"has {len(targets)}")
+        collect.problem(
+            label, f"field health.reliability: {health.reliability} targets must answer but the link has {len(targets)}"
+        )
     return health
 
 
@@ -188,10 +206,12 @@ def _check_link_uniqueness(collect, links):
             collect.problem(
                 label, f"field table: {link.table} is the kernel's reserved table '{RESERVED_TABLES[link.table]}'"
             )
-        values = {"table": f"table {link.table}", "mark": f"mark {link.mark_number}",
-                  "address": f"address {link.address.ip}" if link.address is not None else None,
-                  "address6": f"address {link.address6.ip}" if link.address6 is not None else None}
+        values = {
+            "table": f"table {link.table}",
+            "mark": f"mark {link.mark_number}",
+            "address": f"address {link.address.ip}" if link.address is not None else None,
+            "address6": f"address {link.address6.ip}" if link.address6 is not None else None,
+        }
         for field, value in values.items():
             if value is not None and (earlier := repeated(seen[field], value, label)):
                 collect.problem(label, f"field {field}: {value} is also used by {earlier}")
-

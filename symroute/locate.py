@@ -28,7 +28,7 @@ KIND_VARIABLES = {"partner": PARTNERS, "link": "symroute_links"}
 
 
 def _parts(text):
-    """"health_targets[1]" -> ["health_targets", 1]; "health.timeout_ms" -> ["health", "timeout_ms"]."""
+    """ "health_targets[1]" -> ["health_targets", 1]; "health.timeout_ms" -> ["health", "timeout_ms"]."""
     return [int(index) if index else key for index, key in _PART.findall(text or "")]
 
 
@@ -69,9 +69,15 @@ def defining_file(inventory, sources, router, variable):
         shown = Path(sources.get(source, source))
         shown_root = shown if Path(source).is_dir() else shown.parent
         for path, entry in entries.items():
-            rank = (_rank(entry, router, inventory.groups) if entry.applies_to
-                    else 1.5 if f"{router}:{variable}" in entry.variables
-                    else 3 if any(key.endswith(f":{variable}") for key in entry.variables) else None)
+            rank = (
+                _rank(entry, router, inventory.groups)
+                if entry.applies_to
+                else 1.5
+                if f"{router}:{variable}" in entry.variables
+                else 3
+                if any(key.endswith(f":{variable}") for key in entry.variables)
+                else None
+            )
             if rank is not None and (variable in entry.variables or not entry.applies_to):
                 found.append((rank, str(shown_root / path), root / path))
     return min(found)[1:] if found else None

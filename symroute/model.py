@@ -75,8 +75,9 @@ class Link:
 
     @property
     def has_ipv6(self):
-        return ((self.address6 is not None or "address6" in self.dynamic)
-                and (self.gateway6 is not None or "gateway6" in self.dynamic))
+        return (self.address6 is not None or "address6" in self.dynamic) and (
+            self.gateway6 is not None or "gateway6" in self.dynamic
+        )
 
     def learned(self, family):
         """True when the router learns (part of) this family's addressing from the kernel."""

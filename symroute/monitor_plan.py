@@ -44,19 +44,42 @@ def _general_rules(router):
     such a link, else the first link in service (plan-rule form, like the plan's ``rules``)."""
     base, skip = router.rule_priority_base, IN_SERVICE_ONLY
     families = sorted({family for link in router.links for family in link.families})
-    rules = [dict({"priority": base + scheme.OFFSET_GENERAL, "family": family, "table": "main",
-                   "comment": "main table, except through a link out of service"}, **skip)
-             for family in families]
+    rules = [
+        dict(
+            {
+                "priority": base + scheme.OFFSET_GENERAL,
+                "family": family,
+                "table": "main",
+                "comment": "main table, except through a link out of service",
+            },
+            **skip,
+        )
+        for family in families
+    ]
     for link in router.links:
-        rules += [dict({"priority": base + scheme.OFFSET_GENERAL + 1 + link.index, "family": family,
-                        "table": link.table, "comment": f"else {link.name} if in service"}, **skip)
-                  for family in link.families]
+        rules += [
+            dict(
+                {
+                    "priority": base + scheme.OFFSET_GENERAL + 1 + link.index,
+                    "family": family,
+                    "table": link.table,
+                    "comment": f"else {link.name} if in service",
+                },
+                **skip,
+            )
+            for family in link.families
+        ]
     return sorted(rules, key=lambda r: (r["family"], r["priority"]))
 
 
 def _partner(partner):
-    return {"name": partner["name"], "link": partner["link"], "mark": partner["mark"],
-            "on_link_failure": partner["on_link_failure"], "check": parse_partner_check(partner["health_check"])}
+    return {
+        "name": partner["name"],
+        "link": partner["link"],
+        "mark": partner["mark"],
+        "on_link_failure": partner["on_link_failure"],
+        "check": parse_partner_check(partner["health_check"]),
+    }
 
 
 def monitor_plan(router: Router, partners: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,7 +26,11 @@ def _set(views, name, version, link, mode, mark, chosen, router):
     if not any(counts) and not named:
         return []
     entry = {
-        "name": name, "type": nft_type, "selector": selector, "link": link, "mode": mode,
+        "name": name,
+        "type": nft_type,
+        "selector": selector,
+        "link": link,
+        "mode": mode,
         "mark_chain": f"mark_{scheme.hex_mark(mark)}",
         "partners": sorted(p.name for p, count in zip(chosen, counts) if count or p.domains),
         "elements": views.merged(chosen, version),
@@ -40,11 +44,20 @@ def _set(views, name, version, link, mode, mark, chosen, router):
 def _order_sets(router, views):
     sets = []
     for order in failover_orders(router):
-        chosen = [p for p in router.partners
-                  if (p.link, p.failover_links) == (order["link"], tuple(order["failover_links"]))]
+        chosen = [
+            p for p in router.partners if (p.link, p.failover_links) == (order["link"], tuple(order["failover_links"]))
+        ]
         for version in (4, 6):
-            sets += _set(views, f"order{order['index']}_v{version}", version, order["link"], FAILOVER,
-                         scheme.link_mark(order["mark_number"]), chosen, router)
+            sets += _set(
+                views,
+                f"order{order['index']}_v{version}",
+                version,
+                order["link"],
+                FAILOVER,
+                scheme.link_mark(order["mark_number"]),
+                chosen,
+                router,
+            )
     return sets
 
 
@@ -62,16 +75,30 @@ def _link_sets(router, views, link):
 def _marks(router):
     marks = []
     for link in router.links:
-        for value, fail_closed in ((scheme.link_mark(link.mark_number), False),
-                                   (scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT, True)):
-            marks.append({"value": scheme.hex_mark(value), "link": link.name, "fail_closed": fail_closed,
-                          "mark_chain": f"mark_{scheme.hex_mark(value)}",
-                          "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+        for value, fail_closed in (
+            (scheme.link_mark(link.mark_number), False),
+            (scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT, True),
+        ):
+            marks.append(
+                {
+                    "value": scheme.hex_mark(value),
+                    "link": link.name,
+                    "fail_closed": fail_closed,
+                    "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                    "restore_chain": f"restore_{scheme.hex_mark(value)}",
+                }
+            )
     for order in failover_orders(router):
         value = scheme.link_mark(order["mark_number"])
-        marks.append({"value": scheme.hex_mark(value), "link": order["link"], "fail_closed": False,
-                      "mark_chain": f"mark_{scheme.hex_mark(value)}",
-                      "restore_chain": f"restore_{scheme.hex_mark(value)}"})
+        marks.append(
+            {
+                "value": scheme.hex_mark(value),
+                "link": order["link"],
+                "fail_closed": False,
+                "mark_chain": f"mark_{scheme.hex_mark(value)}",
+                "restore_chain": f"restore_{scheme.hex_mark(value)}",
+            }
+        )
     return marks
 
 
@@ -85,12 +112,19 @@ def _snat(router):
     snat = []
     for link in router.links:
         bind = scheme.hex_mark(scheme.link_mark(link.mark_number) | scheme.FAIL_CLOSED_BIT)
-        for family, nfproto, address, enabled in (("ip", "ipv4", link.address, True),
-                                                  ("ip6", "ipv6", link.address6, link.nat66)):
+        for family, nfproto, address, enabled in (
+            ("ip", "ipv4", link.address, True),
+            ("ip6", "ipv6", link.address6, link.nat66),
+        ):
             if not enabled:
                 continue
-            entry = {"interface": link.interface, "family": family, "nfproto": nfproto, "link": link.name,
-                     "bind_mark": bind}
+            entry = {
+                "interface": link.interface,
+                "family": family,
+                "nfproto": nfproto,
+                "link": link.name,
+                "bind_mark": bind,
+            }
             shared = router.ha.shared_address(link.name) if router.ha is not None and family == "ip" else None
             if address is None:
                 entry["masquerade"] = True
@@ -118,9 +152,14 @@ def nftables_plan(router: Router, views: PartnerPrefixes, ipv6_never_marked: Any
         "main_table_sets": local_sets,
         "ipv6_never_marked": list(ipv6_never_marked),
         "marks": _marks(router),
-        "inbound": [{"interface": link.interface, "link": link.name,
-                     "mark_chain": f"mark_{scheme.hex_mark(scheme.link_mark(link.mark_number))}"}
-                    for link in router.links],
+        "inbound": [
+            {
+                "interface": link.interface,
+                "link": link.name,
+                "mark_chain": f"mark_{scheme.hex_mark(scheme.link_mark(link.mark_number))}",
+            }
+            for link in router.links
+        ],
         "partner_sets": partner_sets,
         "snat": _snat(router),
     }

@@ -27,8 +27,9 @@ PartnerOwner = namedtuple("PartnerOwner", "name link mode order")
 RouterOwner = namedtuple("RouterOwner", "what link field position")
 
 
-def router_networks(links: Sequence[Link], lan: Sequence[Any], management: Sequence[Any],
-                    ha: Optional[Any] = None) -> list[tuple[Any, RouterOwner]]:
+def router_networks(
+    links: Sequence[Link], lan: Sequence[Any], management: Sequence[Any], ha: Optional[Any] = None
+) -> list[tuple[Any, RouterOwner]]:
     """(network, RouterOwner) of the LAN, management and link networks, and an HA pair's sync network."""
     own = [(network, RouterOwner(f"LAN network {network}", "", "", -1)) for network in lan]
     own += [(network, RouterOwner(f"management network {network}", "", "", -1)) for network in management]
@@ -37,8 +38,12 @@ def router_networks(links: Sequence[Link], lan: Sequence[Any], management: Seque
     for link in links:
         for field, address in (("address", link.address), ("address6", link.address6)):
             if address is not None:
-                own.append((address.cidr, RouterOwner(f"{named('link', link.name)} network {address.cidr}",
-                                                      link.name, field, link.index)))
+                own.append(
+                    (
+                        address.cidr,
+                        RouterOwner(f"{named('link', link.name)} network {address.cidr}", link.name, field, link.index),
+                    )
+                )
     return own
 
 
@@ -46,18 +51,24 @@ def _report_link_overlap(collect, outer, inner):
     """Two router networks overlap: an error on the later link (LAN and management networks may nest)."""
     link_entry, other = (outer, inner) if outer.owner.position > inner.owner.position else (inner, outer)
     if link_entry.owner.position >= 0:
-        collect.problem(named("link", link_entry.owner.link),
-                        f"field {link_entry.owner.field}: network {link_entry.network} overlaps the {other.owner.what}")
+        collect.problem(
+            named("link", link_entry.owner.link),
+            f"field {link_entry.owner.field}: network {link_entry.network} overlaps the {other.owner.what}",
+        )
 
 
 def _report_own_network_overlap(collect, partner_entry, router_entry):
-    collect.problem(named("partner", partner_entry.owner.name),
-                    f"field prefixes: {partner_entry.network} overlaps the router's own {router_entry.owner.what}")
+    collect.problem(
+        named("partner", partner_entry.owner.name),
+        f"field prefixes: {partner_entry.network} overlaps the router's own {router_entry.owner.what}",
+    )
 
 
 def _report_partner_overlap(collect, outer, inner):
     (outer_name, outer_link, outer_mode, outer_order), (inner_name, inner_link, inner_mode, inner_order) = (
-        outer.owner, inner.owner)
+        outer.owner,
+        inner.owner,
+    )
     relation = "the same as" if outer.network == inner.network else "overlaps"
     pair = (
         f"{inner.network} of partner {shown(inner_name)} (link {bare(inner_link)}) {relation} "
@@ -104,8 +115,11 @@ def _partner_intervals(partners, sharing):
     by_family = {4: [], 6: []}
     for partner in partners:
         owner, prefixes = _owner(partner), partner.prefixes
-        decorated = _decorated_intervals(prefixes, owner) if sharing is None else sharing.of_objects(
-            "intervals", (prefixes,), owner, partial(_decorated_intervals, prefixes, owner))
+        decorated = (
+            _decorated_intervals(prefixes, owner)
+            if sharing is None
+            else sharing.of_objects("intervals", (prefixes,), owner, partial(_decorated_intervals, prefixes, owner))
+        )
         for version, items in decorated.items():
             by_family[version] += items
     for items in by_family.values():
@@ -126,8 +140,9 @@ def check_overlaps(collect: Collect, partners: Sequence[Partner], networks: Sequ
             _report_partner_overlap(collect, outer, inner)
 
 
-def check_partner_overlaps(collect: Collect, partners: Sequence[Partner],
-                           sharing: Optional[Any] = None) -> "PrefixIndex":
+def check_partner_overlaps(
+    collect: Collect, partners: Sequence[Partner], sharing: Optional[Any] = None
+) -> "PrefixIndex":
     """The partner-against-partner part of ``check_overlaps``: the same pairs, reported the same way.
 
     Returns the PrefixIndex of the partners' prefixes, made from the sweep's own sorted intervals.

@@ -54,13 +54,15 @@ class PartnerPrefixes:
         return self._memo[key]
 
     def _family(self, partner, version):
-        return self._once("family", version, (partner,),
-                          lambda: [prefix for prefix in partner.prefixes if prefix.version == version])
+        return self._once(
+            "family", version, (partner,), lambda: [prefix for prefix in partner.prefixes if prefix.version == version]
+        )
 
     def texts(self, partner):
         """The partner's prefixes as text, IPv4 first, each family in text order (read-only)."""
-        return self._once("texts", None, (partner,),
-                          lambda: sorted((str(prefix) for prefix in partner.prefixes), key=_text_order))
+        return self._once(
+            "texts", None, (partner,), lambda: sorted((str(prefix) for prefix in partner.prefixes), key=_text_order)
+        )
 
     def count(self, partner, version):
         """How many of the partner's prefixes are of IP ``version``."""
@@ -68,16 +70,20 @@ class PartnerPrefixes:
 
     def probe(self, partner, version):
         """probe_address of the partner's lowest prefix of IP ``version`` (by address, then length), or None."""
+
         def lowest_probe():
             lowest = min(self._family(partner, version), key=lambda n: (n.first, n.prefixlen), default=None)
             return None if lowest is None else probe_address(lowest)
+
         return self._once("probe", version, (partner,), lowest_probe)
 
     def merged(self, chosen, version):
         """The prefixes of IP ``version`` of the ``chosen`` partners, aggregated (cidr_merge), as text (read-only)."""
+
         def merge():
             prefixes = [prefix for partner in chosen for prefix in self._family(partner, version)]
             return [str(network) for network in cidr_merge(prefixes)]
+
         return self._once("merged", version, chosen, merge)
 
 

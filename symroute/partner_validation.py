@@ -38,12 +38,14 @@ def _partner_link(collect, label, link_name, link_by_name):
 def _prefix_problem(network, link, allow_broad, allow_special_use):
     """What is wrong with one parsed partner prefix, or None."""
     if is_broad(network) and not allow_broad:
-        return (f"{network} is broader than /{8 if network.version == 4 else 16}; "
-                "set allow_broad: true if that is intended")
+        return (
+            f"{network} is broader than /{8 if network.version == 4 else 16}; set allow_broad: true if that is intended"
+        )
     special = None if allow_special_use else special_use(network)
     if special is not None:
-        return (f"{network} overlaps the {special[0]} range {special[1]}; "
-                "set allow_special_use: true if that is intended")
+        return (
+            f"{network} overlaps the {special[0]} range {special[1]}; set allow_special_use: true if that is intended"
+        )
     if network.version == 6 and link is not None and not link.has_ipv6:
         return f"{network} is IPv6 but {named('link', link.name)} has no IPv6 (address6/gateway6)"
     return None
@@ -83,22 +85,37 @@ def _partner_prefixes(collect, label, item, link, sharing):
         return _prefix_verdicts(raw_prefixes, link, allow_broad, allow_special_use)
 
     context = (None if link is None else (link.name, link.has_ipv6), allow_broad, allow_special_use)
-    prefixes, problems = verdicts() if sharing is None else sharing.once("partner prefixes", raw_prefixes,
-                                                                         context, verdicts)
+    prefixes, problems = (
+        verdicts() if sharing is None else sharing.once("partner prefixes", raw_prefixes, context, verdicts)
+    )
     for position, problem in problems:
         collect.problem(label, f"field prefixes[{position}]: {problem}")
     return prefixes  # the shared tuple itself: work on it is keyed by its identity (shared_work.of_objects)
 
 
 # The schema's partner fields (symroute/schema/inventory.schema.json; tests/unit keeps them equal).
-PARTNER_FIELDS = ("allow_broad", "allow_special_use", "description", "domains", "failover_links", "health_check",
-                  "link", "name", "on_link_failure", "prefixes")
+PARTNER_FIELDS = (
+    "allow_broad",
+    "allow_special_use",
+    "description",
+    "domains",
+    "failover_links",
+    "health_check",
+    "link",
+    "name",
+    "on_link_failure",
+    "prefixes",
+)
 
 
 def _misspells_a_source(item):
     """A key the schema refuses with 'did you mean prefixes/domains': reported once, there, not again here."""
-    return any(isinstance(key, str) and key not in PARTNER_FIELDS
-               and difflib.get_close_matches(key, PARTNER_FIELDS, n=1) in (["prefixes"], ["domains"]) for key in item)
+    return any(
+        isinstance(key, str)
+        and key not in PARTNER_FIELDS
+        and difflib.get_close_matches(key, PARTNER_FIELDS, n=1) in (["prefixes"], ["domains"])
+        for key in item
+    )
 
 
 def _partner_domains(collect, label, item):
@@ -120,8 +137,11 @@ def _check_shared_domains(collect, partners):
     for partner in partners:
         for name in partner.domains:
             if name in owner:
-                collect.problem(PARTNERS, f"domain {name} is in partner {bare(owner[name])} and partner "
-                                          f"{bare(partner.name)}: a name belongs to one partner")
+                collect.problem(
+                    PARTNERS,
+                    f"domain {name} is in partner {bare(owner[name])} and partner "
+                    f"{bare(partner.name)}: a name belongs to one partner",
+                )
             else:
                 owner[name] = partner.name
     if len(owner) > MAX_DOMAINS_PER_ROUTER:
@@ -142,8 +162,11 @@ def _failover_links(collect, label, item, link, link_by_name):
     if value is None or not isinstance(value, list):
         return ()
     if item.get("on_link_failure") == FAIL_CLOSED:
-        collect.problem(label, "field failover_links: only for on_link_failure failover "
-                               "(a fail_closed partner never leaves by another link)")
+        collect.problem(
+            label,
+            "field failover_links: only for on_link_failure failover "
+            "(a fail_closed partner never leaves by another link)",
+        )
         return ()
     names, valid = [], True
     for position, name in enumerate(value):
@@ -151,8 +174,9 @@ def _failover_links(collect, label, item, link, link_by_name):
             valid = False
         elif name not in link_by_name:
             known = ", ".join(bare(known) for known in sorted(link_by_name)) or "none"
-            collect.problem(label, f"field failover_links[{position}]: unknown link {shown(name)} "
-                                   f"(this router's links: {known})")
+            collect.problem(
+                label, f"field failover_links[{position}]: unknown link {shown(name)} (this router's links: {known})"
+            )
             valid = False
         elif link is not None and name == link.name:
             collect.problem(label, f"field failover_links[{position}]: {bare(name)} is the pinned link itself")
@@ -162,8 +186,9 @@ def _failover_links(collect, label, item, link, link_by_name):
             valid = False
         names.append(name)
     if valid and not value:
-        collect.problem(label, "field failover_links: empty; leave it out for the default order, "
-                               "or use on_link_failure fail_closed")
+        collect.problem(
+            label, "field failover_links: empty; leave it out for the default order, or use on_link_failure fail_closed"
+        )
         valid = False
     return tuple(names) if valid else ()
 
@@ -171,12 +196,16 @@ def _failover_links(collect, label, item, link, link_by_name):
 def _check_failover_orders(collect, partners):
     orders = {(partner.link, partner.failover_links) for partner in partners if partner.failover_links}
     if len(orders) > MAX_FAILOVER_ORDERS:
-        collect.problem(PARTNERS, f"{len(orders)} different failover_links orders; "
-                                  f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}")
+        collect.problem(
+            PARTNERS,
+            f"{len(orders)} different failover_links orders; "
+            f"symroute's priority band holds at most {MAX_FAILOVER_ORDERS}",
+        )
 
 
-def validate_partners(collect: Collect, raw_partners: object, links: Sequence[Link],
-                      sharing: Optional[Any] = None) -> list[Partner]:
+def validate_partners(
+    collect: Collect, raw_partners: object, links: Sequence[Link], sharing: Optional[Any] = None
+) -> list[Partner]:
     """The valid ``Partner``s of ``raw_partners`` (in their written order); every problem to ``collect``.
 
     ``sharing``: a shared_work.Sharing, for each partner's prefix verdicts (``_partner_prefixes``).

@@ -35,16 +35,19 @@ DIGEST_ALGORITHM = "sha256"
 
 def symroute_variables(variables: Mapping[str, Any]) -> Variables:
     """Every ``symroute_*`` variable of a router, known or not (unknown ones are reported)."""
-    return {name: variables[name] for name in sorted(variables)
-            if isinstance(name, str) and name.startswith(NAME_PREFIX)}
+    return {
+        name: variables[name] for name in sorted(variables) if isinstance(name, str) and name.startswith(NAME_PREFIX)
+    }
 
 
 def _non_data(sharing):
     """data_only.non_data_values, walking each distinct partner list once (the one variable that is large)."""
+
     def non_data(name, value):
         if name != PARTNERS:
             return non_data_values(name, value)
         return sharing.once("non-data values", value, name, lambda: non_data_values(name, value))
+
     return non_data
 
 
@@ -80,8 +83,10 @@ def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None)
     problems = []
     for router in sorted(routers):
         problems += _router_problems(router, routers[router], sharing)
-    contract = {router: {key: value for key, value in variables.items() if key in INVENTORY_KEYS}
-                for router, variables in routers.items()}
+    contract = {
+        router: {key: value for key, value in variables.items() if key in INVENTORY_KEYS}
+        for router, variables in routers.items()
+    }
     try:
         validated = validate_routers(contract, sharing)
     except InventoryError as error:
@@ -99,10 +104,17 @@ def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None)
 
 def _unresolved_names(validated, routers):
     """A router with the link monitor disabled never looks a partner's domains up: refused, not half-applied."""
-    return [Problem(name, f"variable symroute_monitor_enabled: false, but partner {partner.name} has domains "
-                          "(the monitor looks them up): enable the monitor or list prefixes only")
-            for name, router in sorted(validated.items()) if routers[name].get("symroute_monitor_enabled") is False
-            for partner in router.partners if partner.domains]
+    return [
+        Problem(
+            name,
+            f"variable symroute_monitor_enabled: false, but partner {partner.name} has domains "
+            "(the monitor looks them up): enable the monitor or list prefixes only",
+        )
+        for name, router in sorted(validated.items())
+        if routers[name].get("symroute_monitor_enabled") is False
+        for partner in router.partners
+        if partner.domains
+    ]
 
 
 def canonical_json(data: Any) -> str:

@@ -71,26 +71,50 @@ def _verify(router, views):
         for version in (4, 6):
             address = views.probe(partner, version)
             if address is not None:
-                checks.append({"partner": partner.name, "family": version, "address": address,
-                               "mark": scheme.hex_mark(mark), "interface": link.interface, "link": link.name,
-                               "failover_links": list(partner.failover_links) or _default_order(router, partner)})
+                checks.append(
+                    {
+                        "partner": partner.name,
+                        "family": version,
+                        "address": address,
+                        "mark": scheme.hex_mark(mark),
+                        "interface": link.interface,
+                        "link": link.name,
+                        "failover_links": list(partner.failover_links) or _default_order(router, partner),
+                    }
+                )
     return checks
 
 
 def _verify_tables(router):
     """Each link table and family, with the default route verification expects in it."""
-    return [{"link": link.name, "table": link.table, "interface": link.interface, "family": family,
-             "gateway": link.shown_gateway(family)}
-            for link in router.links for family in link.families]
+    return [
+        {
+            "link": link.name,
+            "table": link.table,
+            "interface": link.interface,
+            "family": family,
+            "gateway": link.shown_gateway(family),
+        }
+        for link in router.links
+        for family in link.families
+    ]
 
 
 def _audit(router, views):
     """What the read-only audit needs besides the verify slice: links by mark, partners' prefixes."""
-    return {"links": [{"name": link.name, "interface": link.interface,
-                       "mark": scheme.hex_mark(scheme.link_mark(link.mark_number))} for link in router.links],
-            "prefixes": [{"partner": partner.name, "prefixes": views.texts(partner)} for partner in router.partners],
-            "mark_mask": scheme.hex_mark(scheme.LINK_MARK_MASK),
-            "out_of_service_group": scheme.OUT_OF_SERVICE_GROUP}
+    return {
+        "links": [
+            {
+                "name": link.name,
+                "interface": link.interface,
+                "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
+            }
+            for link in router.links
+        ],
+        "prefixes": [{"partner": partner.name, "prefixes": views.texts(partner)} for partner in router.partners],
+        "mark_mask": scheme.hex_mark(scheme.LINK_MARK_MASK),
+        "out_of_service_group": scheme.OUT_OF_SERVICE_GROUP,
+    }
 
 
 def _default_order(router, partner):
@@ -100,11 +124,16 @@ def _default_order(router, partner):
 
 
 def _partner(router, views, order_numbers, p):
-    entry = {"name": p.name, "link": p.link, "on_link_failure": p.on_link_failure,
-             "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
-             "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
-             "prefixes": views.texts(p),
-             "health_check": p.health_check, "description": p.description}
+    entry = {
+        "name": p.name,
+        "link": p.link,
+        "on_link_failure": p.on_link_failure,
+        "failover_links": list(p.failover_links) if p.failover_links else _default_order(router, p),
+        "mark": scheme.hex_mark(_partner_mark(router, p, order_numbers)),
+        "prefixes": views.texts(p),
+        "health_check": p.health_check,
+        "description": p.description,
+    }
     if p.domains:  # only where a partner has names: a static inventory's plan (and digest) is unchanged
         entry["domains"] = sorted(p.domains)
     return entry
@@ -117,13 +146,19 @@ def _partners(router, views):
 
 def _links(router):
     return [
-        {"name": link.name, "interface": link.interface, "table": link.table,
-         "table_name": scheme.TABLE_NAME_PREFIX + link.name,
-         "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
-         "address": link.shown_address(4), "gateway": link.shown_gateway(4),
-         "address6": link.shown_address(6) if link.has_ipv6 else "",
-         "gateway6": link.shown_gateway(6) if link.has_ipv6 else "",
-         "nat66": link.nat66, "health_targets": list(link.health_targets)}
+        {
+            "name": link.name,
+            "interface": link.interface,
+            "table": link.table,
+            "table_name": scheme.TABLE_NAME_PREFIX + link.name,
+            "mark": scheme.hex_mark(scheme.link_mark(link.mark_number)),
+            "address": link.shown_address(4),
+            "gateway": link.shown_gateway(4),
+            "address6": link.shown_address(6) if link.has_ipv6 else "",
+            "gateway6": link.shown_gateway(6) if link.has_ipv6 else "",
+            "nat66": link.nat66,
+            "health_targets": list(link.health_targets),
+        }
         for link in router.links
     ]
 
@@ -154,8 +189,9 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
         "verify_tables": _verify_tables(router),
         "audit": _audit(router, views),
         "monitor": monitor_plan(router, partners),
-        "management_probes": [probe_address(n) for n in sorted(router.management_networks,
-                                                                key=lambda n: (n.version, n.first))],
+        "management_probes": [
+            probe_address(n) for n in sorted(router.management_networks, key=lambda n: (n.version, n.first))
+        ],
         "settings": dict(sorted((settings or {}).items())),
         "warnings": list(router.warnings),
     }
@@ -173,4 +209,3 @@ def plan_router(router: Router, settings: Optional[Mapping[str, Any]] = None) ->
 def build_plan(router_name: str, variables: Mapping[str, Any]) -> Plan:
     """Validate one router's partner-contract variables and compute its plan (raises InventoryError)."""
     return plan_router(validate_router(router_name, variables))
-

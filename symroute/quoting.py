@@ -28,8 +28,7 @@ def _require(pattern, value, syntax):
 
 def comment(value: object) -> str:
     """Free text on one comment line: every non-printable character is escaped (\\n, \\x1b, \\u2028)."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-                   for char in str(value))
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(value))
 
 
 def nft_string(value: object) -> str:

@@ -33,10 +33,22 @@ def resolver_plan(router: Router, nftables: dict[str, Any]) -> Optional[dict[str
     for entry in nftables["partner_sets"]:
         if entry.get("domains"):
             mark = int(entry["mark_chain"].split("_", 1)[1], 16) & ~scheme.FAIL_CLOSED_BIT
-            sets.append({"set": entry["name"], "family": 4 if entry["type"] == "ipv4_addr" else 6,
-                         "domains": entry["domains"], "static": entry["elements"], "mark": scheme.hex_mark(mark)})
+            sets.append(
+                {
+                    "set": entry["name"],
+                    "family": 4 if entry["type"] == "ipv4_addr" else 6,
+                    "domains": entry["domains"],
+                    "static": entry["elements"],
+                    "mark": scheme.hex_mark(mark),
+                }
+            )
     if not sets:
         return None
     partners = {name: partner.name for partner in router.partners for name in partner.domains}
-    return {"router": router.name, "table": f"{nftables['family']} {nftables['table']}", "sets": sets,
-            "guarded": _guarded(router), "partners": dict(sorted(partners.items()))}
+    return {
+        "router": router.name,
+        "table": f"{nftables['family']} {nftables['table']}",
+        "sets": sets,
+        "guarded": _guarded(router),
+        "partners": dict(sorted(partners.items())),
+    }

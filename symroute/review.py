@@ -29,17 +29,20 @@ def _route_text(route):
 
 def _learned_rules(plan):
     """A dynamic link's two ``from`` rules, as the review shows them: by the link's current address."""
-    return [f"ipv{e['family']} pref {priority} from {e['link']}'s current address ({e['address']}) {action}"
-            for e in plan.get("learned", [])
-            for priority, action in ((e["from_priority"], f"lookup {e['table']}"),
-                                     (e["own_address_priority"], "prohibit"))]
+    return [
+        f"ipv{e['family']} pref {priority} from {e['link']}'s current address ({e['address']}) {action}"
+        for e in plan.get("learned", [])
+        for priority, action in ((e["from_priority"], f"lookup {e['table']}"), (e["own_address_priority"], "prohibit"))
+    ]
 
 
 def _learned_routes(plan):
     """A dynamic link's connected and default routes: learned on the router from what its client set."""
-    return [f"table {e['table']} ipv{e['family']} connected and default routes learned on the router "
-            f"(address {e['address']}, gateway {e['gateway']}) dev {e['interface']}"
-            for e in plan.get("learned", [])]
+    return [
+        f"table {e['table']} ipv{e['family']} connected and default routes learned on the router "
+        f"(address {e['address']}, gateway {e['gateway']}) dev {e['interface']}"
+        for e in plan.get("learned", [])
+    ]
 
 
 def added_removed(before, after):
@@ -131,22 +134,35 @@ def router_changes(before_plan: Optional[Plan], after_plan: Optional[Plan]) -> D
         "status": status,
         "partners": partner_changes(before, after),
         "set_elements": sets,
-        "rules": added_removed([*map(_rule_text, before.get("rules", [])), *_learned_rules(before)],
-                                [*map(_rule_text, after.get("rules", [])), *_learned_rules(after)]),
-        "routes": added_removed([*map(_route_text, before.get("routes", [])), *_learned_routes(before)],
-                                 [*map(_route_text, after.get("routes", [])), *_learned_routes(after)]),
-        "tables": added_removed((f"{t['id']} {t['name']}" for t in before.get("tables", [])),
-                                 (f"{t['id']} {t['name']}" for t in after.get("tables", []))),
-        "sysctls": added_removed((f"{s['name']}={s['value']}" for s in before.get("sysctls", [])),
-                                  (f"{s['name']}={s['value']}" for s in after.get("sysctls", []))),
+        "rules": added_removed(
+            [*map(_rule_text, before.get("rules", [])), *_learned_rules(before)],
+            [*map(_rule_text, after.get("rules", [])), *_learned_rules(after)],
+        ),
+        "routes": added_removed(
+            [*map(_route_text, before.get("routes", [])), *_learned_routes(before)],
+            [*map(_route_text, after.get("routes", [])), *_learned_routes(after)],
+        ),
+        "tables": added_removed(
+            (f"{t['id']} {t['name']}" for t in before.get("tables", [])),
+            (f"{t['id']} {t['name']}" for t in after.get("tables", [])),
+        ),
+        "sysctls": added_removed(
+            (f"{s['name']}={s['value']}" for s in before.get("sysctls", [])),
+            (f"{s['name']}={s['value']}" for s in after.get("sysctls", [])),
+        ),
         "link_health": added_removed(_link_health(before), _link_health(after)),
         "settings": added_removed(_settings(before), _settings(after)),
     }
     if before.get("ha") or after.get("ha"):  # only for an HA pair: a router alone's review is unchanged
         result["ha"] = added_removed(ha_lines(before), ha_lines(after))
-    changed = result["partners"] or sets or any(
-        result[key]["added"] or result[key]["removed"]
-        for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings", "ha") if key in result
+    changed = (
+        result["partners"]
+        or sets
+        or any(
+            result[key]["added"] or result[key]["removed"]
+            for key in ("rules", "routes", "tables", "sysctls", "link_health", "settings", "ha")
+            if key in result
+        )
     )
     if status == "changed" and not changed:
         result["status"] = "unchanged"
@@ -170,5 +186,3 @@ def partners_by_router(changes: Document) -> Document:
             item["routers"].append(router)
             item["changes"][router] = entry
     return dict(sorted(summary.items()))
-
-

@@ -23,8 +23,11 @@ def _is_partner_file(entry):
 
 
 def _file_note(entry):
-    notes = [note for note, present in (("executable", entry["executable"]),
-                                        (f"symlink to {entry['symlink']}", entry["symlink"])) if present]
+    notes = [
+        note
+        for note, present in (("executable", entry["executable"]), (f"symlink to {entry['symlink']}", entry["symlink"]))
+        if present
+    ]
     return f" ({', '.join(notes)})" if notes else ""
 
 
@@ -33,8 +36,11 @@ def _changed_file(path, old, new):
     variables = {
         "added": sorted(n for n in names if n not in old["variables"]),
         "removed": sorted(n for n in names if n not in new["variables"]),
-        "changed": sorted(n for n in names if n in old["variables"] and n in new["variables"]
-                          and old["variables"][n] != new["variables"][n]),
+        "changed": sorted(
+            n
+            for n in names
+            if n in old["variables"] and n in new["variables"] and old["variables"][n] != new["variables"][n]
+        ),
     }
     modes = [f"{key} {old[key]!r} -> {new[key]!r}" for key in ("executable", "symlink") if old[key] != new[key]]
     return {"path": path, "variables": variables, "modes": modes}
@@ -45,22 +51,30 @@ def contract_changes(before: Optional[Document], after: Document) -> Document:
     before = before or {"files": {}, "groups": {}}
     old_files, new_files = before["files"], after["files"]
     result: dict = {
-        "files_added": [{"path": path, "note": _file_note(new_files[path]),
-                         "variables": sorted(new_files[path]["variables"])}
-                        for path in sorted(set(new_files) - set(old_files))],
+        "files_added": [
+            {"path": path, "note": _file_note(new_files[path]), "variables": sorted(new_files[path]["variables"])}
+            for path in sorted(set(new_files) - set(old_files))
+        ],
         "files_removed": sorted(set(old_files) - set(new_files)),
         "files_changed": [],
         "hosts": {},
     }
     for path in sorted(set(old_files) & set(new_files)):
         old, new = old_files[path], new_files[path]
-        if old == new or (_is_partner_file(old) and _is_partner_file(new) and old["executable"] == new["executable"]
-                          and old["symlink"] == new["symlink"]):
+        if old == new or (
+            _is_partner_file(old)
+            and _is_partner_file(new)
+            and old["executable"] == new["executable"]
+            and old["symlink"] == new["symlink"]
+        ):
             continue
         result["files_changed"].append(_changed_file(path, old, new))
-    result["templates"] = [{"path": path, "variable": name} for path in sorted(new_files)
-                           for name in new_files[path].get("templated", [])
-                           if path not in old_files or name not in old_files[path].get("templated", [])]
+    result["templates"] = [
+        {"path": path, "variable": name}
+        for path in sorted(new_files)
+        for name in new_files[path].get("templated", [])
+        if path not in old_files or name not in old_files[path].get("templated", [])
+    ]
     groups = set(before["groups"]) | set(after["groups"])
     for group in sorted(groups):
         change = added_removed(before["groups"].get(group, []), after["groups"].get(group, []))
@@ -70,5 +84,13 @@ def contract_changes(before: Optional[Document], after: Document) -> Document:
 
 
 def has_contract_changes(changes: Optional[Document]) -> bool:
-    return bool(changes and (changes["files_added"] or changes["files_removed"] or changes["files_changed"]
-                             or changes["hosts"] or changes.get("templates")))
+    return bool(
+        changes
+        and (
+            changes["files_added"]
+            or changes["files_removed"]
+            or changes["files_changed"]
+            or changes["hosts"]
+            or changes.get("templates")
+        )
+    )

@@ -6,24 +6,42 @@ from . import scheme
 
 def link_tables(router):
     return [
-        {"id": link.table, "name": scheme.TABLE_NAME_PREFIX + link.name, "link": link.name}
-        for link in router.links
+        {"id": link.table, "name": scheme.TABLE_NAME_PREFIX + link.name, "link": link.name} for link in router.links
     ]
 
 
 def _static_routes(link, family):
     """The connected and default routes of a family whose addressing the inventory states."""
     address, gateway = (link.address, link.gateway) if family == 4 else (link.address6, link.gateway6)
-    return [{"table": link.table, "family": family, "dst": str(address.cidr), "dev": link.interface,
-             "scope": "link", "src": str(address.ip)},
-            {"table": link.table, "family": family, "dst": "default", "via": str(gateway),
-             "dev": link.interface, "onlink": gateway not in address}]
+    return [
+        {
+            "table": link.table,
+            "family": family,
+            "dst": str(address.cidr),
+            "dev": link.interface,
+            "scope": "link",
+            "src": str(address.ip),
+        },
+        {
+            "table": link.table,
+            "family": family,
+            "dst": "default",
+            "via": str(gateway),
+            "dev": link.interface,
+            "onlink": gateway not in address,
+        },
+    ]
 
 
 def link_routes(router):
     """The link tables' routes of the static families (learned ones: ``learned_entries``)."""
-    return [route for link in router.links for family in link.families if not link.learned(family)
-            for route in _static_routes(link, family)]
+    return [
+        route
+        for link in router.links
+        for family in link.families
+        if not link.learned(family)
+        for route in _static_routes(link, family)
+    ]
 
 
 def learned_entries(router):
@@ -35,8 +53,18 @@ def learned_entries(router):
     router). Nothing learned ever enters the plan or its digest.
     """
     base = router.rule_priority_base
-    return [{"link": link.name, "interface": link.interface, "table": link.table, "family": family,
-             "address": link.shown_address(family), "gateway": link.shown_gateway(family),
-             "from_priority": base + scheme.OFFSET_FROM_LINK + link.index,
-             "own_address_priority": base + scheme.OFFSET_OWN_ADDRESS + link.index}
-            for link in router.links for family in link.families if link.learned(family)]
+    return [
+        {
+            "link": link.name,
+            "interface": link.interface,
+            "table": link.table,
+            "family": family,
+            "address": link.shown_address(family),
+            "gateway": link.shown_gateway(family),
+            "from_priority": base + scheme.OFFSET_FROM_LINK + link.index,
+            "own_address_priority": base + scheme.OFFSET_OWN_ADDRESS + link.index,
+        }
+        for link in router.links
+        for family in link.families
+        if link.learned(family)
+    ]

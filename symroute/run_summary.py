@@ -34,8 +34,9 @@ _STATS = {"changed": "changed", "failed": "failures", "unreachable": "dark"}
 
 
 def _router(summary, host):
-    return summary["routers"].setdefault(host, {
-        "changed": False, "failed": False, "rolled_back": False, "unreachable": False})
+    return summary["routers"].setdefault(
+        host, {"changed": False, "failed": False, "rolled_back": False, "unreachable": False}
+    )
 
 
 def _mapping(value):
@@ -44,8 +45,11 @@ def _mapping(value):
 
 def _is_restore(data):
     role = data.get("role")
-    return (data.get("task") == RESTORE_TASK and isinstance(role, str)
-            and (role == RESTORE_ROLE or role.endswith("." + RESTORE_ROLE)))
+    return (
+        data.get("task") == RESTORE_TASK
+        and isinstance(role, str)
+        and (role == RESTORE_ROLE or role.endswith("." + RESTORE_ROLE))
+    )
 
 
 def _digest(data):
@@ -115,8 +119,10 @@ def summarize(events: Iterable[Any]) -> dict[str, Any]:
 
 def describe(summary: Mapping[str, Any]) -> str:
     """The summary as text: the digest, then one line per router (its name as a JSON string)."""
-    lines = [f"plan digest: {summary['digest'] or 'not printed'}"
-             + ("" if summary["complete"] else " (the run did not finish: no final statistics)")]
+    lines = [
+        f"plan digest: {summary['digest'] or 'not printed'}"
+        + ("" if summary["complete"] else " (the run did not finish: no final statistics)")
+    ]
     for host, router in summary["routers"].items():
         flags = [flag for flag in ("changed", "failed", "rolled_back", "unreachable") if router[flag]]
         lines.append(f"{json.dumps(host)}: {', '.join(flags) or 'unchanged'}")

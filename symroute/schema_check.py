@@ -54,8 +54,9 @@ _VIOLATED = {
     "maxLength": lambda v, length, x, s: v.is_type(x, "string") and len(x) > length,
     "minimum": lambda v, bound, x, s: v.is_type(x, "number") and x < bound,
     "maximum": lambda v, bound, x, s: v.is_type(x, "number") and x > bound,
-    "additionalProperties": lambda v, allowed, x, s: allowed is False and v.is_type(x, "object")
-    and any(key not in s.get("properties", {}) for key in x),
+    "additionalProperties": lambda v, allowed, x, s: (
+        allowed is False and v.is_type(x, "object") and any(key not in s.get("properties", {}) for key in x)
+    ),
 }
 
 
@@ -86,7 +87,7 @@ def _validator():
 
 
 def named(kind: str, name: object) -> str:
-    """"partner 'acme'": a hostile name is shown escaped and shortened."""
+    """ "partner 'acme'": a hostile name is shown escaped and shortened."""
     return f"{kind} {shown(name)}"
 
 
@@ -157,8 +158,9 @@ _MESSAGES = {
     "required": lambda e: e.message.replace("is a required property", "is required but missing"),
     "type": _wanted_type,
     "enum": lambda e: f"must be one of {', '.join(map(str, e.validator_value))}; got {shown(e.instance)}",
-    "pattern": lambda e: f"{shown(e.instance)} does not have the expected form "
-    f"({e.schema.get('description', e.validator_value)})",
+    "pattern": lambda e: (
+        f"{shown(e.instance)} does not have the expected form ({e.schema.get('description', e.validator_value)})"
+    ),
     "maxLength": lambda e: f"{shown(e.instance)} is longer than {e.validator_value} characters",
     "minimum": lambda e: f"{shown(e.instance)} is out of range (minimum {e.validator_value})",
     "maximum": lambda e: f"{shown(e.instance)} is out of range (maximum {e.validator_value})",
@@ -188,8 +190,11 @@ def _lean(document):
         if isinstance(prefixes, list) and len(prefixes) > 1 and all(type(p) is str for p in prefixes):
             partner = dict(partner, prefixes=prefixes[:1])
         domains = partner.get("domains") if isinstance(partner, dict) else None
-        if (isinstance(domains, list) and 1 < len(domains) <= 64  # over 64: maxItems must see them
-                and all(type(d) is str for d in domains)):
+        if (
+            isinstance(domains, list)
+            and 1 < len(domains) <= 64  # over 64: maxItems must see them
+            and all(type(d) is str for d in domains)
+        ):
             partner = dict(partner, domains=domains[:1])
         lean.append(partner)
     return dict(document, **{PARTNERS: lean})
@@ -210,9 +215,11 @@ def partner_schema_errors(partners: Any) -> list[tuple[list[Any], str]]:
     return _violations(_lean({PARTNERS: partners}))
 
 
-def structural_problems(router: str, data: Any,
-                        partner_errors: Callable[[Any], list[tuple[list[Any], str]]] = partner_schema_errors,
-                        ) -> list[Problem]:
+def structural_problems(
+    router: str,
+    data: Any,
+    partner_errors: Callable[[Any], list[tuple[list[Any], str]]] = partner_schema_errors,
+) -> list[Problem]:
     """Every schema violation of one router's inventory variables, and keys that are not strings.
 
     ``partner_errors``: partner_schema_errors, or a function that gives the same answer (shared).

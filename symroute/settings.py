@@ -98,8 +98,10 @@ def _path_problem(value):
 
 def _command_problem(value):
     if not isinstance(value, list):
-        return (f"{shown(value)} is not a list of arguments: write [/absolute/path/to/program, arg, ...] "
-                "(a shell string is never run)")
+        return (
+            f"{shown(value)} is not a list of arguments: write [/absolute/path/to/program, arg, ...] "
+            "(a shell string is never run)"
+        )
     if len(value) > MAX_ARGUMENTS:
         return f"{len(value)} arguments; at most {MAX_ARGUMENTS}"
     if value and _path_problem(value[0]):

@@ -41,6 +41,7 @@ class Plan(_PlanKeys, total=False):
     learned: Entries  # links whose address or gateway the router learns (dynamic links)
     ha: dict[str, Any]  # the router's side of an HA pair
 
+
 # {router name: Plan}
 Plans = dict[str, Plan]
 # A router's symroute_* variables as written in the inventory: untrusted until validate.py checked them.

@@ -51,8 +51,13 @@ def router_name_problems(name: object) -> list[Problem]:
     """
     if isinstance(name, str) and ROUTER_NAME.fullmatch(name):
         return []
-    return [Problem(shown(name), f"the router name {shown(name)} is not 1 to 63 letters, digits, '.', '_' "
-                                 "or '-' starting with a letter or digit")]
+    return [
+        Problem(
+            shown(name),
+            f"the router name {shown(name)} is not 1 to 63 letters, digits, '.', '_' "
+            "or '-' starting with a letter or digit",
+        )
+    ]
 
 
 def _networks(collect, key, values):

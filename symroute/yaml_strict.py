@@ -65,7 +65,8 @@ class _StrictLoader(_BASE_LOADER):  # pylint: disable=too-many-ancestors
         """PyYAML's, with a list of plain strings taken as it is written (each item's constructor would return
         its text): a prefix list of 100,000 items without a constructor call per item."""
         if isinstance(node, yaml.SequenceNode) and all(
-                type(item) is yaml.ScalarNode and item.tag == _STRING_TAG for item in node.value):
+            type(item) is yaml.ScalarNode and item.tag == _STRING_TAG for item in node.value
+        ):
             return [item.value for item in node.value]
         return super().construct_sequence(node, deep=deep)
 
@@ -77,11 +78,15 @@ class _StrictLoader(_BASE_LOADER):  # pylint: disable=too-many-ancestors
                     continue
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STRING_TAG:
                     shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a " + key_node.id
-                    raise YamlProblem(_line(key_node), f"mapping key {shown!r} is not a string (quote it)",
-                                      _column(key_node))
+                    raise YamlProblem(
+                        _line(key_node), f"mapping key {shown!r} is not a string (quote it)", _column(key_node)
+                    )
                 if key_node.value in seen:
-                    raise YamlProblem(_line(key_node), f"key {key_node.value!r} appears twice in one mapping "
-                                                       f"(first on line {seen[key_node.value]})", _column(key_node))
+                    raise YamlProblem(
+                        _line(key_node),
+                        f"key {key_node.value!r} appears twice in one mapping (first on line {seen[key_node.value]})",
+                        _column(key_node),
+                    )
                 seen[key_node.value] = _line(key_node)
         return super().construct_mapping(node, deep=deep)
 
@@ -123,8 +128,11 @@ def _check_expansion(root):
             size[key] = 1 + sum(size[id(child)] for child in _children(node))
             state[key] = "done"
             if size[key] - len(written) > MAX_ALIAS_EXPANSION:
-                raise YamlProblem(_line(node), f"aliases expand this document beyond {MAX_ALIAS_EXPANSION:,} "
-                                               "extra nodes (an alias bomb?); write the data out")
+                raise YamlProblem(
+                    _line(node),
+                    f"aliases expand this document beyond {MAX_ALIAS_EXPANSION:,} "
+                    "extra nodes (an alias bomb?); write the data out",
+                )
             continue
         if state.get(key) == "done":
             continue
@@ -148,8 +156,11 @@ def loads(text: str) -> Any:
         return loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        raise YamlProblem(mark.line + 1 if mark else None, f"malformed YAML: {error.problem or error}",
-                          mark.column + 1 if mark else None) from None
+        raise YamlProblem(
+            mark.line + 1 if mark else None,
+            f"malformed YAML: {error.problem or error}",
+            mark.column + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as error:
         raise YamlProblem(None, f"malformed YAML: {error}") from None
     except RecursionError:

@@ -19,10 +19,22 @@ PARTNER4, PARTNER6 = "100.64.50.10", "2001:db8:50::10"
 HOSTS_FILE = "/run/isp_c-dhcp-hosts"
 DNSMASQ_PID = "/run/isp_c-dnsmasq.pid"
 
-LINK_C = {"name": "wan_c", "interface": "wanc", "address": "dynamic", "gateway": "dynamic",
-          "address6": "dynamic", "gateway6": "dynamic", "nat66": True, "health_targets": ["100.64.3.2"]}
-PARTNER_LTE = {"name": "partner-lte", "prefixes": ["100.64.50.0/24", "2001:db8:50::/48"], "link": "wan_c",
-               "description": "pinned to the LTE link, whose address changes"}
+LINK_C = {
+    "name": "wan_c",
+    "interface": "wanc",
+    "address": "dynamic",
+    "gateway": "dynamic",
+    "address6": "dynamic",
+    "gateway6": "dynamic",
+    "nat66": True,
+    "health_targets": ["100.64.3.2"],
+}
+PARTNER_LTE = {
+    "name": "partner-lte",
+    "prefixes": ["100.64.50.0/24", "2001:db8:50::/48"],
+    "link": "wan_c",
+    "description": "pinned to the LTE link, whose address changes",
+}
 
 # Provider C: its own network 100.66.0.0/24 and 2001:db8:c::/64, the partner's service on its loopback,
 # dnsmasq for DHCP and RA. The router: no static address on wanc, RA accepted there (forwarding is on).
@@ -63,6 +75,7 @@ def inventory():
     import yaml
 
     from routerlab import REPOSITORY
+
     host_vars = yaml.safe_load((REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml").read_text())
     links = [link for link in host_vars["symroute_links"] if link["name"] != "wan_c"] + [LINK_C]
     return {"symroute_links": links, "symroute_partners": lab_partners() + [PARTNER_LTE]}
@@ -82,7 +95,9 @@ def wait_address(router, address, seconds=30):
         if f"inet {address}/" in router.sh("ip -4 addr show dev wanc").stdout:
             return
         time.sleep(0.05)
-    raise AssertionError(f"wanc did not get {address} within {seconds} s: {router.sh('ip addr; cat /var/log/isp_c-dnsmasq.log').stdout}")
+    raise AssertionError(
+        f"wanc did not get {address} within {seconds} s: {router.sh('ip addr; cat /var/log/isp_c-dnsmasq.log').stdout}"
+    )
 
 
 def ask(router, address, port=8080, timeout=1.0):
@@ -124,8 +139,9 @@ echo $followed $(( ($(date +%s%N) - t0) / 1000000 )) $n
 def change_address(router, new):
     """An LTE-style reconnect to ``new``: (ms from ``new`` on wanc until link C's rules and table use it,
     ms until the first new connection is answered from it)."""
-    script = CHANGE.format(new=new, hosts=HOSTS_FILE, pid=DNSMASQ_PID, release=RELEASE, lease=DHCLIENT,
-                           partner=PARTNER4)
+    script = CHANGE.format(
+        new=new, hosts=HOSTS_FILE, pid=DNSMASQ_PID, release=RELEASE, lease=DHCLIENT, partner=PARTNER4
+    )
     followed, answered, _ = router.sh(script).stdout.split()[-3:]
     return int(followed), int(answered)
 

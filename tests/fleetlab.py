@@ -12,8 +12,9 @@ import yaml
 
 from routerlab import PODMAN_ENVIRONMENT, REPOSITORY, remove_router, start_router
 
-ANSIBLE_ENVIRONMENT = dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                           ANSIBLE_FORCE_COLOR="0")
+ANSIBLE_ENVIRONMENT = dict(
+    PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"
+)
 
 
 class Fleet:
@@ -31,9 +32,13 @@ class Fleet:
         lab = REPOSITORY / "inventories" / "lab"
         (group_vars / "all" / "partners.yml").write_text((lab / "group_vars" / "all" / "partners.yml").read_text())
         (group_vars / "symroute_routers.yml").write_text((lab / "host_vars" / "edge.yml").read_text())
-        hosts = {name: {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
-                 for name in self.names}
-        (self.inventory / "hosts.yml").write_text(yaml.safe_dump({"symroute_routers": {"hosts": hosts}}, sort_keys=False))
+        hosts = {
+            name: {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
+            for name in self.names
+        }
+        (self.inventory / "hosts.yml").write_text(
+            yaml.safe_dump({"symroute_routers": {"hosts": hosts}}, sort_keys=False)
+        )
         return self
 
     def remove(self):
@@ -42,8 +47,9 @@ class Fleet:
 
     def ansible(self, program, *args):
         command = [str(REPOSITORY / ".venv" / "bin" / program), "-i", str(self.inventory), *args]
-        return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=ANSIBLE_ENVIRONMENT,
-                              check=False)
+        return subprocess.run(
+            command, capture_output=True, text=True, cwd=REPOSITORY, env=ANSIBLE_ENVIRONMENT, check=False
+        )
 
     def ping(self):
         return self.ansible("ansible", "symroute_routers", "-m", "ansible.builtin.ping")

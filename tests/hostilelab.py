@@ -58,8 +58,22 @@ else:
 def start_flood(lab, link, rate, seconds):
     """Echo requests from ``link``'s provider at the router's address on that link; ``flood_result``."""
     router_address = ISPS[link][2].split("/")[0]
-    return subprocess.Popen(["ip", "netns", "exec", lab.names[link], sys.executable, "-c", FLOOD, router_address,
-                             str(rate), str(rate * seconds)], stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab.names[link],
+            sys.executable,
+            "-c",
+            FLOOD,
+            router_address,
+            str(rate),
+            str(rate * seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def flood_result(flood):
@@ -97,24 +111,54 @@ def socket_exposure(lab, link, seconds):
     """{"probe": packets but echo replies from the target a probe socket received, "probe_replies": echo
     replies from the target, "unfiltered": packets an unfiltered socket received, "kind"}."""
     _interface, far, near, _far6, _near6 = ISPS[link]
-    done = subprocess.run(["ip", "netns", "exec", lab.r, sys.executable, "-c", EXPOSURE, far.split("/")[0],
-                           ISPS[link][0], near.split("/")[0], str(seconds)], capture_output=True, text=True,
-                          env=ENVIRONMENT, check=True)
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab.r,
+            sys.executable,
+            "-c",
+            EXPOSURE,
+            far.split("/")[0],
+            ISPS[link][0],
+            near.split("/")[0],
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENVIRONMENT,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
 def echoes_received(lab):
     """The router's count of ICMP echo requests received (Icmp InEchos in its namespace's /proc/net/snmp)."""
-    lines = [line.split() for line in sh("ip", "netns", "exec", lab.r, "cat", "/proc/net/snmp").stdout.splitlines()
-             if line.startswith("Icmp:")]
+    lines = [
+        line.split()
+        for line in sh("ip", "netns", "exec", lab.r, "cat", "/proc/net/snmp").stdout.splitlines()
+        if line.startswith("Icmp:")
+    ]
     return int(dict(zip(lines[0], lines[1]))["InEchos"])
 
 
 def carrier_loss_failover_ms(lab, link, limit_ms=1000):
     """Milliseconds from ``link``'s carrier loss until the monitor has it out of service, timed inside the
     router's namespace (no `ip netns exec` start-up in the measure)."""
-    out = sh("ip", "netns", "exec", lab.r, sys.executable, "-c", FAILOVER, lab.names[link], ISPS[link][0],
-             str(OUT_OF_SERVICE_GROUP), str(limit_ms)).stdout
+    out = sh(
+        "ip",
+        "netns",
+        "exec",
+        lab.r,
+        sys.executable,
+        "-c",
+        FAILOVER,
+        lab.names[link],
+        ISPS[link][0],
+        str(OUT_OF_SERVICE_GROUP),
+        str(limit_ms),
+    ).stdout
     return float(out.split()[-1])
 
 
@@ -122,12 +166,21 @@ def address_burst(lab, interface, count):
     """``count`` global addresses added to ``interface`` in one `ip -batch` (``count`` RTM_NEWADDR
     notifications), then removed again; the seconds the additions took."""
     adds = "".join(f"addr add 100.100.{index // 250}.{index % 250 + 1}/32 dev {interface}\n" for index in range(count))
-    timed = sh("ip", "netns", "exec", lab.r, sys.executable, "-c", textwrap.dedent("""
+    timed = sh(
+        "ip",
+        "netns",
+        "exec",
+        lab.r,
+        sys.executable,
+        "-c",
+        textwrap.dedent("""
         import subprocess, sys, time
         started = time.monotonic()
         subprocess.run(["ip", "-batch", "-"], input=sys.stdin.read(), text=True, check=True)
         print(time.monotonic() - started)
-    """), stdin=adds)
+    """),
+        stdin=adds,
+    )
     return float(timed.stdout)
 
 
@@ -148,13 +201,23 @@ class RepairingMonitor(Monitor):
     def __init__(self, lab, lock):
         super().__init__(lab)
         config = json.loads(self.config.read_text())
-        config["settings"].update({"routing_state_file": str(lab.routing_state),
-                                   "owned_tables_file": str(lab.scratch / "owned.json"),
-                                   "routing_lock": str(lock), "repair_interval_s": 30})
+        config["settings"].update(
+            {
+                "routing_state_file": str(lab.routing_state),
+                "owned_tables_file": str(lab.scratch / "owned.json"),
+                "routing_lock": str(lock),
+                "repair_interval_s": 30,
+            }
+        )
         self.config.write_text(json.dumps(config))
 
 
 def run_as_nobody(*argv):
     """A process as the unprivileged user nobody (no groups, no capabilities)."""
-    return subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVIRONMENT)
+    return subprocess.Popen(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENVIRONMENT,
+    )

@@ -27,8 +27,12 @@ TEMPLATES = (
 
 
 def environment(role):
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLES / role / "templates"), trim_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ROLES / role / "templates"),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     for module in (CoreFilters(), PlanFilters(), QuoteFilters()):
         env.filters.update(module.filters())
     return env

@@ -17,6 +17,8 @@ import yaml
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 RESOURCES = REPOSITORY / "molecule" / "resources"
+
+
 def _image():
     env = (RESOURCES / "lab-image.env").read_text()
     return next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("SYMROUTE_LAB_IMAGE="))
@@ -24,13 +26,15 @@ def _image():
 
 # podman on the lab machines needs runc and explicit ulimits (see containers.conf); the
 # Makefile exports this too, so that a direct `pytest` or benchmark run behaves the same.
-PODMAN_ENVIRONMENT = dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF",
-                                                                     str(RESOURCES / "containers.conf")))
+PODMAN_ENVIRONMENT = dict(
+    os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF", str(RESOURCES / "containers.conf"))
+)
 
 
 def podman(*args, check=True, stdin=None):
-    return subprocess.run(["podman", *args], input=stdin, capture_output=True, text=True, check=check,
-                          env=PODMAN_ENVIRONMENT)
+    return subprocess.run(
+        ["podman", *args], input=stdin, capture_output=True, text=True, check=check, env=PODMAN_ENVIRONMENT
+    )
 
 
 class Router:
@@ -81,14 +85,23 @@ class Router:
     def playbook(self, *args, inventory_vars=None, extra_vars=None, playbook="symmetric-routing.yml"):
         """Run a playbook with the lab inventory changed by ``inventory_vars`` (files rewritten each run)."""
         self.write_inventory(inventory_vars)
-        command = [str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(self.inventory),
-                   str(REPOSITORY / playbook), *args]
+        command = [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(self.inventory),
+            str(REPOSITORY / playbook),
+            *args,
+        ]
         if extra_vars is not None:
             path = self.inventory.parent / f"extra-{uuid.uuid4().hex}.yml"
             path.write_text(yaml.safe_dump(extra_vars))
             command += ["-e", f"@{path}"]
-        env = dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_FORCE_COLOR="0")
+        env = dict(
+            PODMAN_ENVIRONMENT,
+            ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+        )
         return self.run_controller(command, env)
 
     def run_controller(self, command, env):
@@ -116,9 +129,9 @@ def lab_partners():
 
 def with_extra_partner():
     """The lab's partners plus one: a real change to sets, marks' users and verification."""
-    return {"symroute_partners": lab_partners() + [
-        {"name": "partner-new", "prefixes": ["100.64.40.0/24"], "link": "wan_b"}]}
-
+    return {
+        "symroute_partners": lab_partners() + [{"name": "partner-new", "prefixes": ["100.64.40.0/24"], "link": "wan_b"}]
+    }
 
 
 def lab_inventory(name, directory):
@@ -127,8 +140,20 @@ def lab_inventory(name, directory):
     shutil.copytree(REPOSITORY / "inventories" / "lab" / "group_vars", inventory / "group_vars")
     (inventory / "host_vars").mkdir()
     shutil.copy(REPOSITORY / "inventories" / "lab" / "host_vars" / "edge.yml", inventory / "host_vars" / f"{name}.yml")
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"symroute_routers": {"hosts": {name: {
-        "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    (inventory / "hosts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "symroute_routers": {
+                    "hosts": {
+                        name: {
+                            "ansible_connection": "containers.podman.podman",
+                            "ansible_python_interpreter": "/usr/bin/python3",
+                        }
+                    }
+                }
+            }
+        )
+    )
     return inventory
 
 
@@ -136,8 +161,22 @@ def start_router(name, directory):
     """A fresh router container `name` wired to its namespaces, with an inventory in `directory`."""
     subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True, env=PODMAN_ENVIRONMENT)
     podman("rm", "-f", "-t", "0", name, check=False)
-    podman("run", "-d", "--privileged", "--network", "none", "--stop-timeout", "0", "--name", name,
-           "--hostname", name, _image(), "sleep", "infinity")
+    podman(
+        "run",
+        "-d",
+        "--privileged",
+        "--network",
+        "none",
+        "--stop-timeout",
+        "0",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        _image(),
+        "sleep",
+        "infinity",
+    )
     router = Router(name, lab_inventory(name, directory))
     router.sh((RESOURCES / "router-topology.sh").read_text())
     router.sh((RESOURCES / "edge-before-symroute.sh").read_text())

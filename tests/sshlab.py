@@ -41,8 +41,10 @@ KbdInteractiveAuthentication no
 UseDNS no
 """
 # The controller notices a router that stopped answering: a keepalive every 2 s, gone after 3 unanswered.
-SSH_OPTIONS = ("-o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes"
-               " -o ServerAliveInterval=2 -o ServerAliveCountMax=3")
+SSH_OPTIONS = (
+    "-o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes"
+    " -o ServerAliveInterval=2 -o ServerAliveCountMax=3"
+)
 PLAYBOOK_TIMEOUT_S = 240
 
 
@@ -52,15 +54,17 @@ def in_controller(*argv):
 
 def _run(argv, timeout, check=True):
     """``argv`` in its own process group, killed with its group after ``timeout`` seconds (AssertionError)."""
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPOSITORY,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPOSITORY, start_new_session=True
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
-        raise AssertionError(f"{' '.join(argv[:8])}... still ran after {timeout} s: killed\n{stdout[-3000:]}"
-                             f"{stderr[-2000:]}") from None
+        raise AssertionError(
+            f"{' '.join(argv[:8])}... still ran after {timeout} s: killed\n{stdout[-3000:]}{stderr[-2000:]}"
+        ) from None
     result = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(argv)} failed: {stdout}{stderr}")
@@ -75,25 +79,43 @@ class SshRouter(SystemdRouter):
         self.keys = Path(keys)
 
     def run_controller(self, command, env):
-        process = subprocess.Popen(in_controller(*command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, cwd=REPOSITORY, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            in_controller(*command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPOSITORY,
+            env=env,
+            start_new_session=True,
+        )
         try:
             stdout, stderr = process.communicate(timeout=PLAYBOOK_TIMEOUT_S)
         except subprocess.TimeoutExpired:  # never a hung test: the controller and its ssh processes killed
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
-            raise AssertionError(f"ansible-playbook still ran after {PLAYBOOK_TIMEOUT_S} s: killed\n"
-                                 f"{stdout[-4000:]}{stderr[-2000:]}") from None
+            raise AssertionError(
+                f"ansible-playbook still ran after {PLAYBOOK_TIMEOUT_S} s: killed\n{stdout[-4000:]}{stderr[-2000:]}"
+            ) from None
         return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
     def ssh(self, command="true", connect_timeout=2, timeout=10):
         """A new SSH connection from the controller running ``command`` (no connection sharing)."""
-        return _run(in_controller("ssh", *self.ssh_arguments(connect_timeout), f"root@{ROUTER}", command), timeout,
-                    check=False)
+        return _run(
+            in_controller("ssh", *self.ssh_arguments(connect_timeout), f"root@{ROUTER}", command), timeout, check=False
+        )
 
     def ssh_arguments(self, connect_timeout):
-        return ["-i", str(self.keys / "id_ed25519"), "-o", f"UserKnownHostsFile={self.keys / 'known_hosts'}",
-                "-o", f"ConnectTimeout={connect_timeout}", "-o", "ControlPath=none", *SSH_OPTIONS.split()]
+        return [
+            "-i",
+            str(self.keys / "id_ed25519"),
+            "-o",
+            f"UserKnownHostsFile={self.keys / 'known_hosts'}",
+            "-o",
+            f"ConnectTimeout={connect_timeout}",
+            "-o",
+            "ControlPath=none",
+            *SSH_OPTIONS.split(),
+        ]
 
     def close_connections(self):
         """End the playbooks' shared SSH connections (ControlPersist) still open."""
@@ -114,8 +136,22 @@ def _management_link(name):
         ["ip", "-n", NAMESPACE, "addr", "add", f"{GATEWAY}/{PREFIX}", "dev", "ctl0"],
         ["ip", "-n", NAMESPACE, "link", "set", "ctl0", "up"],
         # The controller's connections leave from its operations address, as from a host behind the gateway.
-        ["ip", "-n", NAMESPACE, "route", "replace", f"100.64.98.0/{PREFIX}", "dev", "ctl0", "proto", "kernel",
-         "scope", "link", "src", CONTROLLER],
+        [
+            "ip",
+            "-n",
+            NAMESPACE,
+            "route",
+            "replace",
+            f"100.64.98.0/{PREFIX}",
+            "dev",
+            "ctl0",
+            "proto",
+            "kernel",
+            "scope",
+            "link",
+            "src",
+            CONTROLLER,
+        ],
     ]
     for command in commands:
         subprocess.run(command, capture_output=True, text=True, check=True)
@@ -123,11 +159,27 @@ def _management_link(name):
 
 def _sshd(router, keys):
     """sshd on the management address, the test run's key only; the controller's known_hosts."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "symroute-lab-controller", "-f",
-                    str(keys / "id_ed25519")], check=True, capture_output=True)
-    router.sh(f"ip addr add {ROUTER}/{PREFIX} dev {INTERFACE}; ip link set {INTERFACE} up;"
-              f" ip route replace {OPERATIONS} via {GATEWAY} dev {INTERFACE};"
-              " rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key")
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "symroute-lab-controller",
+            "-f",
+            str(keys / "id_ed25519"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    router.sh(
+        f"ip addr add {ROUTER}/{PREFIX} dev {INTERFACE}; ip link set {INTERFACE} up;"
+        f" ip route replace {OPERATIONS} via {GATEWAY} dev {INTERFACE};"
+        " rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key"
+    )
     router.write_file("/etc/ssh/sshd_config.d/symroute-lab.conf", SSHD_CONFIG)
     router.write_file("/root/.ssh/authorized_keys", (keys / "id_ed25519.pub").read_text(), mode="0600")
     router.sh("chmod 0700 /root/.ssh; systemctl start ssh.service")
@@ -139,11 +191,26 @@ def _sshd(router, keys):
 def _ssh_inventory(router):
     """The router in the inventory reached over SSH at its management address (the lab's variables kept)."""
     options = f"-o UserKnownHostsFile={router.keys / 'known_hosts'} {SSH_OPTIONS}"
-    (router.inventory / "hosts.yml").write_text(yaml.safe_dump({"symroute_routers": {"hosts": {router.name: {
-        "ansible_connection": "ansible.builtin.ssh", "ansible_host": ROUTER, "ansible_user": "root",
-        "ansible_python_interpreter": "/usr/bin/python3", "ansible_ssh_private_key_file": str(router.keys / "id_ed25519"),
-        "ansible_ssh_common_args": options, "ansible_ssh_timeout": 5,
-        "ansible_control_path_dir": str(router.keys / "cp")}}}}))
+    (router.inventory / "hosts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "symroute_routers": {
+                    "hosts": {
+                        router.name: {
+                            "ansible_connection": "ansible.builtin.ssh",
+                            "ansible_host": ROUTER,
+                            "ansible_user": "root",
+                            "ansible_python_interpreter": "/usr/bin/python3",
+                            "ansible_ssh_private_key_file": str(router.keys / "id_ed25519"),
+                            "ansible_ssh_common_args": options,
+                            "ansible_ssh_timeout": 5,
+                            "ansible_control_path_dir": str(router.keys / "cp"),
+                        }
+                    }
+                }
+            }
+        )
+    )
 
 
 def start_ssh_router(name, directory):

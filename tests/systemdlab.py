@@ -95,24 +95,29 @@ class SystemdRouter(Router):
         it over the lab image's D-Bus). ``networks`` None: back to the lab's script."""
         self.sh("rm -f /etc/systemd/network/*.network")
         if networks is None:
-            self.sh(f"rm -f {NETWORKD_MARK};"
-                    " systemctl disable systemd-networkd.service systemd-networkd-wait-online.service"
-                    " systemd-networkd.socket 2>/dev/null")
+            self.sh(
+                f"rm -f {NETWORKD_MARK};"
+                " systemctl disable systemd-networkd.service systemd-networkd-wait-online.service"
+                " systemd-networkd.socket 2>/dev/null"
+            )
             return
         files = {f"/etc/systemd/network/{name}": text for name, text in networks.items()}
         for path, text in files.items():
             self.sh(f"mkdir -p {Path(path).parent}")
             podman("exec", "-i", self.name, "sh", "-c", f"cat > {path}", stdin=text)
-        self.sh(f"mkdir -p {Path(NETWORKD_MARK).parent}; touch {NETWORKD_MARK};"
-                " systemctl enable systemd-networkd.service systemd-networkd-wait-online.service 2>/dev/null")
-
+        self.sh(
+            f"mkdir -p {Path(NETWORKD_MARK).parent}; touch {NETWORKD_MARK};"
+            " systemctl enable systemd-networkd.service systemd-networkd-wait-online.service 2>/dev/null"
+        )
 
     def make_wanc_dynamic(self, address):
         """From the next boot link C is dynamic (the topology script's dynamic-wanc mode): provider C's
         dnsmasq (symroute-lab-isp-c.service, enabled) leases ``address`` to whichever client asks."""
         podman("cp", str(SYSTEMD_LAB / ISP_C_UNIT), f"{self.name}:/etc/systemd/system/{ISP_C_UNIT}")
-        self.sh(f"mkdir -p {Path(DYNAMIC_WANC).parent}; touch {DYNAMIC_WANC}; systemctl daemon-reload;"
-                f" systemctl enable {ISP_C_UNIT} 2>/dev/null")
+        self.sh(
+            f"mkdir -p {Path(DYNAMIC_WANC).parent}; touch {DYNAMIC_WANC}; systemctl daemon-reload;"
+            f" systemctl enable {ISP_C_UNIT} 2>/dev/null"
+        )
         self.lease_next(address, reload=False)
 
     def lease_next(self, address, reload=True):
@@ -134,13 +139,30 @@ def start_systemd_router(name, directory):
     podman("rm", "-f", "-t", "0", name, check=False)
     # --systemd=always: podman mounts /run, /tmp (tmpfs) and the cgroup tree the way systemd needs and
     # stops the container with SIGRTMIN+3 (a clean shutdown), for which --stop-timeout leaves 20 s.
-    podman("run", "-d", "--privileged", "--network", "none", "--systemd=always", "--stop-timeout", "20",
-           "--name", name, "--hostname", name, _image(), "/lib/systemd/systemd")
+    podman(
+        "run",
+        "-d",
+        "--privileged",
+        "--network",
+        "none",
+        "--systemd=always",
+        "--stop-timeout",
+        "20",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        _image(),
+        "/lib/systemd/systemd",
+    )
     router = SystemdRouter(name, lab_inventory(name, directory))
     router.wait_until_booted()
     podman("exec", name, "mkdir", "-p", LAB_DIR)
-    for script in (RESOURCES / "router-topology.sh", RESOURCES / "edge-before-symroute.sh",
-                   SYSTEMD_LAB / "symroute-lab-topology.sh"):
+    for script in (
+        RESOURCES / "router-topology.sh",
+        RESOURCES / "edge-before-symroute.sh",
+        SYSTEMD_LAB / "symroute-lab-topology.sh",
+    ):
         podman("cp", str(script), f"{name}:{LAB_DIR}/{script.name}")
     podman("cp", str(SYSTEMD_LAB / TOPOLOGY_UNIT), f"{name}:/etc/systemd/system/{TOPOLOGY_UNIT}")
     router.sh(f"chmod 0755 {LAB_DIR}/*.sh; systemctl daemon-reload; systemctl enable --now {TOPOLOGY_UNIT}")

@@ -23,24 +23,51 @@ from paths import REPOSITORY
 from rendering import environment, role_variables
 from symroute.pipeline import plan_routers
 
-ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
-               "PYTHONDONTWRITEBYTECODE": "1"}
+ENVIRONMENT = {
+    "PATH": os.environ["PATH"],
+    "PYTHONPATH": str(REPOSITORY / "module_utils"),
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 # link: (router interface, far end, router address, far end IPv6, router IPv6)
-ISPS = {"wan_a": ("wana", "198.51.100.1/30", "198.51.100.2/30", "2001:db8:a::1/64", "2001:db8:a::2/64"),
-        "wan_b": ("wanb", "198.51.100.5/30", "198.51.100.6/30", None, None),
-        "wan_c": ("wanc", "198.51.100.9/30", "198.51.100.10/30", "2001:db8:c::1/64", "2001:db8:c::2/64")}
+ISPS = {
+    "wan_a": ("wana", "198.51.100.1/30", "198.51.100.2/30", "2001:db8:a::1/64", "2001:db8:a::2/64"),
+    "wan_b": ("wanb", "198.51.100.5/30", "198.51.100.6/30", None, None),
+    "wan_c": ("wanc", "198.51.100.9/30", "198.51.100.10/30", "2001:db8:c::1/64", "2001:db8:c::2/64"),
+}
 PARTNER_ADDRESSES = ["100.64.20.1", "100.64.21.1", "100.64.60.1", "100.64.77.1", "2001:db8:20::1"]
 FAST = {"interval_ms": 100, "timeout_ms": 80, "reliability": 1, "down_after": 3, "up_after": 5}
 ROUTER = {
     "symroute_links": [
-        {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1",
-         "address6": "2001:db8:a::2/64", "gateway6": "2001:db8:a::1", "nat66": True,
-         "health_targets": ["198.51.100.1"], "health": FAST},
-        {"name": "wan_b", "interface": "wanb", "address": "198.51.100.6/30", "gateway": "198.51.100.5",
-         "health_targets": ["198.51.100.5"], "health": FAST},
-        {"name": "wan_c", "interface": "wanc", "address": "198.51.100.10/30", "gateway": "198.51.100.9",
-         "address6": "2001:db8:c::2/64", "gateway6": "2001:db8:c::1", "nat66": True,
-         "health_targets": ["198.51.100.9"], "health": FAST},
+        {
+            "name": "wan_a",
+            "interface": "wana",
+            "address": "198.51.100.2/30",
+            "gateway": "198.51.100.1",
+            "address6": "2001:db8:a::2/64",
+            "gateway6": "2001:db8:a::1",
+            "nat66": True,
+            "health_targets": ["198.51.100.1"],
+            "health": FAST,
+        },
+        {
+            "name": "wan_b",
+            "interface": "wanb",
+            "address": "198.51.100.6/30",
+            "gateway": "198.51.100.5",
+            "health_targets": ["198.51.100.5"],
+            "health": FAST,
+        },
+        {
+            "name": "wan_c",
+            "interface": "wanc",
+            "address": "198.51.100.10/30",
+            "gateway": "198.51.100.9",
+            "address6": "2001:db8:c::2/64",
+            "gateway6": "2001:db8:c::1",
+            "nat66": True,
+            "health_targets": ["198.51.100.9"],
+            "health": FAST,
+        },
     ],
     "symroute_partners": [
         {"name": "api", "prefixes": ["100.64.20.0/24", "2001:db8:20::/48"], "link": "wan_a"},
@@ -97,8 +124,11 @@ class Lab:
     def __init__(self, scratch):
         tag = uuid.uuid4().hex[:6]
         self.scratch = scratch
-        self.names = {"r": f"tl-r-{tag}", "client": f"tl-lan-{tag}",
-                      **{link: f"tl-isp{link[-1]}-{tag}" for link in ISPS}}
+        self.names = {
+            "r": f"tl-r-{tag}",
+            "client": f"tl-lan-{tag}",
+            **{link: f"tl-isp{link[-1]}-{tag}" for link in ISPS},
+        }
         self.r = self.names["r"]
         self.servers = []
 
@@ -122,22 +152,46 @@ class Lab:
             self.servers.append(subprocess.Popen(["ip", "netns", "exec", isp, sys.executable, "-c", SERVER, link]))
         sh("ip", "-n", self.r, "route", "add", "default", "via", "198.51.100.1", "dev", "wana")
         sh("ip", "-n", self.r, "-6", "route", "add", "default", "via", "2001:db8:a::1", "dev", "wana")
-        nft = environment("symroute_nftables").get_template("symroute.nft.j2").render(
-            dict(role_variables("symroute_nftables", PLAN), symroute_nftables_plan=PLAN))
+        nft = (
+            environment("symroute_nftables")
+            .get_template("symroute.nft.j2")
+            .render(dict(role_variables("symroute_nftables", PLAN), symroute_nftables_plan=PLAN))
+        )
         sh("ip", "netns", "exec", self.r, "nft", "-f", "-", stdin=nft)
         for item in PLAN["sysctls"]:
-            sh("ip", "netns", "exec", self.r, "sysctl", "-q", "-w",
-               f"{item['name'].replace('/', '.')}={item['value']}")
+            sh("ip", "netns", "exec", self.r, "sysctl", "-q", "-w", f"{item['name'].replace('/', '.')}={item['value']}")
         self.routing_state = self.scratch / "routing.json"
-        self.routing_state.write_text(json.dumps({
-            "contract_version": 1, "priority_band": PLAN["priority_band"], "monitor_bands": PLAN["monitor"]["bands"],
-            "tables": [table["id"] for table in PLAN["tables"]], "rules": PLAN["rules"], "routes": PLAN["routes"]}))
+        self.routing_state.write_text(
+            json.dumps(
+                {
+                    "contract_version": 1,
+                    "priority_band": PLAN["priority_band"],
+                    "monitor_bands": PLAN["monitor"]["bands"],
+                    "tables": [table["id"] for table in PLAN["tables"]],
+                    "rules": PLAN["rules"],
+                    "routes": PLAN["routes"],
+                }
+            )
+        )
         self.apply()
         return self
 
     def veth(self, router_side, other_ns, other_side):
-        sh("ip", "link", "add", router_side, "netns", self.r, "type", "veth", "peer", "name", other_side,
-           "netns", other_ns)
+        sh(
+            "ip",
+            "link",
+            "add",
+            router_side,
+            "netns",
+            self.r,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            other_side,
+            "netns",
+            other_ns,
+        )
         sh("ip", "-n", self.r, "link", "set", router_side, "up")
         sh("ip", "-n", other_ns, "link", "set", other_side, "up")
 
@@ -154,9 +208,27 @@ class Lab:
     def apply(self):
         """symroute's rules and routes, as the boot unit applies them."""
         applied = subprocess.run(
-            ["ip", "netns", "exec", self.r, sys.executable, "-m", "symroute_router", "apply", "--state",
-             str(self.routing_state), "--owned-tables", str(self.scratch / "owned.json"), "--lock", ""],
-            capture_output=True, text=True, env=ENVIRONMENT, check=False)
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.r,
+                sys.executable,
+                "-m",
+                "symroute_router",
+                "apply",
+                "--state",
+                str(self.routing_state),
+                "--owned-tables",
+                str(self.scratch / "owned.json"),
+                "--lock",
+                "",
+            ],
+            capture_output=True,
+            text=True,
+            env=ENVIRONMENT,
+            check=False,
+        )
         assert applied.returncode == 0, applied.stderr
         return json.loads(applied.stdout)
 
@@ -170,17 +242,27 @@ class Lab:
         """The ISP drops everything it receives while the carrier stays up."""
         ns = self.names[link]
         if on:
-            sh("ip", "netns", "exec", ns, "nft", "add table inet blackhole; add chain inet blackhole input "
-               "{ type filter hook input priority 0; policy drop; }")
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "nft",
+                "add table inet blackhole; add chain inet blackhole input "
+                "{ type filter hook input priority 0; policy drop; }",
+            )
         else:
             sh("ip", "netns", "exec", ns, "nft", "delete table inet blackhole", check=False)
 
     def connect(self, addresses=PARTNER_ADDRESSES):
         """{address: [link, source] or "refused"} for one TCP connection from the client to each address."""
-        result = sh("ip", "netns", "exec", self.names["client"], sys.executable, "-c", CLIENT,
-                    stdin=json.dumps(list(addresses)))
-        return {address: "refused" if words[0] == "refused" else words
-                for address, words in json.loads(result.stdout).items()}
+        result = sh(
+            "ip", "netns", "exec", self.names["client"], sys.executable, "-c", CLIENT, stdin=json.dumps(list(addresses))
+        )
+        return {
+            address: "refused" if words[0] == "refused" else words
+            for address, words in json.loads(result.stdout).items()
+        }
 
     def group(self, link):
         shown = sh("ip", "-n", self.r, "-N", "-json", "link", "show", "dev", ISPS[link][0], check=False)
@@ -206,10 +288,21 @@ class Monitor:
         self.state_file = lab.scratch / "monitor.json"
         self.config = lab.scratch / "monitor-config.json"
         self.log = lab.scratch / "monitor.log"
-        self.config.write_text(json.dumps({
-            "router": "edge", "monitor": plan or PLAN["monitor"],
-            "settings": {"state_file": str(self.state_file), "textfile": None, "hook": [],
-                         "partner_interval_s": 5, "partner_timeout_s": 1}}))
+        self.config.write_text(
+            json.dumps(
+                {
+                    "router": "edge",
+                    "monitor": plan or PLAN["monitor"],
+                    "settings": {
+                        "state_file": str(self.state_file),
+                        "textfile": None,
+                        "hook": [],
+                        "partner_interval_s": 5,
+                        "partner_timeout_s": 1,
+                    },
+                }
+            )
+        )
         self.process = None
 
     def start(self):
@@ -217,8 +310,21 @@ class Monitor:
             self.state_file.unlink()
         with open(self.log, "a", encoding="utf-8") as log:
             self.process = subprocess.Popen(
-                ["ip", "netns", "exec", self.lab.r, sys.executable, "-m", "symroute_router.monitor", "--config",
-                 str(self.config)], stdout=log, stderr=subprocess.STDOUT, env=ENVIRONMENT)
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    self.lab.r,
+                    sys.executable,
+                    "-m",
+                    "symroute_router.monitor",
+                    "--config",
+                    str(self.config),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=ENVIRONMENT,
+            )
         self.wait_for(lambda s: True, 10, "the monitor's first state file")
         return self
 

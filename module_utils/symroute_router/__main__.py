@@ -49,8 +49,9 @@ def _summary(state, result, out):
 def _ok(result):
     if result.get("error") or not result.get("rules_installed", True):
         return False
-    return all(status == routing.INSTALLED or status.startswith("waiting for ")
-               for status in result.get("links", {}).values())
+    return all(
+        status == routing.INSTALLED or status.startswith("waiting for ") for status in result.get("links", {}).values()
+    )
 
 
 def run(command, state, runner, owned_path, strict=False, lock_path=None):
@@ -61,8 +62,11 @@ def run(command, state, runner, owned_path, strict=False, lock_path=None):
     if command == "diff":
         resolved = routing.resolve(runner, state)
         changes = routing.diff(resolved, routing.read_live(runner, resolved, owned_path))
-        return {"changed": not routing.is_empty(changes), "changes": routing.describe(changes),
-                "links": routing.pending(runner, resolved, changes)}
+        return {
+            "changed": not routing.is_empty(changes),
+            "changes": routing.describe(changes),
+            "links": routing.pending(runner, resolved, changes),
+        }
     try:
         return routing.apply(runner, state, strict=strict, owned_path=owned_path, lock_path=lock_path)
     except routing.ApplyError as error:
@@ -77,8 +81,9 @@ def expire(argv, runner):
     parser.add_argument("--lock", default=deadman.locking.CONVERGE_LOCK_FILE, help="the converge lock")
     parser.add_argument("--routing-lock", default=routing.LOCK_FILE, help="the routing lock")
     args = parser.parse_args(argv)
-    record = deadman_restore.expire(args.record, args.run_id, runner or Runner(), lock_path=args.lock,
-                            routing_lock=args.routing_lock)
+    record = deadman_restore.expire(
+        args.record, args.run_id, runner or Runner(), lock_path=args.lock, routing_lock=args.routing_lock
+    )
     return 1 if record and record.get("state") == "restore failed" else 0
 
 
@@ -90,16 +95,23 @@ def main(argv=None, runner=None, out=None, err=None):
     parser = argparse.ArgumentParser(prog="python3 -m symroute_router", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("diff", "apply"))
     parser.add_argument("--state", default="/etc/symroute/routing.json", help="state file, or - for stdin")
-    parser.add_argument("--owned-tables", default=routing.OWNED_TABLES_FILE,
-                        help="where the tables of the last applied state are remembered")
+    parser.add_argument(
+        "--owned-tables",
+        default=routing.OWNED_TABLES_FILE,
+        help="where the tables of the last applied state are remembered",
+    )
     parser.add_argument("--strict", action="store_true", help="fail unless every link's table is installed")
-    parser.add_argument("--lock", default=routing.LOCK_FILE,
-                        help="lock shared with the Ansible module and the monitor's repair ('' for none)")
+    parser.add_argument(
+        "--lock",
+        default=routing.LOCK_FILE,
+        help="lock shared with the Ansible module and the monitor's repair ('' for none)",
+    )
     args = parser.parse_args(argv)
     try:
         state = _state(args.state)
-        result = run(args.command, state, runner or Runner(), args.owned_tables, strict=args.strict,
-                     lock_path=args.lock or None)
+        result = run(
+            args.command, state, runner or Runner(), args.owned_tables, strict=args.strict, lock_path=args.lock or None
+        )
     except (OSError, ValueError) as error:
         state, result = {}, {"changed": False, "error": f"{args.state}: {error}", "converged": False, "links": {}}
     except routing.ApplyError as error:

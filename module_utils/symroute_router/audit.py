@@ -19,8 +19,11 @@ from .iproute import route_get
 
 def link_states(runner, request):
     """{link: {interface, present, carrier, out_of_service, in_service}} as the kernel holds them now."""
-    return linkstate.read(runner, {link["name"]: link["interface"] for link in request["links"]},
-                          request.get("out_of_service_group", linkstate.OUT_OF_SERVICE_GROUP))
+    return linkstate.read(
+        runner,
+        {link["name"]: link["interface"] for link in request["links"]},
+        request.get("out_of_service_group", linkstate.OUT_OF_SERVICE_GROUP),
+    )
 
 
 def _route(first):
@@ -32,21 +35,31 @@ def paths(runner, request):
     found = []
     for probe in request["verify"]["partners"]:
         answer = route_get(runner, probe["address"], probe["family"], mark=probe["mark"])
-        found.append(dict(_route(answer), partner=probe["partner"], family=probe["family"],
-                          address=probe["address"]))
+        found.append(dict(_route(answer), partner=probe["partner"], family=probe["family"], address=probe["address"]))
     return found
 
 
 def read(runner, request):
     """Everything the audit looks at, as read now."""
-    observed = verify.read(runner, dict(request["verify"], partners=[], management=[],
-                                        monitor_state_file=request.get("monitor_state_file",
-                                                                       verify.MONITOR_STATE_FILE)))
-    return {"links": link_states(runner, request), "paths": paths(runner, request),
-            "tables": observed["tables"], "monitor": observed["monitor"],
-            "names": audit_names.read(request.get("monitor_state_file", verify.MONITOR_STATE_FILE)),
-            "conntrack": conntrack.read(runner, {family for family in (4, 6)
-                                                 if any(p["family"] == family for p in request["verify"]["partners"])})}
+    observed = verify.read(
+        runner,
+        dict(
+            request["verify"],
+            partners=[],
+            management=[],
+            monitor_state_file=request.get("monitor_state_file", verify.MONITOR_STATE_FILE),
+        ),
+    )
+    return {
+        "links": link_states(runner, request),
+        "paths": paths(runner, request),
+        "tables": observed["tables"],
+        "monitor": observed["monitor"],
+        "names": audit_names.read(request.get("monitor_state_file", verify.MONITOR_STATE_FILE)),
+        "conntrack": conntrack.read(
+            runner, {family for family in (4, 6) if any(p["family"] == family for p in request["verify"]["partners"])}
+        ),
+    }
 
 
 def _interfaces(request):
@@ -64,16 +77,19 @@ def _link_of_mark(request, mark):
 
 def connections(request, entries):
     """{partner: {link: {state: count}}}: each partner's live connections by the link they are bound to."""
-    networks = [(item["partner"], ipaddress.ip_network(prefix)) for item in request["prefixes"]
-                for prefix in item["prefixes"]]
+    networks = [
+        (item["partner"], ipaddress.ip_network(prefix)) for item in request["prefixes"] for prefix in item["prefixes"]
+    ]
     grouped = {item["partner"]: {} for item in request["prefixes"]}
     for entry in entries:
         try:
             destination = ipaddress.ip_address(entry["dst"])
         except ValueError:
             continue
-        partner = next((name for name, network in networks
-                        if network.version == destination.version and destination in network), None)
+        partner = next(
+            (name for name, network in networks if network.version == destination.version and destination in network),
+            None,
+        )
         if partner is None:
             continue
         by_link = grouped[partner].setdefault(_link_of_mark(request, entry["mark"]), {})
@@ -85,6 +101,7 @@ def connections(request, entries):
 def _expected(request, probe, states, waiting=frozenset()):
     """("pinned" | "failover" | "rejected", link or None) for the partner's probe with these link states;
     ``waiting``: (link, family) of dynamic families without their address yet (routed around)."""
+
     def usable(name):
         return states.get(name, {}).get("in_service") and (name, probe["family"]) not in waiting
 
@@ -92,8 +109,8 @@ def _expected(request, probe, states, waiting=frozenset()):
         return "pinned", probe["link"]
     for name in probe.get("failover_links", []):
         if usable(name) and any(
-                table["link"] == name and table["family"] == probe["family"]
-                for table in request["verify"]["tables"]):
+            table["link"] == name and table["family"] == probe["family"] for table in request["verify"]["tables"]
+        ):
             return "failover", name
     return "rejected", None
 
@@ -106,10 +123,20 @@ def partner_rows(request, observed):
         kind, expected = _expected(request, probe, observed["links"], waiting)
         now = interfaces.get(path["dev"], path["dev"] or "")
         ok = (now == expected) if expected else not path["dev"]
-        rows.append({"partner": probe["partner"], "family": probe["family"], "address": probe["address"],
-                     "pinned_link": probe["link"], "expected": kind, "expected_link": expected,
-                     "link_now": now or None, "interface_now": path["dev"] or None,
-                     "source_now": path["source"] or None, "ok": ok})
+        rows.append(
+            {
+                "partner": probe["partner"],
+                "family": probe["family"],
+                "address": probe["address"],
+                "pinned_link": probe["link"],
+                "expected": kind,
+                "expected_link": expected,
+                "link_now": now or None,
+                "interface_now": path["dev"] or None,
+                "source_now": path["source"] or None,
+                "ok": ok,
+            }
+        )
     return rows
 
 
@@ -123,11 +150,15 @@ def _path_findings(rows):
         if row["expected"] == "pinned":
             text = f"{where} {now} while its link {row['pinned_link']} is in service"
         elif row["expected"] == "failover":
-            text = (f"{where} {now}; with {row['pinned_link']} out of service it must leave by "
-                    f"{row['expected_link']}, the first link of its failover order in service")
+            text = (
+                f"{where} {now}; with {row['pinned_link']} out of service it must leave by "
+                f"{row['expected_link']}, the first link of its failover order in service"
+            )
         else:
-            text = (f"{where} {now}; with {row['pinned_link']} out of service it must be rejected "
-                    f"(fail-closed, or no link of its failover order in service)")
+            text = (
+                f"{where} {now}; with {row['pinned_link']} out of service it must be rejected "
+                f"(fail-closed, or no link of its failover order in service)"
+            )
         findings.append({"kind": "path", "partner": row["partner"], "text": text})
     return findings
 
@@ -136,8 +167,11 @@ def _failed_tables(request, observed):
     """[(table, message)] for each link table without its default route."""
     failed = []
     for index, table in enumerate(request["verify"]["tables"]):
-        one = verify.table_failures({"tables": [table]}, {"tables": [observed["tables"][index]]},
-                                    waiting=verify.waiting_families({"tables": [observed["tables"][index]]}))
+        one = verify.table_failures(
+            {"tables": [table]},
+            {"tables": [observed["tables"][index]]},
+            waiting=verify.waiting_families({"tables": [observed["tables"][index]]}),
+        )
         failed.extend((table, text) for text in one)
     return failed
 
@@ -153,12 +187,19 @@ def _age(monitor, now):
 def _drift_record(drift):
     """What the roles' check mode found, for the JSON report (not the rendered files' full text)."""
     routing, nft, sysctl = (drift.get(key) or {} for key in ("routing", "nftables", "sysctl"))
-    return {"routing": {key: routing.get(key) for key in ("changes", "files", "links", "networkd_dropin", "services")
-                        if key in routing},
-            "nftables": {key: nft.get(key) for key in ("changed", "reason", "include_changed", "elements", "services")
-                         if key in nft},
-            "sysctl": {"changed_values": sysctl.get("changed_values", [])} if sysctl.get("changed") else {},
-            "monitor": list(drift.get("monitor") or []), "confirm": drift.get("confirm")}
+    return {
+        "routing": {
+            key: routing.get(key)
+            for key in ("changes", "files", "links", "networkd_dropin", "services")
+            if key in routing
+        },
+        "nftables": {
+            key: nft.get(key) for key in ("changed", "reason", "include_changed", "elements", "services") if key in nft
+        },
+        "sysctl": {"changed_values": sysctl.get("changed_values", [])} if sysctl.get("changed") else {},
+        "monitor": list(drift.get("monitor") or []),
+        "confirm": drift.get("confirm"),
+    }
 
 
 STALE_AFTER_S = 30  # the monitor writes its state file at least every few seconds
@@ -167,23 +208,34 @@ STALE_AFTER_S = 30  # the monitor writes its state file at least every few secon
 def judge(request, observed, drift, now=None):
     """The report: links, partner paths, connections, monitor view, and every finding."""
     rows = partner_rows(request, observed)
-    findings = (_path_findings(rows)
-                + [{"kind": "drift", "link": table["link"], "text": text}
-                   for table, text in _failed_tables(request, observed)
-                   if observed["links"].get(table["link"], {}).get("in_service")]
-                + drift_findings(drift, observed["links"])
-                + audit_names.findings(observed.get("names") or []))  # partners by DNS name
+    findings = (
+        _path_findings(rows)
+        + [
+            {"kind": "drift", "link": table["link"], "text": text}
+            for table, text in _failed_tables(request, observed)
+            if observed["links"].get(table["link"], {}).get("in_service")
+        ]
+        + drift_findings(drift, observed["links"])
+        + audit_names.findings(observed.get("names") or [])
+    )  # partners by DNS name
     monitor = observed.get("monitor") or {}
-    return {"links": observed["links"], "partners": rows,
-            "connections": connections(request, observed["conntrack"]["entries"]),
-            "conntrack": {"available": observed["conntrack"]["available"],
-                          "error": observed["conntrack"].get("error", "")},
-            "monitor": {"running": _age(monitor, now) is not None and _age(monitor, now) < STALE_AFTER_S,
-                        "state_age_s": _age(monitor, now),
-                        "links": {name: {key: link.get(key) for key in ("up", "gated", "decided_gated", "reason")}
-                                  for name, link in sorted((monitor.get("links") or {}).items())
-                                  if isinstance(link, dict)},
-                        "partners": monitor.get("partners") if isinstance(monitor.get("partners"), dict) else {},
-                        "kernel_holds_decision": monitor.get("kernel_holds_decision")},
-            "drift": _drift_record(drift),
-            "findings": findings, "passed": not findings}
+    return {
+        "links": observed["links"],
+        "partners": rows,
+        "connections": connections(request, observed["conntrack"]["entries"]),
+        "conntrack": {"available": observed["conntrack"]["available"], "error": observed["conntrack"].get("error", "")},
+        "monitor": {
+            "running": _age(monitor, now) is not None and _age(monitor, now) < STALE_AFTER_S,
+            "state_age_s": _age(monitor, now),
+            "links": {
+                name: {key: link.get(key) for key in ("up", "gated", "decided_gated", "reason")}
+                for name, link in sorted((monitor.get("links") or {}).items())
+                if isinstance(link, dict)
+            },
+            "partners": monitor.get("partners") if isinstance(monitor.get("partners"), dict) else {},
+            "kernel_holds_decision": monitor.get("kernel_holds_decision"),
+        },
+        "drift": _drift_record(drift),
+        "findings": findings,
+        "passed": not findings,
+    }

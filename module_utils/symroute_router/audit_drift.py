@@ -23,20 +23,30 @@ def _routing_drift(routing, states):
     unplugged, findings = _unplugged(states), []
     changes = routing.get("changes") or {}
     for key in ("add_rules", "remove_rules", "add_routes", "remove_routes"):
-        lines = [line for line in changes.get(key, [])
-                 if not (key.endswith("routes") and any(f" dev {name} " in f"{line} " for name in unplugged))]
-        findings += _listed("rule" if key.endswith("rules") else "route",
-                            "missing" if key.startswith("add") else "not in the plan", lines)
-    findings.extend({"kind": "drift", "text": f"file {path} differs from the plan"}
-                    for path in routing.get("files", []) + routing.get("networkd_dropin", []))
-    findings.extend({"kind": "drift", "text": f"routing: a converge would have {line}"}
-                    for line in routing.get("services", []))
+        lines = [
+            line
+            for line in changes.get(key, [])
+            if not (key.endswith("routes") and any(f" dev {name} " in f"{line} " for name in unplugged))
+        ]
+        findings += _listed(
+            "rule" if key.endswith("rules") else "route",
+            "missing" if key.startswith("add") else "not in the plan",
+            lines,
+        )
+    findings.extend(
+        {"kind": "drift", "text": f"file {path} differs from the plan"}
+        for path in routing.get("files", []) + routing.get("networkd_dropin", [])
+    )
+    findings.extend(
+        {"kind": "drift", "text": f"routing: a converge would have {line}"} for line in routing.get("services", [])
+    )
     return findings
 
 
 def _nftables_drift(nft):
-    services = [{"kind": "drift", "text": f"nftables: a converge would have {line}"}
-                for line in nft.get("services", [])]
+    services = [
+        {"kind": "drift", "text": f"nftables: a converge would have {line}"} for line in nft.get("services", [])
+    ]
     # Only the service (nftables.service not enabled): the file, the table and the include line are right.
     if not nft.get("changed") or (not nft.get("reason") and not nft.get("include_changed", not services)):
         return services
@@ -51,8 +61,9 @@ def _sysctl_drift(result):
     if not result.get("changed"):
         return []
     values = result.get("changed_values") or []
-    return ([{"kind": "drift", "text": f"sysctl {change}"} for change in values]
-            or [{"kind": "drift", "text": "the sysctl file differs from the plan"}])
+    return [{"kind": "drift", "text": f"sysctl {change}"} for change in values] or [
+        {"kind": "drift", "text": "the sysctl file differs from the plan"}
+    ]
 
 
 def _confirm_findings(last):
@@ -61,8 +72,13 @@ def _confirm_findings(last):
     if not isinstance(last, dict):
         return []
     if last.get("pending"):
-        return [{"kind": "confirm", "text": f"run {last.get('run_id')} awaits its confirmation (its dead-man "
-                                            "restores it unless the controller confirms)"}]
+        return [
+            {
+                "kind": "confirm",
+                "text": f"run {last.get('run_id')} awaits its confirmation (its dead-man "
+                "restores it unless the controller confirms)",
+            }
+        ]
     if last.get("state") in ("expired", "restore failed"):
         return [{"kind": "confirm", "text": "the last converge was not confirmed: " + deadman_record.describe(last)}]
     return []
@@ -71,7 +87,10 @@ def _confirm_findings(last):
 def drift_findings(drift, states):
     """The converge roles' check-mode results as findings: what a converge would change now (routes that
     the kernel dropped with a link's carrier are expected, not drift), and an unconfirmed last run."""
-    return (_routing_drift(drift.get("routing") or {}, states) + _nftables_drift(drift.get("nftables") or {})
-            + _sysctl_drift(drift.get("sysctl") or {})
-            + [{"kind": "drift", "text": f"link monitor: {name} would change"} for name in drift.get("monitor") or []]
-            + _confirm_findings(drift.get("confirm")))
+    return (
+        _routing_drift(drift.get("routing") or {}, states)
+        + _nftables_drift(drift.get("nftables") or {})
+        + _sysctl_drift(drift.get("sysctl") or {})
+        + [{"kind": "drift", "text": f"link monitor: {name} would change"} for name in drift.get("monitor") or []]
+        + _confirm_findings(drift.get("confirm"))
+    )

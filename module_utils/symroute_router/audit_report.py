@@ -34,20 +34,36 @@ def markdown(router, report):
         lines += ["## Findings", ""] + [f"- **{item['kind']}**: {item['text']}" for item in report["findings"]]
         lines.append("")
     lines += ["## Links", ""]
-    lines += _table(["link", "interface", "state"],
-                    [(name, state["interface"], _link_state(state)) for name, state in sorted(report["links"].items())])
+    lines += _table(
+        ["link", "interface", "state"],
+        [(name, state["interface"], _link_state(state)) for name, state in sorted(report["links"].items())],
+    )
     lines += ["", "## Partners: the link a new connection takes now", ""]
-    lines += _table(["partner", "family", "address", "pinned link", "expected", "now", "source", "ok"],
-                    [(row["partner"], f"IPv{row['family']}", row["address"], row["pinned_link"], _expected(row),
-                      row["link_now"] or "rejected", row["source_now"], "yes" if row["ok"] else "**no**")
-                     for row in report["partners"]])
+    lines += _table(
+        ["partner", "family", "address", "pinned link", "expected", "now", "source", "ok"],
+        [
+            (
+                row["partner"],
+                f"IPv{row['family']}",
+                row["address"],
+                row["pinned_link"],
+                _expected(row),
+                row["link_now"] or "rejected",
+                row["source_now"],
+                "yes" if row["ok"] else "**no**",
+            )
+            for row in report["partners"]
+        ],
+    )
     lines += ["", "## Live connections of each partner, by link", ""]
     if not report["conntrack"]["available"]:
         lines.append(f"Not read: {report['conntrack']['error'] or 'conntrack unavailable'}.")
     else:
-        rows = [(partner, link, ", ".join(f"{state}: {count}" for state, count in sorted(states.items())))
-                for partner, links in sorted(report["connections"].items())
-                for link, states in sorted(links.items())]
+        rows = [
+            (partner, link, ", ".join(f"{state}: {count}" for state, count in sorted(states.items())))
+            for partner, links in sorted(report["connections"].items())
+            for link, states in sorted(links.items())
+        ]
         lines += _table(["partner", "link", "connections"], rows) if rows else ["No live connection to a partner."]
     monitor = report["monitor"]
     lines += ["", "## The link monitor's view", ""]
@@ -56,12 +72,21 @@ def markdown(router, report):
     elif not monitor["running"]:
         lines.append(f"The state file is {monitor['state_age_s']} s old: the link monitor is not running.")
     else:
-        lines += _table(["link", "up", "out of service (kernel)", "decided out", "reason"],
-                        [(name, link["up"], link["gated"], link["decided_gated"], link["reason"])
-                         for name, link in monitor["links"].items()])
+        lines += _table(
+            ["link", "up", "out of service (kernel)", "decided out", "reason"],
+            [
+                (name, link["up"], link["gated"], link["decided_gated"], link["reason"])
+                for name, link in monitor["links"].items()
+            ],
+        )
         if monitor["partners"]:
-            lines += [""] + _table(["partner", "health"],
-                                   [(name, ", ".join(f"{key}={value}" for key, value in sorted(state.items())))
-                                    for name, state in sorted(monitor["partners"].items()) if isinstance(state, dict)])
+            lines += [""] + _table(
+                ["partner", "health"],
+                [
+                    (name, ", ".join(f"{key}={value}" for key, value in sorted(state.items())))
+                    for name, state in sorted(monitor["partners"].items())
+                    if isinstance(state, dict)
+                ],
+            )
         lines += ["", f"The kernel holds the monitor's decision: {monitor['kernel_holds_decision']}"]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 import ipaddress
 import re
 
-MAX_U32 = 2 ** 32 - 1
+MAX_U32 = 2**32 - 1
 
 TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]{0,200}")
 ROUTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -72,13 +72,23 @@ class Problems:
     def address(self, where, value, family, network=False, interface=False):
         """An address of ``family``; ``network``: a prefix in network form; ``interface``: an interface's
         address with its prefix length (host bits set, as ``ip addr`` holds it)."""
-        pattern, what = (PREFIX, "a prefix") if network else (PREFIX, "an address with its prefix length") \
-            if interface else (ADDRESS, "an address")
+        pattern, what = (
+            (PREFIX, "a prefix")
+            if network
+            else (PREFIX, "an address with its prefix length")
+            if interface
+            else (ADDRESS, "an address")
+        )
         if not self.token(where, value, pattern, f"{what} of IPv{family}"):
             return
         try:
-            parsed = ipaddress.ip_network(value, strict=True) if network else ipaddress.ip_interface(value) \
-                if interface else ipaddress.ip_address(value)
+            parsed = (
+                ipaddress.ip_network(value, strict=True)
+                if network
+                else ipaddress.ip_interface(value)
+                if interface
+                else ipaddress.ip_address(value)
+            )
         except ValueError as error:
             self.add(where, f"{value!r} is not {what}{' in network form' if network else ''}: {error}")
             return

@@ -28,8 +28,9 @@ class Runner:
         timeout rc 124."""
         command = self.prefix + [str(arg) for arg in argv]
         try:
-            done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False, env=self.env,
-                                  timeout=self.timeout)
+            done = subprocess.run(
+                command, input=stdin, capture_output=True, text=True, check=False, env=self.env, timeout=self.timeout
+            )
         except subprocess.TimeoutExpired:
             return Result(TIMED_OUT, "", f"{command[0]}: killed after {self.timeout:g} s (timed out)")
         except OSError as error:
@@ -41,8 +42,16 @@ def detach(argv, env):
     """Start ``argv`` detached (its own session, /dev/null for stdin and output, working directory /, no
     descriptor of ours) and do not wait for it; its pid. OSError when it cannot be started."""
     with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as devnull:
-        process = subprocess.Popen([str(arg) for arg in argv], stdin=stdin, stdout=devnull,  # noqa: S603
-                                   stderr=devnull, env=env, cwd="/", start_new_session=True, close_fds=True)
+        process = subprocess.Popen(
+            [str(arg) for arg in argv],
+            stdin=stdin,
+            stdout=devnull,  # noqa: S603
+            stderr=devnull,
+            env=env,
+            cwd="/",
+            start_new_session=True,
+            close_fds=True,
+        )
     return process.pid
 
 

@@ -22,9 +22,9 @@ def partner_prefixes(content):
     for path, statement, is_block in nftparse.entries(content):
         if is_block or len(path) != 2 or not path[1].startswith("set ") or not statement.startswith(ELEMENTS):
             continue
-        name = path[1][len("set "):]
+        name = path[1][len("set ") :]
         if name not in MAIN_TABLE_SETS:
-            found.append((name, statement[len(ELEMENTS):].rstrip("}").strip()))
+            found.append((name, statement[len(ELEMENTS) :].rstrip("}").strip()))
     return found
 
 
@@ -57,7 +57,9 @@ def problems(runner, content):
             continue  # a range or a value the contract check already judged
         for network, interface in networks:
             if prefix.version == network.version and prefix.subnet_of(network):
-                found.append(f"partner set {name} holds {prefix}, inside {network} on {interface}, a network"
-                             " this router is connected to: add it to symroute_lan_networks, or correct the"
-                             " partner's prefixes")
+                found.append(
+                    f"partner set {name} holds {prefix}, inside {network} on {interface}, a network"
+                    " this router is connected to: add it to symroute_lan_networks, or correct the"
+                    " partner's prefixes"
+                )
     return found

@@ -37,17 +37,24 @@ NFT_FORBIDDEN = re.compile(
     r"(^|\n)([^#\n]*[;{}])?[ \t]*(include|define|redefine|undefine|flush|add|insert|replace|create|reset|destroy"
     r"|rename|list|import|export|monitor|describe"
     r"|delete(?![ \t]+table[ \t]+inet[ \t]+symroute[ \t]*(#[^\n]*)?(\n|;|$))"
-    r"|table(?![ \t]+inet[ \t]+symroute[ \t]*(\{|#|\n|;|$)))\b")
+    r"|table(?![ \t]+inet[ \t]+symroute[ \t]*(\{|#|\n|;|$)))\b"
+)
 
 
 def _version(check, data):
     version = data.get("contract_version")
     if "contract_version" not in data:
-        check.add("contract_version", f"missing: the controller sent no version, this router's package speaks "
-                                      f"contract version {CONTRACT_VERSION}")
+        check.add(
+            "contract_version",
+            f"missing: the controller sent no version, this router's package speaks "
+            f"contract version {CONTRACT_VERSION}",
+        )
     elif not is_int(version) or version != CONTRACT_VERSION:
-        check.add("contract_version", f"the controller sent version {repr(version)[:20]}, this router's package "
-                                      f"speaks contract version {CONTRACT_VERSION}")
+        check.add(
+            "contract_version",
+            f"the controller sent version {repr(version)[:20]}, this router's package "
+            f"speaks contract version {CONTRACT_VERSION}",
+        )
     else:
         return True
     return False
@@ -79,8 +86,12 @@ def _band(check, data):
         return None, []
     bands = []
     for index, sub in check.items("monitor_bands", data["monitor_bands"], 16):
-        if not (isinstance(sub, list) and len(sub) == 2 and all(is_int(p) for p in sub)
-                and band[0] <= sub[0] <= sub[1] <= band[1]):
+        if not (
+            isinstance(sub, list)
+            and len(sub) == 2
+            and all(is_int(p) for p in sub)
+            and band[0] <= sub[0] <= sub[1] <= band[1]
+        ):
             check.add(f"monitor_bands[{index}]", f"{str(sub)[:60]} is not [first, last] inside the priority band")
         else:
             bands.append(sub)
@@ -88,8 +99,12 @@ def _band(check, data):
 
 
 def _rule(check, where, rule, band, bands, tables, seen):
-    if not check.keys(where, rule, ("priority", "family"),
-                      ("comment", "from", "to", "fwmark", "table", "action", "not", "suppress_ifgroup")):
+    if not check.keys(
+        where,
+        rule,
+        ("priority", "family"),
+        ("comment", "from", "to", "fwmark", "table", "action", "not", "suppress_ifgroup"),
+    ):
         return
     family = check.family(f"{where}.family", rule["family"])
     check.rule_priority(f"{where}.priority", rule["priority"], family, (band, bands), seen)
@@ -135,8 +150,7 @@ def _route(check, where, route, tables, seen):
 
 
 def _routing(check, data):
-    if not check.keys("", data, ("priority_band", "monitor_bands", "tables", "rules", "routes"),
-                      _COMMON | {"learned"}):
+    if not check.keys("", data, ("priority_band", "monitor_bands", "tables", "rules", "routes"), _COMMON | {"learned"}):
         return
     band, bands = _band(check, data)
     tables = _tables(check, data["tables"])
@@ -194,16 +208,22 @@ def _nftables(check, data):
 
 
 def _audit(problems, data):
-    if not problems.keys("", data, ("verify", "links", "prefixes", "mark_mask", "out_of_service_group"),
-                         _COMMON | {"monitor_state_file"}):
+    if not problems.keys(
+        "", data, ("verify", "links", "prefixes", "mark_mask", "out_of_service_group"), _COMMON | {"monitor_state_file"}
+    ):
         return
     for problem in check("verify", data["verify"]):
         problems.add("", problem)
     contract_read.audit_fields(problems, data)
 
 
-_PARTS = {"routing": _routing, "sysctls": _sysctls, "nftables": _nftables, "verify": contract_read.verify,
-          "audit": _audit}
+_PARTS = {
+    "routing": _routing,
+    "sysctls": _sysctls,
+    "nftables": _nftables,
+    "verify": contract_read.verify,
+    "audit": _audit,
+}
 
 
 def check(part, data):

@@ -15,8 +15,11 @@ def _learned_value(check, where, value, family, words):
 
 def learned_entry(check, where, entry, bands, tables, seen):
     """One ``learned`` entry of the routing part; ``bands``: (priority band, the monitor's sub-bands)."""
-    if not check.keys(where, entry, ("link", "interface", "table", "family", "address", "gateway", "from_priority",
-                                     "own_address_priority")):
+    if not check.keys(
+        where,
+        entry,
+        ("link", "interface", "table", "family", "address", "gateway", "from_priority", "own_address_priority"),
+    ):
         return
     check.token(f"{where}.link", entry["link"], LINK, "a link name")
     check.token(f"{where}.interface", entry["interface"], IFNAME, "an interface name")
@@ -25,7 +28,12 @@ def learned_entry(check, where, entry, bands, tables, seen):
     family = check.family(f"{where}.family", entry["family"])
     if family:
         _learned_value(check, f"{where}.address", entry["address"], family, (DYNAMIC,))
-        _learned_value(check, f"{where}.gateway", entry["gateway"], family,
-                       (DYNAMIC, POINT_TO_POINT) if family == 4 else (DYNAMIC,))
+        _learned_value(
+            check,
+            f"{where}.gateway",
+            entry["gateway"],
+            family,
+            (DYNAMIC, POINT_TO_POINT) if family == 4 else (DYNAMIC,),
+        )
     for key in ("from_priority", "own_address_priority"):
         check.rule_priority(f"{where}.{key}", entry[key], family, bands, seen)

@@ -74,6 +74,6 @@ def audit_fields(check, data):
     for index, item in check.items("prefixes", data["prefixes"], 100000):
         _audit_prefixes(check, f"prefixes[{index}]", item)
     check.token("mark_mask", data["mark_mask"], MARK, "a mask like 0x7f00")
-    check.integer("out_of_service_group", data["out_of_service_group"], 1, 2 ** 31 - 1)
+    check.integer("out_of_service_group", data["out_of_service_group"], 1, 2**31 - 1)
     if "monitor_state_file" in data:
         check.token("monitor_state_file", data["monitor_state_file"], PATH, "an absolute path")

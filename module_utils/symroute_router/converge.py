@@ -58,8 +58,12 @@ from .steps.parts import monitor_part, nftables_part, routing_part, verify_part
 
 PARTS = ("sysctl", "nftables", "routing", "verify", "monitor", "ha")
 # Each part's slice of the plan contract: (contract part, where the slice is in the part's request).
-CONTRACT = {"sysctl": ("sysctls", "sysctls"), "nftables": ("nftables", "nftables"),
-            "routing": ("routing", "routing"), "verify": ("verify", "verify")}
+CONTRACT = {
+    "sysctl": ("sysctls", "sysctls"),
+    "nftables": ("nftables", "nftables"),
+    "routing": ("routing", "routing"),
+    "verify": ("verify", "verify"),
+}
 # The converge lock (tests point it elsewhere).
 CONVERGE_LOCK = locking.CONVERGE_LOCK_FILE
 
@@ -70,8 +74,11 @@ def _own_snapshot(snapshot_path, run_id):
     if taken is None:
         raise snapshot.RestoreError(f"this run's snapshot {snapshot_path} is gone", [])
     if run_id and taken.get("run_id") != run_id:
-        raise snapshot.RestoreError(f"the snapshot at {snapshot_path} is run {taken.get('run_id')}'s, not this "
-                                    f"run's ({run_id}): it is never restored for this run", [])
+        raise snapshot.RestoreError(
+            f"the snapshot at {snapshot_path} is run {taken.get('run_id')}'s, not this "
+            f"run's ({run_id}): it is never restored for this run",
+            [],
+        )
     return taken
 
 
@@ -82,9 +89,16 @@ def _rollback(runner, request, step, error):
     if not snapshot_path:
         raise ConvergeFailed(str(error), step, NOT_SNAPSHOT, fields=fields) from None
     try:
-        lines = deadman_services.restore_then_follow(runner, lambda: snapshot.restore(
-            runner, _own_snapshot(snapshot_path, _run_id(request)), lock_path=LOCK_FILE,
-            owned_files=_owned_files(request)), deadman_services.of_request(request.get("monitor")))
+        lines = deadman_services.restore_then_follow(
+            runner,
+            lambda: snapshot.restore(
+                runner,
+                _own_snapshot(snapshot_path, _run_id(request)),
+                lock_path=LOCK_FILE,
+                owned_files=_owned_files(request),
+            ),
+            deadman_services.of_request(request.get("monitor")),
+        )
     except (snapshot.RestoreError, OSError, ValueError) as restore_error:
         partial = getattr(restore_error, "restored", [])
         raise ConvergeFailed(str(error), step, not_restored(restore_error, partial), partial, fields=fields) from None
@@ -113,8 +127,9 @@ def _steps(request, runner, warn, management_before):
     table = {
         "sysctl": lambda check: sysctl_step.run(request["sysctl"], check, warn_as("sysctl")),
         "nftables": lambda check: nftables_part(request["nftables"], check, runner),
-        "routing": lambda check: routing_part(request["routing"], check, runner, warn_as("routing"), package_files,
-                                              installed),
+        "routing": lambda check: routing_part(
+            request["routing"], check, runner, warn_as("routing"), package_files, installed
+        ),
         "verify": lambda check: verify_part(request["verify"], check, runner, management_before),
         "monitor": lambda check: monitor_part(request["monitor"], check, runner, package_files, installed),
         "ha": lambda check: ha_part(request["ha"], check, runner),
@@ -162,8 +177,9 @@ def converge(request, check_mode, runner, warn):
         except locking.LockBusy as error:
             raise ConvergeFailed(str(error), TITLES["lock"], NOTHING_CHANGED, fields={"holder": error.holder}) from None
         except OSError as error:
-            raise ConvergeFailed(f"cannot take the converge lock {CONVERGE_LOCK}: {error}", TITLES["lock"],
-                                 NOTHING_CHANGED) from None
+            raise ConvergeFailed(
+                f"cannot take the converge lock {CONVERGE_LOCK}: {error}", TITLES["lock"], NOTHING_CHANGED
+            ) from None
         previous = _settle(request, runner, warn)
         result = _converge(request, check_mode, runner, warn)
         if previous:
@@ -195,6 +211,12 @@ def _converge(request, check_mode, runner, warn):
         parts[part] = result
         seconds[part] = round(time.monotonic() - begun, 3)
     changed = any(done["changed"] for done in parts.values())
-    return {"changed": changed, "parts": parts, "diff": diffs, "summary": summary(parts), "seconds": seconds,
-            "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path),
-            "confirm": None if check_mode else _confirm_result(request, armed, changed, runner)}
+    return {
+        "changed": changed,
+        "parts": parts,
+        "diff": diffs,
+        "summary": summary(parts),
+        "seconds": seconds,
+        "snapshot": None if check_mode or not snapshot_path else os.path.abspath(snapshot_path),
+        "confirm": None if check_mode else _confirm_result(request, armed, changed, runner),
+    }

@@ -41,13 +41,23 @@ def arm(request, runner):
         return None
     snapshot_path, run_id = (request.get("snapshot") or {}).get("path"), run_id_of(request)
     if not snapshot_path or not run_id:
-        raise ConvergeFailed("a confirmed converge needs a snapshot named by its run id (snapshot.path and "
-                             "snapshot.scope.run_id)", TITLES["confirm"], NOTHING_CHANGED)
+        raise ConvergeFailed(
+            "a confirmed converge needs a snapshot named by its run id (snapshot.path and snapshot.scope.run_id)",
+            TITLES["confirm"],
+            NOTHING_CHANGED,
+        )
     try:
-        return deadman.arm(deadman_record.record_path(snapshot_path), run_id, snapshot_path, owned_files_of(request),
-                           confirm.get("timeout_s"), runner, request.get("package_files") or {},
-                           python=confirm.get("python") or "/usr/bin/python3",
-                           services=deadman_services.of_request(request.get("monitor")))
+        return deadman.arm(
+            deadman_record.record_path(snapshot_path),
+            run_id,
+            snapshot_path,
+            owned_files_of(request),
+            confirm.get("timeout_s"),
+            runner,
+            request.get("package_files") or {},
+            python=confirm.get("python") or "/usr/bin/python3",
+            services=deadman_services.of_request(request.get("monitor")),
+        )
     except (deadman.DeadmanError, OSError) as error:
         raise ConvergeFailed(str(error), TITLES["confirm"], NOTHING_CHANGED) from None
 
@@ -61,5 +71,11 @@ def confirm_result(request, armed, changed, runner):
         deadman.disarm(path, run_id, runner, "nothing changed")
         return {"armed": False, "run_id": run_id}
     record = deadman.restart_clock(path, run_id) or armed
-    return {"armed": True, "run_id": run_id, "timeout_s": record["timeout_s"], "deadline": record["deadline"],
-            "mechanism": record.get("mechanism"), "record": path}
+    return {
+        "armed": True,
+        "run_id": run_id,
+        "timeout_s": record["timeout_s"],
+        "deadline": record["deadline"],
+        "mechanism": record.get("mechanism"),
+        "record": path,
+    }

@@ -3,9 +3,12 @@ the state it left (``outcome``), in the failure it raises (``ConvergeFailed``, n
 
 
 def _counted(changes):
-    """"rules +2 -1, routes +1 -0": what is added and removed, per kind."""
-    return ", ".join(f"{kind} +{len(changes[f'add_{kind}'])} -{len(changes[f'remove_{kind}'])}"
-                     for kind in ("rules", "routes") if changes[f"add_{kind}"] or changes[f"remove_{kind}"])
+    """ "rules +2 -1, routes +1 -0": what is added and removed, per kind."""
+    return ", ".join(
+        f"{kind} +{len(changes[f'add_{kind}'])} -{len(changes[f'remove_{kind}'])}"
+        for kind in ("rules", "routes")
+        if changes[f"add_{kind}"] or changes[f"remove_{kind}"]
+    )
 
 
 def _joined(items):
@@ -19,17 +22,31 @@ def summary(parts):
     if sysctl.get("changed"):
         lines.append("sysctl: " + ("; ".join(sysctl["changed_values"]) or "the sysctl.d file"))
     if nft.get("changed"):
-        lines.append("nftables: " + _joined([nft["reason"], "the include line" if nft.get("include_changed") else ""]
-                                            + nft["services"]))
+        lines.append(
+            "nftables: "
+            + _joined([nft["reason"], "the include line" if nft.get("include_changed") else ""] + nft["services"])
+        )
     if routing.get("changed"):
         package = routing["package"]["written"] + routing["package"]["removed"]
-        lines.append("routing: " + _joined([_counted(routing["changes"]),
-                                            ", ".join(routing["files"] + routing.get("networkd_dropin", [])),
-                                            f"{len(package)} router package files" if package else ""]
-                                           + routing["services"]))
+        lines.append(
+            "routing: "
+            + _joined(
+                [
+                    _counted(routing["changes"]),
+                    ", ".join(routing["files"] + routing.get("networkd_dropin", [])),
+                    f"{len(package)} router package files" if package else "",
+                ]
+                + routing["services"]
+            )
+        )
     if monitor.get("changed"):
-        lines.append("link monitor: " + _joined([f"{len(monitor['code'])} router package files" if monitor["code"]
-                                                 else "", ", ".join(monitor["files"])] + monitor["services"]))
+        lines.append(
+            "link monitor: "
+            + _joined(
+                [f"{len(monitor['code'])} router package files" if monitor["code"] else "", ", ".join(monitor["files"])]
+                + monitor["services"]
+            )
+        )
     pair = parts.get("ha") or {}
     if pair.get("changed"):
         lines.append("HA pair: " + _joined([", ".join(pair["files"])] + pair["services"]))
@@ -46,16 +63,28 @@ def restored(lines):
 
 
 def not_restored(error, lines):
-    return (f"The previous state could not be restored whole ({error}); restored: "
-            + ("; ".join(lines) if lines else "nothing") + ".")
+    return (
+        f"The previous state could not be restored whole ({error}); restored: "
+        + ("; ".join(lines) if lines else "nothing")
+        + "."
+    )
 
 
 # The step names a failure message gives (as the roles' tasks are named).
-TITLES = {"lock": "One converge at a time", "confirm": "Confirmed commit", "contract": "Check the plan contract",
-          "connected": "Partners outside the router's own networks",
-          "capture": "Record how the management networks route", "snapshot": "Snapshot symroute's state",
-          "sysctl": "Kernel settings", "nftables": "The nftables table", "routing": "Rules and routes",
-          "verify": "Verify on the router", "monitor": "The link monitor", "ha": "The HA pair"}
+TITLES = {
+    "lock": "One converge at a time",
+    "confirm": "Confirmed commit",
+    "contract": "Check the plan contract",
+    "connected": "Partners outside the router's own networks",
+    "capture": "Record how the management networks route",
+    "snapshot": "Snapshot symroute's state",
+    "sysctl": "Kernel settings",
+    "nftables": "The nftables table",
+    "routing": "Rules and routes",
+    "verify": "Verify on the router",
+    "monitor": "The link monitor",
+    "ha": "The HA pair",
+}
 
 
 class ConvergeFailed(Exception):

@@ -64,24 +64,49 @@ def _install_code(directory, package_files):
     package_step.run({"dest": directory, "files": package_files}, False)
 
 
-def arm(path, run_id, snapshot_path, owned_files, timeout_s, runner, package_files, python="/usr/bin/python3",
-        systemd=None, now=time.time, locks=None, services=None):
+def arm(
+    path,
+    run_id,
+    snapshot_path,
+    owned_files,
+    timeout_s,
+    runner,
+    package_files,
+    python="/usr/bin/python3",
+    systemd=None,
+    now=time.time,
+    locks=None,
+    services=None,
+):
     """Arm the dead-man of ``run_id`` (its snapshot at ``snapshot_path``): the record, then the timer or
     background process. DeadmanError when it cannot be armed (the converge then changes nothing).
     ``locks``: (converge lock, routing lock) for the dead-man when not the router's own (tests); ``services``:
     the services a restore follows up (``deadman_services.of_request``)."""
     if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
         raise DeadmanError(f"the run id {run_id!r:.80} is not letters, digits and . _ - (64 at most)")
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
-            TIMEOUT_RANGE[0] <= timeout_s <= TIMEOUT_RANGE[1]):
-        raise DeadmanError(f"the confirmation timeout {timeout_s!r:.40} is not {TIMEOUT_RANGE[0]} to "
-                           f"{TIMEOUT_RANGE[1]} seconds")
+    if (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, (int, float))
+        or not (TIMEOUT_RANGE[0] <= timeout_s <= TIMEOUT_RANGE[1])
+    ):
+        raise DeadmanError(
+            f"the confirmation timeout {timeout_s!r:.40} is not {TIMEOUT_RANGE[0]} to {TIMEOUT_RANGE[1]} seconds"
+        )
     _install_code(os.path.join(os.path.dirname(path), PACKAGE_COPY), package_files)
     started = now()
-    record = {"version": 1, "run_id": run_id, "state": "armed", "snapshot": os.path.abspath(snapshot_path),
-              "owned_files": list(owned_files), "services": services or {}, "timeout_s": timeout_s,
-              "armed_at": started, "deadline": started + timeout_s, "history": _history(previous := read(path)),
-              "restores_total": restores_total(previous)}
+    record = {
+        "version": 1,
+        "run_id": run_id,
+        "state": "armed",
+        "snapshot": os.path.abspath(snapshot_path),
+        "owned_files": list(owned_files),
+        "services": services or {},
+        "timeout_s": timeout_s,
+        "armed_at": started,
+        "deadline": started + timeout_s,
+        "history": _history(previous := read(path)),
+        "restores_total": restores_total(previous),
+    }
     _write(path, record)
     try:
         record = _start(record, path, python, runner, files.runs_systemd() if systemd is None else systemd, locks)
@@ -115,16 +140,23 @@ def confirm(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, now=time
     with locking.converge_lock(lock_path, {"run_id": run_id, "what": "confirmation"}, wait_s=wait_s):
         record = read(path)
         if not record or record.get("run_id") != run_id:
-            raise DeadmanError(f"no dead-man of run {run_id} on this router (the record is run "
-                               f"{(record or {}).get('run_id')}'s)", record)
+            raise DeadmanError(
+                f"no dead-man of run {run_id} on this router (the record is run {(record or {}).get('run_id')}'s)",
+                record,
+            )
         state = record.get("state")
         if state == "confirmed":
             return record
         if state != "armed":
-            raise DeadmanError(describe(record) if state in ("expired", "restore failed") else
-                               f"run {run_id} was not confirmed: its dead-man is {state}", record)
-        return _settled(path, record, "confirmed", runner, confirmed_at=now(),
-                        margin_s=round(record["deadline"] - now(), 1))
+            raise DeadmanError(
+                describe(record)
+                if state in ("expired", "restore failed")
+                else f"run {run_id} was not confirmed: its dead-man is {state}",
+                record,
+            )
+        return _settled(
+            path, record, "confirmed", runner, confirmed_at=now(), margin_s=round(record["deadline"] - now(), 1)
+        )
 
 
 def settle(path, runner, now=time.time, routing_lock=LOCK_FILE):
@@ -136,16 +168,23 @@ def settle(path, runner, now=time.time, routing_lock=LOCK_FILE):
     if record.get("state") == "armed":
         deadline = record.get("deadline", 0)
         if now() < deadline + GRACE_S:
-            raise DeadmanError(f"run {record.get('run_id')} changed this router and awaits its confirmation until "
-                               f"{_when(deadline)} (its dead-man restores its snapshot unless the controller "
-                               "confirms): confirm that run or wait for its dead-man", record)
-        record = _restore(path, record, runner, now, routing_lock,
-                          f"no confirmation by {_when(deadline)} and its dead-man never ran (a reboot?): "
-                          "restored by the next converge")
+            raise DeadmanError(
+                f"run {record.get('run_id')} changed this router and awaits its confirmation until "
+                f"{_when(deadline)} (its dead-man restores its snapshot unless the controller "
+                "confirms): confirm that run or wait for its dead-man",
+                record,
+            )
+        record = _restore(
+            path,
+            record,
+            runner,
+            now,
+            routing_lock,
+            f"no confirmation by {_when(deadline)} and its dead-man never ran (a reboot?): "
+            "restored by the next converge",
+        )
         _stop(record, runner)
     if record.get("state") in ("expired", "restore failed") and not record.get("reported"):
         _write(path, dict(record, reported=True))
         return _finished(record)
     return None
-
-

@@ -26,6 +26,7 @@ def log(text):
     """One line to syslog (the journal where systemd runs) and to stderr (the unit's journal)."""
     try:
         import syslog  # noqa: PLC0415 - not on every platform the package's tests run on
+
         syslog.openlog("symroute-confirm", 0, syslog.LOG_DAEMON)
         syslog.syslog(syslog.LOG_WARNING, text)
     except (ImportError, OSError):
@@ -47,10 +48,20 @@ def start(record, path, python, runner, systemd, locks=None):
     command = _command(python, path, record["run_id"], locks)
     if systemd:
         unit = unit_name(record["run_id"])
-        done = runner.run(["systemd-run", "--quiet", "--collect", f"--unit={unit}",
-                           f"--on-active={int(record['timeout_s'])}s", "--timer-property=AccuracySec=1s",
-                           f"--description=symroute: restore run {record['run_id']} unless confirmed",
-                           f"--setenv=PYTHONPATH={code}", "--setenv=PYTHONDONTWRITEBYTECODE=1", *command])
+        done = runner.run(
+            [
+                "systemd-run",
+                "--quiet",
+                "--collect",
+                f"--unit={unit}",
+                f"--on-active={int(record['timeout_s'])}s",
+                "--timer-property=AccuracySec=1s",
+                f"--description=symroute: restore run {record['run_id']} unless confirmed",
+                f"--setenv=PYTHONPATH={code}",
+                "--setenv=PYTHONDONTWRITEBYTECODE=1",
+                *command,
+            ]
+        )
         if done.rc != 0:
             raise StartError(f"systemd-run could not arm the dead-man: {done.stderr.strip() or done.rc}")
         return dict(record, mechanism="systemd", unit=unit)

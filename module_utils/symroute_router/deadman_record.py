@@ -35,8 +35,19 @@ def when(seconds):
 
 
 def finished(record):
-    keys = ("run_id", "state", "armed_at", "deadline", "timeout_s", "confirmed_at", "expired_at", "restored",
-            "error", "why", "reported")
+    keys = (
+        "run_id",
+        "state",
+        "armed_at",
+        "deadline",
+        "timeout_s",
+        "confirmed_at",
+        "expired_at",
+        "restored",
+        "error",
+        "why",
+        "reported",
+    )
     return {key: record[key] for key in keys if key in record}
 
 
@@ -68,7 +79,11 @@ def describe(record):
     """One sentence on an unconfirmed run (for warnings and the audit)."""
     restored = "; ".join(record.get("restored") or []) or "nothing had changed"
     if record.get("state") == "restore failed":
-        return (f"run {record.get('run_id')} was not confirmed ({record.get('why', '')}) and its restore failed "
-                f"at {when(record.get('expired_at'))}: {record.get('error')}; restored: {restored}")
-    return (f"run {record.get('run_id')} was not confirmed within {record.get('timeout_s')} s: its snapshot "
-            f"was restored at {when(record.get('expired_at'))} ({restored})")
+        return (
+            f"run {record.get('run_id')} was not confirmed ({record.get('why', '')}) and its restore failed "
+            f"at {when(record.get('expired_at'))}: {record.get('error')}; restored: {restored}"
+        )
+    return (
+        f"run {record.get('run_id')} was not confirmed within {record.get('timeout_s')} s: its snapshot "
+        f"was restored at {when(record.get('expired_at'))} ({restored})"
+    )

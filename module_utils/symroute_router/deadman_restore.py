@@ -27,23 +27,40 @@ def restore(path, record, runner, now, lock_path, why):
         taken = snapshot.load(record["snapshot"])
         if taken is None or taken.get("run_id") != record["run_id"]:
             raise snapshot.RestoreError(f"run {record['run_id']}'s snapshot is not at {record['snapshot']}", [])
-        restored = deadman_services.restore_then_follow(runner, lambda: snapshot.restore(
-            runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", [])), record.get("services"))
+        restored = deadman_services.restore_then_follow(
+            runner,
+            lambda: snapshot.restore(runner, taken, lock_path=lock_path, owned_files=record.get("owned_files", [])),
+            record.get("services"),
+        )
     except (snapshot.RestoreError, OSError, ValueError) as error:
         partial = getattr(error, "restored", [])
-        record = settled(path, record, "restore failed", runner, stop=False, expired_at=now(), restored=partial,
-                          error=str(error), why=why)
-        _log(f"run {record['run_id']} was not confirmed ({why}); its restore failed: {error}; restored: "
-             + ("; ".join(partial) or "nothing"))
+        record = settled(
+            path,
+            record,
+            "restore failed",
+            runner,
+            stop=False,
+            expired_at=now(),
+            restored=partial,
+            error=str(error),
+            why=why,
+        )
+        _log(
+            f"run {record['run_id']} was not confirmed ({why}); its restore failed: {error}; restored: "
+            + ("; ".join(partial) or "nothing")
+        )
         return record
     record = settled(path, record, "expired", runner, stop=False, expired_at=now(), restored=restored, why=why)
-    _log(f"run {record['run_id']} was not confirmed ({why}): its snapshot was restored: "
-         + ("; ".join(restored) or "nothing had changed"))
+    _log(
+        f"run {record['run_id']} was not confirmed ({why}): its snapshot was restored: "
+        + ("; ".join(restored) or "nothing had changed")
+    )
     return record
 
 
-def expire(path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, routing_lock=LOCK_FILE, now=time.time,
-           sleep=time.sleep):
+def expire(
+    path, run_id, runner, lock_path=locking.CONVERGE_LOCK_FILE, routing_lock=LOCK_FILE, now=time.time, sleep=time.sleep
+):
     """The dead-man: wait for the deadline (it moves when the converge restarts the clock), then restore
     unless the run was confirmed. The final record, or None when there was nothing to do."""
     while True:

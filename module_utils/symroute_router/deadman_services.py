@@ -33,8 +33,11 @@ def of_request(monitor):
     if not isinstance(monitor, dict) or not monitor.get("enabled", True) or not monitor.get("files"):
         return {}
     paths = [item["path"] for item in monitor["files"] if isinstance(item, dict) and isinstance(item.get("path"), str)]
-    return {"monitor_files": sorted(paths), "service_manager": monitor.get("service_manager", "auto"),
-            "ctl_command": monitor.get("ctl_command")}
+    return {
+        "monitor_files": sorted(paths),
+        "service_manager": monitor.get("service_manager", "auto"),
+        "ctl_command": monitor.get("ctl_command"),
+    }
 
 
 def restored_files(lines):
@@ -42,7 +45,7 @@ def restored_files(lines):
     found = {}
     for line in lines:
         if isinstance(line, str) and line.startswith("file "):
-            found[line[len("file "):].split(REMOVED)[0]] = REMOVED in line
+            found[line[len("file ") :].split(REMOVED)[0]] = REMOVED in line
     return found
 
 
@@ -84,7 +87,7 @@ def follow(runner, restored, services, systemd=None):
         _systemd_units(runner, put_back, read, services, on_systemd, done)
     except NoSystemd:
         done.append(f"no unit to restart: systemd does not run here ({MONITOR_UNIT} never started)")
-    return done[len(restored):]
+    return done[len(restored) :]
 
 
 def _systemd_units(runner, put_back, read, services, on_systemd, done):
@@ -101,8 +104,11 @@ def _systemd_units(runner, put_back, read, services, on_systemd, done):
             runner.run(["systemctl", "reset-failed", MONITOR_UNIT])
             _act(runner, ["systemctl", "restart", MONITOR_UNIT], f"restarted {MONITOR_UNIT} ({why})", done)
         elif not isinstance(ctl, str) or not os.path.isfile(ctl):
-            raise RestoreError(f"the background monitor may still run the unconfirmed configuration: its control "
-                               f"command {ctl} is not there to restart or stop it", done)
+            raise RestoreError(
+                f"the background monitor may still run the unconfirmed configuration: its control "
+                f"command {ctl} is not there to restart or stop it",
+                done,
+            )
         elif runner.run([ctl, "status"]).rc == 0:
             verb = "stop" if removed else "restart"
             _act(runner, [ctl, verb], f"{PAST[verb]} the background monitor ({why})", done)
@@ -119,6 +125,6 @@ def restore_then_follow(runner, restore, services):
         try:
             more = follow(runner, partial, services)
         except RestoreError as failed:
-            more = list(failed.restored)[len(partial):]
+            more = list(failed.restored)[len(partial) :]
         raise RestoreError(str(error), partial + more) from None
     return lines + follow(runner, lines, services)

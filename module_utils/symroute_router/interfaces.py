@@ -16,10 +16,13 @@ def missing_source(runner, device, routes):
     if not shown:
         return None
     # A tentative address (IPv6 duplicate address detection) is refused as a source until it is done.
-    held = {info.get("local") for entry in shown for info in entry.get("addr_info", []) if isinstance(info, dict)
-            and not (info.get("tentative") or info.get("dadfailed"))}
-    return next((r["src"] for r in routes if r.get("dev") == device and r.get("src") and r["src"] not in held),
-                None)
+    held = {
+        info.get("local")
+        for entry in shown
+        for info in entry.get("addr_info", [])
+        if isinstance(info, dict) and not (info.get("tentative") or info.get("dadfailed"))
+    }
+    return next((r["src"] for r in routes if r.get("dev") == device and r.get("src") and r["src"] not in held), None)
 
 
 def waiting(runner, devices, routes):

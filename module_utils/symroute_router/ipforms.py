@@ -9,16 +9,36 @@ import ipaddress
 
 TABLE_NUMBERS = {"main": 254, "local": 255, "default": 253, "unspec": 0}
 # `ip -N` prints rule actions as numbers (linux/fib_rules.h).
-RULE_ACTIONS = {"1": "", "to_tbl": "", "2": "goto", "3": "nop", "6": "blackhole", "7": "unreachable",
-                "8": "prohibit"}
+RULE_ACTIONS = {"1": "", "to_tbl": "", "2": "goto", "3": "nop", "6": "blackhole", "7": "unreachable", "8": "prohibit"}
 # `ip -N` prints route scopes as numbers (rtnetlink.h).
 ROUTE_SCOPES = {"0": "global", "200": "site", "253": "link", "254": "host", "255": "nowhere"}
-_RULE_FIELDS = {"priority", "src", "srclen", "dst", "dstlen", "fwmark", "fwmask", "iif", "oif", "table", "action",
-                "flags", "not"}
+_RULE_FIELDS = {
+    "priority",
+    "src",
+    "srclen",
+    "dst",
+    "dstlen",
+    "fwmark",
+    "fwmask",
+    "iif",
+    "oif",
+    "table",
+    "action",
+    "flags",
+    "not",
+}
 # Selectors and actions of `ip -json rule` outside the fields above, as `ip rule add` takes them back.
-_RULE_EXTRAS = {"ipproto": "ipproto", "sport": "sport", "dport": "dport", "tos": "tos", "dsfield": "tos",
-                "suppress_prefixlen": "suppress_prefixlength", "suppress_ifgroup": "suppress_ifgroup",
-                "uidrange": "uidrange", "goto": "goto"}
+_RULE_EXTRAS = {
+    "ipproto": "ipproto",
+    "sport": "sport",
+    "dport": "dport",
+    "tos": "tos",
+    "dsfield": "tos",
+    "suppress_prefixlen": "suppress_prefixlength",
+    "suppress_ifgroup": "suppress_ifgroup",
+    "uidrange": "uidrange",
+    "goto": "goto",
+}
 
 
 def _cidr(address, length, family):
@@ -53,9 +73,17 @@ def mark(value, mask):
 def rule_key(rule):
     """A hashable, comparable form of one rule (desired or live)."""
     return (
-        rule["family"], rule["priority"], bool(rule.get("not")), rule.get("src", ""), rule.get("dst", ""),
-        rule.get("fwmark", ""), rule.get("iif", ""), rule.get("oif", ""), rule.get("table", ""),
-        rule.get("action", ""), rule.get("other", ""),
+        rule["family"],
+        rule["priority"],
+        bool(rule.get("not")),
+        rule.get("src", ""),
+        rule.get("dst", ""),
+        rule.get("fwmark", ""),
+        rule.get("iif", ""),
+        rule.get("oif", ""),
+        rule.get("table", ""),
+        rule.get("action", ""),
+        rule.get("other", ""),
     )
 
 
@@ -64,9 +92,14 @@ def desired_rule(rule):
     family = rule["family"]
     fwmark = mark(*rule["fwmark"].split("/", 1)) if "/" in rule.get("fwmark", "") else rule.get("fwmark", "")
     return {
-        "family": family, "priority": rule["priority"], "not": bool(rule.get("not")),
-        "src": prefix(rule.get("from"), family), "dst": prefix(rule.get("to"), family),
-        "fwmark": fwmark, "iif": "", "oif": "",
+        "family": family,
+        "priority": rule["priority"],
+        "not": bool(rule.get("not")),
+        "src": prefix(rule.get("from"), family),
+        "dst": prefix(rule.get("to"), family),
+        "fwmark": fwmark,
+        "iif": "",
+        "oif": "",
         "table": table_number(rule.get("table")) if "action" not in rule else "",
         "action": rule.get("action", ""),
         "other": f"suppress_ifgroup={rule['suppress_ifgroup']}" if "suppress_ifgroup" in rule else "",
@@ -103,7 +136,7 @@ def _extras(other):
         if key not in _RULE_EXTRAS:
             continue
         if key == "ipproto" and value.startswith("ipproto-"):
-            value = value[len("ipproto-"):]
+            value = value[len("ipproto-") :]
         (action if key == "goto" else words).append(f"{_RULE_EXTRAS[key]} {value}")
     return words, action
 
@@ -133,26 +166,48 @@ def rule_text(rule):
 
 
 def route_key(route):
-    return (route["family"], route["table"], route.get("type", ""), route["dst"], route.get("via", ""),
-            route.get("dev", ""), route.get("src", ""), bool(route.get("onlink", False)))
+    return (
+        route["family"],
+        route["table"],
+        route.get("type", ""),
+        route["dst"],
+        route.get("via", ""),
+        route.get("dev", ""),
+        route.get("src", ""),
+        bool(route.get("onlink", False)),
+    )
 
 
 def desired_route(route):
     """A route of the plan in the normalized form."""
     family = route["family"]
     dst = route["dst"] if route["dst"] == "default" else prefix(route["dst"], family)
-    return {"family": family, "table": str(route["table"]), "type": "", "dst": dst, "via": route.get("via", ""),
-            "dev": route["dev"], "src": route.get("src", ""), "onlink": bool(route.get("onlink", False)),
-            "scope": route.get("scope", "")}
+    return {
+        "family": family,
+        "table": str(route["table"]),
+        "type": "",
+        "dst": dst,
+        "via": route.get("via", ""),
+        "dev": route["dev"],
+        "src": route.get("src", ""),
+        "onlink": bool(route.get("onlink", False)),
+        "scope": route.get("scope", ""),
+    }
 
 
 def live_route(entry, family, table):
     """One entry of `ip -N -json route show table N` in the normalized form."""
     dst = entry.get("dst", "default")
-    route = {"family": family, "table": str(table), "type": entry.get("type", ""),
-             "dst": dst if dst == "default" else prefix(dst, family),
-             "via": entry.get("gateway", ""), "dev": entry.get("dev", ""), "src": entry.get("prefsrc", ""),
-             "onlink": "onlink" in entry.get("flags", [])}
+    route = {
+        "family": family,
+        "table": str(table),
+        "type": entry.get("type", ""),
+        "dst": dst if dst == "default" else prefix(dst, family),
+        "via": entry.get("gateway", ""),
+        "dev": entry.get("dev", ""),
+        "src": entry.get("prefsrc", ""),
+        "onlink": "onlink" in entry.get("flags", []),
+    }
     if entry.get("protocol") not in (None, ""):  # not compared; restored as it was
         route["protocol"] = str(entry["protocol"])
     if entry.get("scope") not in (None, ""):

@@ -34,14 +34,22 @@ def _ip_json(runner, args):
 
 
 def _usable(entry):
-    return (isinstance(entry, dict) and entry.get("scope") == "global" and "local" in entry
-            and not any(entry.get(flag) for flag in _BAD_FLAGS))
+    return (
+        isinstance(entry, dict)
+        and entry.get("scope") == "global"
+        and "local" in entry
+        and not any(entry.get(flag) for flag in _BAD_FLAGS)
+    )
 
 
 def read_address(runner, interface, family):
     """{"address": "100.66.0.10/24", "peer": "10.0.0.1" or ""} of the interface now, or None."""
-    entries = [entry for link in _ip_json(runner, [f"-{family}", "addr", "show", "dev", interface])
-               if isinstance(link, dict) for entry in link.get("addr_info", [])]
+    entries = [
+        entry
+        for link in _ip_json(runner, [f"-{family}", "addr", "show", "dev", interface])
+        if isinstance(link, dict)
+        for entry in link.get("addr_info", [])
+    ]
     usable = [entry for entry in entries if _usable(entry)]
     usable.sort(key=lambda entry: bool(entry.get("temporary")))  # a stable IPv6 address before a privacy one
     for entry in usable:
@@ -83,9 +91,15 @@ def facts(runner, entry, own_tables):
             gateway = {"via": ""}  # a point-to-point peer without a default route of its client's
     else:
         gateway = {"via": entry["gateway"]}
-    return {"link": entry["link"], "family": family, "interface": interface,
-            "address": address["address"] if address else "", "peer": address["peer"] if address else "",
-            "gateway": gateway["via"] if gateway else "", "gateway_known": gateway is not None}
+    return {
+        "link": entry["link"],
+        "family": family,
+        "interface": interface,
+        "address": address["address"] if address else "",
+        "peer": address["peer"] if address else "",
+        "gateway": gateway["via"] if gateway else "",
+        "gateway_known": gateway is not None,
+    }
 
 
 def _routes(entry, fact):
@@ -93,11 +107,27 @@ def _routes(entry, fact):
     local = ipaddress.ip_interface(fact["address"])
     routes = []
     if fact["peer"]:
-        routes.append({"table": table, "family": family, "dst": fact["peer"], "dev": interface, "scope": "link",
-                       "src": str(local.ip)})
+        routes.append(
+            {
+                "table": table,
+                "family": family,
+                "dst": fact["peer"],
+                "dev": interface,
+                "scope": "link",
+                "src": str(local.ip),
+            }
+        )
     elif local.network.prefixlen < local.max_prefixlen:
-        routes.append({"table": table, "family": family, "dst": str(local.network), "dev": interface,
-                       "scope": "link", "src": str(local.ip)})
+        routes.append(
+            {
+                "table": table,
+                "family": family,
+                "dst": str(local.network),
+                "dev": interface,
+                "scope": "link",
+                "src": str(local.ip),
+            }
+        )
     if fact["gateway_known"]:
         default = {"table": table, "family": family, "dst": "default", "dev": interface}
         if fact["gateway"]:
@@ -109,10 +139,22 @@ def _routes(entry, fact):
 
 def _rules(entry, fact):
     address = str(ipaddress.ip_interface(fact["address"]).ip)
-    return [{"priority": entry["from_priority"], "family": entry["family"], "from": address, "table": entry["table"],
-             "comment": f"replies from {entry['link']}'s address (learned)"},
-            {"priority": entry["own_address_priority"], "family": entry["family"], "from": address,
-             "action": "prohibit", "comment": f"{entry['link']}'s address never leaves by another link (learned)"}]
+    return [
+        {
+            "priority": entry["from_priority"],
+            "family": entry["family"],
+            "from": address,
+            "table": entry["table"],
+            "comment": f"replies from {entry['link']}'s address (learned)",
+        },
+        {
+            "priority": entry["own_address_priority"],
+            "family": entry["family"],
+            "from": address,
+            "action": "prohibit",
+            "comment": f"{entry['link']}'s address never leaves by another link (learned)",
+        },
+    ]
 
 
 def status(fact):

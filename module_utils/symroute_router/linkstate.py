@@ -14,6 +14,11 @@ def read(runner, interfaces, out_of_service_group=OUT_OF_SERVICE_GROUP):
         present = bool(entry)
         carrier = present and "LOWER_UP" in entry.get("flags", [])
         gated = present and str(entry.get("group", "")) == str(out_of_service_group)
-        states[link] = {"interface": interface, "present": present, "carrier": carrier,
-                        "out_of_service": gated, "in_service": present and carrier and not gated}
+        states[link] = {
+            "interface": interface,
+            "present": present,
+            "carrier": carrier,
+            "out_of_service": gated,
+            "in_service": present and carrier and not gated,
+        }
     return states

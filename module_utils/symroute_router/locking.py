@@ -88,7 +88,7 @@ def _holder(descriptor):
 
 
 def describe(holder):
-    """"run 2026...-1 (pid 123, started 2026-01-01T00:00:00Z)": who holds the converge lock."""
+    """ "run 2026...-1 (pid 123, started 2026-01-01T00:00:00Z)": who holds the converge lock."""
     if not holder:
         return "another process (it has not written its name yet)"
     what = holder.get("what", "converge")

@@ -37,7 +37,8 @@ class _Statement:
         if len(self.collections) == 1:
             before, after = texts
             return [_clean(f"{before} {{ {element} }} {after}") for element in self.collections[0]] or [
-                _clean(f"{before} {{ }} {after}")]
+                _clean(f"{before} {{ }} {after}")
+            ]
         words = [texts[0]]
         for elements, text in zip(self.collections, texts[1:]):
             words.append("{ " + ", ".join(elements) + " } " + text)
@@ -53,7 +54,7 @@ def _collection(text, start):
             end = text.find('"', index + 1)
             if end < 0:
                 raise NftSyntaxError("unterminated string")
-            current += text[index:end + 1]
+            current += text[index : end + 1]
             index = end + 1
             continue
         if char == "#":
@@ -91,7 +92,7 @@ def entries(text):
             end = text.find('"', index + 1)
             if end < 0:
                 raise NftSyntaxError("unterminated string")
-            statement.parts[-1] += text[index:end + 1]
+            statement.parts[-1] += text[index : end + 1]
             index = end + 1
             continue
         if char == "#":

@@ -77,8 +77,9 @@ def _nftables(runner, paths, done):
 def _sysctls(paths, done):
     originals = _json(paths["sysctl_originals"]) or {}
     if originals:
-        written = sysctl.apply({name: value for name, value in originals.items()
-                                if sysctl.read([name])[name] is not None})
+        written = sysctl.apply(
+            {name: value for name, value in originals.items() if sysctl.read([name])[name] is not None}
+        )
         if written:
             done.append(f"sysctls back to their values before symroute: {', '.join(sorted(written))}")
 

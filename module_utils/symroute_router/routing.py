@@ -15,18 +15,42 @@ plan are flushed on the next apply. A table refused while its interface changed 
 address just then) is sent once more.
 """
 
-
 from . import interfaces, iproute, learned
-from .ipforms import (describe, desired_route, desired_rule, live_route, live_rule, route_key, route_text,
-                      rule_key, rule_text)
+from .ipforms import (
+    describe,
+    desired_route,
+    desired_rule,
+    live_route,
+    live_rule,
+    route_key,
+    route_text,
+    rule_key,
+    rule_text,
+)
 from .locking import LOCK_FILE, locked
 from .routing_commands import add_routes as _add_routes, change_rules as _rules, remove_routes as _remove_routes
 from .routing_tables import OWNED_TABLES_FILE, previously_owned, remember as _remember, sorted_tables as _sorted_tables
 from .routing_tables import table_id as _table_id
 
-__all__ = ["ApplyError", "INSTALLED", "LOCK_FILE", "OWNED_TABLES_FILE", "apply", "describe", "diff", "is_empty",
-           "owned", "pending", "previously_owned", "read_live", "reconcile", "resolve", "route_text", "rule_text",
-           "target"]
+__all__ = [
+    "ApplyError",
+    "INSTALLED",
+    "LOCK_FILE",
+    "OWNED_TABLES_FILE",
+    "apply",
+    "describe",
+    "diff",
+    "is_empty",
+    "owned",
+    "pending",
+    "previously_owned",
+    "read_live",
+    "reconcile",
+    "resolve",
+    "route_text",
+    "rule_text",
+    "target",
+]
 
 INSTALLED = "installed"
 
@@ -66,19 +90,25 @@ def resolve(runner, state):
 
 def target(state):
     """A resolved state in normalized forms: what ``reconcile`` reconciles to (snapshots are already in them)."""
-    return {"priority_band": list(state["priority_band"]), "monitor_bands": list(state.get("monitor_bands", [])),
-            "tables": _sorted_tables(state["tables"]),
-            "rules": [desired_rule(rule) for rule in state["rules"]],
-            "routes": [desired_route(route) for route in state["routes"]],
-            "waiting": dict(state.get("waiting", {}))}
+    return {
+        "priority_band": list(state["priority_band"]),
+        "monitor_bands": list(state.get("monitor_bands", [])),
+        "tables": _sorted_tables(state["tables"]),
+        "rules": [desired_rule(rule) for rule in state["rules"]],
+        "routes": [desired_route(route) for route in state["routes"]],
+        "waiting": dict(state.get("waiting", {})),
+    }
 
 
 def owned(wanted, live):
     """({key: rule} in the band outside the monitor's sub-bands, {key: route} in the owned tables) of ``live``."""
     low, high = wanted["priority_band"]
     bands = wanted["monitor_bands"]
-    rules = {rule_key(r): r for r in live["rules"] if low <= r["priority"] <= high
-             and not any(first <= r["priority"] <= last for first, last in bands)}
+    rules = {
+        rule_key(r): r
+        for r in live["rules"]
+        if low <= r["priority"] <= high and not any(first <= r["priority"] <= last for first, last in bands)
+    }
     tables = set(wanted["tables"]) | {str(t) for t in live.get("previously_owned", [])}
     routes = {route_key(r): r for r in live["routes"] if r["table"] in tables}
     return rules, routes
@@ -131,8 +161,11 @@ def pending(runner, state, changes):
         left = [r for r in changes["add_routes"] + changes["remove_routes"] if r["table"] == table]
         routes = [r for r in wanted["routes"] if r["table"] == table]
         devices = dict.fromkeys(r["dev"] for r in routes if r.get("dev"))
-        links[_table_id(table)] = (wanted["waiting"].get(table, INSTALLED) if not left else
-                                   interfaces.waiting(runner, devices, routes) or "would change")
+        links[_table_id(table)] = (
+            wanted["waiting"].get(table, INSTALLED)
+            if not left
+            else interfaces.waiting(runner, devices, routes) or "would change"
+        )
     return links
 
 
@@ -146,20 +179,29 @@ def reconcile(runner, wanted, owned_path=None, strict=False):
     if not rule_errors:  # nothing is removed while an addition of a rule failed
         rule_errors += _rules(runner, "del", changes["remove_rules"], sent)
         if changes["remove_routes"]:  # computed after the additions: a replace may have swapped a route already
-            _remove_routes(runner, compare(wanted, read_live(runner, wanted, owned_path))["remove_routes"], blocked,
-                           sent)
+            _remove_routes(
+                runner, compare(wanted, read_live(runner, wanted, owned_path))["remove_routes"], blocked, sent
+            )
     after = read_live(runner, wanted, owned_path) if sent else live
     remaining = compare(wanted, after)
     links = _statuses(wanted, remaining, blocked)
     if owned_path:
         _remember(owned_path, wanted, after)
     rules_left = remaining["add_rules"] + remaining["remove_rules"]
-    result = {"changed": _keys(wanted, live) != _keys(wanted, after), "changes": describe(changes),
-              "applied": sent, "remaining": describe(remaining), "converged": is_empty(remaining),
-              "rules_installed": not rules_left, "links": links, "error": None}
+    result = {
+        "changed": _keys(wanted, live) != _keys(wanted, after),
+        "changes": describe(changes),
+        "applied": sent,
+        "remaining": describe(remaining),
+        "converged": is_empty(remaining),
+        "rules_installed": not rules_left,
+        "links": links,
+        "error": None,
+    }
     if rule_errors or rules_left:
         result["error"] = "; ".join(rule_errors) or "rules not converged: " + "; ".join(
-            describe(dict(remaining, add_routes=[], remove_routes=[])))
+            describe(dict(remaining, add_routes=[], remove_routes=[]))
+        )
         raise ApplyError(result["error"], result)
     if strict and any(status != INSTALLED for status in links.values()):
         result["error"] = "; ".join(f"table {t}: {s}" for t, s in links.items() if s != INSTALLED)

@@ -11,8 +11,9 @@ def batch(runner, family, lines):
     result = runner.run(["ip", f"-{family}", "-force", "-batch", "-"], stdin="\n".join(lines) + "\n")
     if result.rc == 0:
         return None
-    errors = [line.strip() for line in result.stderr.splitlines()
-              if line.strip() and not line.startswith("Command failed")]
+    errors = [
+        line.strip() for line in result.stderr.splitlines() if line.strip() and not line.startswith("Command failed")
+    ]
     return "; ".join(errors) or f"ip -batch failed ({result.rc})"
 
 

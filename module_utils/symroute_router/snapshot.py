@@ -46,9 +46,11 @@ def _file(path):
 def take(runner, scope):
     """The snapshot of ``scope`` (see the module's docstring); plain JSON data."""
     tables = [str(t) for t in scope.get("tables", [])] + routing.previously_owned(scope.get("owned_tables_file"))
-    routing_scope = {"priority_band": list(scope["priority_band"]),
-                     "monitor_bands": list(scope.get("monitor_bands", [])),
-                     "tables": sorted(set(tables), key=lambda t: (len(t), t))}
+    routing_scope = {
+        "priority_band": list(scope["priority_band"]),
+        "monitor_bands": list(scope.get("monitor_bands", [])),
+        "tables": sorted(set(tables), key=lambda t: (len(t), t)),
+    }
     live = routing.read_live(runner, routing_scope, owned_path=None)
     rules, routes = routing.owned(routing.target(dict(routing_scope, rules=[], routes=[])), live)
     table = scope.get("nft_table", nftables.DEFAULT_TABLE)
@@ -161,8 +163,10 @@ def restore(runner, snapshot, lock_path=None, owned_files=None):
     owned = None if owned_files is None else set(owned_files)
     restored, errors = [], []
     with locked(lock_path):  # files and table together: the monitor's nft repair compares the two
-        for name, step in (("files", lambda: _restore_files(snapshot, owned)),
-                           ("nftables", lambda: _restore_nft(runner, snapshot))):
+        for name, step in (
+            ("files", lambda: _restore_files(snapshot, owned)),
+            ("nftables", lambda: _restore_nft(runner, snapshot)),
+        ):
             try:
                 restored += step()
             except RestoreError as error:
@@ -170,8 +174,10 @@ def restore(runner, snapshot, lock_path=None, owned_files=None):
                 errors.append(f"{name}: {error}")
             except (OSError, ValueError, nftables.NftError) as error:
                 errors.append(f"{name}: {error}")
-    for name, step in (("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
-                       ("sysctls", lambda: _restore_sysctls(snapshot))):
+    for name, step in (
+        ("rules and routes", lambda: _restore_routing(runner, snapshot, lock_path)),
+        ("sysctls", lambda: _restore_sysctls(snapshot)),
+    ):
         try:
             restored += step()
         except (OSError, ValueError, nftables.NftError, routing.ApplyError) as error:

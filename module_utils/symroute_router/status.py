@@ -54,11 +54,14 @@ def _read(path):
 def exit_status(status):
     if not status["monitor"]["running"]:
         return EXIT_NOT_RUNNING
-    attention = (any(link["state"] != "in service" for link in status["links"])
-                 or any(p["off_pinned_link"] or p["reachable"] is False or not p.get("as_planned", True)
-                        for p in status["partners"])
-                 or not status["monitor"]["kernel_holds_decision"]
-                 or any(name["attention"] for name in status.get("names", [])))
+    attention = (
+        any(link["state"] != "in service" for link in status["links"])
+        or any(
+            p["off_pinned_link"] or p["reachable"] is False or not p.get("as_planned", True) for p in status["partners"]
+        )
+        or not status["monitor"]["kernel_holds_decision"]
+        or any(name["attention"] for name in status.get("names", []))
+    )
     return EXIT_ATTENTION if attention else EXIT_OK
 
 
@@ -67,8 +70,12 @@ def _parser():
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--state", default=STATE_FILE, help=f"the monitor's state file ({STATE_FILE})")
     parser.add_argument("--config", default=CONFIG_FILE, help=f"the monitor's configuration ({CONFIG_FILE})")
-    parser.add_argument("--stale", type=float, default=STALE_SECONDS,
-                        help="seconds after which the state file counts as left by a monitor that stopped")
+    parser.add_argument(
+        "--stale",
+        type=float,
+        default=STALE_SECONDS,
+        help="seconds after which the state file counts as left by a monitor that stopped",
+    )
     return parser
 
 
@@ -81,11 +88,22 @@ def main(argv=None, out=None, now=None, runner=None):
     state, why = _read(args.state)
     config = _read(args.config)[0]
     if state is None:
-        status = {"router": str(mapping(config).get("router", "")), "error": why,
-                  "monitor": {"running": False}, "links": [], "partners": [], "last_transition": None}
+        status = {
+            "router": str(mapping(config).get("router", "")),
+            "error": why,
+            "monitor": {"running": False},
+            "links": [],
+            "partners": [],
+            "last_transition": None,
+        }
     else:
-        status = view(state, config, time.time() if now is None else now, args.stale,
-                      Runner(timeout=ROUTE_GET_TIMEOUT_S) if runner is None else runner)
+        status = view(
+            state,
+            config,
+            time.time() if now is None else now,
+            args.stale,
+            Runner(timeout=ROUTE_GET_TIMEOUT_S) if runner is None else runner,
+        )
         status["names"] = status_names.names(status_names.resolver_file(args.state))
     if args.format == "json":
         out.write(json.dumps(status, indent=2, sort_keys=True, ensure_ascii=True) + "\n")

@@ -43,8 +43,17 @@ def names(path):
         if not isinstance(entry, dict) or entry.get("family") not in (4, 6) or isinstance(entry.get("family"), bool):
             continue
         outcome = str(entry.get("outcome", "unknown"))
-        found.append({"name": str(entry.get("name", "")), "family": entry["family"],
-                      "partner": str(entry.get("partner", "")), "ttl": _seconds(entry.get("ttl")),
-                      "addresses": _texts(entry.get("addresses")), "age_seconds": _seconds(entry.get("age_seconds")),
-                      "outcome": outcome, "refused": _texts(entry.get("refused")), "attention": outcome != "ok"})
+        found.append(
+            {
+                "name": str(entry.get("name", "")),
+                "family": entry["family"],
+                "partner": str(entry.get("partner", "")),
+                "ttl": _seconds(entry.get("ttl")),
+                "addresses": _texts(entry.get("addresses")),
+                "age_seconds": _seconds(entry.get("age_seconds")),
+                "outcome": outcome,
+                "refused": _texts(entry.get("refused")),
+                "attention": outcome != "ok",
+            }
+        )
     return sorted(found, key=lambda item: (item["name"], item["family"]))

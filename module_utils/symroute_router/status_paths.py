@@ -74,10 +74,18 @@ def paths(runner, config, links, states):
         device = str((route or {}).get("dev") or "") or None
         now = by_interface.get(device) if device else None
         wanted = planned_link(probe, links, states)
-        found.append({"partner": probe["partner"], "family": probe["family"], "address": probe["address"],
-                      "pinned_link": probe["link"], "link_now": now, "device": device, "unknown": failed,
-                      "planned_link": wanted,
-                      "as_planned": failed is None and now == wanted and (now is not None or device is None),
-                      "pinned_carries_family": probe["family"] in listed(mapping(links.get(probe["link"])).get(
-                          "families"))})
+        found.append(
+            {
+                "partner": probe["partner"],
+                "family": probe["family"],
+                "address": probe["address"],
+                "pinned_link": probe["link"],
+                "link_now": now,
+                "device": device,
+                "unknown": failed,
+                "planned_link": wanted,
+                "as_planned": failed is None and now == wanted and (now is not None or device is None),
+                "pinned_carries_family": probe["family"] in listed(mapping(links.get(probe["link"])).get("families")),
+            }
+        )
     return found

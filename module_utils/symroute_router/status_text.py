@@ -31,10 +31,16 @@ def _monitor_line(status):
     monitor = status["monitor"]
     if not monitor["running"]:
         age = monitor.get("age_seconds")
-        return (f"monitor: NOT RUNNING (its state is {age:.0f} s old)" if age is not None
-                else f"monitor: NOT RUNNING ({status.get('error', 'no state')})")
-    holds = "the kernel holds its decision" if monitor["kernel_holds_decision"] else \
-        "the kernel does NOT hold its decision yet"
+        return (
+            f"monitor: NOT RUNNING (its state is {age:.0f} s old)"
+            if age is not None
+            else f"monitor: NOT RUNNING ({status.get('error', 'no state')})"
+        )
+    holds = (
+        "the kernel holds its decision"
+        if monitor["kernel_holds_decision"]
+        else "the kernel does NOT hold its decision yet"
+    )
     repairs = monitor.get("repairs") or {}
     repaired = f", {repairs.get('total', 0)} repairs" if isinstance(repairs, dict) else ""
     return f"monitor: running, state {monitor['age_seconds']:.1f} s old, {holds}{repaired}"
@@ -43,12 +49,23 @@ def _monitor_line(status):
 def _links(status):
     rows = [("link", "interface", "state", "since", "loss", "rtt", "addresses")]
     for link in status["links"]:
-        rows.append((_safe(link["name"]), _safe(link["interface"]), link["state"], _when(link["since"]),
-                     _percent(link["loss_ratio"]), _ms(link["rtt_seconds"]),
-                     ", ".join(map(_safe, link["addresses"])) or "-"))
+        rows.append(
+            (
+                _safe(link["name"]),
+                _safe(link["interface"]),
+                link["state"],
+                _when(link["since"]),
+                _percent(link["loss_ratio"]),
+                _ms(link["rtt_seconds"]),
+                ", ".join(map(_safe, link["addresses"])) or "-",
+            )
+        )
     lines = ["", "Links:"] + _table(rows)
-    lines += [f"  {_safe(link['name'])}: {_safe(link['reason'])}" for link in status["links"]
-              if link["state"] != "in service" and link["reason"]]
+    lines += [
+        f"  {_safe(link['name'])}: {_safe(link['reason'])}"
+        for link in status["links"]
+        if link["state"] != "in service" and link["reason"]
+    ]
     return lines
 
 
@@ -74,8 +91,11 @@ def _note(partner, path):
         return ""
     if path is not None and not path.get("pinned_carries_family", True):
         return f"its failover order ({pinned} carries no IPv{path['family']})"
-    return f"failed over ({pinned} not in service)" if partner.get("failed_over") or path is not None else \
-        "OFF ITS PINNED LINK while that link is in service"
+    return (
+        f"failed over ({pinned} not in service)"
+        if partner.get("failed_over") or path is not None
+        else "OFF ITS PINNED LINK while that link is in service"
+    )
 
 
 def _partner_rows(partner):
@@ -84,9 +104,16 @@ def _partner_rows(partner):
     for index, path in enumerate(paths):
         family = "-" if path is None else f"IPv{path['family']}"
         now = partner["link_now"] if path is None else path["link_now"] or ("?" if path.get("unknown") else "none")
-        rows.append((_safe(partner["name"]) if index == 0 else "", family, _safe(partner["pinned_link"]),
-                     _safe(now or ("not checked yet" if not partner["checked"] else "unknown")),
-                     _health(partner) if index == 0 else "", _note(partner, path)))
+        rows.append(
+            (
+                _safe(partner["name"]) if index == 0 else "",
+                family,
+                _safe(partner["pinned_link"]),
+                _safe(now or ("not checked yet" if not partner["checked"] else "unknown")),
+                _health(partner) if index == 0 else "",
+                _note(partner, path),
+            )
+        )
     return rows
 
 
@@ -106,8 +133,15 @@ def _names(status):
         shown = entry["addresses"][:3] + ([f"+{more} more"] if more > 0 else [])
         age = "-" if entry["age_seconds"] is None else f"{entry['age_seconds']:.0f} s"
         refused = f"; refused: {', '.join(entry['refused'][:3])}" if entry["refused"] else ""
-        rows.append((_safe(entry["name"]), f"IPv{entry['family']}", _safe(", ".join(shown) or "none"), age,
-                     _safe(entry["outcome"] + refused)))
+        rows.append(
+            (
+                _safe(entry["name"]),
+                f"IPv{entry['family']}",
+                _safe(", ".join(shown) or "none"),
+                age,
+                _safe(entry["outcome"] + refused),
+            )
+        )
     return ["", "Partners' names (resolved on the router):"] + _table(rows)
 
 
@@ -120,8 +154,11 @@ def render(status):
     lines += _names(status) if status.get("names") else []
     last = status.get("last_transition")
     if last:
-        lines += ["", f"Last transition: {_safe(last['link'])} at {_when(last['at'])} "
-                      f"(now {last['state']}: {_safe(last['reason'])})"]
+        lines += [
+            "",
+            f"Last transition: {_safe(last['link'])} at {_when(last['at'])} "
+            f"(now {last['state']}: {_safe(last['reason'])})",
+        ]
     drill = status["monitor"].get("drill")
     if isinstance(drill, dict) and drill.get("link"):
         lines.append(f"Drill in progress: {_safe(drill['link'])} out of service until {_when(drill.get('until'))}")

@@ -66,16 +66,23 @@ def _links(state, config):
         if not isinstance(entry, dict):
             continue
         planned_link = planned.get(name, {})
-        links.append({
-            "name": name, "interface": str(planned_link.get("interface", "")),
-            "state": link_state(entry, drill.get("link"), name), "reason": str(entry.get("reason", "")),
-            "carrier": bool(entry.get("carrier")), "since": _number(entry.get("since")),
-            "transitions": _number(entry.get("transitions")) or 0,
-            "loss_ratio": _number(entry.get("loss_ratio")), "rtt_seconds": _number(entry.get("rtt_seconds")),
-            "addresses": _addresses(planned_link, learned.get(name)),
-            "probe_targets": [str(t.get("text", "")) for t in listed(planned_link.get("targets"))
-                              if isinstance(t, dict)],
-        })
+        links.append(
+            {
+                "name": name,
+                "interface": str(planned_link.get("interface", "")),
+                "state": link_state(entry, drill.get("link"), name),
+                "reason": str(entry.get("reason", "")),
+                "carrier": bool(entry.get("carrier")),
+                "since": _number(entry.get("since")),
+                "transitions": _number(entry.get("transitions")) or 0,
+                "loss_ratio": _number(entry.get("loss_ratio")),
+                "rtt_seconds": _number(entry.get("rtt_seconds")),
+                "addresses": _addresses(planned_link, learned.get(name)),
+                "probe_targets": [
+                    str(t.get("text", "")) for t in listed(planned_link.get("targets")) if isinstance(t, dict)
+                ],
+            }
+        )
     order = list(planned)
     links.sort(key=lambda link: order.index(link["name"]) if link["name"] in order else len(order))
     return links
@@ -84,9 +91,12 @@ def _links(state, config):
 def _partner(name, planned, entry, paths):
     pinned = str(planned.get("link") or (paths[0]["pinned_link"] if paths else ""))
     return {
-        "name": name, "pinned_link": pinned, "on_link_failure": planned.get("on_link_failure"),
+        "name": name,
+        "pinned_link": pinned,
+        "on_link_failure": planned.get("on_link_failure"),
         "link_now": entry.get("link") or next((p["link_now"] for p in paths if p["link_now"]), None),
-        "checked": bool(entry), "health_checked": bool(planned),
+        "checked": bool(entry),
+        "health_checked": bool(planned),
         "reachable": entry.get("reachable") if entry else None,
         "latency_seconds": _number(entry.get("latency_seconds")),
         "paths": paths,
@@ -100,8 +110,12 @@ def _partners(state, config, links, runner):
     states = {link["name"]: link["state"] for link in links}
     found = status_paths.paths(runner, config, _config_links(config), states) if runner is not None else []
     names = sorted(set(planned) | {path["partner"] for path in found}, key=str)
-    partners = [_partner(name, planned.get(name, {}), mapping(checked.get(name)),
-                         [path for path in found if path["partner"] == name]) for name in names]
+    partners = [
+        _partner(
+            name, planned.get(name, {}), mapping(checked.get(name)), [path for path in found if path["partner"] == name]
+        )
+        for name in names
+    ]
     for partner in partners:
         now, pinned = partner["link_now"], partner["pinned_link"]
         partner["on_pinned_link"] = bool(now) and now == pinned
@@ -128,10 +142,15 @@ def view(state, config, now, stale=STALE_SECONDS, runner=None):
     partners = _partners(state, config, links, runner)
     return {
         "router": str(state.get("router") or mapping(config).get("router", "")),
-        "monitor": {"running": age is not None and age <= stale, "updated": updated, "age_seconds": age,
-                    "kernel_holds_decision": bool(state.get("kernel_holds_decision")),
-                    "drill": state.get("drill"), "repairs": state.get("repairs"),
-                    "configuration": bool(config)},
+        "monitor": {
+            "running": age is not None and age <= stale,
+            "updated": updated,
+            "age_seconds": age,
+            "kernel_holds_decision": bool(state.get("kernel_holds_decision")),
+            "drill": state.get("drill"),
+            "repairs": state.get("repairs"),
+            "configuration": bool(config),
+        },
         "links": links,
         "partners": partners,
         "last_transition": _last_transition(links),

@@ -48,8 +48,13 @@ def read(names, root=PROC_SYS):
 def interface_of(name):
     """The interface of a per-interface key (``net.ipv4.conf.wanc.rp_filter`` -> "wanc"), else None."""
     parts = os.path.relpath(key_path(name), PROC_SYS).split(os.sep)
-    if len(parts) == 5 and parts[0] == "net" and parts[1] in ("ipv4", "ipv6") and parts[2] == "conf" \
-            and parts[3] not in ("all", "default"):
+    if (
+        len(parts) == 5
+        and parts[0] == "net"
+        and parts[1] in ("ipv4", "ipv6")
+        and parts[2] == "conf"
+        and parts[3] not in ("all", "default")
+    ):
         return parts[3]
     return None
 
@@ -76,8 +81,11 @@ def _wanted(values):
 def diff(wanted, live):
     """["name: old -> new"] for each value that differs (old "(absent)" when the key does not exist)."""
     live = {name: None if value is None else _normalized(value) for name, value in live.items()}
-    return [f"{name}: {'(absent)' if live.get(name) is None else live[name]} -> {value}"
-            for name, value in _wanted(wanted).items() if live.get(name) != value]
+    return [
+        f"{name}: {'(absent)' if live.get(name) is None else live[name]} -> {value}"
+        for name, value in _wanted(wanted).items()
+        if live.get(name) != value
+    ]
 
 
 def apply(values, root=PROC_SYS):
@@ -129,7 +137,9 @@ def apply_interface(path, interface, root=PROC_SYS, originals=ORIGINALS_FILE):
 
 def render(values, header):
     """The text of a sysctl.d file: ``header`` as comment lines, then ``name = value`` per key."""
-    printable = ["".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
-                 for line in header.splitlines()]
+    printable = [
+        "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line)
+        for line in header.splitlines()
+    ]
     comments = [f"# {line}" if line else "#" for line in printable]
     return "\n".join(comments + [f"{name} = {value}" for name, value in _wanted(values).items()]) + "\n"

@@ -31,19 +31,31 @@ def _monitor(path):
 
 def read(runner, request):
     """{"tables": [table + routes], "partners": [route get], "management": [route get], "monitor": {...}}."""
-    tables = [dict(table, routes=answers(runner, [f"-{table['family']}", "-N", "-json", "route", "show",
-                                                  "table", str(table["table"])]))
-              for table in request["tables"]]
-    partners = [[route_get(runner, probe["address"], probe["family"], mark=probe["mark"])]
-                for probe in request["partners"]]
+    tables = [
+        dict(
+            table,
+            routes=answers(
+                runner, [f"-{table['family']}", "-N", "-json", "route", "show", "table", str(table["table"])]
+            ),
+        )
+        for table in request["tables"]
+    ]
+    partners = [
+        [route_get(runner, probe["address"], probe["family"], mark=probe["mark"])] for probe in request["partners"]
+    ]
     management = [[route_get(runner, address)] for address in request["management"]]
     for table in tables:
         if table["gateway"] in (learned.DYNAMIC, learned.POINT_TO_POINT):  # what its link's client has set now
             entry = dict(table, address=learned.DYNAMIC, from_priority=0, own_address_priority=0)
             table["waiting"] = learned.status(learned.facts(runner, entry, [t["table"] for t in request["tables"]]))
     links = linkstate.read(runner, {table["link"]: table["interface"] for table in request["tables"]})
-    return {"tables": tables, "partners": partners, "management": management, "links": links,
-            "monitor": _monitor(request.get("monitor_state_file", MONITOR_STATE_FILE))}
+    return {
+        "tables": tables,
+        "partners": partners,
+        "management": management,
+        "links": links,
+        "monitor": _monitor(request.get("monitor_state_file", MONITOR_STATE_FILE)),
+    }
 
 
 def gated_links(observed):
@@ -59,8 +71,9 @@ def _first(answer):
 def unavailable_links(observed):
     """The links whose interface is missing (an LTE or PPPoE device not there) or has no carrier: the
     kernel routes around them (their table's routes are gone or skipped), as for a link out of service."""
-    return sorted(name for name, state in observed.get("links", {}).items()
-                  if not (state["present"] and state["carrier"]))
+    return sorted(
+        name for name, state in observed.get("links", {}).items() if not (state["present"] and state["carrier"])
+    )
 
 
 def waiting_families(observed):
@@ -95,8 +108,10 @@ def table_failures(request, observed, skipped=(), waiting=()):
         routes = observed["tables"][index].get("routes", []) if index < len(observed["tables"]) else []
         default = [r for r in routes if _is_default_route(r, table)]
         if len(default) != 1:
-            failures.append(f"table {table['table']} has no ipv{table['family']} default route via "
-                            f"{table['gateway']} dev {table['interface']}")
+            failures.append(
+                f"table {table['table']} has no ipv{table['family']} default route via "
+                f"{table['gateway']} dev {table['interface']}"
+            )
     return failures
 
 
@@ -118,15 +133,19 @@ def _partner_failures(request, observed, gated):
         dev = _first(observed["partners"][index] if index < len(observed["partners"]) else [{}]).get("dev", "")
         kind, where = _expected_path(request, probe, gated)
         if kind in ("pinned", "failover") and dev != where:
-            expected = (f"out {where} ({probe['link']})" if kind == "pinned" else
-                        f"out {where}, the first link of its failover order in service"
-                        f" ({probe['link']} out of service)")
+            expected = (
+                f"out {where} ({probe['link']})"
+                if kind == "pinned"
+                else f"out {where}, the first link of its failover order in service ({probe['link']} out of service)"
+            )
         elif kind == "rejected" and dev:
             expected = f"rejected ({probe['link']} out of service and no link of its failover order in service)"
         else:
             continue
-        failures.append(f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "
-                        f"{dev or 'nowhere'}; expected {expected}")
+        failures.append(
+            f"partner {probe['partner']}: {probe['address']} with mark {probe['mark']} is routed "
+            f"{dev or 'nowhere'}; expected {expected}"
+        )
     return failures
 
 
@@ -146,9 +165,11 @@ def check(request, observed, management_before, gated_links):
     unavailable = set(unavailable_links(observed))
     waiting = waiting_families(observed)
     gated = set(gated_links) | unavailable | waiting
-    return (table_failures(request, observed, skipped=unavailable, waiting=waiting)
-            + _partner_failures(request, observed, gated)
-            + _management_failures(request, observed, management_before))
+    return (
+        table_failures(request, observed, skipped=unavailable, waiting=waiting)
+        + _partner_failures(request, observed, gated)
+        + _management_failures(request, observed, management_before)
+    )
 
 
 def run(runner, request, monitor_state_file, management_before):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Lab HTTP service: answers every GET with who asked and where it arrived.
 
-    lab-http-server PORT NAME     (dual stack, all addresses)
-    GET /health -> {"service": NAME, "status": "ok", "client": "198.51.100.2", "server": "100.64.20.10"}
+lab-http-server PORT NAME     (dual stack, all addresses)
+GET /health -> {"service": NAME, "status": "ok", "client": "198.51.100.2", "server": "100.64.20.10"}
 """
 
 import json
@@ -17,9 +17,18 @@ def _plain(address):
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
-        body = json.dumps({"service": self.server.name, "status": "ok", "path": self.path,
-                           "client": _plain(self.client_address[0]),
-                           "server": _plain(self.connection.getsockname()[0])}).encode() + b"\n"
+        body = (
+            json.dumps(
+                {
+                    "service": self.server.name,
+                    "status": "ok",
+                    "path": self.path,
+                    "client": _plain(self.client_address[0]),
+                    "server": _plain(self.connection.getsockname()[0]),
+                }
+            ).encode()
+            + b"\n"
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

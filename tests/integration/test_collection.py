@@ -37,8 +37,9 @@ PLAYBOOK = """---
 
 
 def _recap(output, host):
-    match = re.search(rf"^{re.escape(host)}\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
-                      output, re.MULTILINE)
+    match = re.search(
+        rf"^{re.escape(host)}\s*: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.MULTILINE
+    )
     assert match, output[-3000:]
     return {"ok": int(match[1]), "changed": int(match[2]), "unreachable": int(match[3]), "failed": int(match[4])}
 
@@ -47,13 +48,29 @@ def _recap(output, host):
 def installed(tmp_path_factory):
     """The collection, built from this checkout and installed into a temporary collections path."""
     work = tmp_path_factory.mktemp("collection")
-    build = subprocess.run([str(VENV / "python"), str(REPOSITORY / "bin" / "build-collection"),
-                            "--output", str(work / "build")], capture_output=True, text=True, check=False)
+    build = subprocess.run(
+        [str(VENV / "python"), str(REPOSITORY / "bin" / "build-collection"), "--output", str(work / "build")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert build.returncode == 0, build.stdout + build.stderr
     tarball = next((work / "build" / "collection").glob("symroute-router-*.tar.gz"))
-    install = subprocess.run([str(VENV / "ansible-galaxy"), "collection", "install", str(tarball),
-                              "--collections-path", str(work / "collections"), "--force"],
-                             capture_output=True, text=True, check=False, cwd=work)
+    install = subprocess.run(
+        [
+            str(VENV / "ansible-galaxy"),
+            "collection",
+            "install",
+            str(tarball),
+            "--collections-path",
+            str(work / "collections"),
+            "--force",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     return work, tarball
 
@@ -65,10 +82,18 @@ def test_the_tarball_holds_the_sources_in_the_collection_layout(installed):
         module = archive.extractfile("plugins/modules/symroute_converge.py").read().decode()
         template = archive.extractfile("roles/symroute_nftables/templates/symroute.nft.j2").read().decode()
         main = archive.extractfile("playbooks/symmetric_routing.yml").read().decode()
-    for expected in ("meta/runtime.yml", "plugins/filter/symroute_quote.py", "plugins/filter/symroute_package_files.py",
-                     "plugins/module_utils/symroute_router/__init__.py", "plugins/module_utils/symroute_router/monitor",
-                     "plugins/modules/symroute_inventory_plan.py", "roles/symroute_snapshot/tasks/restore.yml",
-                     "playbooks/plan.yml", "playbooks/failover_drill.yml", "playbooks/audit.yml"):
+    for expected in (
+        "meta/runtime.yml",
+        "plugins/filter/symroute_quote.py",
+        "plugins/filter/symroute_package_files.py",
+        "plugins/module_utils/symroute_router/__init__.py",
+        "plugins/module_utils/symroute_router/monitor",
+        "plugins/modules/symroute_inventory_plan.py",
+        "roles/symroute_snapshot/tasks/restore.yml",
+        "playbooks/plan.yml",
+        "playbooks/failover_drill.yml",
+        "playbooks/audit.yml",
+    ):
         assert expected in names, expected
     assert "from ansible_collections.symroute.router.plugins.module_utils.symroute_router.converge import" in module
     assert "ansible.module_utils.symroute_router" not in module
@@ -84,10 +109,17 @@ def controller(installed, tmp_path):
     config = tmp_path / "ansible.cfg"
     config.write_text(CONFIG.format(collections=work / "collections"))
     (tmp_path / "site.yml").write_text(PLAYBOOK)
-    environment = {key: value for key, value in PODMAN_ENVIRONMENT.items()
-                   if not key.startswith("ANSIBLE_") and key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    environment.update(ANSIBLE_CONFIG=str(config), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                       PATH=f"{VENV}{os.pathsep}{os.environ['PATH']}")
+    environment = {
+        key: value
+        for key, value in PODMAN_ENVIRONMENT.items()
+        if not key.startswith("ANSIBLE_") and key not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
+    environment.update(
+        ANSIBLE_CONFIG=str(config),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{VENV}{os.pathsep}{os.environ['PATH']}",
+    )
     return tmp_path, environment
 
 
@@ -95,13 +127,21 @@ def test_every_playbook_of_the_collection_passes_a_syntax_check(installed, contr
     _work, tarball = installed
     directory, environment = controller
     with tarfile.open(tarball) as archive:
-        playbooks = sorted(name.removeprefix("playbooks/").removesuffix(".yml") for name in archive.getnames()
-                           if re.fullmatch(r"playbooks/[^/]+\.yml", name))
+        playbooks = sorted(
+            name.removeprefix("playbooks/").removesuffix(".yml")
+            for name in archive.getnames()
+            if re.fullmatch(r"playbooks/[^/]+\.yml", name)
+        )
     assert {"symmetric_routing", "plan", "verify", "failover_drill", "doctor", "remove"} <= set(playbooks)
     for playbook in playbooks:
-        checked = subprocess.run([str(VENV / "ansible-playbook"), "-i", "localhost,", "--syntax-check",
-                                  f"symroute.router.{playbook}"], capture_output=True, text=True, cwd=directory,
-                                 env=environment, check=False)
+        checked = subprocess.run(
+            [str(VENV / "ansible-playbook"), "-i", "localhost,", "--syntax-check", f"symroute.router.{playbook}"],
+            capture_output=True,
+            text=True,
+            cwd=directory,
+            env=environment,
+            check=False,
+        )
         assert checked.returncode == 0, f"{playbook}: {checked.stdout[-2000:]}{checked.stderr[-2000:]}"
 
 
@@ -117,16 +157,27 @@ def test_the_engines_sdist_plans_like_the_repository(installed, tmp_path):
     venv.create(environment, with_pip=True)
     python = str(environment / "bin" / "python")
     for arguments in ([definition["ansible_core"]["package_pip"], *definition["python"]], ["--no-deps", str(sdist)]):
-        installed_now = subprocess.run([python, "-m", "pip", "install", "--quiet", *arguments],
-                                       capture_output=True, text=True, check=False)
+        installed_now = subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", *arguments], capture_output=True, text=True, check=False
+        )
         assert installed_now.returncode == 0, installed_now.stdout[-2000:] + installed_now.stderr[-2000:]
-    where = subprocess.run([python, "-I", "-c", "import symroute; print(symroute.__file__)"],
-                           capture_output=True, text=True, cwd=REPOSITORY, check=False)
+    where = subprocess.run(
+        [python, "-I", "-c", "import symroute; print(symroute.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        check=False,
+    )
     assert where.stdout.startswith(str(environment)), where.stdout + where.stderr
 
     def plan(command):
-        result = subprocess.run([*command, "plan", "--format", "json", "--inventory", "inventories/lab"],
-                                capture_output=True, text=True, cwd=REPOSITORY, check=False)
+        result = subprocess.run(
+            [*command, "plan", "--format", "json", "--inventory", "inventories/lab"],
+            capture_output=True,
+            text=True,
+            cwd=REPOSITORY,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         return json.loads(result.stdout)
 
@@ -145,8 +196,14 @@ def test_the_collection_converges_a_router_without_the_repository(installed, con
         router.write_inventory()
 
         def converge(*options):
-            return subprocess.run([str(VENV / "ansible-playbook"), *options, "-i", str(router.inventory), "site.yml"],
-                                  capture_output=True, text=True, cwd=directory, env=environment, check=False)
+            return subprocess.run(
+                [str(VENV / "ansible-playbook"), *options, "-i", str(router.inventory), "site.yml"],
+                capture_output=True,
+                text=True,
+                cwd=directory,
+                env=environment,
+                check=False,
+            )
 
         first = converge("-vv")
         assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]

@@ -59,8 +59,9 @@ def namespace():
         yield name
     finally:
         subprocess.run(["ip", "netns", "pids", name], capture_output=True, check=False)
-        for pid in subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
-                                  check=False).stdout.split():
+        for pid in subprocess.run(
+            ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+        ).stdout.split():
             subprocess.run(["kill", "-9", pid], check=False)
         subprocess.run(["ip", "netns", "del", name], check=False)
 
@@ -71,21 +72,41 @@ def _run(namespace, tmp_path, confirm):
     changed = tmp_path / "etc" / "symroute.conf"
     changed.parent.mkdir()
     changed.write_text("before\n")
-    args = {"run_id": f"run-{uuid.uuid4().hex[:6]}", "file": str(changed), "snapshot": str(directory / "snapshot.json"),
-            "record": str(directory / "confirm.json"), "timeout": TIMEOUT_S, "package": _package_files(),
-            "confirm": confirm, "locks": [str(tmp_path / "run" / "converge.lock"), str(tmp_path / "run" / "routing.lock")]}
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
-                   "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", ARM_AND_CHANGE],
-                          input=json.dumps(args), capture_output=True, text=True, env=environment, timeout=60,
-                          check=False)
+    args = {
+        "run_id": f"run-{uuid.uuid4().hex[:6]}",
+        "file": str(changed),
+        "snapshot": str(directory / "snapshot.json"),
+        "record": str(directory / "confirm.json"),
+        "timeout": TIMEOUT_S,
+        "package": _package_files(),
+        "confirm": confirm,
+        "locks": [str(tmp_path / "run" / "converge.lock"), str(tmp_path / "run" / "routing.lock")],
+    }
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(REPOSITORY / "module_utils"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, "-c", ARM_AND_CHANGE],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return args, json.loads(done.stdout), changed
 
 
 def _table(namespace):
-    return subprocess.run(["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "symroute"],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "symroute"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def _alive(pid):
@@ -124,7 +145,8 @@ def test_an_unconfirmed_change_is_restored_by_the_detached_dead_man_within_timeo
     status = publish.confirm_status(args["record"])
     assert status["restores_total"] == 1 and status["last_run_restored"] is True
     assert 'symroute_confirm_restores_total{router="lab"} 1' in publish.metrics(
-        {"router": "lab", "links": {}, "partners": {}, "updated": time.time(), "confirm": status})
+        {"router": "lab", "links": {}, "partners": {}, "updated": time.time(), "confirm": status}
+    )
     print(f"restored {took:.2f} s after arming (timeout {TIMEOUT_S} s)")
 
 

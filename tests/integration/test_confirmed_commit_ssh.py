@@ -31,8 +31,13 @@ NAME = "symroute-ssh-router"
 RECORD = "/var/lib/symroute/confirm.json"
 TIMEOUT_S = 30  # the shortest symroute_confirm_timeout_s allowed
 # The mistake: link D on the management interface, the router's management address, a gateway nobody has.
-TYPO_LINK = {"name": "wan_d", "interface": INTERFACE, "address": f"{ROUTER}/29", "gateway": "100.64.98.6",
-             "health_targets": ["100.64.98.6"]}
+TYPO_LINK = {
+    "name": "wan_d",
+    "interface": INTERFACE,
+    "address": f"{ROUTER}/29",
+    "gateway": "100.64.98.6",
+    "health_targets": ["100.64.98.6"],
+}
 
 
 def _recap(result):
@@ -58,9 +63,12 @@ def router(tmp_path_factory):
 
 def _why(router):
     """What keeps the router cut off: its rules, mgmt0's group, the record, the monitor's and dead-man's logs."""
-    return router.sh(f"ip rule; ip -d link show {INTERFACE} | grep -o 'group [^ ]*'; ip route get {CONTROLLER};"
-                     f" cat {RECORD}; journalctl -b --no-pager -n 40 -u symroute-monitor.service"
-                     " -u 'symroute-confirm-*'", check=False).stdout
+    return router.sh(
+        f"ip rule; ip -d link show {INTERFACE} | grep -o 'group [^ ]*'; ip route get {CONTROLLER};"
+        f" cat {RECORD}; journalctl -b --no-pager -n 40 -u symroute-monitor.service"
+        " -u 'symroute-confirm-*'",
+        check=False,
+    ).stdout
 
 
 def _record(router):
@@ -80,11 +88,14 @@ def test_a_converge_over_ssh_through_the_management_network_is_confirmed_from_a_
 
 
 def test_a_change_cutting_the_controller_off_is_restored_within_timeout_plus_5_s_and_reported_by_the_next_run(
-        router, tmp_path):
+    router, tmp_path
+):
     monitor_before = router.main_pid("symroute-monitor.service")
     started = time.time()
-    cut = router.playbook(inventory_vars={"symroute_links": [*_lab_links(), TYPO_LINK]},
-                          extra_vars={"symroute_confirm_timeout_s": TIMEOUT_S})
+    cut = router.playbook(
+        inventory_vars={"symroute_links": [*_lab_links(), TYPO_LINK]},
+        extra_vars={"symroute_confirm_timeout_s": TIMEOUT_S},
+    )
     returned = time.time()
     # The controller lost the router mid-converge: unreachable, no rescue, no confirmation.
     assert cut.returncode != 0 and _recap(cut)["unreachable"] == 1, cut.stdout[-4000:] + cut.stderr[-2000:]
@@ -102,8 +113,10 @@ def test_a_change_cutting_the_controller_off_is_restored_within_timeout_plus_5_s
     ssh_back_s = time.time() - record["deadline"]
     record = _record(router)
     restore_s = record["expired_at"] - record["deadline"]
-    print(f"confirmed commit over SSH: the controller gave up {returned - started:.1f} s after starting; "
-          f"restored {restore_s:.2f} s after the deadline, SSH back {ssh_back_s:.2f} s after it")
+    print(
+        f"confirmed commit over SSH: the controller gave up {returned - started:.1f} s after starting; "
+        f"restored {restore_s:.2f} s after the deadline, SSH back {ssh_back_s:.2f} s after it"
+    )
     assert record["state"] == "expired", record
     assert 0 <= restore_s <= 5.0, record
     assert ssh_back_s <= 5.0, (ssh_back_s, record)
@@ -111,9 +124,14 @@ def test_a_change_cutting_the_controller_off_is_restored_within_timeout_plus_5_s
     # The monitor ran link D from memory: the dead-man restarted it with the restored configuration.
     assert any(line.startswith("restarted symroute-monitor.service") for line in record["restored"]), record
     assert router.main_pid("symroute-monitor.service") != monitor_before
-    router.wait_for_monitor(lambda state: set(state["links"]) == {"wan_a", "wan_b", "wan_c"} and all(
-        link["up"] and not link["gated"] for link in state["links"].values()), 20,
-        "the restarted monitor running links A, B and C, all in service")
+    router.wait_for_monitor(
+        lambda state: (
+            set(state["links"]) == {"wan_a", "wan_b", "wan_c"}
+            and all(link["up"] and not link["gated"] for link in state["links"].values())
+        ),
+        20,
+        "the restarted monitor running links A, B and C, all in service",
+    )
     journal = router.journal(f"{record['unit']}.service", lines=20)
     assert f"run {record['run_id']} was not confirmed" in journal, journal
 
@@ -121,8 +139,10 @@ def test_a_change_cutting_the_controller_off_is_restored_within_timeout_plus_5_s
     audit = router.playbook(playbook="playbooks/audit.yml", extra_vars={"symroute_report_dir": str(tmp_path)})
     findings = json.loads((tmp_path / f"audit-{NAME}.json").read_text())["findings"]
     assert audit.returncode != 0 and [finding["kind"] for finding in findings] == ["confirm"], findings
-    assert findings[0]["text"].startswith(f"the last converge was not confirmed: run {record['run_id']} was not "
-                                          f"confirmed within {TIMEOUT_S} s: its snapshot was restored"), findings
+    assert findings[0]["text"].startswith(
+        f"the last converge was not confirmed: run {record['run_id']} was not "
+        f"confirmed within {TIMEOUT_S} s: its snapshot was restored"
+    ), findings
     following = router.playbook()
     assert following.returncode == 0, following.stdout[-4000:] + following.stderr[-2000:]
     assert f"previous converge was not confirmed: run {record['run_id']}" in following.stdout + following.stderr

@@ -7,8 +7,7 @@ import pytest
 from routerlab import lab_partners, remove_router, start_router
 
 NAME = "symroute-test-connected"
-INTRANET = {"name": "intranet", "prefixes": ["203.0.113.128/25"], "link": "wan_a",
-            "description": "in fact behind lan0"}
+INTRANET = {"name": "intranet", "prefixes": ["203.0.113.128/25"], "link": "wan_a", "description": "in fact behind lan0"}
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +19,9 @@ def router(tmp_path_factory):
 
 @pytest.mark.parametrize("mode", [("--check", "--diff"), ()], ids=["check mode", "converge"])
 def test_a_partner_inside_the_routers_own_lan_is_refused_naming_lan0_and_nothing_changes(router, mode):
-    result = router.playbook(*mode, inventory_vars={"symroute_lan_networks": [],
-                                                     "symroute_partners": lab_partners() + [INTRANET]})
+    result = router.playbook(
+        *mode, inventory_vars={"symroute_lan_networks": [], "symroute_partners": lab_partners() + [INTRANET]}
+    )
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, result.stdout[-3000:]
     assert "Partners outside the router's own networks" in output, output[-3000:]

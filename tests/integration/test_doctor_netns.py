@@ -25,8 +25,9 @@ from paths import REPOSITORY
 
 # Like every integration test: root, iproute2, nftables and conntrack (bin/run installs them); a missing
 # one fails the run rather than skipping the proof.
-assert os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "conntrack")), \
+assert os.geteuid() == 0 and all(shutil.which(t) for t in ("ip", "nft", "conntrack")), (
     "the doctor's namespace test needs root, iproute2, nftables and conntrack"
+)
 
 SETUP = """
 set -e
@@ -122,8 +123,15 @@ def _wait_for_the_partner(router):
     for interface in ("wana", "wanb"):
         for destination in ("100.64.20.10", "2001:db8:20::10"):
             for _ in range(20):
-                if subprocess.run(["ip", "netns", "exec", router, "ping", "-c", "1", "-W", "1", "-I", interface,
-                                   destination], capture_output=True, timeout=10, check=False).returncode == 0:
+                if (
+                    subprocess.run(
+                        ["ip", "netns", "exec", router, "ping", "-c", "1", "-W", "1", "-I", interface, destination],
+                        capture_output=True,
+                        timeout=10,
+                        check=False,
+                    ).returncode
+                    == 0
+                ):
                     break
             else:
                 raise AssertionError(f"the lab does not route {interface} to {destination}")
@@ -140,14 +148,19 @@ def lab():
     listener = None
     try:
         _sh(SETUP.format(**names))
-        for side, n, gateway, router_address in (("a", 1, "198.51.100.1", "198.51.100.2"),
-                                                 ("b", 2, "198.51.100.5", "198.51.100.6")):
+        for side, n, gateway, router_address in (
+            ("a", 1, "198.51.100.1", "198.51.100.2"),
+            ("b", 2, "198.51.100.5", "198.51.100.6"),
+        ):
             ns = names[f"fw{side}"]
             _sh(FIREWALL.format(ns=ns, side=side, n=n, gateway=gateway, router_address=router_address))
             _sh(f"ip netns exec {ns} nft -f -", FIREWALL_RULES.format(side=side))
         _sh(f"ip netns exec {names['router']} nft -f -", ROUTER_RULES)
-        listener = subprocess.Popen(["ip", "netns", "exec", names["partner"], "python3", "-c", LISTENER],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listener = subprocess.Popen(
+            ["ip", "netns", "exec", names["partner"], "python3", "-c", LISTENER],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for_the_partner(names["router"])
         yield names
     finally:
@@ -160,9 +173,30 @@ def lab():
 
 def doctor(lab, *args):
     """bin/symroute doctor in the router namespace, JSON on stdout: (exit status, report)."""
-    done = subprocess.run(["ip", "netns", "exec", lab["router"], str(REPOSITORY / "bin" / "symroute"), "doctor",
-                           "--link", "wan_a=wana", "--link", "wan_b=wanb", "--timeout-ms", "1000", "--format", "json",
-                           *args], capture_output=True, text=True, timeout=120, check=False, cwd="/")
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab["router"],
+            str(REPOSITORY / "bin" / "symroute"),
+            "doctor",
+            "--link",
+            "wan_a=wana",
+            "--link",
+            "wan_b=wanb",
+            "--timeout-ms",
+            "1000",
+            "--format",
+            "json",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd="/",
+    )
     assert done.stderr == "", done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -203,14 +237,17 @@ def test_the_site_traffic_shows_the_conntrack_signature(lab):
 
 def test_after_the_fix_the_site_is_answered_by_its_link(lab):
     """What symroute's pinning does for the site: leave by wana with wana's own address (SNAT)."""
-    _sh(f"ip netns exec {lab['router']} nft -f -", textwrap.dedent("""
+    _sh(
+        f"ip netns exec {lab['router']} nft -f -",
+        textwrap.dedent("""
         table ip lab_pin {
             chain postrouting {
                 type nat hook postrouting priority srcnat; policy accept;
                 oifname "wana" ip daddr 100.64.20.0/24 snat to 198.51.100.2
             }
         }
-    """))
+    """),
+    )
     try:
         status, report = doctor(lab, "--target", "100.64.20.10:80")
         found = _by_id(report)
@@ -224,6 +261,5 @@ def test_after_the_fix_the_site_is_answered_by_its_link(lab):
 def test_a_destination_that_answers_nothing_is_unreachable(lab):
     status, report = doctor(lab, "--target", "100.64.20.10:81", "--target", "100.64.20.99:80")
     found = _by_id(report)
-    assert found["asymmetric-return-path/100.64.20.10:81"]["evidence"]["own_address_via_egress"] == \
-        "answered (refused)"
+    assert found["asymmetric-return-path/100.64.20.10:81"]["evidence"]["own_address_via_egress"] == "answered (refused)"
     assert found["unreachable/100.64.20.99:80"]["severity"] == "problem"

@@ -15,13 +15,17 @@ from systemdlab import ISP_C_UNIT, SYMROUTE_UNITS, remove_systemd_router, start_
 
 NAME = "symroute-sysd-dynamic"
 LEASES = ("100.66.0.10", "100.66.0.11", "100.66.0.12", "100.66.0.13")
-SYMROUTE_STATE = ("ip rule; echo; ip -6 rule; echo; for t in 200 201 202; do echo table $t;"
-                  " ip route show table $t 2>/dev/null; ip -6 route show table $t 2>/dev/null; done;"
-                  " echo; nft list table inet symroute")
+SYMROUTE_STATE = (
+    "ip rule; echo; ip -6 rule; echo; for t in 200 201 202; do echo table $t;"
+    " ip route show table $t 2>/dev/null; ip -6 route show table $t 2>/dev/null; done;"
+    " echo; nft list table inet symroute"
+)
 # The facts symroute learns from the client: wanc's global addresses (a tentative IPv6 address, still in
 # duplicate address detection, cannot be used yet) and its default routes' gateways.
-CLIENT_FACTS = ("ip -o addr show dev wanc scope global | awk '{print $3, $4, /tentative/ ? \"tentative\" : \"\"}';"
-                " ip route show default dev wanc | awk '{print $3}'; ip -6 route show default dev wanc | awk '{print $3}'")
+CLIENT_FACTS = (
+    'ip -o addr show dev wanc scope global | awk \'{print $3, $4, /tentative/ ? "tentative" : ""}\';'
+    " ip route show default dev wanc | awk '{print $3}'; ip -6 route show default dev wanc | awk '{print $3}'"
+)
 NETWORKD_WANC = """[Match]
 Name=wanc
 
@@ -82,7 +86,8 @@ def _follows(router, trigger, address, wait_s=60):
         f" until ip rule | grep -q 'from {address} lookup symroute_wan_c'"
         f"   && ip route show table 202 | grep -q 'src {address}'; do sleep 0.002;"
         "   [ $(( ($(date +%s%N) - t1) / 1000000 )) -le 5000 ] || { echo $(( (t1 - t0) / 1000000 )) 5001; exit 0; };"
-        " done; echo $(( (t1 - t0) / 1000000 )) $(( ($(date +%s%N) - t1) / 1000000 ))").stdout.split()
+        " done; echo $(( (t1 - t0) / 1000000 )) $(( ($(date +%s%N) - t1) / 1000000 ))"
+    ).stdout.split()
     leased, followed = int(out[-2]), int(out[-1])
     assert leased <= wait_s * 1000, f"wanc never got {address}: {router.sh('ip addr show dev wanc').stdout}"
     return leased, followed
@@ -90,9 +95,12 @@ def _follows(router, trigger, address, wait_s=60):
 
 def _leaves_with(router, source):
     """Two pings from the LAN host to the partner pinned to link C, as provider C sees them: the source."""
-    router.sh("ip netns exec isp_c timeout 6 tcpdump -l -n -i eth0 -c 2"
-              " 'icmp[icmptype] == icmp-echo and dst 100.64.50.10' > /tmp/isp_c.out 2>/dev/null &"
-              " sleep 0.5; ip netns exec lan ping -c 2 -i 0.2 -W 1 100.64.50.10 >/dev/null; wait", check=False)
+    router.sh(
+        "ip netns exec isp_c timeout 6 tcpdump -l -n -i eth0 -c 2"
+        " 'icmp[icmptype] == icmp-echo and dst 100.64.50.10' > /tmp/isp_c.out 2>/dev/null &"
+        " sleep 0.5; ip netns exec lan ping -c 2 -i 0.2 -W 1 100.64.50.10 >/dev/null; wait",
+        check=False,
+    )
     sources = {line.split()[2] for line in router.sh("cat /tmp/isp_c.out").stdout.splitlines() if " > " in line}
     return sources
 
@@ -112,20 +120,25 @@ def _settles(router, command, seconds=4.0):
         elapsed = time.monotonic() - started
         lagging = now.split("===")[0] == facts_before and now != reference
         if lagging and (not periods or periods[-1][1] is not None):
-            periods.append([elapsed, None, "".join(difflib.unified_diff(
-                reference.splitlines(True), now.splitlines(True), n=0))])
+            periods.append(
+                [elapsed, None, "".join(difflib.unified_diff(reference.splitlines(True), now.splitlines(True), n=0))]
+            )
         elif not lagging and periods and periods[-1][1] is None:
             periods[-1][1] = elapsed
         if elapsed > seconds and now.split("===")[1] == reference.split("===")[1]:
             return periods
         assert elapsed < seconds + 20, f"{command}: not back to the state before within {seconds + 20} s:\n" + "".join(
-            difflib.unified_diff(reference.splitlines(True), now.splitlines(True), n=0))
+            difflib.unified_diff(reference.splitlines(True), now.splitlines(True), n=0)
+        )
         time.sleep(0.05)
 
 
 def _lagging_over_1_s(periods):
-    return [(round(start, 2), end and round(end, 2), difference) for start, end, difference in periods
-            if end is None or end - start > 1.0]
+    return [
+        (round(start, 2), end and round(end, 2), difference)
+        for start, end, difference in periods
+        if end is None or end - start > 1.0
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +165,11 @@ def test_a_never_configured_router_in_check_mode_then_converged_follows_networkd
     assert first.returncode == 0, first.stdout[-4000:]
     assert router.sh("ip route show table 202").stdout.startswith("default via 100.66.0.1 dev wanc")
     assert f"from {LEASES[0]} lookup symroute_wan_c" in router.sh("ip rule").stdout
-    state = router.wait_for_monitor(lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[0]}/24"
-                                    and _ipv6_learned(s), 30,
-                                    "wan_c in service with its DHCP address and its SLAAC address and router")
+    state = router.wait_for_monitor(
+        lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[0]}/24" and _ipv6_learned(s),
+        30,
+        "wan_c in service with its DHCP address and its SLAAC address and router",
+    )
     assert _learned(state, "ipv6")["address"].startswith("2001:db8:c:"), state["learned"]
     assert "default via fe80::" in router.sh("ip -6 route show table 202").stdout
     assert _leaves_with(router, LEASES[0]) == {LEASES[0]}
@@ -173,18 +188,22 @@ def test_networkd_renumbering_link_c_moves_its_rules_table_and_traffic_within_1_
     router.wait_for_monitor(lambda s: _learned(s).get("address") == f"{LEASES[1]}/24", 5, "the new address")
 
 
-@pytest.mark.parametrize("command", ["networkctl reload", "networkctl reconfigure wanc",
-                                     "systemctl restart systemd-networkd.service"])
+@pytest.mark.parametrize(
+    "command", ["networkctl reload", "networkctl reconfigure wanc", "systemctl restart systemd-networkd.service"]
+)
 def test_networkds_reload_reconfigure_and_restart_leave_symroute_following_within_1_s(router, command):
-    router.wait_for_monitor(lambda s: _in_service(s) and _ipv6_learned(s), 30,
-                            "all links in service, link C with its IPv6 router")
+    router.wait_for_monitor(
+        lambda s: _in_service(s) and _ipv6_learned(s), 30, "all links in service, link C with its IPv6 router"
+    )
     lagging = _lagging_over_1_s(_settles(router, command))
     assert not lagging, f"{command}: symroute lagged behind networkd for more than 1 s during {lagging} s"
 
 
 def test_networkmanager_takes_over_link_c_and_symroute_follows_its_lease_within_1_s(router):
-    router.sh(f"systemctl disable --now {NETWORKD_UNITS} 2>/dev/null; rm -f /etc/systemd/network/30-wanc.network;"
-              " ip addr flush dev wanc scope global; ip route flush dev wanc")
+    router.sh(
+        f"systemctl disable --now {NETWORKD_UNITS} 2>/dev/null; rm -f /etc/systemd/network/30-wanc.network;"
+        " ip addr flush dev wanc scope global; ip route flush dev wanc"
+    )
     router.write_file("/etc/NetworkManager/conf.d/90-symroute-lab.conf", NM_CONF)
     router.write_file("/etc/NetworkManager/system-connections/wanc.nmconnection", NM_CONNECTION, mode="0600")
     router.lease_next(LEASES[2])
@@ -192,8 +211,11 @@ def test_networkmanager_takes_over_link_c_and_symroute_follows_its_lease_within_
     assert followed <= 1000, f"link C's rule and table used {LEASES[2]} {followed} ms after NetworkManager set it"
     devices = router.sh("nmcli -t -f DEVICE,STATE device").stdout
     assert "wanc:connected" in devices and "wana:unmanaged" in devices, devices
-    router.wait_for_monitor(lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[2]}/24"
-                            and _ipv6_learned(s), 30, "wan_c in service under NetworkManager")
+    router.wait_for_monitor(
+        lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[2]}/24" and _ipv6_learned(s),
+        30,
+        "wan_c in service under NetworkManager",
+    )
     assert _leaves_with(router, LEASES[2]) == {LEASES[2]}
     assert "default via 100.66.0.1 dev wanc proto dhcp" in router.sh("ip route").stdout
 
@@ -206,17 +228,18 @@ def test_networkmanager_reconnecting_link_c_with_a_new_address_moves_it_within_1
     assert LEASES[2] not in router.sh("ip rule; ip route show table 202").stdout
 
 
-@pytest.mark.parametrize("command", ["nmcli device reapply wanc", "nmcli connection reload",
-                                     "systemctl restart NetworkManager.service"])
+@pytest.mark.parametrize(
+    "command", ["nmcli device reapply wanc", "nmcli connection reload", "systemctl restart NetworkManager.service"]
+)
 def test_networkmanagers_reapply_reload_and_restart_leave_symroute_following_within_1_s(router, command):
-    router.wait_for_monitor(lambda s: _in_service(s) and _ipv6_learned(s), 30,
-                            "all links in service, link C with its IPv6 router")
+    router.wait_for_monitor(
+        lambda s: _in_service(s) and _ipv6_learned(s), 30, "all links in service, link C with its IPv6 router"
+    )
     lagging = _lagging_over_1_s(_settles(router, command))
     assert not lagging, f"{command}: symroute lagged behind NetworkManager for more than 1 s during {lagging} s"
 
 
-def test_a_boot_before_link_c_is_leased_protects_the_other_links_at_once_and_link_c_within_1_s_of_its_lease(
-        router):
+def test_a_boot_before_link_c_is_leased_protects_the_other_links_at_once_and_link_c_within_1_s_of_its_lease(router):
     router.sh(f"systemctl disable {ISP_C_UNIT} 2>/dev/null")  # provider C's network is not up at boot
     try:
         router.reboot()
@@ -233,8 +256,11 @@ def test_a_boot_before_link_c_is_leased_protects_the_other_links_at_once_and_lin
         assert router.sh("ip -4 addr show dev wanc scope global").stdout.strip() == ""
         leased, followed = _follows(router, f"systemctl start {ISP_C_UNIT}", LEASES[3])
         assert followed <= 1000, f"link C's rule and table {followed} ms after its lease ({leased} ms after start)"
-        state = router.wait_for_monitor(lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[3]}/24",
-                                        30, "wan_c in service after its lease")
+        state = router.wait_for_monitor(
+            lambda s: _in_service(s) and _learned(s).get("address") == f"{LEASES[3]}/24",
+            30,
+            "wan_c in service after its lease",
+        )
         assert json.dumps(state["learned"]["wan_c"]["ipv4"]["gateway"]) == '"100.66.0.1"'
         assert _leaves_with(router, LEASES[3]) == {LEASES[3]}
     finally:

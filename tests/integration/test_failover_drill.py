@@ -14,9 +14,13 @@ def _all_in_service(state):
 
 
 def _drill(router, tmp_path, **extra):
-    return router.playbook(playbook="playbooks/failover-drill.yml",
-                           extra_vars=dict({"symroute_drill_link": "wan_a", "symroute_drill_seconds": 30,
-                                            "symroute_report_dir": str(tmp_path)}, **extra))
+    return router.playbook(
+        playbook="playbooks/failover-drill.yml",
+        extra_vars=dict(
+            {"symroute_drill_link": "wan_a", "symroute_drill_seconds": 30, "symroute_report_dir": str(tmp_path)},
+            **extra,
+        ),
+    )
 
 
 def test_the_drill_moves_the_partners_off_the_link_and_back(router, tmp_path):
@@ -52,16 +56,37 @@ def test_a_controller_killed_mid_drill_leaves_the_link_out_only_until_the_deadli
     router.wait_for_monitor(_all_in_service, 15, "every link in service")
     router.write_inventory()
     extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps({"symroute_drill_link": "wan_a", "symroute_drill_seconds": 8,
-                                 "symroute_drill_hold_s": 120, "symroute_report_dir": str(tmp_path)}))
+    extra.write_text(
+        json.dumps(
+            {
+                "symroute_drill_link": "wan_a",
+                "symroute_drill_seconds": 8,
+                "symroute_drill_hold_s": 120,
+                "symroute_report_dir": str(tmp_path),
+            }
+        )
+    )
     controller = subprocess.Popen(
-        [str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(router.inventory),
-         str(REPOSITORY / "playbooks" / "failover-drill.yml"), "-e", f"@{extra}"],
-        cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env=dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg")))
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(router.inventory),
+            str(REPOSITORY / "playbooks" / "failover-drill.yml"),
+            "-e",
+            f"@{extra}",
+        ],
+        cwd=REPOSITORY,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=dict(PODMAN_ENVIRONMENT, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg")),
+    )
     try:
-        state = router.wait_for_monitor(lambda s: (s.get("drill") or {}).get("link") == "wan_a" and s["links"]["wan_a"]["gated"],
-                      60, "the drill in force")
+        state = router.wait_for_monitor(
+            lambda s: (s.get("drill") or {}).get("link") == "wan_a" and s["links"]["wan_a"]["gated"],
+            60,
+            "the drill in force",
+        )
         deadline = state["drill"]["until"]
         time.sleep(1.5)  # into the hold: the controller is waiting, the link is out
         os.killpg(controller.pid, signal.SIGKILL)

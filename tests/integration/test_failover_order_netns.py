@@ -24,6 +24,7 @@ MAIN_TABLE = {4: ["wan_a", "198.51.100.2"], 6: ["wan_a", "2001:db8:a::2"]}
 def switch_of(lab):
     def run(*args, stdin=None):
         return subprocess.run(["ip", "-n", lab.r, *args], input=stdin, capture_output=True, text=True, check=False)
+
     return ServiceSwitch(PLAN["monitor"], run=run, sleep=lambda seconds: None, log=lambda line: None)
 
 
@@ -43,13 +44,17 @@ def expected(down):
 
 # Every state with at most two of the three links failed; each failed link taken out of service by the
 # monitor's switch, either while its carrier stays up (a blackhole) or after its carrier is lost.
-STATES = [()] + [tuple(zip(links, kinds)) for size in (1, 2)
-                 for links in itertools.combinations(ISPS, size)
-                 for kinds in itertools.product(("out_of_service", "carrier"), repeat=size)]
+STATES = [()] + [
+    tuple(zip(links, kinds))
+    for size in (1, 2)
+    for links in itertools.combinations(ISPS, size)
+    for kinds in itertools.product(("out_of_service", "carrier"), repeat=size)
+]
 
 
-@pytest.mark.parametrize("state", STATES, ids=lambda state: "+".join(f"{link}:{kind}" for link, kind in state)
-                         or "all-up")
+@pytest.mark.parametrize(
+    "state", STATES, ids=lambda state: "+".join(f"{link}:{kind}" for link, kind in state) or "all-up"
+)
 def test_packets_take_the_path_explain_down_gives(three_links, state):
     switch = switch_of(three_links)
     down = {link for link, _ in state}
@@ -94,5 +99,8 @@ def test_every_link_out_of_service_rejects_partners_and_never_leaks_them(three_l
         seen = three_links.connect(["100.64.20.1", "100.64.60.1", "2001:db8:20::1"])
     finally:
         switch.hold_out_of_service(set())
-    assert seen == dict.fromkeys(seen, "refused") == {
-        address: answer for address, answer in expected(set(ISPS)).items() if address in seen}
+    assert (
+        seen
+        == dict.fromkeys(seen, "refused")
+        == {address: answer for address, answer in expected(set(ISPS)).items() if address in seen}
+    )

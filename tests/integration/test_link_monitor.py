@@ -76,8 +76,10 @@ def test_an_interface_bounce_gets_the_link_table_back_and_the_link_back_in_servi
     # The kernel also drops wana's IPv6 address with the link; a network manager puts it back, as here.
     # Whichever of wana's events comes first repairs: its carrier's return, or its address (or default route)
     # changing as the kernel flushes them with the link; the other then finds nothing left to repair.
-    carrier_repairs = ("grep -cE 'repaired symroute.s rules and routes after (carrier up on wana|an address or "
-                       "default route changed on wana)' /var/log/symroute-monitor.log")
+    carrier_repairs = (
+        "grep -cE 'repaired symroute.s rules and routes after (carrier up on wana|an address or "
+        "default route changed on wana)' /var/log/symroute-monitor.log"
+    )
     repaired_before = int(router.sh(carrier_repairs, check=False).stdout.strip() or 0)
     router.sh("ip link set wana down; ip link set wana up; ip -6 addr add 2001:db8:a::2/64 dev wana nodad")
     bounced = time.monotonic()
@@ -110,4 +112,6 @@ def test_a_rule_and_a_route_deleted_by_hand_are_repaired_by_the_periodic_reconci
     else:
         raise AssertionError("the deleted rule and route were not repaired")
     # The state file is rewritten every second: wait for it to tell the repair.
-    router.wait_for_monitor(lambda s: s["repairs"]["last"]["reason"] == "periodic reconcile", 3, "the repair in the state file")
+    router.wait_for_monitor(
+        lambda s: s["repairs"]["last"]["reason"] == "periodic reconcile", 3, "the repair in the state file"
+    )

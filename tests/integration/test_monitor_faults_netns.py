@@ -50,7 +50,9 @@ def test_blackhole_then_carrier_loss_moves_the_partner_to_the_third_link_and_bac
     three_links.blackhole("wan_b", False)
     monitor.wait_for(lambda s: _out(s), 5, "both links back in service")
     assert three_links.connect(["100.64.20.1", "100.64.60.1"]) == {
-        "100.64.20.1": ["wan_a", "198.51.100.2"], "100.64.60.1": ["wan_b", "198.51.100.6"]}
+        "100.64.20.1": ["wan_a", "198.51.100.2"],
+        "100.64.60.1": ["wan_b", "198.51.100.6"],
+    }
 
 
 def test_kill_9_in_an_outage_never_brings_the_dead_link_back_and_the_restart_recovers(three_links, monitor):
@@ -78,8 +80,11 @@ def test_an_interface_deleted_and_recreated_is_held_out_until_it_earns_its_way_b
     assert state["links"]["wan_c"]["up"] is False and state["links"]["wan_c"]["decided_gated"]
     three_links.wire("wan_c")  # a new interface (new index), in the default group
     three_links.apply()
-    monitor.wait_for(lambda s: s["links"]["wan_c"]["interface_present"] and _out(s, "wan_c"), 1,
-                     "the re-created wanc put out of service at once")
+    monitor.wait_for(
+        lambda s: s["links"]["wan_c"]["interface_present"] and _out(s, "wan_c"),
+        1,
+        "the re-created wanc put out of service at once",
+    )
     monitor.wait_for(lambda s: _out(s) and s["links"]["wan_c"]["up"], 3, "wan_c back after its good rounds")
     assert three_links.group("wan_c") == 0
 
@@ -88,8 +93,11 @@ def test_changes_by_hand_to_the_group_or_the_monitors_rules_are_undone(three_lin
     three_links.blackhole("wan_a", True)
     monitor.wait_for(lambda s: _out(s, "wan_a"), 2, "wan_a out of service")
     sh("ip", "-n", three_links.r, "link", "set", "dev", "wana", "group", "default")
-    monitor.wait_for(lambda s: _out(s, "wan_a") and three_links.group("wan_a") == OUT_OF_SERVICE_GROUP, 1,
-                     "the group restored (the link event triggers a resync)")
+    monitor.wait_for(
+        lambda s: _out(s, "wan_a") and three_links.group("wan_a") == OUT_OF_SERVICE_GROUP,
+        1,
+        "the group restored (the link event triggers a resync)",
+    )
     sh("ip", "-n", three_links.r, "-4", "rule", "del", "priority", "10900")
     deleted = time.monotonic()
     while "10900:" not in sh("ip", "-n", three_links.r, "-4", "rule").stdout:
@@ -127,8 +135,10 @@ def test_every_link_down_keeps_the_last_state_then_the_first_link_back_carries_e
     three_links.apply()
     monitor.wait_for(lambda s: _out(s, "wan_a", "wan_b") and s["links"]["wan_c"]["up"], 3, "wan_c carries all")
     assert three_links.connect(["100.64.20.1", "100.64.60.1", "100.64.77.1"]) == {
-        "100.64.20.1": ["wan_c", "198.51.100.10"], "100.64.60.1": ["wan_c", "198.51.100.10"],
-        "100.64.77.1": ["wan_c", "198.51.100.10"]}
+        "100.64.20.1": ["wan_c", "198.51.100.10"],
+        "100.64.60.1": ["wan_c", "198.51.100.10"],
+        "100.64.77.1": ["wan_c", "198.51.100.10"],
+    }
 
 
 def test_a_link_flapping_faster_than_its_up_after_stays_out_of_service_until_it_is_stable(three_links, monitor):

@@ -22,8 +22,7 @@ BURST = 10_000
 
 
 def _in_service(state):
-    return all(link["up"] and not link["gated"] for link in state["links"].values()) and state[
-        "kernel_holds_decision"]
+    return all(link["up"] and not link["gated"] for link in state["links"].values()) and state["kernel_holds_decision"]
 
 
 @pytest.fixture
@@ -44,10 +43,12 @@ def public_directory():
     shutil.rmtree(directory)
 
 
-@pytest.mark.parametrize("sockets, ping_group_range", [("ping sockets", "0 2147483647"),
-                                                       ("raw sockets filtered by the kernel", "1 0")])
+@pytest.mark.parametrize(
+    "sockets, ping_group_range", [("ping sockets", "0 2147483647"), ("raw sockets filtered by the kernel", "1 0")]
+)
 def test_an_icmp_echo_flood_at_the_link_address_does_not_take_the_link_out_of_service(
-        three_links, restore, sockets, ping_group_range):
+    three_links, restore, sockets, ping_group_range
+):
     """25,000 echo requests a second for 10 s from provider A at wana's address; the monitor's probes of
     wan_a (to provider A's own address) keep answering and wan_a never leaves service. Both kinds of probe
     socket: ping sockets where net.ipv4.ping_group_range allows them, the filtered raw socket where not."""
@@ -64,8 +65,10 @@ def test_an_icmp_echo_flood_at_the_link_address_does_not_take_the_link_out_of_se
         finally:
             sent = hostilelab.flood_result(flood)
         received = hostilelab.echoes_received(three_links) - received
-        print(f"{sockets}: flood {sent}, {received} echo requests received; in 2 s of it a probe socket "
-              f"received {exposure['probe']} packets but echo replies from the target ({exposure['probe_replies']}), an unfiltered raw socket {exposure['unfiltered']}")
+        print(
+            f"{sockets}: flood {sent}, {received} echo requests received; in 2 s of it a probe socket "
+            f"received {exposure['probe']} packets but echo replies from the target ({exposure['probe_replies']}), an unfiltered raw socket {exposure['unfiltered']}"
+        )
         assert sent["sent"] == FLOOD_RATE * FLOOD_SECONDS and sent["sent"] / sent["seconds"] >= 20_000, sent
         assert received >= 0.95 * sent["sent"], received  # the flood reached the router
         # The flood reaches an unfiltered socket (the probes' before), never a probe socket: the kernel drops it.
@@ -81,7 +84,8 @@ def test_an_icmp_echo_flood_at_the_link_address_does_not_take_the_link_out_of_se
 
 
 def test_10000_address_events_in_a_burst_leave_carrier_loss_failover_within_100_ms_and_memory_bounded(
-        three_links, restore, tmp_path):
+    three_links, restore, tmp_path
+):
     monitor = hostilelab.RepairingMonitor(three_links, tmp_path / "run" / "routing.lock").start()
     try:
         monitor.wait_for(_in_service, 10, "every link in service")
@@ -93,15 +97,19 @@ def test_10000_address_events_in_a_burst_leave_carrier_loss_failover_within_100_
         burst_started = time.monotonic()
         seconds = hostilelab.address_burst(three_links, "wanb", BURST)
         burst_ms = hostilelab.carrier_loss_failover_ms(three_links, "wan_a")  # the burst still being read
-        print(f"carrier-loss failover: {quiet_ms} ms quiet, {burst_ms} ms right after {BURST} address events "
-              f"({seconds:.2f} s to add them)")
+        print(
+            f"carrier-loss failover: {quiet_ms} ms quiet, {burst_ms} ms right after {BURST} address events "
+            f"({seconds:.2f} s to add them)"
+        )
         assert quiet_ms <= FAILOVER_BOUND_MS and burst_ms <= FAILOVER_BOUND_MS
         time.sleep(2)  # the burst read, and the repairs it asked for done
         state = monitor.wait_for(lambda s: s["events"]["queued"] == 0, 10, "the burst read")
         events, elapsed = state["events"], time.monotonic() - burst_started
         grown = hostilelab.peak_memory_kib(monitor) - memory
-        print(f"events: {events}; address repairs: {state['repairs']['address_repairs'] - repairs} in "
-              f"{elapsed:.1f} s; peak memory +{grown} KiB")
+        print(
+            f"events: {events}; address repairs: {state['repairs']['address_repairs'] - repairs} in "
+            f"{elapsed:.1f} s; peak memory +{grown} KiB"
+        )
         assert events["longest"] <= 16  # one entry per interface, however many events (or an overflow)
         assert state["repairs"]["address_repairs"] - repairs <= elapsed + 1  # at most one a second for wanb
         assert grown < 8 * 1024
@@ -110,7 +118,8 @@ def test_10000_address_events_in_a_burst_leave_carrier_loss_failover_within_100_
 
 
 def test_an_unprivileged_flock_on_the_routing_lock_does_not_delay_a_carrier_loss_failover(
-        three_links, restore, public_directory):
+    three_links, restore, public_directory
+):
     """An older install's lock (0644 in a 0755 directory) that the user nobody opened and locked before
     the upgrade: the monitor narrows the file, but nobody's lock stays. Carrier-loss failover is still within
     100 ms; the repairs wait (logged) instead of the event loop. A lock the monitor created itself (0600 in a

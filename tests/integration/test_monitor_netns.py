@@ -45,9 +45,13 @@ def namespaces():
     servers = []
     try:
         _sh(SETUP.format(**names))
-        servers.append(subprocess.Popen(
-            ["ip", "netns", "exec", names["isp_a"], "python3", "-m", "http.server", "--bind", "100.64.1.2", "8080"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        servers.append(
+            subprocess.Popen(
+                ["ip", "netns", "exec", names["isp_a"], "python3", "-m", "http.server", "--bind", "100.64.1.2", "8080"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         _wait_until_listening(names["isp_a"], "100.64.1.2:8080")
         yield names
     finally:
@@ -61,8 +65,12 @@ def _wait_until_listening(namespace, address, seconds=30):
     """Waits until a TCP socket listens on address in the namespace (a probe never meets a server starting up)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        listening = subprocess.run(["ip", "netns", "exec", namespace, "ss", "-Hltn", f"src {address}"],
-                                   capture_output=True, text=True, check=True).stdout
+        listening = subprocess.run(
+            ["ip", "netns", "exec", namespace, "ss", "-Hltn", f"src {address}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         if listening.strip():
             return
         time.sleep(0.05)
@@ -71,14 +79,22 @@ def _wait_until_listening(namespace, address, seconds=30):
 
 def in_namespace(namespace, code, timeout=20):
     """Run Python code with the monitor's package inside ``namespace``; its printed JSON."""
-    result = subprocess.run(["ip", "netns", "exec", namespace, "python3", "-c", textwrap.dedent(code)],
-                            capture_output=True, text=True, timeout=timeout,
-                            env=MONITOR_ENVIRONMENT)
+    result = subprocess.run(
+        ["ip", "netns", "exec", namespace, "python3", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=MONITOR_ENVIRONMENT,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-MONITOR_ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"), "PYTHONDONTWRITEBYTECODE": "1"}
+MONITOR_ENVIRONMENT = {
+    "PATH": os.environ["PATH"],
+    "PYTHONPATH": str(REPOSITORY / "module_utils"),
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 LINK_A = {"name": "wan_a", "interface": "wana", "addresses": [{"family": 4, "address": "198.51.100.2"}]}
 
 
@@ -96,11 +112,14 @@ LINK_A = {"name": "wan_a", "interface": "wana", "addresses": [{"family": 4, "add
     ],
 )
 def test_link_probes(namespaces, target, answered):
-    rtt = in_namespace(namespaces["mon"], f"""
+    rtt = in_namespace(
+        namespaces["mon"],
+        f"""
         import json
         from symroute_router.monitor.probes import probe_target
         print(json.dumps(probe_target({target!r}, {LINK_A!r}, 0.5)))
-    """)
+    """,
+    )
     assert (rtt is not None) is answered
     if answered:
         assert 0 < rtt < 0.5
@@ -108,7 +127,14 @@ def test_link_probes(namespaces, target, answered):
 
 def test_carrier_changes_arrive_through_netlink(namespaces):
     watcher = subprocess.Popen(
-        ["ip", "netns", "exec", namespaces["mon"], "python3", "-c", textwrap.dedent("""
+        [
+            "ip",
+            "netns",
+            "exec",
+            namespaces["mon"],
+            "python3",
+            "-c",
+            textwrap.dedent("""
             import json, sys
             from symroute_router.monitor.netlink import CarrierWatcher, read_carrier
             print(json.dumps(["start", read_carrier("wanb")]), flush=True)
@@ -117,7 +143,12 @@ def test_carrier_changes_arrive_through_netlink(namespaces):
                     print(json.dumps(event), flush=True)
                 if event == ("wanb", True):
                     break
-        """)], stdout=subprocess.PIPE, text=True, env=MONITOR_ENVIRONMENT)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=MONITOR_ENVIRONMENT,
+    )
     try:
         assert json.loads(watcher.stdout.readline()) == ["start", True]
         _sh(f"ip -n {namespaces['isp_b']} link set eth0 down")
@@ -144,7 +175,9 @@ EOF
 ip netns exec {mon} ping -c 1 -W 1 100.64.1.2 >/dev/null
 ip netns exec {mon} ping -c 1 -W 1 100.64.2.2 >/dev/null""")
     try:
-        listed = in_namespace(mon, """
+        listed = in_namespace(
+            mon,
+            """
             import json, subprocess
             from symroute_router.monitor.netlink import flush_conntrack
             def marks():
@@ -153,7 +186,8 @@ ip netns exec {mon} ping -c 1 -W 1 100.64.2.2 >/dev/null""")
             before = marks()
             flush_conntrack(0x100, 0x7F00)
             print(json.dumps([before, marks()]))
-        """)
+        """,
+        )
     finally:
         _sh(f"ip netns exec {mon} nft delete table inet marks")
     before, after = listed

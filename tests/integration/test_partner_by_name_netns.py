@@ -17,9 +17,13 @@ OLD4, NEW4, OLD6, NEW6 = "100.64.60.10", "100.64.60.11", "2001:db8:60::10", "200
 TTL = 5  # the answers' TTL: the resolver's floor, so the TTL + 1 s promise is measured with no clamp
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 HOSTS, PID = "/run/lan-dns-hosts", "/run/lan-dnsmasq.pid"
-PARTNER = {"name": "partner-dns", "link": "wan_b", "description": "known by its name only",
-           "domains": ["api.partner.example", "evil.partner.example"],
-           "health_check": "tcp://api.partner.example:8080"}  # looked up with the partner's mark, not getaddrinfo
+PARTNER = {
+    "name": "partner-dns",
+    "link": "wan_b",
+    "description": "known by its name only",
+    "domains": ["api.partner.example", "evil.partner.example"],
+    "health_check": "tcp://api.partner.example:8080",
+}  # looked up with the partner's mark, not getaddrinfo
 
 # The partner's service behind both providers (so a wrongly routed request would be answered too, from the
 # wrong client address); dnsmasq on the LAN at 203.0.113.53, answering with a TTL of 5 s.
@@ -55,8 +59,10 @@ def _elements(router, family):
 
 def _resolver(router):
     try:
-        return {(n["name"], n["family"]): n for n in json.loads(router.sh("cat /run/symroute/resolver.json").stdout)[
-            "names"]}
+        return {
+            (n["name"], n["family"]): n
+            for n in json.loads(router.sh("cat /run/symroute/resolver.json").stdout)["names"]
+        }
     except (AssertionError, ValueError):
         return {}
 
@@ -67,22 +73,31 @@ def _wait(condition, seconds, what, router):
         if condition():
             return time.monotonic()
         time.sleep(0.2)
-    shown = router.sh("cat /run/symroute/resolver.json; nft list table inet symroute; cat /var/log/lan-dnsmasq.log",
-                      check=False).stdout
+    shown = router.sh(
+        "cat /run/symroute/resolver.json; nft list table inet symroute; cat /var/log/lan-dnsmasq.log", check=False
+    ).stdout
     raise AssertionError(f"{what} within {seconds} s\n{shown}")
 
 
 def test_a_partner_named_by_dns_is_pinned_to_its_link(router):
     run = router.playbook(inventory_vars={"symroute_partners": lab_partners() + [PARTNER]})
     assert run.returncode == 0, run.stdout[-4000:]
-    _wait(lambda: f" {OLD4} timeout" in _elements(router, 4) and f" {OLD6} timeout" in _elements(router, 6), 20,
-          "the resolver added the partner's answers", router)
+    _wait(
+        lambda: f" {OLD4} timeout" in _elements(router, 4) and f" {OLD6} timeout" in _elements(router, 6),
+        20,
+        "the resolver added the partner's answers",
+        router,
+    )
     assert dynamiclab.ask(router, OLD4) == "198.51.100.6"  # link B, with link B's address
     assert dynamiclab.ask(router, OLD6) == "2001:db8:b::2"
     assert dynamiclab.ask(router, NEW4) == "198.51.100.2"  # not (yet) an answer: main table
     # the partner's health check, given by name, reaches it by its pinned link
-    _wait(lambda: _partner(router).get("reachable") and _partner(router).get("link") == "wan_b", 30,
-          "the named health check succeeded by wan_b", router)
+    _wait(
+        lambda: _partner(router).get("reachable") and _partner(router).get("link") == "wan_b",
+        30,
+        "the named health check succeeded by wan_b",
+        router,
+    )
 
 
 def _partner(router):
@@ -99,11 +114,13 @@ def test_a_rebinding_answer_is_refused_and_reported(router):
     assert "203.0.113.10" not in _elements(router, 4)
     prom = router.sh(f"cat {TEXTFILE_DIR}/symroute_resolver.prom").stdout
     evil_labels = 'partner="partner-dns",name="evil.partner.example",family="4"'
-    assert f"symroute_resolver_refused{{router=\"{NAME}\",{evil_labels}}} 1" in prom, prom
-    assert f"symroute_resolver_lookup_ok{{router=\"{NAME}\",{evil_labels}}} 0" in prom, prom
+    assert f'symroute_resolver_refused{{router="{NAME}",{evil_labels}}} 1' in prom, prom
+    assert f'symroute_resolver_lookup_ok{{router="{NAME}",{evil_labels}}} 0' in prom, prom
     assert f'symroute_resolver_refused_total{{router="{NAME}",{evil_labels}}} ' in prom, prom
-    assert (f'symroute_resolver_address_info{{router="{NAME}",partner="partner-dns",name="api.partner.example",'
-            f'family="4",address="{OLD4}"}} 1') in prom, prom
+    assert (
+        f'symroute_resolver_address_info{{router="{NAME}",partner="partner-dns",name="api.partner.example",'
+        f'family="4",address="{OLD4}"}} 1'
+    ) in prom, prom
     shown = router.sh("/usr/local/sbin/symroute-status", check=False)  # what the operator sees on the router
     assert shown.returncode == 1, shown.stdout  # the refused answer needs attention
     evil_row = next(line for line in shown.stdout.splitlines() if line.split()[:2] == ["evil.partner.example", "IPv4"])
@@ -148,8 +165,12 @@ def test_a_moved_answer_pins_new_connections_within_the_ttl_plus_1_s_and_the_old
 
 def test_the_old_address_leaves_the_set_after_its_ttl_and_the_grace(router):
     # renewed last at most 0.8 * TTL before the move; it expires TTL + 60 s after that renewal
-    gone = _wait(lambda: f" {OLD4} timeout" not in _elements(router, 4) and f" {OLD6} timeout" not in
-                 _elements(router, 6), TTL + 60 + 10, "the old addresses expired", router)
+    gone = _wait(
+        lambda: f" {OLD4} timeout" not in _elements(router, 4) and f" {OLD6} timeout" not in _elements(router, 6),
+        TTL + 60 + 10,
+        "the old addresses expired",
+        router,
+    )
     after = gone - router.moved_at
     print(f"old addresses left the sets {after:.1f} s after the answer moved")
     assert 60 <= after <= TTL + 60 + 3, after
@@ -159,8 +180,12 @@ def test_the_old_address_leaves_the_set_after_its_ttl_and_the_grace(router):
 
 def test_a_resolver_that_stops_answering_keeps_the_last_good_answer(router):
     router.sh(f"kill $(cat {PID})")
-    _wait(lambda: _resolver(router).get(("api.partner.example", 4), {}).get("outcome", "").startswith("failed"),
-          40, "a failed lookup", router)
+    _wait(
+        lambda: _resolver(router).get(("api.partner.example", 4), {}).get("outcome", "").startswith("failed"),
+        40,
+        "a failed lookup",
+        router,
+    )
     state = _resolver(router)[("api.partner.example", 4)]
     assert state["addresses"] == [NEW4] and "last good answer kept" in state["outcome"]
     assert state["age_seconds"] > 0

@@ -64,8 +64,9 @@ except OSError:
 
 def _counted(lab, link):
     listed = sh("ip", "netns", "exec", lab.names[link], "nft", "-j", "list", "table", "ip", "watch_test").stdout
-    return sum(item["rule"]["expr"][-1]["counter"]["packets"] for item in json.loads(listed)["nftables"]
-               if "rule" in item)
+    return sum(
+        item["rule"]["expr"][-1]["counter"]["packets"] for item in json.loads(listed)["nftables"] if "rule" in item
+    )
 
 
 @pytest.fixture
@@ -73,8 +74,11 @@ def port_forward(three_links):
     sh("ip", "netns", "exec", three_links.r, "nft", "-f", "-", stdin=PORT_FORWARD)
     for link in ("wan_b", "wan_c"):
         sh("ip", "netns", "exec", three_links.names[link], "nft", "-f", "-", stdin=WATCH)
-    server = subprocess.Popen(["ip", "netns", "exec", three_links.names["client"], sys.executable, "-c", SERVER],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        ["ip", "netns", "exec", three_links.names["client"], sys.executable, "-c", SERVER],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout.readline() == "listening\n"  # the client never connects before the server listens
         yield three_links
@@ -84,16 +88,29 @@ def port_forward(three_links):
         sh("ip", "-n", three_links.r, "link", "set", "dev", "wana", "group", "default")
         sh("ip", "netns", "exec", three_links.r, "nft", "delete", "table", "ip", "portforward_test", check=False)
         for link in ("wan_b", "wan_c"):
-            sh("ip", "netns", "exec", three_links.names[link], "nft", "delete", "table", "ip", "watch_test",
-               check=False)
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                three_links.names[link],
+                "nft",
+                "delete",
+                "table",
+                "ip",
+                "watch_test",
+                check=False,
+            )
         sh("ip", "netns", "exec", three_links.r, "conntrack", "-F", check=False)
 
 
-def test_a_port_forwarded_connections_replies_never_leave_by_another_link_when_its_link_leaves_service(
-        port_forward):
+def test_a_port_forwarded_connections_replies_never_leave_by_another_link_when_its_link_leaves_service(port_forward):
     lab = port_forward
-    client = subprocess.Popen(["ip", "netns", "exec", lab.names["wan_a"], sys.executable, "-c",
-                               textwrap.dedent(CLIENT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    client = subprocess.Popen(
+        ["ip", "netns", "exec", lab.names["wan_a"], sys.executable, "-c", textwrap.dedent(CLIENT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert json.loads(client.stdout.readline()) == "answer one"  # in service: answered by wana
         entries = sh("ip", "netns", "exec", lab.r, "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "2222").stdout

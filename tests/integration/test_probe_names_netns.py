@@ -40,9 +40,11 @@ def _named_plan():
     monitor = plan_routers({"edge": router})["edge"]["monitor"]
     # The lab's kernel state is PLAN's: the two plans differ in the targets only.
     assert [dict(link, targets=[]) for link in monitor["links"]] == [
-        dict(link, targets=[]) for link in PLAN["monitor"]["links"]]
-    assert [link["targets"] for link in monitor["links"]] == [[{
-        "kind": "http", "host": "health.probe.example", "family": 0, "port": 8081, "path": "/", "text": URL}]] * 3
+        dict(link, targets=[]) for link in PLAN["monitor"]["links"]
+    ]
+    assert [link["targets"] for link in monitor["links"]] == [
+        [{"kind": "http", "host": "health.probe.example", "family": 0, "port": 8081, "path": "/", "text": URL}]
+    ] * 3
     return monitor
 
 
@@ -58,15 +60,50 @@ def named(three_links):
             isp = lab.names[link]
             for address in (DNS, WEB):
                 sh("ip", "-n", isp, "addr", "add", f"{address}/32", "dev", "lo")
-            processes.append(subprocess.Popen(
-                ["ip", "netns", "exec", isp, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-                 "--no-hosts", f"--host-record=health.probe.example,{WEB}", "--local-ttl=2", f"--listen-address={DNS}",
-                 "--bind-interfaces", "--port=53", "--user=root", f"--pid-file={lab.scratch / f'dnsmasq-{link}.pid'}",
-                 "--log-queries",
-                 f"--log-facility={lab.scratch / f'dnsmasq-{link}.log'}"]))
-            processes.append(subprocess.Popen(
-                ["ip", "netns", "exec", isp, sys.executable, "-m", "http.server", "--bind", WEB, "8081",
-                 "--directory", str(lab.scratch)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [
+                        "ip",
+                        "netns",
+                        "exec",
+                        isp,
+                        "dnsmasq",
+                        "--keep-in-foreground",
+                        "--conf-file=/dev/null",
+                        "--no-resolv",
+                        "--no-hosts",
+                        f"--host-record=health.probe.example,{WEB}",
+                        "--local-ttl=2",
+                        f"--listen-address={DNS}",
+                        "--bind-interfaces",
+                        "--port=53",
+                        "--user=root",
+                        f"--pid-file={lab.scratch / f'dnsmasq-{link}.pid'}",
+                        "--log-queries",
+                        f"--log-facility={lab.scratch / f'dnsmasq-{link}.log'}",
+                    ]
+                )
+            )
+            processes.append(
+                subprocess.Popen(
+                    [
+                        "ip",
+                        "netns",
+                        "exec",
+                        isp,
+                        sys.executable,
+                        "-m",
+                        "http.server",
+                        "--bind",
+                        WEB,
+                        "8081",
+                        "--directory",
+                        str(lab.scratch),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             _wait_listening(isp, f"{DNS}:53", "-Hlun")
             _wait_listening(isp, f"{WEB}:8081", "-Hltn")
         yield lab
@@ -109,8 +146,12 @@ def _queries_from(lab, link):
 def test_a_blackholed_default_link_with_named_targets_everywhere_is_the_only_one_taken_out(named):
     lab = named
     lab.blackhole("wan_a", True)  # before the monitor starts: no name of any link was ever resolved
-    system = subprocess.run(["ip", "netns", "exec", lab.r, "getent", "hosts", "health.probe.example"],
-                            capture_output=True, text=True, check=False)
+    system = subprocess.run(
+        ["ip", "netns", "exec", lab.r, "getent", "hosts", "health.probe.example"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert system.returncode != 0  # the system resolver asks by wan_a, the main table's default route
     monitor = Monitor(lab, _named_plan()).start()
     try:
@@ -123,8 +164,7 @@ def test_a_blackholed_default_link_with_named_targets_everywhere_is_the_only_one
         # Its name resolves at the next try, RETRY_S after the last failure (twice that when the lift races a
         # lookup already under way), then it earns up_after good rounds.
         lab.blackhole("wan_a", False)
-        monitor.wait_for(lambda s: _in_service(s) == set(ISPS) and _resolved(s, "wan_a"), 2 * RETRY_S + 5,
-                         "wan_a back")
+        monitor.wait_for(lambda s: _in_service(s) == set(ISPS) and _resolved(s, "wan_a"), 2 * RETRY_S + 5, "wan_a back")
 
         lab.blackhole("wan_a", True)  # now with every name cached
         blackholed = time.monotonic()
@@ -141,11 +181,19 @@ def test_a_blackholed_default_link_with_named_targets_everywhere_is_the_only_one
         assert seen == {frozenset({"wan_b", "wan_c"})}
         for link, rounds in state["probes"].items():  # no round outlived its deadline (+ the scheduler's slack)
             assert rounds["rounds"] > 20 and rounds["longest_round_seconds"] <= rounds["deadline_seconds"] + SLACK_S, (
-                link, rounds)
+                link,
+                rounds,
+            )
     finally:
         lab.blackhole("wan_a", False)
         monitor.stop()
-    print(json.dumps({"detected_seconds": round(detected, 3), "probes": {
-        link: {k: v for k, v in r.items() if k != "names"} for link, r in state["probes"].items()}}))
+    print(
+        json.dumps(
+            {
+                "detected_seconds": round(detected, 3),
+                "probes": {link: {k: v for k, v in r.items() if k != "names"} for link, r in state["probes"].items()},
+            }
+        )
+    )
     for link in ISPS:  # each provider's resolver was asked by its own link, from that link's address
         assert _queries_from(lab, link) == {SOURCES[link]}, link

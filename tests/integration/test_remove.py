@@ -5,8 +5,10 @@ import pytest
 from routerlab import remove_router, start_router
 
 NAME = "symroute-test-remove"
-FOREIGN = ("ip rule add priority 500 from 192.0.2.77 lookup 77; ip route add 192.0.2.0/24 dev lo table 77;"
-           " nft add table inet foreign; nft add chain inet foreign input '{ type filter hook input priority 0; }'")
+FOREIGN = (
+    "ip rule add priority 500 from 192.0.2.77 lookup 77; ip route add 192.0.2.0/24 dev lo table 77;"
+    " nft add table inet foreign; nft add chain inet foreign input '{ type filter hook input priority 0; }'"
+)
 
 
 def _state(router):
@@ -18,10 +20,15 @@ def _state(router):
         if router.sh("ip -6 -o addr show tentative").stdout.strip():
             router.sh("sleep 0.5")
             continue
-        now = (router.live_state() + router.sh("sysctl -a 2>/dev/null | grep -E 'wan[abc]'").stdout
-               + router.sh("ip -o link show | sed 's/^[0-9]*: //; s/ link\\/.*//'").stdout
-               + router.sh("ls -a /etc/symroute /var/lib/symroute /run/symroute /usr/local/lib/symroute 2>&1;"
-                           " ps -eo args | grep -c '[s]ymroute_router.monitor' || true").stdout)
+        now = (
+            router.live_state()
+            + router.sh("sysctl -a 2>/dev/null | grep -E 'wan[abc]'").stdout
+            + router.sh("ip -o link show | sed 's/^[0-9]*: //; s/ link\\/.*//'").stdout
+            + router.sh(
+                "ls -a /etc/symroute /var/lib/symroute /run/symroute /usr/local/lib/symroute 2>&1;"
+                " ps -eo args | grep -c '[s]ymroute_router.monitor' || true"
+            ).stdout
+        )
         if now == previous:
             return now
         previous = now

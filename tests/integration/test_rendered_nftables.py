@@ -19,8 +19,11 @@ def _lab_variables():
 
 
 def _render(plan):
-    return environment("symroute_nftables").get_template("symroute.nft.j2").render(
-        symroute_nftables_plan=plan, symroute_nftables_header="test")
+    return (
+        environment("symroute_nftables")
+        .get_template("symroute.nft.j2")
+        .render(symroute_nftables_plan=plan, symroute_nftables_header="test")
+    )
 
 
 @pytest.fixture
@@ -32,8 +35,9 @@ def namespace():
 
 
 def _nft(namespace, *args, stdin=None):
-    return subprocess.run(["ip", "netns", "exec", namespace, "nft", *args], input=stdin, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        ["ip", "netns", "exec", namespace, "nft", *args], input=stdin, capture_output=True, text=True, check=False
+    )
 
 
 def test_same_plan_same_bytes():

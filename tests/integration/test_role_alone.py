@@ -19,18 +19,29 @@ def _changed(result):
 def test_the_nftables_role_alone_checks_diffs_and_applies_its_part(router):
     before = router.live_state()
     try:
-        checked = router.playbook("--check", "--diff", playbook=PLAYBOOK, inventory_vars=with_extra_partner(),
-                                  extra_vars={"symroute_test_role": "symroute_nftables"})
+        checked = router.playbook(
+            "--check",
+            "--diff",
+            playbook=PLAYBOOK,
+            inventory_vars=with_extra_partner(),
+            extra_vars={"symroute_test_role": "symroute_nftables"},
+        )
         assert _changed(checked) > 0
         assert "+\t\t\t100.64.40.0/24," in checked.stdout  # the new set element, in the nftables diff
         assert "symroute_nftables : The nftables table (checked, then loaded" in checked.stdout
         assert router.live_state() == before
-        applied = router.playbook(playbook=PLAYBOOK, inventory_vars=with_extra_partner(),
-                                  extra_vars={"symroute_test_role": "symroute_nftables"})
+        applied = router.playbook(
+            playbook=PLAYBOOK,
+            inventory_vars=with_extra_partner(),
+            extra_vars={"symroute_test_role": "symroute_nftables"},
+        )
         assert _changed(applied) > 0
         assert "100.64.40.0/24" in router.sh("nft list table inet symroute").stdout
-        again = router.playbook(playbook=PLAYBOOK, inventory_vars=with_extra_partner(),
-                                extra_vars={"symroute_test_role": "symroute_nftables"})
+        again = router.playbook(
+            playbook=PLAYBOOK,
+            inventory_vars=with_extra_partner(),
+            extra_vars={"symroute_test_role": "symroute_nftables"},
+        )
         assert _changed(again) == 0
     finally:
         back = router.playbook()

@@ -30,9 +30,13 @@ def test_check_mode_reports_the_change_and_changes_nothing(router):
 
 def test_invalid_inventory_fails_before_the_router_is_touched(router):
     before = router.live_state()
-    broken = {"symroute_partners": lab_partners() + [
-        {"name": "typo", "prefxes": ["100.64.41.0/24"], "link": "wan_a"},
-        {"name": "hostbits", "prefixes": ["100.64.42.7/24"], "link": "wan_z"}]}
+    broken = {
+        "symroute_partners": lab_partners()
+        + [
+            {"name": "typo", "prefxes": ["100.64.41.0/24"], "link": "wan_a"},
+            {"name": "hostbits", "prefixes": ["100.64.42.7/24"], "link": "wan_z"},
+        ]
+    }
     result = router.playbook(inventory_vars=broken)
     assert result.returncode != 0
     # The problems are listed in the task result, which Ansible prints as YAML: lines folded, quotes doubled.
@@ -62,9 +66,15 @@ nft delete table inet foreign
 
 def _foreign_present(router):
     state = router.sh("ip rule; ip route; nft list tables").stdout
-    return all(fragment in state for fragment in (
-        "5000:\tfrom 100.64.55.0/24 lookup main", "20000:\tfrom all to 100.64.57.0/24 lookup main",
-        "100.64.56.0/24 via 198.51.100.5 dev wanb", "table inet foreign"))
+    return all(
+        fragment in state
+        for fragment in (
+            "5000:\tfrom 100.64.55.0/24 lookup main",
+            "20000:\tfrom all to 100.64.57.0/24 lookup main",
+            "100.64.56.0/24 via 198.51.100.5 dev wanb",
+            "table inet foreign",
+        )
+    )
 
 
 def test_foreign_rules_routes_and_tables_survive(router):
@@ -84,13 +94,15 @@ def test_foreign_rules_routes_and_tables_survive(router):
 def test_reapplying_under_traffic_loses_no_packet(router):
     # A bounded ping (at most 30000 packets, 600 s) from the LAN to the partner through the
     # router, running across all re-applies and stopped right after them.
-    router.sh("rm -f /tmp/ping.out;"
-              " (ip netns exec lan ping -i 0.02 -c 30000 -w 600 100.64.20.10 > /tmp/ping.out 2>&1 &)")
+    router.sh(
+        "rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 30000 -w 600 100.64.20.10 > /tmp/ping.out 2>&1 &)"
+    )
     time.sleep(1)
     try:
         for run in range(10):
-            result = router.playbook("--tags", "nftables,routing",
-                                     inventory_vars=with_extra_partner() if run % 2 == 0 else None)
+            result = router.playbook(
+                "--tags", "nftables,routing", inventory_vars=with_extra_partner() if run % 2 == 0 else None
+            )
             assert result.returncode == 0 and _recap(result)["changed"] > 0, result.stdout
         still_running = router.sh("pgrep -x ping", check=False).returncode == 0
     finally:
@@ -107,10 +119,12 @@ def test_reapplying_under_traffic_loses_no_packet(router):
 
 def test_boot_commands_restore_the_state_exactly(router):
     before = router.symroute_state()
-    router.sh("nft delete table inet symroute;"
-              " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
-              " while read p; do ip -$f rule del priority $p; done; done;"
-              " for t in 200 201; do ip route flush table $t; ip -6 route flush table $t; done")
+    router.sh(
+        "nft delete table inet symroute;"
+        " for f in 4 6; do ip -$f rule | awk -F: '$1 >= 10000 && $1 <= 10999 {print $1}' |"
+        " while read p; do ip -$f rule del priority $p; done; done;"
+        " for t in 200 201; do ip route flush table $t; ip -6 route flush table $t; done"
+    )
     assert "symroute" not in router.sh("nft list tables").stdout
     assert "fwmark" not in router.sh("ip rule").stdout
     # What the boot does: nftables.service loads /etc/nftables.conf, symroute-routing.service runs its ExecStart.
@@ -124,8 +138,10 @@ def test_boot_commands_restore_the_state_exactly(router):
 
 def test_verification_failure_rolls_back_to_the_previous_state(router):
     # Someone else's rule shadows symroute's: link A's marked traffic would leave by wanb.
-    router.sh("ip route add default via 198.51.100.5 dev wanb table 99;"
-              " ip rule add priority 5000 fwmark 0x100/0x7f00 lookup 99")
+    router.sh(
+        "ip route add default via 198.51.100.5 dev wanb table 99;"
+        " ip rule add priority 5000 fwmark 0x100/0x7f00 lookup 99"
+    )
     try:
         before = router.live_state()
         result = router.playbook(inventory_vars=with_extra_partner())

@@ -52,29 +52,39 @@ def test_check_mode_on_a_fresh_router_changes_nothing_and_shows_everything(fresh
     for element in ("100.64.20.0/24,", "100.64.21.0/24,", "2001:db8:20::/48,", "2001:db8:21::/48,"):
         assert f"+\t\t\t{element}" in result.stdout, element
     assert "+net.ipv4.conf.wana.rp_filter = 2" in result.stdout
-    for line in ("+ipv4 priority 10200 fwmark 0x100/0x7f00 suppress_ifgroup 21337 lookup 200", "+ipv6 priority 10300 fwmark 0x8000/0x8000 prohibit",
-                 "+ipv4 default via 198.51.100.1 dev wana table 200", "+ipv6 default via 2001:db8:b::1 dev wanb table 201"):
+    for line in (
+        "+ipv4 priority 10200 fwmark 0x100/0x7f00 suppress_ifgroup 21337 lookup 200",
+        "+ipv6 priority 10300 fwmark 0x8000/0x8000 prohibit",
+        "+ipv4 default via 198.51.100.1 dev wana table 200",
+        "+ipv6 default via 2001:db8:b::1 dev wanb table 201",
+    ):
         assert line in result.stdout, line
     assert "was restored" not in result.stdout and "Restore the snapshot" not in result.stdout
 
 
 def _inject(router, step):
     if step in WRAPPERS:
-        router.sh(f"cat > /usr/local/sbin/{step} <<'EOF'\n"
-                  f"{FAIL_ONCE.format(name=step, condition=WRAPPERS[step])}EOF\n"
-                  f"chmod 755 /usr/local/sbin/{step}; touch /tmp/symroute-fail-{step}")
+        router.sh(
+            f"cat > /usr/local/sbin/{step} <<'EOF'\n"
+            f"{FAIL_ONCE.format(name=step, condition=WRAPPERS[step])}EOF\n"
+            f"chmod 755 /usr/local/sbin/{step}; touch /tmp/symroute-fail-{step}"
+        )
         return {}
     if step == "verify":
         # Someone else's rule shadows symroute's: link A's marked traffic would leave by wanb.
-        router.sh("ip route add default via 198.51.100.5 dev wanb table 99;"
-                  " ip rule add priority 5000 fwmark 0x100/0x7f00 lookup 99")
+        router.sh(
+            "ip route add default via 198.51.100.5 dev wanb table 99;"
+            " ip rule add priority 5000 fwmark 0x100/0x7f00 lookup 99"
+        )
         return {}
     return {"symroute_monitor_service_manager": "systemd"}  # the monitor: this container runs no systemd
 
 
 def _clean(router):
-    router.sh("rm -f /usr/local/sbin/nft /usr/local/sbin/ip /tmp/symroute-fail-*;"
-              " ip rule del priority 5000 2>/dev/null; ip route flush table 99 2>/dev/null; true")
+    router.sh(
+        "rm -f /usr/local/sbin/nft /usr/local/sbin/ip /tmp/symroute-fail-*;"
+        " ip rule del priority 5000 2>/dev/null; ip route flush table 99 2>/dev/null; true"
+    )
 
 
 # A change to every part: a set element (nftables), a LAN rule (routing), the sysctls (set apart first).
@@ -120,11 +130,16 @@ def _reordered():
     return {"symroute_links": links[::-1]}
 
 
-@pytest.mark.parametrize("change", [_renamed_b, _without_b, _reordered, with_extra_partner],
-                         ids=["rename link B", "remove link B", "reorder the links", "add and remove a partner"])
+@pytest.mark.parametrize(
+    "change",
+    [_renamed_b, _without_b, _reordered, with_extra_partner],
+    ids=["rename link B", "remove link B", "reorder the links", "add and remove a partner"],
+)
 def test_changes_beside_a_partner_lose_none_of_its_packets(router, change):
     """50 pings a second to the partner pinned to link A while link B or another partner changes and comes back."""
-    router.sh("rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 5000 -w 200 100.64.20.10 > /tmp/ping.out 2>&1 &)")
+    router.sh(
+        "rm -f /tmp/ping.out; (ip netns exec lan ping -i 0.02 -c 5000 -w 200 100.64.20.10 > /tmp/ping.out 2>&1 &)"
+    )
     time.sleep(1)
     try:
         changed = router.playbook(inventory_vars=change())
@@ -142,8 +157,12 @@ def test_changes_beside_a_partner_lose_none_of_its_packets(router, change):
 def _reviewed_digest(router, inventory_vars=None):
     """The digest `bin/symroute plan` prints for the router's inventory (what a reviewer approves)."""
     router.write_inventory(inventory_vars)
-    result = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory", str(router.inventory),
-                             "--format", "json"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory", str(router.inventory), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)["digest"]
 
 
@@ -157,7 +176,9 @@ def test_a_stale_digest_applies_nothing_and_the_reviewed_one_applies(router):
     assert "symroute_snapshot" not in stale.stdout  # no router task ran
     assert router.live_state() == before
     changed = _reviewed_digest(router, with_extra_partner())
-    applied = router.playbook(inventory_vars=with_extra_partner(), extra_vars={"symroute_expected_plan_digest": changed})
+    applied = router.playbook(
+        inventory_vars=with_extra_partner(), extra_vars={"symroute_expected_plan_digest": changed}
+    )
     assert applied.returncode == 0, applied.stdout[-2000:]
     assert f"symroute plan digest {changed}" in " ".join(applied.stdout.split())
     assert "100.64.40.0/24" in router.sh("nft list table inet symroute").stdout

@@ -27,8 +27,11 @@ from symroute.pipeline import plan_routers
 from symroute_router import routing
 from symroute_router.command import Runner
 
-ENVIRONMENT = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils"),
-               "PYTHONDONTWRITEBYTECODE": "1"}
+ENVIRONMENT = {
+    "PATH": os.environ["PATH"],
+    "PYTHONPATH": str(REPOSITORY / "module_utils"),
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 LINKS = [("wana", "pa", "198.51.100.2/30"), ("wanb", "pb", "198.51.100.6/30"), ("wanc", "pc", "198.51.100.10/30")]
 ROUTER = {
     "symroute_links": [
@@ -48,7 +51,8 @@ ROUTER = {
 def _changed_router():
     router = copy.deepcopy(ROUTER)
     router["symroute_links"].append(
-        {"name": "wan_c", "interface": "wanc", "address": "198.51.100.10/30", "gateway": "198.51.100.9"})
+        {"name": "wan_c", "interface": "wanc", "address": "198.51.100.10/30", "gateway": "198.51.100.9"}
+    )
     router["symroute_partners"].append({"name": "partner-c", "prefixes": ["100.64.40.0/24"], "link": "wan_c"})
     router["symroute_lan_networks"].append("100.64.50.0/24")
     return router
@@ -56,11 +60,19 @@ def _changed_router():
 
 def _slices(variables):
     plan = plan_routers({"edge": variables})["edge"]
-    nft = environment("symroute_nftables").get_template("symroute.nft.j2").render(
-        dict(role_variables("symroute_nftables", plan), symroute_nftables_plan=plan))
-    routing_slice = {"contract_version": 1, "priority_band": plan["priority_band"],
-                     "monitor_bands": plan["monitor"]["bands"], "tables": [table["id"] for table in plan["tables"]],
-                     "rules": plan["rules"], "routes": plan["routes"]}
+    nft = (
+        environment("symroute_nftables")
+        .get_template("symroute.nft.j2")
+        .render(dict(role_variables("symroute_nftables", plan), symroute_nftables_plan=plan))
+    )
+    routing_slice = {
+        "contract_version": 1,
+        "priority_band": plan["priority_band"],
+        "monitor_bands": plan["monitor"]["bands"],
+        "tables": [table["id"] for table in plan["tables"]],
+        "rules": plan["rules"],
+        "routes": plan["routes"],
+    }
     return {"routing": routing_slice, "nft": nft, "sysctls": plan["sysctls"]}
 
 
@@ -91,8 +103,14 @@ def ns():
 
 def inside(ns, code, request):
     """Run ``code`` (Python, the package on its path) in ``ns`` with ``request`` on stdin; its printed JSON."""
-    result = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code], input=json.dumps(request),
-                            capture_output=True, text=True, env=ENVIRONMENT, check=False)
+    result = subprocess.run(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", code],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=ENVIRONMENT,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -130,31 +148,63 @@ print(json.dumps(snapshot.restore(Runner(), snapshot.load(r["path"]))))
 
 def live(ns):
     """What must be byte-identical after a restore: rules, routes, the ruleset, the sysctls."""
-    texts = {" ".join(argv): _sh("ip", "-n", ns, *argv).stdout
-             for argv in (["-4", "rule"], ["-6", "rule"], ["-4", "route", "show", "table", "all"],
-                          ["-6", "route", "show", "table", "all"])}
+    texts = {
+        " ".join(argv): _sh("ip", "-n", ns, *argv).stdout
+        for argv in (
+            ["-4", "rule"],
+            ["-6", "rule"],
+            ["-4", "route", "show", "table", "all"],
+            ["-6", "route", "show", "table", "all"],
+        )
+    }
     texts["nft list ruleset"] = _sh("ip", "netns", "exec", ns, "nft", "list", "ruleset").stdout
     texts["sysctls"] = _sh("ip", "netns", "exec", ns, "sysctl", *[name.replace("/", ".") for name in SYSCTLS]).stdout
     return texts
 
 
 def _paths(tmp_path):
-    return {"nft": str(tmp_path / "etc" / "symroute.nft"), "state": str(tmp_path / "etc" / "routing.json"),
-            "owned": str(tmp_path / "var" / "routing-tables.json")}
+    return {
+        "nft": str(tmp_path / "etc" / "symroute.nft"),
+        "state": str(tmp_path / "etc" / "routing.json"),
+        "owned": str(tmp_path / "var" / "routing-tables.json"),
+    }
 
 
 def _scope(tmp_path):
     paths = _paths(tmp_path)
-    return {"files": sorted(paths.values()), "nft_table": "inet symroute", "priority_band": [10000, 10999],
-            "monitor_bands": PLAN_B["routing"]["monitor_bands"], "tables": [200, 201, 202], "sysctls": SYSCTLS}
+    return {
+        "files": sorted(paths.values()),
+        "nft_table": "inet symroute",
+        "priority_band": [10000, 10999],
+        "monitor_bands": PLAN_B["routing"]["monitor_bands"],
+        "tables": [200, 201, 202],
+        "sysctls": SYSCTLS,
+    }
 
 
 def _cli(ns, tmp_path, command, state):
     path = tmp_path / f"{command}.json"
     path.write_text(json.dumps(state))
-    return subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-m", "symroute_router", command,
-                           "--state", str(path), "--owned-tables", str(tmp_path / "owned.json")],
-                          capture_output=True, text=True, env=ENVIRONMENT, check=False)
+    return subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            sys.executable,
+            "-m",
+            "symroute_router",
+            command,
+            "--state",
+            str(path),
+            "--owned-tables",
+            str(tmp_path / "owned.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENVIRONMENT,
+        check=False,
+    )
 
 
 def test_apply_from_scratch_then_a_second_apply_changes_nothing(ns, tmp_path):
@@ -165,7 +215,8 @@ def test_apply_from_scratch_then_a_second_apply_changes_nothing(ns, tmp_path):
     assert "10201:\tfrom all fwmark 0x200/0x7f00 lookup 201" in _sh("ip", "-n", ns, "rule").stdout
     assert _sh("ip", "-n", ns, "route", "show", "table", "200").stdout == (
         "default via 198.51.100.1 dev wana proto static \n"
-        "198.51.100.0/30 dev wana proto static scope link src 198.51.100.2 \n")
+        "198.51.100.0/30 dev wana proto static scope link src 198.51.100.2 \n"
+    )
     assert "10300:\tfrom all fwmark 0x8000/0x8000 prohibit" in _sh("ip", "-n", ns, "-6", "rule").stdout
     before = live(ns)
     second = routing.apply(runner, state, owned_path=owned)
@@ -175,8 +226,10 @@ def test_apply_from_scratch_then_a_second_apply_changes_nothing(ns, tmp_path):
     boot = _cli(ns, tmp_path, "apply", state)
     assert boot.returncode == 0, boot.stderr
     assert json.loads(boot.stdout)["changed"] is False
-    assert boot.stderr.splitlines() == ["symroute-routing: table 200 (wana): installed",
-                                        "symroute-routing: table 201 (wanb): installed"]
+    assert boot.stderr.splitlines() == [
+        "symroute-routing: table 200 (wana): installed",
+        "symroute-routing: table 201 (wanb): installed",
+    ]
 
 
 def test_a_link_whose_interface_is_down_waits_while_the_others_are_installed(ns, tmp_path):
@@ -193,9 +246,27 @@ def test_a_link_whose_interface_is_down_waits_while_the_others_are_installed(ns,
     assert "default via 198.51.100.1 dev wana" in _sh("ip", "-n", ns, "route", "show", "table", "200").stdout
     assert _sh("ip", "-n", ns, "route", "show", "table", "201", check=False).stdout.strip() in ("", "[")
     # strict: the same state is a failure
-    strict = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-m", "symroute_router", "apply", "--strict",
-                             "--state", str(tmp_path / "apply.json"), "--owned-tables", str(tmp_path / "owned.json")],
-                            capture_output=True, text=True, env=ENVIRONMENT, check=False)
+    strict = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            sys.executable,
+            "-m",
+            "symroute_router",
+            "apply",
+            "--strict",
+            "--state",
+            str(tmp_path / "apply.json"),
+            "--owned-tables",
+            str(tmp_path / "owned.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENVIRONMENT,
+        check=False,
+    )
     assert strict.returncode == 1
     # The interface comes back: the next apply installs its table.
     _sh("ip", "-n", ns, "link", "set", "wanb", "up")
@@ -215,8 +286,9 @@ def test_restore_after_a_changed_state_is_byte_identical(ns, tmp_path):
     assert changed["links"] == {"200": "installed", "201": "installed", "202": "installed"}
     assert changed["sysctls"]  # wanc's settings
     during = live(ns)
-    assert all(during[key] != before[key] for key in ("-4 rule", "-4 route show table all", "nft list ruleset",
-                                                      "sysctls"))
+    assert all(
+        during[key] != before[key] for key in ("-4 rule", "-4 route show table all", "nft list ruleset", "sysctls")
+    )
     restored = inside(ns, RESTORE, {"path": str(tmp_path / "snapshot.json")})
     assert live(ns) == before
     assert f"file {paths['nft']}" in restored and "nft table inet symroute" in restored
@@ -235,6 +307,9 @@ def test_restore_of_a_first_run_deletes_the_table_and_the_rules(ns, tmp_path):
     assert live(ns) == before
     assert "nft table inet symroute (deleted: it did not exist before)" in restored
     assert "symroute" not in _sh("ip", "netns", "exec", ns, "nft", "list", "tables").stdout
-    assert not any(10000 <= int(line.split(":")[0]) <= 10999
-                   for family in ("-4", "-6") for line in _sh("ip", "-n", ns, family, "rule").stdout.splitlines())
+    assert not any(
+        10000 <= int(line.split(":")[0]) <= 10999
+        for family in ("-4", "-6")
+        for line in _sh("ip", "-n", ns, family, "rule").stdout.splitlines()
+    )
     assert not any(os.path.exists(path) for path in paths.values())

@@ -15,9 +15,16 @@ from routerlab import remove_router, start_router
 
 # The lab's two partners (health-checked, on wan_a) and one without a health check, pinned to wan_b.
 PARTNERS = yaml.safe_load((REPOSITORY / "inventories" / "lab" / "group_vars" / "all" / "partners.yml").read_text())[
-    "symroute_partners"] + [{"name": "partner-batch", "description": "Nightly batch uploads, no health check",
-                             "prefixes": ["100.64.22.0/24", "2001:db8:22::/48"], "link": "wan_b",
-                             "on_link_failure": "failover"}]
+    "symroute_partners"
+] + [
+    {
+        "name": "partner-batch",
+        "description": "Nightly batch uploads, no health check",
+        "prefixes": ["100.64.22.0/24", "2001:db8:22::/48"],
+        "link": "wan_b",
+        "on_link_failure": "failover",
+    }
+]
 
 # Its own container (a name of its own, SYMROUTE_STATUS_ROUTER), so it runs beside the other labs' routers.
 NAME = os.environ.get("SYMROUTE_STATUS_ROUTER", "symroute-test-status")
@@ -31,8 +38,10 @@ def router(tmp_path_factory):
         assert first.returncode == 0, first.stdout + first.stderr
         device.wait_for_monitor(lambda s: all(link["up"] for link in s["links"].values()), 30, "every link up")
         # The partners' health checks (tcp://...:80) answered behind link A, inside the container, for 10 min.
-        device.sh("ip -n isp_a addr add 100.64.21.10/32 dev lo; ip netns exec isp_a sh -c "
-                  "'timeout 600 python3 -m http.server 80 >/dev/null 2>&1 &'")
+        device.sh(
+            "ip -n isp_a addr add 100.64.21.10/32 dev lo; ip netns exec isp_a sh -c "
+            "'timeout 600 python3 -m http.server 80 >/dev/null 2>&1 &'"
+        )
         yield device
     finally:
         remove_router(NAME)
@@ -43,8 +52,13 @@ def status(router, *args):
 
 
 def test_every_link_in_service_and_each_partner_on_its_link(router):
-    router.wait_for_monitor(lambda s: len(s["partners"]) == 2 and all(
-        p.get("link") == "wan_a" and p["reachable"] for p in s["partners"].values()), 60, "both partners answered")
+    router.wait_for_monitor(
+        lambda s: (
+            len(s["partners"]) == 2 and all(p.get("link") == "wan_a" and p["reachable"] for p in s["partners"].values())
+        ),
+        60,
+        "both partners answered",
+    )
     result = status(router)
     assert result.returncode == 0, result.stdout + result.stderr
     if os.environ.get("SYMROUTE_STATUS_RECORD"):  # the README's example output, from this lab
@@ -53,8 +67,11 @@ def test_every_link_in_service_and_each_partner_on_its_link(router):
     lines = result.stdout.splitlines()
     assert lines[0] == f"symroute status of {NAME}"
     assert lines[1].startswith("monitor: running, state ") and "the kernel holds its decision" in lines[1]
-    for link, interface, address in (("wan_a", "wana", "198.51.100.2, 2001:db8:a::2"),
-                                     ("wan_b", "wanb", "198.51.100.6, 2001:db8:b::2"), ("wan_c", "wanc", "198.51.100.10")):
+    for link, interface, address in (
+        ("wan_a", "wana", "198.51.100.2, 2001:db8:a::2"),
+        ("wan_b", "wanb", "198.51.100.6, 2001:db8:b::2"),
+        ("wan_c", "wanc", "198.51.100.10"),
+    ):
         row = next(line for line in lines if line.split()[:2] == [link, interface])
         assert "in service" in row and address in row
     rows = [line.split() for line in lines]
@@ -73,12 +90,22 @@ def test_json_is_the_same_view(router):
     assert [link["name"] for link in document["links"]] == ["wan_a", "wan_b", "wan_c"]
     assert {link["state"] for link in document["links"]} == {"in service"}
     assert {p["name"]: p["link_now"] for p in document["partners"]} == {
-        "partner-api": "wan_a", "partner-ledger": "wan_a", "partner-batch": "wan_b"}
-    assert {(path["partner"], path["family"]): (path["link_now"], path["as_planned"])
-            for partner in document["partners"] for path in partner["paths"]} == {
-        ("partner-api", 4): ("wan_a", True), ("partner-api", 6): ("wan_a", True),
-        ("partner-ledger", 4): ("wan_a", True), ("partner-ledger", 6): ("wan_a", True),
-        ("partner-batch", 4): ("wan_b", True), ("partner-batch", 6): ("wan_b", True)}
+        "partner-api": "wan_a",
+        "partner-ledger": "wan_a",
+        "partner-batch": "wan_b",
+    }
+    assert {
+        (path["partner"], path["family"]): (path["link_now"], path["as_planned"])
+        for partner in document["partners"]
+        for path in partner["paths"]
+    } == {
+        ("partner-api", 4): ("wan_a", True),
+        ("partner-api", 6): ("wan_a", True),
+        ("partner-ledger", 4): ("wan_a", True),
+        ("partner-ledger", 6): ("wan_a", True),
+        ("partner-batch", 4): ("wan_b", True),
+        ("partner-batch", 6): ("wan_b", True),
+    }
 
 
 def test_a_carrier_loss_shows_the_link_the_transition_and_exit_1(router):

@@ -79,10 +79,14 @@ def test_2_a_converged_router_passes_and_the_report_shows_paths_connections_and_
         router.sh("kill $(cat /tmp/audit-ping.pid) 2>/dev/null || true")
     assert result.returncode == 0, result.stdout[-3000:]
     assert report["passed"] and report["findings"] == []
-    assert {(row["partner"], row["family"], row["link_now"], row["source_now"], row["ok"])
-            for row in report["partners"]} == {
-        ("partner-api", 4, "wan_a", "198.51.100.2", True), ("partner-api", 6, "wan_a", "2001:db8:a::2", True),
-        ("partner-ledger", 4, "wan_a", "198.51.100.2", True), ("partner-ledger", 6, "wan_a", "2001:db8:a::2", True)}
+    assert {
+        (row["partner"], row["family"], row["link_now"], row["source_now"], row["ok"]) for row in report["partners"]
+    } == {
+        ("partner-api", 4, "wan_a", "198.51.100.2", True),
+        ("partner-api", 6, "wan_a", "2001:db8:a::2", True),
+        ("partner-ledger", 4, "wan_a", "198.51.100.2", True),
+        ("partner-ledger", 6, "wan_a", "2001:db8:a::2", True),
+    }
     assert report["connections"]["partner-api"] == {"wan_a": {"icmp": 1}}
     assert report["monitor"]["running"] and report["monitor"]["kernel_holds_decision"] is True
     assert "| partner-api | IPv4 | 100.64.20.1 | wan_a | wan_a (pinned) | wan_a | 198.51.100.2 | yes |" in markdown
@@ -91,14 +95,17 @@ def test_2_a_converged_router_passes_and_the_report_shows_paths_connections_and_
 def test_3_drift_by_hand_fails_the_audit_naming_it_and_a_converge_clears_it(router, reports):
     # Drift the monitor does not repair (it repairs rules, routes and the nft table, see
     # test_link_monitor and test_monitor_repair): a sysctl and the table names file changed by hand.
-    router.sh("sysctl -qw net.ipv4.conf.wanb.rp_filter=1;"
-              " echo '250 by_hand' >> /etc/iproute2/rt_tables.d/symroute.conf")
+    router.sh(
+        "sysctl -qw net.ipv4.conf.wanb.rp_filter=1; echo '250 by_hand' >> /etc/iproute2/rt_tables.d/symroute.conf"
+    )
     try:
         result, report, _ = _audit(router, reports)
         assert result.returncode != 0
         texts = _texts(report)
-        assert texts == ["file /etc/iproute2/rt_tables.d/symroute.conf differs from the plan",
-                         "sysctl net.ipv4.conf.wanb.rp_filter: 1 -> 2"], texts
+        assert texts == [
+            "file /etc/iproute2/rt_tables.d/symroute.conf differs from the plan",
+            "sysctl net.ipv4.conf.wanb.rp_filter: 1 -> 2",
+        ], texts
     finally:
         assert router.playbook().returncode == 0
     result, report, _ = _audit(router, reports)
@@ -112,8 +119,9 @@ def test_4_a_partner_forced_off_its_link_in_service_fails_the_audit(router, repo
     finally:
         router.sh("ip rule del priority 100 to 100.64.20.0/24 lookup 201")
     assert result.returncode != 0
-    assert _texts(report) == ["partner partner-api (IPv4, 100.64.20.1) leaves by wan_b while its link wan_a is "
-                              "in service"]
+    assert _texts(report) == [
+        "partner partner-api (IPv4, 100.64.20.1) leaves by wan_b while its link wan_a is in service"
+    ]
 
 
 def test_5_with_link_a_out_of_service_failover_paths_pass_and_a_routable_ledger_fails(router, reports):
@@ -123,16 +131,20 @@ def test_5_with_link_a_out_of_service_failover_paths_pass_and_a_routable_ledger_
         result, report, _ = _audit(router, reports)
         assert result.returncode == 0, _texts(report)
         assert {row["partner"]: row["link_now"] for row in report["partners"] if row["family"] == 4} == {
-            "partner-api": "wan_b", "partner-ledger": None}
+            "partner-api": "wan_b",
+            "partner-ledger": None,
+        }
         router.sh("ip rule add priority 100 to 100.64.21.0/24 lookup 201")
         try:
             result, report, _ = _audit(router, reports)
         finally:
             router.sh("ip rule del priority 100 to 100.64.21.0/24 lookup 201")
         assert result.returncode != 0
-        assert _texts(report) == ["partner partner-ledger (IPv4, 100.64.21.1) leaves by wan_b; with wan_a out of "
-                                  "service it must be rejected (fail-closed, or no link of its failover order in "
-                                  "service)"]
+        assert _texts(report) == [
+            "partner partner-ledger (IPv4, 100.64.21.1) leaves by wan_b; with wan_a out of "
+            "service it must be rejected (fail-closed, or no link of its failover order in "
+            "service)"
+        ]
     finally:
         router.sh("ip netns exec isp_a ip link set eth0 up")
         router.wait_for_monitor(lambda state: not state["links"]["wan_a"]["gated"], 60, "wan_a back in service")

@@ -53,8 +53,9 @@ def make_monitor(router_vars, clock=None, hook=None, logs=None, switch=None):
     switch, flushes = switch or FakeSwitch(), Recorder()
     hooks = Recorder() if hook is None else hook
     logs = Recorder() if logs is None else logs
-    monitor = Monitor({"router": "edge", "monitor": plan["monitor"]}, switch, flushes, hooks, logs, clock,
-                      lambda: 1.7e9 + clock())
+    monitor = Monitor(
+        {"router": "edge", "monitor": plan["monitor"]}, switch, flushes, hooks, logs, clock, lambda: 1.7e9 + clock()
+    )
     return monitor, clock, switch, flushes, hooks, logs
 
 
@@ -135,8 +136,9 @@ class FakeIpKernel:
             if interface not in self.groups:
                 return self._result(1, stderr=f'Device "{interface}" does not exist.')
             group = self.groups[interface]
-            return self._result(stdout=json.dumps([{"ifname": interface, "group": "default" if group == 0 else
-                                                    str(group)}]))
+            return self._result(
+                stdout=json.dumps([{"ifname": interface, "group": "default" if group == 0 else str(group)}])
+            )
         if args[:3] == ("link", "set", "dev"):
             if "group" in self.refuse or args[3] not in self.groups:
                 return self._result(2, stderr="RTNETLINK answers: No such device")

@@ -15,8 +15,11 @@ from symroute_router.command import Result
 
 ACTIONS = {"prohibit": "8", "blackhole": "6", "unreachable": "7"}
 PROTOCOLS = {"static": "4", "boot": "3", "kernel": "2"}
-DEFAULT_RULES = [{"priority": 0, "src": "all", "table": "255"}, {"priority": 32766, "src": "all", "table": "254"},
-                 {"priority": 32767, "src": "all", "table": "253"}]
+DEFAULT_RULES = [
+    {"priority": 0, "src": "all", "table": "255"},
+    {"priority": 32766, "src": "all", "table": "254"},
+    {"priority": 32767, "src": "all", "table": "253"},
+]
 
 
 class IpError(Exception):
@@ -71,13 +74,19 @@ class FakeRouter:
 
     def writes(self):
         """The commands that changed something (batches, deletions, nft loads)."""
-        return [(argv, stdin) for argv, stdin in self.calls
-                if "-batch" in argv or "del" in argv or argv[:2] in (["nft", "-f"], ["nft", "delete"])]
+        return [
+            (argv, stdin)
+            for argv, stdin in self.calls
+            if "-batch" in argv or "del" in argv or argv[:2] in (["nft", "-f"], ["nft", "delete"])
+        ]
 
     def state(self):
         """Everything a test compares before and after (routes in a fixed order, as the kernel lists them)."""
-        routes = {key: sorted(entries, key=lambda r: json.dumps(r, sort_keys=True))
-                  for key, entries in self.routes.items() if entries}
+        routes = {
+            key: sorted(entries, key=lambda r: json.dumps(r, sort_keys=True))
+            for key, entries in self.routes.items()
+            if entries
+        }
         return copy.deepcopy({"rules": self.rules, "routes": routes, "nft": self.nft})
 
     # ----------------------------------------------------------------- ip
@@ -170,7 +179,7 @@ class FakeRouter:
             raise IpError("Error: No such file or directory.")
 
     def _route(self, family, verb, words):
-        words = words[:words.index("proto")] if "proto" in words else words
+        words = words[: words.index("proto")] if "proto" in words else words
         kind = words.pop(0) if words[0] in ("unreachable", "blackhole", "prohibit") else ""
         dst, options = words[0], _pairs(words[1:], flags=("onlink",))
         table = options.pop("table", "254")
@@ -204,8 +213,9 @@ class FakeRouter:
         if device not in self.links:
             raise IpError(f'Cannot find device "{device}"')
         if not self.links[device]["up"]:
-            raise IpError("Error: Nexthop has invalid gateway." if "gateway" in entry
-                          else "Error: Device for nexthop is not up.")
+            raise IpError(
+                "Error: Nexthop has invalid gateway." if "gateway" in entry else "Error: Device for nexthop is not up."
+            )
 
     def set_down(self, name):
         """Take an interface down: the kernel drops the routes through it."""
@@ -239,4 +249,3 @@ class FakeRouter:
 def _host(dst):
     address, length = _address(dst)
     return address if length is None else f"{address}/{length}"
-

@@ -75,8 +75,19 @@ def test_usage_error_exits_2(args):
 
 
 def test_explain_v4_and_v6():
-    result = run("explain", "--inventory", LAB, "--host", "edge", "--format", "json",
-                 "100.64.20.10", "2001:db8:21::5", "203.0.113.7", "100.64.77.1")
+    result = run(
+        "explain",
+        "--inventory",
+        LAB,
+        "--host",
+        "edge",
+        "--format",
+        "json",
+        "100.64.20.10",
+        "2001:db8:21::5",
+        "203.0.113.7",
+        "100.64.77.1",
+    )
     assert result.returncode == 0, result.stderr
     answers = {a["address"]: a for a in json.loads(result.stdout)}
     assert answers["100.64.20.10"]["link"] == "wan_a" and answers["100.64.20.10"]["source"] == "198.51.100.2"
@@ -103,9 +114,12 @@ def test_plan_base_shows_what_changes(tmp_path):
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
     partners = _partners_file(repo / "inventories" / "lab")
-    partners.write_text(partners.read_text().replace("100.64.20.0/24", "100.64.20.0/24, 100.64.22.0/24")
-                        .replace("link: wan_a\n    on_link_failure: fail_closed", "link: wan_b\n    on_link_failure: fail_closed")
-                        .replace('"2001:db8:21::/48"', "100.64.23.0/24"))
+    partners.write_text(
+        partners.read_text()
+        .replace("100.64.20.0/24", "100.64.20.0/24, 100.64.22.0/24")
+        .replace("link: wan_a\n    on_link_failure: fail_closed", "link: wan_b\n    on_link_failure: fail_closed")
+        .replace('"2001:db8:21::/48"', "100.64.23.0/24")
+    )
     result = run("plan", "--inventory", repo / "inventories" / "lab", "--base", "HEAD", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
@@ -142,16 +156,23 @@ def test_plan_base_lists_every_change_outside_the_partner_contract(tmp_path):
     assert result.returncode == 1  # edge2 has no links: invalid, and nothing to compare
     host_vars.write_text(host_vars.read_text())
     (lab / "host_vars" / "edge2.yml").unlink()
-    (lab / "hosts.yml").write_text((lab / "hosts.yml").read_text().replace("    edge2:\n      ansible_host: 100.64.99.7\n",
-                                                                           ""))
+    (lab / "hosts.yml").write_text(
+        (lab / "hosts.yml").read_text().replace("    edge2:\n      ansible_host: 100.64.99.7\n", "")
+    )
     (lab / "group_vars" / "all" / "zz-extra.yml").write_text("ansible_ssh_common_args: -o ProxyCommand=nc\n")
     result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
     outside = json.loads(result.stdout)["outside_contract"]
-    assert outside["files_added"] == [{"path": "group_vars/all/zz-extra.yml", "note": "",
-                                       "variables": ["ansible_ssh_common_args"]}]
-    assert outside["files_changed"] == [{"path": "host_vars/edge.yml", "modes": [], "variables": {
-        "added": ["symroute_monitor_hook"], "removed": [], "changed": []}}]
+    assert outside["files_added"] == [
+        {"path": "group_vars/all/zz-extra.yml", "note": "", "variables": ["ansible_ssh_common_args"]}
+    ]
+    assert outside["files_changed"] == [
+        {
+            "path": "host_vars/edge.yml",
+            "modes": [],
+            "variables": {"added": ["symroute_monitor_hook"], "removed": [], "changed": []},
+        }
+    ]
     assert outside["hosts"] == {}
     markdown = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo).stdout
     assert "### ⚠ Changes outside the partner contract" in markdown
@@ -162,15 +183,20 @@ def test_plan_base_lists_every_change_outside_the_partner_contract(tmp_path):
 def test_the_review_shows_router_settings_jinja_and_cannot_be_hidden_by_names(tmp_path):
     repo, lab = _committed_lab(tmp_path)
     (lab / "group_vars" / "all" / "monitoring.yml").write_text(
-        'symroute_monitor_hook: [/usr/local/bin/alert, --team, net]\n"x\\n<!-- ": 1\n')
-    (lab / "hosts.yml").write_text((lab / "hosts.yml").read_text().replace(
-        "ansible_host: symroute-lab-edge", "ansible_host: \"{{ 'symroute-lab-edge' }}\""))
+        'symroute_monitor_hook: [/usr/local/bin/alert, --team, net]\n"x\\n<!-- ": 1\n'
+    )
+    (lab / "hosts.yml").write_text(
+        (lab / "hosts.yml")
+        .read_text()
+        .replace("ansible_host: symroute-lab-edge", "ansible_host: \"{{ 'symroute-lab-edge' }}\"")
+    )
     result = run("plan", "--inventory", lab, "--base", "HEAD", "--format", "json", cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
     assert document["changes"]["edge"]["status"] == "changed"
     assert document["changes"]["edge"]["settings"]["added"] == [
-        'symroute_monitor_hook=["/usr/local/bin/alert", "--team", "net"]']
+        'symroute_monitor_hook=["/usr/local/bin/alert", "--team", "net"]'
+    ]
     assert document["outside_contract"]["templates"] == [{"path": "hosts.yml", "variable": "edge:ansible_host"}]
     markdown = run("plan", "--inventory", lab, "--base", "HEAD", cwd=repo).stdout
     assert "<!--" not in markdown and "x\\n&lt;!-- " in markdown
@@ -190,8 +216,13 @@ def test_the_digest_is_the_same_in_two_processes_with_different_hash_seeds():
     digests = set()
     for seed in ("1", "2"):
         environment = dict(os.environ, PYTHONHASHSEED=seed)
-        result = subprocess.run([*SYMROUTE, "plan", "--inventory", str(REPOSITORY / "inventories" / "production"),
-                                 "--format", "json"], capture_output=True, text=True, env=environment, check=True)
+        result = subprocess.run(
+            [*SYMROUTE, "plan", "--inventory", str(REPOSITORY / "inventories" / "production"), "--format", "json"],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
         digests.add(json.loads(result.stdout)["digest"])
     assert len(digests) == 1
 
@@ -201,8 +232,22 @@ def test_plan_base_unknown_ref_is_a_usage_error(tmp_path):
 
 
 def test_explain_down_walks_the_plans_rules_for_three_links_and_two_failures():
-    result = run("explain", "--inventory", LAB, "--host", "edge", "--format", "json", "--down", "wan_a",
-                 "--down", "wan_b", "100.64.20.10", "2001:db8:20::10", "100.64.21.10")
+    result = run(
+        "explain",
+        "--inventory",
+        LAB,
+        "--host",
+        "edge",
+        "--format",
+        "json",
+        "--down",
+        "wan_a",
+        "--down",
+        "wan_b",
+        "100.64.20.10",
+        "2001:db8:20::10",
+        "100.64.21.10",
+    )
     assert result.returncode == 0, result.stderr
     api4, api6, ledger = json.loads(result.stdout)
     assert (api4["link"], api4["source"], api4["rejected"]) == ("wan_c", "198.51.100.10", False)

@@ -36,20 +36,29 @@ def test_explain_without_host_on_several_routers_names_them():
     assert "--host is needed: the inventory has 2 routers (edge-ams1, edge-fra1)" in result.stderr
 
 
-@pytest.mark.parametrize("entry", [[str(REPOSITORY / "bin" / "symroute")],
-                                   [str(REPOSITORY / ".venv" / "bin" / "python"), "-m", "symroute"]])
+@pytest.mark.parametrize(
+    "entry", [[str(REPOSITORY / "bin" / "symroute")], [str(REPOSITORY / ".venv" / "bin" / "python"), "-m", "symroute"]]
+)
 def test_status_runs_the_router_package(tmp_path, entry):
-    result = subprocess.run([*entry, "status", "--state", str(tmp_path / "none"), "--format", "json"],
-                            capture_output=True, text=True, check=False,
-                            env={"PYTHONPATH": str(REPOSITORY / "module_utils"), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [*entry, "status", "--state", str(tmp_path / "none"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(REPOSITORY / "module_utils"), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 3, result.stderr
     assert json.loads(result.stdout)["monitor"]["running"] is False
 
 
 def test_doctor_help_is_the_doctors_own():
-    result = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "python"), "-m", "symroute", "doctor", "--help"],
-                            capture_output=True, text=True, check=False,
-                            env={"PYTHONPATH": str(REPOSITORY / "module_utils"), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [str(REPOSITORY / ".venv" / "bin" / "python"), "-m", "symroute", "doctor", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(REPOSITORY / "module_utils"), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0 and "usage: symroute doctor" in result.stdout
 
 

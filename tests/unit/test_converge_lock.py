@@ -56,17 +56,32 @@ CHILD = textwrap.dedent("""
 @pytest.fixture
 def lab(tmp_path, monkeypatch):
     monkeypatch.setattr(snapshot, "router_scope", lambda scope: dict(scope))
-    return {"lock": str(tmp_path / "run" / "converge.lock"), "snapshot": str(tmp_path / "lib" / "snapshot.json"),
-            "file": str(tmp_path / "etc" / "owned.conf"), "tmp": tmp_path}
+    return {
+        "lock": str(tmp_path / "run" / "converge.lock"),
+        "snapshot": str(tmp_path / "lib" / "snapshot.json"),
+        "file": str(tmp_path / "etc" / "owned.conf"),
+        "tmp": tmp_path,
+    }
 
 
 def _start(lab, run_id, fail=False):
-    args = dict(lab, run_id=run_id, fail=fail, tmp=None, started=str(lab["tmp"] / f"{run_id}.started"),
-                release=str(lab["tmp"] / f"{run_id}.release"))
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPOSITORY / "module_utils"), str(REPOSITORY / "tests"), str(REPOSITORY / "tests" / "unit")]))
-    process = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE, text=True,
-                               env=environment)
+    args = dict(
+        lab,
+        run_id=run_id,
+        fail=fail,
+        tmp=None,
+        started=str(lab["tmp"] / f"{run_id}.started"),
+        release=str(lab["tmp"] / f"{run_id}.release"),
+    )
+    environment = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(REPOSITORY / "module_utils"), str(REPOSITORY / "tests"), str(REPOSITORY / "tests" / "unit")]
+        ),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE, text=True, env=environment
+    )
     return process, args
 
 
@@ -130,16 +145,23 @@ def _world(tmp_path, monkeypatch, run_id):
     monkeypatch.setattr(converge, "CONVERGE_LOCK", str(tmp_path / "converge.lock"))
     monkeypatch.setattr(converge.contract, "refusal", lambda name, data: None)
     restored = []
-    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None:
-                        restored.append(taken) or ["file x"])
+    monkeypatch.setattr(
+        snapshot,
+        "restore",
+        lambda runner, taken, lock_path=None, owned_files=None: restored.append(taken) or ["file x"],
+    )
     path = tmp_path / "snapshot.json"
-    request = {"parts": ["sysctl"], "sysctl": {"sysctls": {}},
-               "snapshot": {"path": str(path), "scope": {"run_id": run_id, "files": [], "priority_band": [1, 2]}}}
+    request = {
+        "parts": ["sysctl"],
+        "sysctl": {"sysctls": {}},
+        "snapshot": {"path": str(path), "scope": {"run_id": run_id, "files": [], "priority_band": [1, 2]}},
+    }
     return request, path, restored
 
 
-@pytest.mark.parametrize("on_disk", [{"snapshot_version": 1, "run_id": "run-B", "files": {}}, None],
-                         ids=["another run's", "gone"])
+@pytest.mark.parametrize(
+    "on_disk", [{"snapshot_version": 1, "run_id": "run-B", "files": {}}, None], ids=["another run's", "gone"]
+)
 def test_a_rollback_never_restores_another_runs_snapshot(tmp_path, monkeypatch, on_disk):
     request, path, restored = _world(tmp_path, monkeypatch, "run-A")
     monkeypatch.setattr(snapshot, "take", lambda runner, scope: {"run_id": "run-A"})
@@ -161,24 +183,38 @@ def test_a_rollback_never_restores_another_runs_snapshot(tmp_path, monkeypatch, 
 
 def test_check_mode_takes_no_lock(tmp_path, monkeypatch):
     request, _, _ = _world(tmp_path, monkeypatch, "run-A")
-    monkeypatch.setattr(converge.sysctl_step, "run", lambda request_part, check_mode, warn:
-                        {"changed": False, "changed_values": [], "waiting": [], "diff": []})
+    monkeypatch.setattr(
+        converge.sysctl_step,
+        "run",
+        lambda request_part, check_mode, warn: {"changed": False, "changed_values": [], "waiting": [], "diff": []},
+    )
     with locking.converge_lock(converge.CONVERGE_LOCK, {"run_id": "run-B"}):
         assert converge.converge(request, True, FakeRouter(), lambda text: None)["changed"] is False
 
 
 # ------------------------------------------------------------------ the restore writes only symroute's files
 def _snapshot(files):
-    return {"snapshot_version": 1, "run_id": "r", "files": files, "nft_table": "inet symroute", "nft_listing": None,
-            "routing": {"priority_band": [10000, 10999], "monitor_bands": [], "tables": [], "rules": [], "routes": []},
-            "sysctl_root": "/nonexistent", "sysctls": {}}
+    return {
+        "snapshot_version": 1,
+        "run_id": "r",
+        "files": files,
+        "nft_table": "inet symroute",
+        "nft_listing": None,
+        "routing": {"priority_band": [10000, 10999], "monitor_bands": [], "tables": [], "rules": [], "routes": []},
+        "sysctl_root": "/nonexistent",
+        "sysctls": {},
+    }
 
 
 def test_a_restore_writes_only_the_runs_own_files_with_modes_narrowed(tmp_path):
     owned, planted = tmp_path / "owned.conf", tmp_path / "elsewhere"
-    taken = _snapshot({str(owned): {"content": "mine\n", "mode": 0o6777},
-                       str(planted): {"content": "root:x:0:0\n", "mode": 0o644},
-                       "/proc/sys/kernel/core_pattern": {"content": "|/tmp/x\n", "mode": 0o644}})
+    taken = _snapshot(
+        {
+            str(owned): {"content": "mine\n", "mode": 0o6777},
+            str(planted): {"content": "root:x:0:0\n", "mode": 0o644},
+            "/proc/sys/kernel/core_pattern": {"content": "|/tmp/x\n", "mode": 0o644},
+        }
+    )
     with pytest.raises(snapshot.RestoreError) as refused:
         snapshot.restore(FakeRouter(), taken, owned_files=[str(owned), "/proc/sys/kernel/core_pattern"])
     assert refused.value.restored == [f"file {owned}"]
@@ -217,8 +253,10 @@ def test_a_lock_is_never_opened_through_a_symlink(tmp_path):
     target = tmp_path / "passwd"
     target.write_text("root:x:0:0\n")
     (tmp_path / "routing.lock").symlink_to(target)
-    for context in (locking.locked(str(tmp_path / "routing.lock")),
-                    locking.converge_lock(str(tmp_path / "routing.lock"), {"run_id": "r"})):
+    for context in (
+        locking.locked(str(tmp_path / "routing.lock")),
+        locking.converge_lock(str(tmp_path / "routing.lock"), {"run_id": "r"}),
+    ):
         with pytest.raises(OSError), context:
             pass
     assert target.read_text() == "root:x:0:0\n" and stat.S_IMODE(target.stat().st_mode) == 0o644
@@ -226,13 +264,21 @@ def test_a_lock_is_never_opened_through_a_symlink(tmp_path):
 
 def test_a_routing_lock_held_by_another_process_is_waited_for_boundedly(tmp_path):
     path = tmp_path / "routing.lock"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import fcntl, sys, time
         handle = open({str(path)!r}, "a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         print("held", flush=True)
         time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         began = time.monotonic()

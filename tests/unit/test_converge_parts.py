@@ -12,80 +12,139 @@ from ansible.template import Templar, trust_as_template
 from paths import REPOSITORY
 
 PLAYBOOK = REPOSITORY / "symmetric-routing.yml"
-ROLES = {"symroute_snapshot": None, "symroute_sysctl": "sysctl", "symroute_nftables": "nftables",
-         "symroute_routing": "routing", "symroute_verify": "verify", "symroute_monitor": "monitor"}
+ROLES = {
+    "symroute_snapshot": None,
+    "symroute_sysctl": "sysctl",
+    "symroute_nftables": "nftables",
+    "symroute_routing": "routing",
+    "symroute_verify": "verify",
+    "symroute_monitor": "monitor",
+}
 CONVERGE = "Converge the router in one call"
 
 
 def _apply_play():
-    return next(play for play in yaml.safe_load(PLAYBOOK.read_text())
-                if "__symroute_converge_parts" in play.get("vars", {}))
+    return next(
+        play for play in yaml.safe_load(PLAYBOOK.read_text()) if "__symroute_converge_parts" in play.get("vars", {})
+    )
 
 
 def _listed(*arguments):
     """The request tasks and the converge task that the apply play would run with ``arguments``."""
-    listing = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i",
-                              str(REPOSITORY / "inventories" / "lab" / "hosts.yml"), str(PLAYBOOK), "--list-tasks",
-                              *arguments], capture_output=True, text=True, cwd=REPOSITORY, check=True).stdout
+    listing = subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(REPOSITORY / "inventories" / "lab" / "hosts.yml"),
+            str(PLAYBOOK),
+            "--list-tasks",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        check=True,
+    ).stdout
     apply_play = listing.split("Apply the plans", 1)[1]
-    requests = {role for role in ROLES for line in apply_play.splitlines()
-                if line.strip().startswith(f"{role} : The ") and "request (" in line}
+    requests = {
+        role
+        for role in ROLES
+        for line in apply_play.splitlines()
+        if line.strip().startswith(f"{role} : The ") and "request (" in line
+    }
     return requests, CONVERGE in apply_play
 
 
-@pytest.mark.parametrize(("arguments", "roles"), [
-    ((), set(ROLES)),
-    (("--tags", "routing"), {"symroute_snapshot", "symroute_sysctl", "symroute_routing"}),
-    (("--tags", "nftables,routing"), {"symroute_snapshot", "symroute_sysctl", "symroute_nftables", "symroute_routing"}),
-    (("--tags", "sysctls"), {"symroute_snapshot", "symroute_sysctl"}),
-    (("--tags", "verify"), {"symroute_snapshot", "symroute_verify"}),
-    (("--skip-tags", "monitor"), set(ROLES) - {"symroute_monitor"}),
-    (("--tags", "tagged"), set(ROLES)),
-    (("--tags", "always"), {"symroute_snapshot"}),
-    (("--skip-tags", "all"), {"symroute_snapshot"}),
-], ids=["no tags", "routing", "nftables,routing", "sysctls", "verify", "skip monitor", "tagged", "always",
-        "skip all"])
+@pytest.mark.parametrize(
+    ("arguments", "roles"),
+    [
+        ((), set(ROLES)),
+        (("--tags", "routing"), {"symroute_snapshot", "symroute_sysctl", "symroute_routing"}),
+        (
+            ("--tags", "nftables,routing"),
+            {"symroute_snapshot", "symroute_sysctl", "symroute_nftables", "symroute_routing"},
+        ),
+        (("--tags", "sysctls"), {"symroute_snapshot", "symroute_sysctl"}),
+        (("--tags", "verify"), {"symroute_snapshot", "symroute_verify"}),
+        (("--skip-tags", "monitor"), set(ROLES) - {"symroute_monitor"}),
+        (("--tags", "tagged"), set(ROLES)),
+        (("--tags", "always"), {"symroute_snapshot"}),
+        (("--skip-tags", "all"), {"symroute_snapshot"}),
+    ],
+    ids=["no tags", "routing", "nftables,routing", "sysctls", "verify", "skip monitor", "tagged", "always", "skip all"],
+)
 def test_the_tags_decide_which_roles_build_their_part(arguments, roles):
     requests, converge_listed = _listed(*arguments)
     assert requests == roles
     assert converge_listed  # tagged always: it runs the parts that were built, or is skipped with none
 
 
-@pytest.mark.parametrize(("run_tags", "noticed"), [
-    (["routing"], True), (["routing", "sysctls"], False), (["nftables", "routing"], True), (["all"], False),
-    (["sysctls"], False)])
+@pytest.mark.parametrize(
+    ("run_tags", "noticed"),
+    [
+        (["routing"], True),
+        (["routing", "sysctls"], False),
+        (["nftables", "routing"], True),
+        (["all"], False),
+        (["sysctls"], False),
+    ],
+)
 def test_routing_without_sysctls_says_it_will_stop_selecting_the_kernel_settings(run_tags, noticed):
     notice = "Say that --tags routing will stop selecting the kernel settings"
-    listed = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i",
-                             str(REPOSITORY / "inventories" / "lab" / "hosts.yml"), str(PLAYBOOK), "--list-tasks",
-                             "--tags", ",".join(run_tags)], capture_output=True, text=True, cwd=REPOSITORY,
-                            check=True).stdout
+    listed = subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(REPOSITORY / "inventories" / "lab" / "hosts.yml"),
+            str(PLAYBOOK),
+            "--list-tasks",
+            "--tags",
+            ",".join(run_tags),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        check=True,
+    ).stdout
     plays = yaml.safe_load(PLAYBOOK.read_text())
     condition = next(task for play in plays for task in play.get("tasks", []) if task["name"] == notice)["when"]
     shown = notice in listed and Templar(loader=DataLoader(), variables={"ansible_run_tags": run_tags}).template(
-        trust_as_template("{{ " + condition + " }}"))
+        trust_as_template("{{ " + condition + " }}")
+    )
     assert bool(shown) is noticed
 
 
 def _parts(defined):
-    variables = {f"symroute_{part}_request": {"a": "request"} if part in defined else {}
-                 for part in ("sysctl", "nftables", "routing", "verify", "monitor")}
+    variables = {
+        f"symroute_{part}_request": {"a": "request"} if part in defined else {}
+        for part in ("sysctl", "nftables", "routing", "verify", "monitor")
+    }
     return Templar(loader=DataLoader(), variables=variables).template(
-        trust_as_template(_apply_play()["vars"]["__symroute_converge_parts"]))
+        trust_as_template(_apply_play()["vars"]["__symroute_converge_parts"])
+    )
 
 
-@pytest.mark.parametrize("defined", [
-    ["sysctl", "nftables", "routing", "verify", "monitor"], ["routing", "sysctl"], ["monitor", "nftables"],
-    ["verify"], []])
+@pytest.mark.parametrize(
+    "defined",
+    [
+        ["sysctl", "nftables", "routing", "verify", "monitor"],
+        ["routing", "sysctl"],
+        ["monitor", "nftables"],
+        ["verify"],
+        [],
+    ],
+)
 def test_the_converge_runs_the_parts_whose_request_was_built_in_the_flows_order(defined):
-    assert _parts(defined) == [part for part in ("sysctl", "nftables", "routing", "verify", "monitor")
-                               if part in defined]
+    assert _parts(defined) == [
+        part for part in ("sysctl", "nftables", "routing", "verify", "monitor") if part in defined
+    ]
 
 
 def test_the_converge_is_skipped_when_no_part_was_built_and_reads_only_built_requests():
     tasks = _apply_play()["tasks"]
     assert tasks[0]["tags"] == ["always"] and tasks[0]["ansible.builtin.set_fact"] == {
-        f"symroute_{part}_request": {} for part in ("sysctl", "nftables", "routing", "verify", "monitor", "ha")}
+        f"symroute_{part}_request": {} for part in ("sysctl", "nftables", "routing", "verify", "monitor", "ha")
+    }
     block = next(task for task in tasks if "rescue" in task)
     assert block["tags"] == ["always"] and block["when"] == "__symroute_converge_parts | length > 0"
     arguments = block["block"][0]["symroute_converge"]
@@ -96,15 +155,22 @@ def test_the_converge_is_skipped_when_no_part_was_built_and_reads_only_built_req
 
 # A role run alone (its main entry point) converges its own part through the same module, with the
 # arguments the playbook's converge passes: one apply path (docs/design.md).
-PART_ROLES = {"symroute_sysctl": "sysctl", "symroute_nftables": "nftables", "symroute_routing": "routing",
-              "symroute_monitor": "monitor", "symroute_ha": "ha"}
+PART_ROLES = {
+    "symroute_sysctl": "sysctl",
+    "symroute_nftables": "nftables",
+    "symroute_routing": "routing",
+    "symroute_monitor": "monitor",
+    "symroute_ha": "ha",
+}
 
 
 @pytest.mark.parametrize(("role", "part"), PART_ROLES.items())
 def test_a_role_run_alone_converges_its_part_as_the_playbook_does(role, part):
     tasks = yaml.safe_load((REPOSITORY / "roles" / role / "tasks" / "main.yml").read_text())
     assert [next(iter(set(task) - {"name", "register"})) for task in tasks] == [
-        "ansible.builtin.import_tasks", "symroute_converge"]
+        "ansible.builtin.import_tasks",
+        "symroute_converge",
+    ]
     assert tasks[0]["ansible.builtin.import_tasks"] == "request.yml"
     alone = tasks[1]["symroute_converge"]
     playbook = next(task for task in _apply_play()["tasks"] if "rescue" in task)["block"][0]["symroute_converge"]
@@ -118,9 +184,13 @@ def test_a_role_run_alone_converges_its_part_as_the_playbook_does(role, part):
 def _task_files_used():
     """(role, tasks file) that a playbook or a role imports or includes, main.yml when it names no file."""
     used = set()
-    sources = [*REPOSITORY.glob("*.yml"), *(REPOSITORY / "playbooks").glob("*.yml"),
-               *(REPOSITORY / "roles").glob("*/tasks/*.yml"), *(REPOSITORY / "molecule").glob("*/*.yml"),
-               *(REPOSITORY / "tests").rglob("*.yml")]
+    sources = [
+        *REPOSITORY.glob("*.yml"),
+        *(REPOSITORY / "playbooks").glob("*.yml"),
+        *(REPOSITORY / "roles").glob("*/tasks/*.yml"),
+        *(REPOSITORY / "molecule").glob("*/*.yml"),
+        *(REPOSITORY / "tests").rglob("*.yml"),
+    ]
 
     def walk(node):
         if isinstance(node, dict):
@@ -140,15 +210,27 @@ def _task_files_used():
 
 def test_every_role_tasks_file_is_used_by_a_playbook_or_is_a_parts_main():
     files = {(path.parent.parent.name, path.name) for path in (REPOSITORY / "roles").glob("*/tasks/*.yml")}
-    role_imports = {(path.parent.parent.name, "request.yml") for path in (REPOSITORY / "roles").glob("*/tasks/main.yml")
-                    if "import_tasks: request.yml" in path.read_text()}
+    role_imports = {
+        (path.parent.parent.name, "request.yml")
+        for path in (REPOSITORY / "roles").glob("*/tasks/main.yml")
+        if "import_tasks: request.yml" in path.read_text()
+    }
     alone = {(role, "main.yml") for role in PART_ROLES}
     assert files - _task_files_used() - role_imports - alone == set()
 
 
 def test_every_module_is_called_by_a_role_or_playbook():
     modules = {path.stem for path in (REPOSITORY / "library").glob("*.py")}
-    texts = "\n".join(path.read_text() for path in [*REPOSITORY.glob("*.yml"), *(REPOSITORY / "playbooks").glob("*.yml"),
-                                                      *(REPOSITORY / "roles").glob("*/tasks/*.yml")])
-    assert {module for module in modules if f"\n  {module}:" not in texts and f"  - {module}:" not in texts
-            and f"    {module}:" not in texts} == set()
+    texts = "\n".join(
+        path.read_text()
+        for path in [
+            *REPOSITORY.glob("*.yml"),
+            *(REPOSITORY / "playbooks").glob("*.yml"),
+            *(REPOSITORY / "roles").glob("*/tasks/*.yml"),
+        ]
+    )
+    assert {
+        module
+        for module in modules
+        if f"\n  {module}:" not in texts and f"  - {module}:" not in texts and f"    {module}:" not in texts
+    } == set()

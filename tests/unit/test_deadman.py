@@ -32,17 +32,38 @@ class Runner:
 @pytest.fixture
 def world(tmp_path, monkeypatch):
     restored = []
-    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None:
-                        restored.append((taken["run_id"], owned_files)) or ["file /etc/symroute/symroute.nft"])
+    monkeypatch.setattr(
+        snapshot,
+        "restore",
+        lambda runner, taken, lock_path=None, owned_files=None: (
+            restored.append((taken["run_id"], owned_files)) or ["file /etc/symroute/symroute.nft"]
+        ),
+    )
     snap = tmp_path / "snapshot.json"
     snap.write_text(json.dumps({"run_id": "run-1", "files": {}}))
-    return {"record": str(tmp_path / "confirm.json"), "snapshot": str(snap), "clock": Clock(), "restored": restored,
-            "lock": str(tmp_path / "converge.lock"), "tmp": tmp_path}
+    return {
+        "record": str(tmp_path / "confirm.json"),
+        "snapshot": str(snap),
+        "clock": Clock(),
+        "restored": restored,
+        "lock": str(tmp_path / "converge.lock"),
+        "tmp": tmp_path,
+    }
 
 
 def _arm(world, runner, run_id="run-1", timeout=120, systemd=True):
-    return deadman.arm(world["record"], run_id, world["snapshot"], ["/etc/symroute/symroute.nft"], timeout, runner,
-                       {"__init__.py": ""}, python="/usr/bin/python3", systemd=systemd, now=world["clock"])
+    return deadman.arm(
+        world["record"],
+        run_id,
+        world["snapshot"],
+        ["/etc/symroute/symroute.nft"],
+        timeout,
+        runner,
+        {"__init__.py": ""},
+        python="/usr/bin/python3",
+        systemd=systemd,
+        now=world["clock"],
+    )
 
 
 def test_arming_writes_the_record_then_a_transient_timer_for_the_timeout(world):
@@ -51,9 +72,17 @@ def test_arming_writes_the_record_then_a_transient_timer_for_the_timeout(world):
     assert record["state"] == "armed" and record["deadline"] == world["clock"].now + 120
     assert record["mechanism"] == "systemd" and record["unit"] == "symroute-confirm-run-1"
     argv = runner.calls[0]
-    assert argv[:2] == ["systemd-run", "--quiet"] and "--on-active=120s" in argv and "--unit=symroute-confirm-run-1" in argv
-    assert argv[-7:] == ["/usr/bin/python3", "-m", "symroute_router", "expire", "--record", world["record"],
-                         "--run-id", "run-1"][-7:]
+    assert (
+        argv[:2] == ["systemd-run", "--quiet"]
+        and "--on-active=120s" in argv
+        and "--unit=symroute-confirm-run-1" in argv
+    )
+    assert (
+        argv[-7:]
+        == ["/usr/bin/python3", "-m", "symroute_router", "expire", "--record", world["record"], "--run-id", "run-1"][
+            -7:
+        ]
+    )
     assert f"--setenv=PYTHONPATH={world['tmp'] / 'deadman'}" in argv
     assert (world["tmp"] / "deadman" / "symroute_router" / "__init__.py").exists()  # its own code copy
     assert deadman_record.read(world["record"]) == record
@@ -81,8 +110,12 @@ def test_a_confirmation_in_time_stops_the_timer_and_the_dead_man_then_does_nothi
     assert record["state"] == "confirmed" and record["margin_s"] == 20.0
     assert runner.calls[-1] == ["systemctl", "stop", "symroute-confirm-run-1.timer", "symroute-confirm-run-1.service"]
     world["clock"].now += 100
-    assert deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
-                          sleep=world["clock"].sleep) is None
+    assert (
+        deadman_restore.expire(
+            world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"], sleep=world["clock"].sleep
+        )
+        is None
+    )
     assert world["restored"] == []
 
 
@@ -91,8 +124,9 @@ def test_without_confirmation_the_dead_man_restores_the_runs_snapshot_at_the_dea
     _arm(world, runner)
     world["clock"].now += 60
     deadman.restart_clock(world["record"], "run-1", now=world["clock"])  # the converge ended 60 s later
-    record = deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
-                            sleep=world["clock"].sleep)
+    record = deadman_restore.expire(
+        world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"], sleep=world["clock"].sleep
+    )
     assert record["state"] == "expired" and record["expired_at"] == pytest.approx(world["clock"].now)
     assert record["expired_at"] >= 1_800_000_000 + 60 + 120  # counted from the end of the converge
     assert world["restored"] == [("run-1", ["/etc/symroute/symroute.nft"])]
@@ -105,8 +139,9 @@ def test_the_dead_man_never_restores_another_runs_snapshot(world):
     runner = Runner()
     _arm(world, runner, run_id="run-2")  # the snapshot on disk is run-1's
     world["clock"].now += 121
-    record = deadman_restore.expire(world["record"], "run-2", runner, lock_path=world["lock"], now=world["clock"],
-                            sleep=world["clock"].sleep)
+    record = deadman_restore.expire(
+        world["record"], "run-2", runner, lock_path=world["lock"], now=world["clock"], sleep=world["clock"].sleep
+    )
     assert record["state"] == "restore failed" and world["restored"] == []
     assert "run run-2's snapshot is not at" in record["error"]
 
@@ -125,8 +160,12 @@ def test_the_dead_man_waits_while_its_converge_holds_the_lock(world, monkeypatch
         return real(path, holder, wait_s)
 
     monkeypatch.setattr(deadman.locking, "converge_lock", busy_twice)
-    assert deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
-                          sleep=world["clock"].sleep)["state"] == "expired"
+    assert (
+        deadman_restore.expire(
+            world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"], sleep=world["clock"].sleep
+        )["state"]
+        == "expired"
+    )
     assert attempts == ["dead-man restore"] * 3
 
 
@@ -156,13 +195,15 @@ def test_the_history_keeps_earlier_runs(world):
 def test_every_restore_is_counted_across_runs_and_the_monitor_exports_the_count(world):
     """restores_total survives the next runs' records; the monitor's metrics read it (item 5 of #24)."""
     from symroute_router.monitor import publish
+
     runner = Runner()
     assert publish.confirm_status(world["record"]) is None  # no converge armed anything yet
     for round_number in range(2):  # two runs never confirmed, restored by their dead-man
         _arm(world, runner)
         world["clock"].now += 121
-        deadman_restore.expire(world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"],
-                       sleep=world["clock"].sleep)
+        deadman_restore.expire(
+            world["record"], "run-1", runner, lock_path=world["lock"], now=world["clock"], sleep=world["clock"].sleep
+        )
         assert deadman_record.restores_total(deadman_record.read(world["record"])) == round_number + 1
     _arm(world, runner, run_id="run-3")
     deadman.confirm(world["record"], "run-3", runner, lock_path=world["lock"], now=world["clock"])
@@ -182,8 +223,13 @@ def converging(world, monkeypatch):
     monkeypatch.setattr(converge.contract, "refusal", lambda name, data: None)
     monkeypatch.setattr(snapshot, "take", lambda runner, scope: {"run_id": scope["run_id"], "files": {}})
     events = []
-    monkeypatch.setattr(deadman, "_start", lambda record, path, python, runner, systemd, locks=None:
-                        events.append("armed") or dict(record, mechanism="background", pid=0))
+    monkeypatch.setattr(
+        deadman,
+        "_start",
+        lambda record, path, python, runner, systemd, locks=None: (
+            events.append("armed") or dict(record, mechanism="background", pid=0)
+        ),
+    )
     outcome = {"changed": True, "fail": None}
 
     def change(request, check_mode, warn):
@@ -195,8 +241,13 @@ def converging(world, monkeypatch):
     monkeypatch.setattr(converge.sysctl_step, "run", change)
 
     def run(run_id="run-1", check_mode=False, warnings=None):
-        request = {"parts": ["sysctl"], "sysctl": {}, "confirm": {"timeout_s": 120}, "package_files": {"a.py": ""},
-                   "snapshot": {"path": world["snapshot"], "scope": {"run_id": run_id, "files": []}}}
+        request = {
+            "parts": ["sysctl"],
+            "sysctl": {},
+            "confirm": {"timeout_s": 120},
+            "package_files": {"a.py": ""},
+            "snapshot": {"path": world["snapshot"], "scope": {"run_id": run_id, "files": []}},
+        }
         return converge.converge(request, check_mode, Runner(), (warnings if warnings is not None else []).append)
 
     return {"events": events, "outcome": outcome, "run": run}
@@ -247,12 +298,22 @@ def test_a_second_converge_fails_while_the_first_awaits_confirmation_then_report
 
 def test_the_audit_reports_an_unconfirmed_last_run_and_a_pending_one():
     from symroute_router import audit_drift
-    expired = {"run_id": "run-1", "state": "expired", "timeout_s": 120, "expired_at": 1_800_000_000,
-               "restored": ["file /etc/symroute/monitor.json"]}
+
+    expired = {
+        "run_id": "run-1",
+        "state": "expired",
+        "timeout_s": 120,
+        "expired_at": 1_800_000_000,
+        "restored": ["file /etc/symroute/monitor.json"],
+    }
     assert audit_drift.drift_findings({"confirm": expired}, {}) == [
-        {"kind": "confirm", "text": "the last converge was not confirmed: run run-1 was not confirmed within 120 s: "
-                                    "its snapshot was restored at 2027-01-15T08:00:00Z "
-                                    "(file /etc/symroute/monitor.json)"}]
+        {
+            "kind": "confirm",
+            "text": "the last converge was not confirmed: run run-1 was not confirmed within 120 s: "
+            "its snapshot was restored at 2027-01-15T08:00:00Z "
+            "(file /etc/symroute/monitor.json)",
+        }
+    ]
     assert audit_drift.drift_findings({"confirm": {"run_id": "run-2", "pending": True}}, {})[0]["kind"] == "confirm"
     assert audit_drift.drift_findings({"confirm": {"run_id": "run-3", "state": "confirmed"}}, {}) == []
     assert audit_drift.drift_findings({"confirm": None}, {}) == []

@@ -28,16 +28,26 @@ class Runner:
 
 
 def _services(manager="systemd", ctl="/usr/local/sbin/symroute-monitor-ctl"):
-    request = {"enabled": True, "service_manager": manager, "ctl_command": ctl,
-               "files": [{"path": CONFIG, "content": "{}"}, {"path": UNIT, "content": "[Unit]"},
-                         {"path": ctl, "content": "#!/bin/sh"}]}
+    request = {
+        "enabled": True,
+        "service_manager": manager,
+        "ctl_command": ctl,
+        "files": [
+            {"path": CONFIG, "content": "{}"},
+            {"path": UNIT, "content": "[Unit]"},
+            {"path": ctl, "content": "#!/bin/sh"},
+        ],
+    }
     return deadman_services.of_request(request)
 
 
 def test_the_services_come_from_the_converges_monitor_request_and_none_without_a_monitor():
     services = _services()
-    assert services == {"monitor_files": sorted([CONFIG, UNIT, "/usr/local/sbin/symroute-monitor-ctl"]),
-                        "service_manager": "systemd", "ctl_command": "/usr/local/sbin/symroute-monitor-ctl"}
+    assert services == {
+        "monitor_files": sorted([CONFIG, UNIT, "/usr/local/sbin/symroute-monitor-ctl"]),
+        "service_manager": "systemd",
+        "ctl_command": "/usr/local/sbin/symroute-monitor-ctl",
+    }
     assert deadman_services.of_request(None) == {} and deadman_services.of_request({"files": []}) == {}
     assert deadman_services.of_request({"enabled": False, "files": [{"path": CONFIG}]}) == {}
 
@@ -45,16 +55,21 @@ def test_the_services_come_from_the_converges_monitor_request_and_none_without_a
 def test_a_restore_that_put_back_the_monitors_configuration_restarts_the_monitor_under_systemd():
     runner = Runner()
     lines = deadman_services.follow(runner, [f"file {CONFIG}", "nft table inet symroute"], _services())
-    assert runner.calls == [["systemctl", "reset-failed", "symroute-monitor.service"],
-                            ["systemctl", "restart", "symroute-monitor.service"]]
+    assert runner.calls == [
+        ["systemctl", "reset-failed", "symroute-monitor.service"],
+        ["systemctl", "restart", "symroute-monitor.service"],
+    ]
     assert lines == [f"restarted symroute-monitor.service (it read {CONFIG})"]
 
 
 def test_a_restored_unit_file_is_reloaded_before_the_monitor_restarts():
     runner = Runner()
     lines = deadman_services.follow(runner, [f"file {CONFIG}", f"file {UNIT}"], _services())
-    assert runner.calls == [["systemctl", "daemon-reload"], ["systemctl", "reset-failed", "symroute-monitor.service"],
-                            ["systemctl", "restart", "symroute-monitor.service"]]
+    assert runner.calls == [
+        ["systemctl", "daemon-reload"],
+        ["systemctl", "reset-failed", "symroute-monitor.service"],
+        ["systemctl", "restart", "symroute-monitor.service"],
+    ]
     assert lines[0] == "reloaded systemd's unit files" and UNIT in lines[1]
 
 
@@ -80,7 +95,8 @@ def test_without_systemd_the_background_monitor_is_restarted_by_its_control_comm
     services = _services(manager="auto", ctl=str(ctl))
     running, stopped = Runner(), Runner(answers={"status": 3})
     assert deadman_services.follow(running, [f"file {CONFIG}"], services, systemd=False) == [
-        f"restarted the background monitor (it read {CONFIG})"]
+        f"restarted the background monitor (it read {CONFIG})"
+    ]
     assert running.calls == [[str(ctl), "status"], [str(ctl), "restart"]]
     assert deadman_services.follow(stopped, [f"file {CONFIG}"], services, systemd=False) == []
     assert stopped.calls == [[str(ctl), "status"]]  # not running: it reads the restored file when it starts
@@ -103,8 +119,11 @@ def test_a_monitor_that_cannot_be_restarted_fails_the_restore_and_keeps_what_was
 @pytest.fixture
 def armed(tmp_path, monkeypatch):
     """A run armed with the monitor's services; the restore (faked) puts back the monitor's configuration."""
-    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None:
-                        [f"file {CONFIG}", "1 rules, 0 routes"])
+    monkeypatch.setattr(
+        snapshot,
+        "restore",
+        lambda runner, taken, lock_path=None, owned_files=None: [f"file {CONFIG}", "1 rules, 0 routes"],
+    )
     snap = tmp_path / "snapshot.json"
     snap.write_text(json.dumps({"run_id": "run-1", "files": {}}))
     clock = FakeClock()
@@ -112,13 +131,30 @@ def armed(tmp_path, monkeypatch):
     record = str(tmp_path / "confirm.json")
 
     def arm(runner):
-        return deadman.arm(record, "run-1", str(snap), [CONFIG], 30, runner, {"__init__.py": ""}, systemd=True,
-                           now=clock, services=_services())
+        return deadman.arm(
+            record,
+            "run-1",
+            str(snap),
+            [CONFIG],
+            30,
+            runner,
+            {"__init__.py": ""},
+            systemd=True,
+            now=clock,
+            services=_services(),
+        )
 
     def expire(runner):
         clock.now += 31
-        return deadman_restore.expire(record, "run-1", runner, lock_path=str(tmp_path / "converge.lock"),
-                              routing_lock=str(tmp_path / "routing.lock"), now=clock, sleep=clock.sleep)
+        return deadman_restore.expire(
+            record,
+            "run-1",
+            runner,
+            lock_path=str(tmp_path / "converge.lock"),
+            routing_lock=str(tmp_path / "routing.lock"),
+            now=clock,
+            sleep=clock.sleep,
+        )
 
     def settle(runner):  # the next converge, long after a reboot ended the timer
         clock.now += 31 + deadman.GRACE_S
@@ -134,8 +170,11 @@ def test_the_dead_man_restarts_the_monitor_after_restoring_its_configuration_and
     record = expire(runner)
     assert record["state"] == "expired"
     assert runner.calls[-1] == ["systemctl", "restart", "symroute-monitor.service"]
-    assert record["restored"] == [f"file {CONFIG}", "1 rules, 0 routes",
-                                  f"restarted symroute-monitor.service (it read {CONFIG})"]
+    assert record["restored"] == [
+        f"file {CONFIG}",
+        "1 rules, 0 routes",
+        f"restarted symroute-monitor.service (it read {CONFIG})",
+    ]
     assert "restarted symroute-monitor.service" in deadman_record.describe(record)  # the next run's warning, the audit
 
 
@@ -161,11 +200,16 @@ def test_the_next_converge_restoring_a_run_whose_dead_man_never_ran_restarts_the
 def test_a_monitor_configured_as_a_unit_where_systemd_does_not_run_needs_no_restart_and_fails_nothing():
     """The converge's rollback of a run that configured the monitor as a systemd unit on a router without
     systemd (the run failed on exactly that): systemctl says so, and the restore stands."""
+
     class NoSystemd(Runner):
         def run(self, argv, stdin=None):
             self.calls.append(list(argv))
-            return Result(1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
-                                 "Failed to connect to bus: Host is down")
+            return Result(
+                1,
+                "",
+                "System has not been booted with systemd as init system (PID 1). Can't operate.\n"
+                "Failed to connect to bus: Host is down",
+            )
 
     runner = NoSystemd()
     lines = deadman_services.follow(runner, [f"file {CONFIG}", f"file {UNIT}"], _services())

@@ -7,10 +7,20 @@ from paths import REPOSITORY
 
 
 def _tasks(playbook, *arguments):
-    return subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i",
-                           str(REPOSITORY / "inventories" / "lab" / "hosts.yml"), str(REPOSITORY / playbook),
-                           "--list-tasks", *arguments], capture_output=True, text=True, cwd=REPOSITORY,
-                          check=True).stdout
+    return subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(REPOSITORY / "inventories" / "lab" / "hosts.yml"),
+            str(REPOSITORY / playbook),
+            "--list-tasks",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        check=True,
+    ).stdout
 
 
 def test_the_old_audit_playbook_says_it_is_deprecated_then_runs_the_same_audit():
@@ -22,9 +32,20 @@ def test_the_old_audit_playbook_says_it_is_deprecated_then_runs_the_same_audit()
 
 
 def test_the_notice_is_shown_when_the_audit_is_limited_to_one_router():
-    hosts = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i",
-                            str(REPOSITORY / "inventories" / "lab" / "hosts.yml"),
-                            str(REPOSITORY / "playbooks" / "verify.yml"), "--list-hosts", "-l", "edge"],
-                           capture_output=True, text=True, cwd=REPOSITORY, check=True).stdout
+    hosts = subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(REPOSITORY / "inventories" / "lab" / "hosts.yml"),
+            str(REPOSITORY / "playbooks" / "verify.yml"),
+            "--list-hosts",
+            "-l",
+            "edge",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        check=True,
+    ).stdout
     notice_play = hosts.split("play #1", 1)[1].split("play #2", 1)[0]
     assert "hosts (1)" in notice_play and "edge" in notice_play

@@ -19,10 +19,12 @@ print(json.dumps({"digest": plan_digest(plans), "files": {router: render_all(pla
 
 
 def _render_in_a_process(inventory, seed):
-    environment = dict(os.environ, PYTHONHASHSEED=seed,
-                       PYTHONPATH=os.pathsep.join([str(REPOSITORY / "tests"), str(REPOSITORY)]))
-    result = subprocess.run([sys.executable, "-c", RENDER, str(inventory)], capture_output=True, text=True,
-                            env=environment, check=True)
+    environment = dict(
+        os.environ, PYTHONHASHSEED=seed, PYTHONPATH=os.pathsep.join([str(REPOSITORY / "tests"), str(REPOSITORY)])
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", RENDER, str(inventory)], capture_output=True, text=True, env=environment, check=True
+    )
     return result.stdout
 
 

@@ -52,8 +52,18 @@ HOSTILE = [
 def _run(argv, name="incident", **kwargs):
     recording, replay, connector, read = replayed(name)
     out, err = io.StringIO(), io.StringIO()
-    status = main(argv, runner=replay, out=out, err=err, read_sysctl=read, connector=connector,
-                  sleep=lambda s: None, hostname="edge-lab", now=0, **kwargs)
+    status = main(
+        argv,
+        runner=replay,
+        out=out,
+        err=err,
+        read_sysctl=read,
+        connector=connector,
+        sleep=lambda s: None,
+        hostname="edge-lab",
+        now=0,
+        **kwargs,
+    )
     return status, out.getvalue(), err.getvalue(), replay
 
 
@@ -71,18 +81,38 @@ def _module_environment():
     return dict(os.environ, PYTHONPATH=str(REPOSITORY / "module_utils"))
 
 
-@pytest.mark.parametrize("argv", [["--target", "1.2.3.4:80\nx"], ["--watch", "0.5"], ["--link", "x=wan a"],
-                                  ["--target", "1.2.3.4:" + "9" * 5000]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--target", "1.2.3.4:80\nx"], ["--watch", "0.5"], ["--link", "x=wan a"], ["--target", "1.2.3.4:" + "9" * 5000]],
+)
 def test_a_bad_option_in_a_real_process_is_one_line_without_traceback(argv):
-    done = subprocess.run([sys.executable, "-m", "symroute_router.doctor", *argv], capture_output=True, text=True,
-                          env=_module_environment(), timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "symroute_router.doctor", *argv],
+        capture_output=True,
+        text=True,
+        env=_module_environment(),
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
 def test_problems_exit_1_and_write_both_reports(tmp_path):
-    status, out, err, replay = _run(["--target", "100.64.20.10:80", "--link", "wan_a=wana", "--format", "json",
-                                     "--json-out", str(tmp_path / "r.json"), "--markdown-out", str(tmp_path / "r.md")])
+    status, out, err, replay = _run(
+        [
+            "--target",
+            "100.64.20.10:80",
+            "--link",
+            "wan_a=wana",
+            "--format",
+            "json",
+            "--json-out",
+            str(tmp_path / "r.json"),
+            "--markdown-out",
+            str(tmp_path / "r.md"),
+        ]
+    )
     assert (status, err) == (1, "")
     assert (tmp_path / "r.json").read_text() == out
     report = json.loads(out)
@@ -94,8 +124,17 @@ def test_no_problem_exits_0():
     recording, replay, connector, read = replayed("symroute")
     values = dict(recording["sysctl"], **{"net/ipv4/conf/wanb/rp_filter": "2"})
     out, err = io.StringIO(), io.StringIO()
-    status = main(["--target", "100.64.20.10:80"], runner=replay, out=out, err=err, read_sysctl=values.get,
-                  connector=connector, sleep=lambda s: None, hostname="edge-lab", now=0)
+    status = main(
+        ["--target", "100.64.20.10:80"],
+        runner=replay,
+        out=out,
+        err=err,
+        read_sysctl=values.get,
+        connector=connector,
+        sleep=lambda s: None,
+        hostname="edge-lab",
+        now=0,
+    )
     assert status == 0, out.getvalue()
     assert "No problem" not in err.getvalue() and "0 problem(s)" in out.getvalue()
 
@@ -112,10 +151,23 @@ def test_help_exits_0(capsys):
 
 
 def test_bin_symroute_doctor_runs_the_router_package_with_the_system_python():
-    done = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "doctor", "--watch", "x"], capture_output=True,
-                          text=True, timeout=60, check=False, cwd="/", env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [str(REPOSITORY / "bin" / "symroute"), "doctor", "--watch", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 2
     assert done.stderr == "symroute doctor: error: --watch 'x' is not an integer 0-3600\n"
-    usage = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "doctor", "--help"], capture_output=True, text=True,
-                           timeout=60, check=False, env={"PATH": "/usr/bin:/bin"})
+    usage = subprocess.run(
+        [str(REPOSITORY / "bin" / "symroute"), "doctor", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert usage.returncode == 0 and "usage: symroute doctor" in usage.stdout

@@ -17,11 +17,18 @@ from symroute_router.command import Result
 
 SAMPLES = REPOSITORY / "tests" / "unit" / "doctor_samples"
 # The only programs and verbs the doctor may run: it reads, it never changes anything.
-READ_ONLY = (("ip", "-4", "-json", "route", "show", "default"), ("ip", "-6", "-json", "route", "show", "default"),
-             ("ip", "-json", "addr", "show"), ("ip", "-4", "-json", "rule"), ("ip", "-6", "-json", "rule"),
-             ("ip", "-json", "route", "get"), ("nft", "-json", "list", "ruleset"),
-             ("nft", "-json", "list", "table", "inet", "symroute"), ("conntrack", "-L", "-f", "ipv4", "-p", "tcp"),
-             ("conntrack", "-L", "-f", "ipv6", "-p", "tcp"))
+READ_ONLY = (
+    ("ip", "-4", "-json", "route", "show", "default"),
+    ("ip", "-6", "-json", "route", "show", "default"),
+    ("ip", "-json", "addr", "show"),
+    ("ip", "-4", "-json", "rule"),
+    ("ip", "-6", "-json", "rule"),
+    ("ip", "-json", "route", "get"),
+    ("nft", "-json", "list", "ruleset"),
+    ("nft", "-json", "list", "table", "inet", "symroute"),
+    ("conntrack", "-L", "-f", "ipv4", "-p", "tcp"),
+    ("conntrack", "-L", "-f", "ipv6", "-p", "tcp"),
+)
 UNROUTABLE = Result(2, "", "RTNETLINK answers: Network is unreachable\n")
 
 
@@ -30,7 +37,7 @@ def sample(name):
 
 
 def is_read_only(argv):
-    return any(tuple(argv[:len(prefix)]) == prefix for prefix in READ_ONLY)
+    return any(tuple(argv[: len(prefix)]) == prefix for prefix in READ_ONLY)
 
 
 class Replay:
@@ -95,8 +102,14 @@ def test_every_recorded_command_is_a_read(name):
 
 
 def test_a_repeated_command_gives_its_answers_in_turn_then_the_last():
-    replay = Replay({"commands": [[["conntrack", "-L", "-f", "ipv4", "-p", "tcp"], 0, "a", ""],
-                                  [["conntrack", "-L", "-f", "ipv4", "-p", "tcp"], 0, "b", ""]]})
+    replay = Replay(
+        {
+            "commands": [
+                [["conntrack", "-L", "-f", "ipv4", "-p", "tcp"], 0, "a", ""],
+                [["conntrack", "-L", "-f", "ipv4", "-p", "tcp"], 0, "b", ""],
+            ]
+        }
+    )
     argv = ["conntrack", "-L", "-f", "ipv4", "-p", "tcp"]
     assert [replay.run(argv).stdout for _ in range(3)] == ["a", "b", "b"]
 
@@ -111,5 +124,9 @@ def test_a_write_or_an_unknown_command_fails_the_test():
 def test_the_incident_sample_is_the_incident():
     """Recorded, not invented: the site's address by wana went unanswered, everything else was answered."""
     outcomes = {(c[1], c[2]): c[5] for c in sample("incident")["connects"] if c[3] == "100.64.20.10"}
-    assert outcomes == {("198.51.100.2", "wana"): "answered", ("198.51.100.6", "wanb"): "answered",
-                        ("203.0.113.1", "wana"): "no answer", ("203.0.113.1", "wanb"): "answered"}
+    assert outcomes == {
+        ("198.51.100.2", "wana"): "answered",
+        ("198.51.100.6", "wanb"): "answered",
+        ("203.0.113.1", "wana"): "no answer",
+        ("203.0.113.1", "wanb"): "answered",
+    }

@@ -17,9 +17,22 @@ def run(name, targets, links=None, connects=None, sysctl=None, **settings):
     recording, replay, connector, read = replayed(name)
     connector.outcomes.update(connects or {})
     values = dict(recording["sysctl"], **(sysctl or {}))
-    report = diagnose(replay, dict({"targets": options.targets(targets), "links": LINKS if links is None else links,
-                                    "monitor_config": "/nonexistent/monitor.json"}, **settings),
-                      read_sysctl=values.get, connector=connector, sleep=lambda s: None, hostname="edge-lab", now=NOW)
+    report = diagnose(
+        replay,
+        dict(
+            {
+                "targets": options.targets(targets),
+                "links": LINKS if links is None else links,
+                "monitor_config": "/nonexistent/monitor.json",
+            },
+            **settings,
+        ),
+        read_sysctl=values.get,
+        connector=connector,
+        sleep=lambda s: None,
+        hostname="edge-lab",
+        now=NOW,
+    )
     return report, replay
 
 
@@ -44,10 +57,14 @@ def test_the_incident_is_one_asymmetric_return_path_with_a_paste_ready_entry():
     assert found["evidence"]["site_answered_by"] == ["wan_b"]
     assert "confirm the partner's published address ranges" in found["fix"]
     entry = found["partner_entry"]
-    assert entry["entry"] == {"name": "changeme-100-64-20-0-24",
-                              "description": "found by symroute doctor on edge-lab at 2027-01-15T08:00:00Z",
-                              "prefixes": ["100.64.20.0/24"], "link": "wan_a", "on_link_failure": "failover",
-                              "health_check": "tcp://100.64.20.10:80"}
+    assert entry["entry"] == {
+        "name": "changeme-100-64-20-0-24",
+        "description": "found by symroute doctor on edge-lab at 2027-01-15T08:00:00Z",
+        "prefixes": ["100.64.20.0/24"],
+        "link": "wan_a",
+        "on_link_failure": "failover",
+        "health_check": "tcp://100.64.20.10:80",
+    }
     assert entry["yaml"] == (
         "symroute_partners:\n"
         "  - name: changeme-100-64-20-0-24\n"
@@ -55,14 +72,18 @@ def test_the_incident_is_one_asymmetric_return_path_with_a_paste_ready_entry():
         "    prefixes: [100.64.20.0/24]\n"
         "    link: wan_a\n"
         "    on_link_failure: failover\n"
-        "    health_check: tcp://100.64.20.10:80\n")
+        "    health_check: tcp://100.64.20.10:80\n"
+    )
     assert yaml.safe_load(entry["yaml"]) == {"symroute_partners": [entry["entry"]]}
 
 
 def test_the_proposed_entries_pass_the_plans_validation(router_vars):
     report, _ = run("incident", ["100.64.20.10:80", "[2001:db8:20::10]:80"])
-    entries = [yaml.safe_load(f["partner_entry"]["yaml"])["symroute_partners"][0]
-               for f in report["findings"] if "partner_entry" in f and f["kind"] == "asymmetric-return-path"]
+    entries = [
+        yaml.safe_load(f["partner_entry"]["yaml"])["symroute_partners"][0]
+        for f in report["findings"]
+        if "partner_entry" in f and f["kind"] == "asymmetric-return-path"
+    ]
     assert [e["prefixes"] for e in entries] == [["100.64.20.0/24"], ["2001:db8:20::/48"]]
     assert entries[1]["health_check"] == "tcp://[2001:db8:20::10]:80"
     variables = copy.deepcopy(router_vars)
@@ -73,7 +94,8 @@ def test_the_proposed_entries_pass_the_plans_validation(router_vars):
 def test_the_prefix_length_options_decide_the_proposed_prefix():
     report, _ = run("incident", ["100.64.20.10:80"], prefix_length4=28)
     assert finding(report, "asymmetric-return-path/100.64.20.10:80")["partner_entry"]["entry"]["prefixes"] == [
-        "100.64.20.0/28"]
+        "100.64.20.0/28"
+    ]
 
 
 def test_pinned_and_answered_is_no_problem():
@@ -87,9 +109,12 @@ def test_pinned_and_answered_is_no_problem():
 
 def test_pinned_links_take_their_names_from_symroutes_monitor_configuration():
     from test_doctor_fakes import SAMPLES
+
     report, _ = run("symroute", ["100.64.20.10:80"], links={}, monitor_config=str(SAMPLES / "monitor.json"))
     assert [(link["name"], link["named_by"]) for link in report["links"]] == [
-        ("wan_a", "monitor configuration"), ("wan_b", "monitor configuration")]
+        ("wan_a", "monitor configuration"),
+        ("wan_b", "monitor configuration"),
+    ]
     assert report["links"][0]["symroute"] == {"mark": "0x100", "table": 200}
     assert finding(report, "pinned-symmetric/100.64.20.10:80")["evidence"]["pinned_link"] == "wan_a"
     assert report["symroute"]["installed"] is True
@@ -104,8 +129,11 @@ def test_pinned_but_unanswered_is_a_problem():
 
 
 def test_nothing_answered_is_unreachable_not_asymmetric():
-    silent = {(source, interface, "100.64.20.10", 80): ("no answer", "")
-              for source in ("198.51.100.2", "198.51.100.6", "203.0.113.1") for interface in ("wana", "wanb")}
+    silent = {
+        (source, interface, "100.64.20.10", 80): ("no answer", "")
+        for source in ("198.51.100.2", "198.51.100.6", "203.0.113.1")
+        for interface in ("wana", "wanb")
+    }
     report, _ = run("incident", ["100.64.20.10:80"], connects=silent)
     found = finding(report, "unreachable/100.64.20.10:80")
     assert found["severity"] == "problem" and "partner_entry" not in found
@@ -113,15 +141,17 @@ def test_nothing_answered_is_unreachable_not_asymmetric():
 
 
 def test_a_site_answered_by_its_egress_link_is_symmetric_today():
-    report, _ = run("incident", ["100.64.20.10:80"], connects={("203.0.113.1", "wana", "100.64.20.10", 80):
-                                                               ("answered", "refused")})
+    report, _ = run(
+        "incident", ["100.64.20.10:80"], connects={("203.0.113.1", "wana", "100.64.20.10", 80): ("answered", "refused")}
+    )
     found = finding(report, "symmetric-not-pinned/100.64.20.10:80")
     assert found["severity"] == "info" and "symmetric today, not pinned" in found["title"]
 
 
 def test_an_egress_link_that_answers_nothing_proposes_the_link_that_does():
-    report, _ = run("incident", ["100.64.20.10:80"], connects={("198.51.100.2", "wana", "100.64.20.10", 80):
-                                                               ("no answer", "")})
+    report, _ = run(
+        "incident", ["100.64.20.10:80"], connects={("198.51.100.2", "wana", "100.64.20.10", 80): ("no answer", "")}
+    )
     found = finding(report, "egress-link-unanswered/100.64.20.10:80")
     assert found["partner_entry"]["entry"]["link"] == "wan_b"
 
@@ -138,8 +168,15 @@ def test_strict_rp_filter_on_a_wan_link_is_a_problem_with_the_sysctl_to_set():
 def test_rp_filter_takes_the_larger_of_all_and_the_interface():
     strict = run("incident", [], sysctl={"net/ipv4/conf/all/rp_filter": "1"})[0]
     assert {"rp-filter-strict/wana", "rp-filter-strict/wanb"} <= set(ids(strict))
-    loose = run("incident", [], sysctl={"net/ipv4/conf/all/rp_filter": "1", "net/ipv4/conf/wana/rp_filter": "2",
-                                         "net/ipv4/conf/wanb/rp_filter": "2"})[0]
+    loose = run(
+        "incident",
+        [],
+        sysctl={
+            "net/ipv4/conf/all/rp_filter": "1",
+            "net/ipv4/conf/wana/rp_filter": "2",
+            "net/ipv4/conf/wanb/rp_filter": "2",
+        },
+    )[0]
     assert not [i for i in ids(loose) if i.startswith("rp-filter")]
 
 
@@ -147,8 +184,10 @@ def test_ignore_routes_with_linkdown_off_is_a_problem_per_link():
     report, _ = run("incident", [])  # a plain Linux router: 0 everywhere
     found = finding(report, "routes-used-without-carrier/wana")
     assert found["evidence"]["ignore_routes_with_linkdown"] == {"ipv4": 0, "ipv6": 0}
-    assert ("net.ipv4.conf.wana.ignore_routes_with_linkdown=1 net.ipv6.conf.wana.ignore_routes_with_linkdown=1"
-            in found["fix"])
+    assert (
+        "net.ipv4.conf.wana.ignore_routes_with_linkdown=1 net.ipv6.conf.wana.ignore_routes_with_linkdown=1"
+        in found["fix"]
+    )
     assert not [i for i in ids(run("symroute", [])[0]) if i.startswith("routes-used")]  # symroute sets 1
 
 
@@ -162,8 +201,11 @@ def test_findings_are_ordered_problems_first_and_identically_every_time():
 
 
 def test_attempts_that_could_not_leave_are_not_probed_never_unreachable():
-    cannot = {(source, interface, "100.64.20.10", 80): ("error", "cannot bind: Operation not permitted")
-              for source in ("198.51.100.2", "198.51.100.6", "203.0.113.1") for interface in ("wana", "wanb")}
+    cannot = {
+        (source, interface, "100.64.20.10", 80): ("error", "cannot bind: Operation not permitted")
+        for source in ("198.51.100.2", "198.51.100.6", "203.0.113.1")
+        for interface in ("wana", "wanb")
+    }
     report, _ = run("incident", ["100.64.20.10:80"], connects=cannot)
     found = finding(report, "not-probed/100.64.20.10:80")
     assert found["evidence"]["details"] == ["cannot bind: Operation not permitted"]
@@ -173,5 +215,6 @@ def test_attempts_that_could_not_leave_are_not_probed_never_unreachable():
 
 def test_a_real_connect_without_privilege_says_it_could_not_bind():
     from symroute_router.doctor import probe
+
     result, detail = probe.connect(4, "192.0.2.1", "sdoc-nonexistent", "192.0.2.2", 9, 0.1)
     assert result == "error" and detail.startswith("cannot bind: ")

@@ -17,22 +17,29 @@ ANSIBLE = REPOSITORY / ".venv" / "bin" / "ansible"
 
 def _argument_spec():
     tree = ast.parse(MODULE.read_text())
-    call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call)
-                and getattr(node.func, "id", "") == "AnsibleModule")
+    call = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "AnsibleModule"
+    )
     return ast.literal_eval(next(k.value for k in call.keywords if k.arg == "argument_spec"))
 
 
 def _documentation():
     tree = ast.parse(MODULE.read_text())
-    text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and node.targets[0].id == "DOCUMENTATION")
+    text = next(
+        node.value.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == "DOCUMENTATION"
+    )
     return yaml.safe_load(text)
 
 
 def test_the_documentation_matches_the_argument_spec():
     spec, documented = _argument_spec(), _documentation()["options"]
-    assert set(spec) == set(documented) == {"targets", "watch_s", "timeout_ms", "links", "site_addresses",
-                                            "monitor_config"}
+    assert (
+        set(spec)
+        == set(documented)
+        == {"targets", "watch_s", "timeout_ms", "links", "site_addresses", "monitor_config"}
+    )
     for name, option in spec.items():
         assert option["type"] == documented[name]["type"], name
         assert option.get("default") == documented[name].get("default"), name
@@ -41,13 +48,37 @@ def test_the_documentation_matches_the_argument_spec():
 
 
 def _ad_hoc(arguments):
-    environment = dict(os.environ, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json",
-                       ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_DEPRECATION_WARNINGS="0")
-    done = subprocess.run([str(ANSIBLE), "localhost", "-i", "localhost,", "-c", "local", "--check",
-                           "-e", "ansible_python_interpreter=/usr/bin/python3", "-m", "symroute_doctor",
-                           "-a", json.dumps(arguments)], capture_output=True, text=True, env=environment,
-                          cwd=str(REPOSITORY), timeout=180, check=False)
-    document = json.loads(done.stdout[done.stdout.index("{"):])
+    environment = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+    )
+    done = subprocess.run(
+        [
+            str(ANSIBLE),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "--check",
+            "-e",
+            "ansible_python_interpreter=/usr/bin/python3",
+            "-m",
+            "symroute_doctor",
+            "-a",
+            json.dumps(arguments),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=str(REPOSITORY),
+        timeout=180,
+        check=False,
+    )
+    document = json.loads(done.stdout[done.stdout.index("{") :])
     return document["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 

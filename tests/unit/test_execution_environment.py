@@ -31,12 +31,29 @@ def context(tmp_path_factory):
     """The build context of execution-environment.yml, with the tarballs `make collection` builds."""
     work = tmp_path_factory.mktemp("ee")
     shutil.copy(REPOSITORY / "execution-environment.yml", work)
-    build = subprocess.run([str(VENV / "python"), str(REPOSITORY / "bin" / "build-collection"), "--output",
-                            str(work / "build")], capture_output=True, text=True, check=False)
+    build = subprocess.run(
+        [str(VENV / "python"), str(REPOSITORY / "bin" / "build-collection"), "--output", str(work / "build")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert build.returncode == 0, build.stderr
-    created = subprocess.run([str(VENV / "ansible-builder"), "create", "--file", "execution-environment.yml",
-                              "--context", "context", "--output-filename", "Containerfile"],
-                             capture_output=True, text=True, cwd=work, check=False)
+    created = subprocess.run(
+        [
+            str(VENV / "ansible-builder"),
+            "create",
+            "--file",
+            "execution-environment.yml",
+            "--context",
+            "context",
+            "--output-filename",
+            "Containerfile",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        check=False,
+    )
     assert created.returncode == 0, created.stdout + created.stderr
     return work / "context"
 
@@ -74,8 +91,9 @@ def test_the_collections_are_requirements_yml_plus_symroutes_own(definition, con
     # Pinned to what the pinned `ansible` package bundles in the virtualenv (what the tests ran with).
     for collection in written[:-1]:
         namespace, name = collection["name"].split(".")
-        (manifest,) = (REPOSITORY / ".venv" / "lib").glob(f"python3*/site-packages/ansible_collections/{namespace}/{name}"
-                                                          "/MANIFEST.json")
+        (manifest,) = (REPOSITORY / ".venv" / "lib").glob(
+            f"python3*/site-packages/ansible_collections/{namespace}/{name}/MANIFEST.json"
+        )
         assert collection["version"] == "==" + json.loads(manifest.read_text())["collection_info"]["version"]
     assert written[-1] == {"name": f"symroute-collection/symroute-router-{version}.tar.gz", "type": "file"}
     # The galaxy stage installs it from /build, where the build context's _build is copied.
@@ -87,9 +105,11 @@ def test_the_engine_is_installed_from_its_sdist_in_the_final_stage(context):
     version = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]["version"]
     assert (context / "_build" / "symroute-python" / f"symroute-{version}.tar.gz").is_file()
     final = (context / "Containerfile").read_text().split("# Final build stage")[1]
-    steps = ["COPY _build/symroute-python/ /tmp/symroute-python/",
-             "RUN $PYCMD -m pip install --no-cache-dir --no-deps /tmp/symroute-python/symroute-*.tar.gz",
-             "RUN $PYCMD -I -m symroute --help > /dev/null"]
+    steps = [
+        "COPY _build/symroute-python/ /tmp/symroute-python/",
+        "RUN $PYCMD -m pip install --no-cache-dir --no-deps /tmp/symroute-python/symroute-*.tar.gz",
+        "RUN $PYCMD -I -m symroute --help > /dev/null",
+    ]
     positions = [final.index(step) for step in steps]
     assert positions == sorted(positions)
     assert final.index("install-from-bindep") < positions[0]  # after the dependencies it needs

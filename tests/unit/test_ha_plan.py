@@ -253,8 +253,7 @@ def test_explain_text_names_the_pair_once(capsys):
     assert main(["explain", "--inventory", HA_LAB, "--host", "edge-1", "100.64.20.5", "100.64.21.5"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
-        "edge-1 is in HA pair edge-pair with edge-2: starts as the master "
-        "(priority 150, peer 100, preempt false)"
+        "edge-1 is in HA pair edge-pair with edge-2: starts as the master (priority 150, peer 100, preempt false)"
     )
     assert "  link wan_b: SNAT to the shared address 198.51.100.12 (the same on both routers)" in out
     assert "  VRRP wan_a4: vrid 21 on wana, 198.51.100.4/29" in out

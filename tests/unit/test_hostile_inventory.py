@@ -45,19 +45,41 @@ def _build(directory, case):
 
 
 def _cli(root):
-    result = subprocess.run([str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory",
-                             str(root / "inventory"), "--format", "json"],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(REPOSITORY / "bin" / "symroute"), "plan", "--inventory", str(root / "inventory"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return result
 
 
 def _playbook(root):
-    environment = dict(os.environ, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                       ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LOCAL_TEMP=str(root / "tmp"))
+    environment = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_LOCAL_TEMP=str(root / "tmp"),
+    )
     output = root / "playbook-plan.json"
-    result = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(root / "inventory"),
-                             str(REPOSITORY / "playbooks" / "plan.yml"), "-e", f"symroute_plan_output={output}"],
-                            capture_output=True, text=True, timeout=180, cwd=root, env=environment, check=False)
+    result = subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(root / "inventory"),
+            str(REPOSITORY / "playbooks" / "plan.yml"),
+            "-e",
+            f"symroute_plan_output={output}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=root,
+        env=environment,
+        check=False,
+    )
     return result, (json.loads(output.read_text()) if output.exists() else None)
 
 
@@ -90,7 +112,8 @@ def test_cli_refuses_or_plans(case, outcomes):
     fragments = expected[1]
     assert cli.returncode == 1 and not document["valid"]
     assert any(all(fragment in problem for fragment in fragments) for problem in document["problems"]), (
-        f"no problem holds {fragments}: {document['problems']}")
+        f"no problem holds {fragments}: {document['problems']}"
+    )
     assert all(len(problem) < 600 for problem in document["problems"]), "a problem echoes a hostile value at length"
 
 
@@ -125,22 +148,67 @@ def _check_nft(text, tmp_path):
     assert _top_level(text) == NFT_TOP_LEVEL
     path = tmp_path / "symroute.nft"
     path.write_text(text)
-    result = subprocess.run(["unshare", "--net", "nft", "-c", "-f", str(path)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        ["unshare", "--net", "nft", "-c", "-f", str(path)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
-UNIT_KEYS = {"Description", "Documentation", "After", "Wants", "StartLimitIntervalSec", "Type", "RemainAfterExit", "Environment",
-             "ExecStart", "Restart", "RestartSec", "WantedBy",
-             # The sandbox (docs/security.md): fixed lines of the templates, none of them from the inventory.
-             "CapabilityBoundingSet", "DevicePolicy", "IPAddressDeny", "KeyringMode", "LockPersonality",
-             "MemoryDenyWriteExecute", "MemoryMax", "NoNewPrivileges", "PrivateDevices", "PrivateIPC",
-             "PrivateMounts", "PrivateTmp", "ProcSubset", "ProtectClock", "ProtectControlGroups", "ProtectHome",
-             "ProtectHostname", "ProtectKernelLogs", "ProtectKernelModules", "ProtectKernelTunables", "ProtectProc",
-             "ProtectSystem", "ReadWritePaths", "RemoveIPC", "RestrictAddressFamilies", "RestrictNamespaces",
-             "RestrictRealtime", "RestrictSUIDSGID", "RuntimeDirectory", "RuntimeDirectoryMode",
-             "RuntimeDirectoryPreserve", "StateDirectory", "StateDirectoryMode", "SystemCallArchitectures",
-             "SystemCallErrorNumber", "SystemCallFilter", "TasksMax", "TimeoutStartSec", "TimeoutStopSec", "UMask"}
+UNIT_KEYS = {
+    "Description",
+    "Documentation",
+    "After",
+    "Wants",
+    "StartLimitIntervalSec",
+    "Type",
+    "RemainAfterExit",
+    "Environment",
+    "ExecStart",
+    "Restart",
+    "RestartSec",
+    "WantedBy",
+    # The sandbox (docs/security.md): fixed lines of the templates, none of them from the inventory.
+    "CapabilityBoundingSet",
+    "DevicePolicy",
+    "IPAddressDeny",
+    "KeyringMode",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "MemoryMax",
+    "NoNewPrivileges",
+    "PrivateDevices",
+    "PrivateIPC",
+    "PrivateMounts",
+    "PrivateTmp",
+    "ProcSubset",
+    "ProtectClock",
+    "ProtectControlGroups",
+    "ProtectHome",
+    "ProtectHostname",
+    "ProtectKernelLogs",
+    "ProtectKernelModules",
+    "ProtectKernelTunables",
+    "ProtectProc",
+    "ProtectSystem",
+    "ReadWritePaths",
+    "RemoveIPC",
+    "RestrictAddressFamilies",
+    "RestrictNamespaces",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "RuntimeDirectory",
+    "RuntimeDirectoryMode",
+    "RuntimeDirectoryPreserve",
+    "StateDirectory",
+    "StateDirectoryMode",
+    "SystemCallArchitectures",
+    "SystemCallErrorNumber",
+    "SystemCallFilter",
+    "TasksMax",
+    "TimeoutStartSec",
+    "TimeoutStopSec",
+    "UMask",
+}
 
 
 def _check_unit(text):
@@ -159,10 +227,30 @@ def _check_unit(text):
 
 
 def _metrics_of(plan):
-    links = {link["name"]: {"up": True, "carrier": True, "gated": False, "reason": "r", "since": 1.0,
-                            "transitions": 0, "rtt_seconds": 0.01, "loss_ratio": 0.0} for link in plan["links"]}
-    partners = {p["name"]: {"pinned_link": p["link"], "reachable": True, "latency_seconds": 0.01, "link": p["link"],
-                            "off_pinned_link": False, "checked": 1.0} for p in plan["partners"]}
+    links = {
+        link["name"]: {
+            "up": True,
+            "carrier": True,
+            "gated": False,
+            "reason": "r",
+            "since": 1.0,
+            "transitions": 0,
+            "rtt_seconds": 0.01,
+            "loss_ratio": 0.0,
+        }
+        for link in plan["links"]
+    }
+    partners = {
+        p["name"]: {
+            "pinned_link": p["link"],
+            "reachable": True,
+            "latency_seconds": 0.01,
+            "link": p["link"],
+            "off_pinned_link": False,
+            "checked": 1.0,
+        }
+        for p in plan["partners"]
+    }
     return publish.metrics({"router": plan["router"], "updated": 1.0, "links": links, "partners": partners})
 
 
@@ -176,13 +264,16 @@ def test_every_rendered_file_stays_sound(case, outcomes, tmp_path):
         files = render_all(plan)
         _check_nft(files["symroute.nft.j2"], tmp_path)
         for line in files["90-symroute.conf.j2"].splitlines():
-            assert line.startswith("#") or re.fullmatch(r"[a-z0-9_]+([.][A-Za-z0-9_-]+|/[A-Za-z0-9_.-]+)+ = [0-9]+", line)
+            assert line.startswith("#") or re.fullmatch(
+                r"[a-z0-9_]+([.][A-Za-z0-9_-]+|/[A-Za-z0-9_.-]+)+ = [0-9]+", line
+            )
         for line in files["rt_tables.conf.j2"].splitlines():
             assert line.startswith("#") or re.fullmatch(r"[0-9]+ symroute_[a-z0-9_]+", line)
         for name in ("monitor.json.j2",):
             json.loads(files[name])
         assert json.loads(files["monitor.json.j2"])["settings"]["hook"] == plan["settings"].get(
-            "symroute_monitor_hook", [])
+            "symroute_monitor_hook", []
+        )
         _check_unit(files["symroute-routing.service.j2"])
         _check_unit(files["symroute-monitor.service.j2"])
         script = tmp_path / "ctl"

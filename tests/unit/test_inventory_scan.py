@@ -59,8 +59,13 @@ def test_an_inventory_that_is_a_git_repository_plans_with_and_without_base(repos
     assert document["digest"] == lab_digest  # nothing of .git/ is part of the inventory
     partners = repository / "group_vars" / "all" / "partners.yml"
     partners.write_text(partners.read_text().replace("100.64.20.0/24", "100.64.20.0/24, 100.64.22.0/24"))
-    result = subprocess.run([SYMROUTE, "plan", "--inventory", ".", "--base", "HEAD", "--format", "json"],
-                            capture_output=True, text=True, cwd=repository, check=False)
+    result = subprocess.run(
+        [SYMROUTE, "plan", "--inventory", ".", "--base", "HEAD", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=repository,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
     assert document["base_notes"] == []
@@ -96,11 +101,27 @@ def test_hidden_and_backup_files_are_ignored_as_ansible_ignores_them(tmp_path, c
 def test_a_file_ansible_would_read_is_still_refused_when_executable(tmp_path):
     root = tmp_path / "inventory"
     shutil.copytree(LAB, root)
-    read = ["extra.yml", "more/hosts", "group_vars/all/more.yml", "group_vars/all/deeper/values",
-            "host_vars/edge.example.org"]
-    ignored = ["README.md", "notes.txt", "hosts.orig", "site.retry", "old.cfg", "hosts.yml~", ".envrc",
-               "group_vars/all/notes.txt", "group_vars/all/draft.yml.bak", "group_vars/all/sub.d/x.yml",
-               "more/group_vars/all.yml", "vars_plugins/plugin.py"]
+    read = [
+        "extra.yml",
+        "more/hosts",
+        "group_vars/all/more.yml",
+        "group_vars/all/deeper/values",
+        "host_vars/edge.example.org",
+    ]
+    ignored = [
+        "README.md",
+        "notes.txt",
+        "hosts.orig",
+        "site.retry",
+        "old.cfg",
+        "hosts.yml~",
+        ".envrc",
+        "group_vars/all/notes.txt",
+        "group_vars/all/draft.yml.bak",
+        "group_vars/all/sub.d/x.yml",
+        "more/group_vars/all.yml",
+        "vars_plugins/plugin.py",
+    ]
     for relative in read + ignored:
         _write(root, relative, "{}\n" if relative.endswith(".yml") else "", 0o755)
     _, files, problems = scan(root)
@@ -135,18 +156,41 @@ def _files_ansible_reads(source, monkeypatch):
 def test_the_scan_holds_exactly_the_files_ansible_reads(tmp_path, monkeypatch):
     root = tmp_path / "inventory"
     hosts = ("edge", "edge2.example.org", "web")
-    _write(root, "hosts.yml", "all:\n  children:\n    routers:\n      hosts:\n" +
-           "".join(f"        {host}:\n" for host in hosts) + "    web_group:\n      hosts:\n        web:\n")
+    _write(
+        root,
+        "hosts.yml",
+        "all:\n  children:\n    routers:\n      hosts:\n"
+        + "".join(f"        {host}:\n" for host in hosts)
+        + "    web_group:\n      hosts:\n        web:\n",
+    )
     _write(root, "more/extra.yml", "routers:\n  hosts:\n    edge:\n")
     _write(root, "more/hosts", "[routers]\nedge\n")
-    for relative in ("group_vars/all.yml", "group_vars/routers/a.yml", "group_vars/routers/b",
-                     "group_vars/routers/deeper/c.json", "group_vars/web_group.yaml",
-                     "host_vars/edge.yml", "host_vars/edge2.example.org", "host_vars/web/x.yml"):
+    for relative in (
+        "group_vars/all.yml",
+        "group_vars/routers/a.yml",
+        "group_vars/routers/b",
+        "group_vars/routers/deeper/c.json",
+        "group_vars/web_group.yaml",
+        "host_vars/edge.yml",
+        "host_vars/edge2.example.org",
+        "host_vars/web/x.yml",
+    ):
         _write(root, relative, "{}\n")
-    for relative in ("README.md", ".git/config", ".git/hooks/pre-commit.sample", "x.retry", "hosts.yml~",
-                     "more/group_vars/all.yml", "vars_plugins/x.yml", "group_vars/.all.yml",
-                     "group_vars/routers/.hidden.yml", "group_vars/routers/a.yml~", "group_vars/routers/notes.txt",
-                     "group_vars/routers/sub.d/d.yml", "host_vars/web/.x.yml"):
+    for relative in (
+        "README.md",
+        ".git/config",
+        ".git/hooks/pre-commit.sample",
+        "x.retry",
+        "hosts.yml~",
+        "more/group_vars/all.yml",
+        "vars_plugins/x.yml",
+        "group_vars/.all.yml",
+        "group_vars/routers/.hidden.yml",
+        "group_vars/routers/a.yml~",
+        "group_vars/routers/notes.txt",
+        "group_vars/routers/sub.d/d.yml",
+        "host_vars/web/.x.yml",
+    ):
         _write(root, relative, "not: [read\n")  # malformed: Ansible would fail on any of them
     _, files, problems = scan(root)
     assert problems == []
@@ -161,14 +205,18 @@ def test_the_users_ignore_settings_are_honoured(tmp_path):
 
     def run(**settings):
         environment = dict(os.environ, **settings)
-        return subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
-                              env=environment, check=False)
+        return subprocess.run(
+            [SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True, env=environment, check=False
+        )
 
     result = run()
     assert result.returncode == 1
     assert "drafts-hosts.yml: the file is executable" in result.stdout and "hosts.yml.old" in result.stdout
-    config = _write(tmp_path, "ansible.cfg", "[defaults]\ninventory_ignore_patterns = ^drafts-\n"
-                                             "[inventory]\nignore_extensions = .old\n")
+    config = _write(
+        tmp_path,
+        "ansible.cfg",
+        "[defaults]\ninventory_ignore_patterns = ^drafts-\n[inventory]\nignore_extensions = .old\n",
+    )
     result = run(ANSIBLE_CONFIG=str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     result = run(ANSIBLE_INVENTORY_IGNORE_REGEX="^drafts-", ANSIBLE_INVENTORY_IGNORE=".old")
@@ -176,18 +224,20 @@ def test_the_users_ignore_settings_are_honoured(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("- symroute_partners: []\n", "its top level is a list"),
-    ("just a sentence\n", "its top level is a string"),
-    ("$ANSIBLE_VAULT;1.1;AES256\n6162\n", "encrypted with Ansible Vault"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- symroute_partners: []\n", "its top level is a list"),
+        ("just a sentence\n", "its top level is a string"),
+        ("$ANSIBLE_VAULT;1.1;AES256\n6162\n", "encrypted with Ansible Vault"),
+    ],
+)
 def test_a_vars_file_that_is_not_a_mapping_is_named_in_symroutes_words(tmp_path, text, message):
     root = tmp_path / "inventory"
     shutil.copytree(LAB, root)
     partners = _write(root, "group_vars/all/partners.yml", text)
     _write(root, "group_vars/all/empty.yml", "[]\n")  # empty: Ansible skips it, so does symroute
-    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     problems = [line for line in result.stdout.splitlines() if line.startswith("- ")]
     assert len(problems) == 1, result.stdout
@@ -202,8 +252,7 @@ def test_a_yaml_inventory_file_that_is_a_list_is_named(tmp_path):
     root = tmp_path / "inventory"
     shutil.copytree(LAB, root)
     hosts = _write(root, "more-hosts.yml", "- edge\n")
-    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert f"- {hosts}: a YAML inventory file must be a mapping of group names to groups" in result.stdout
     assert "Tagged" not in result.stdout + result.stderr and "Traceback" not in result.stderr
@@ -215,8 +264,13 @@ def test_the_plan_does_not_depend_on_the_working_directory(tmp_path):
     _write(elsewhere, "host_vars/edge.yml", "symroute_links: []\n")
     digests = set()
     for directory in (REPOSITORY, elsewhere):
-        result = subprocess.run([SYMROUTE, "plan", "--inventory", str(LAB), "--format", "json"],
-                                capture_output=True, text=True, cwd=directory, check=False)
+        result = subprocess.run(
+            [SYMROUTE, "plan", "--inventory", str(LAB), "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=directory,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         digests.add(json.loads(result.stdout)["digest"])
     assert len(digests) == 1

@@ -43,8 +43,12 @@ def site(tmp_path, links=LINKS, partners=PARTNERS, hosts=HOSTS):
 
 
 def plan(root, *extra):
-    result = subprocess.run([*SYMROUTE, "plan", "--inventory", str(root), "--format", "json", *extra],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*SYMROUTE, "plan", "--inventory", str(root), "--format", "json", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "Traceback" not in result.stdout + result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -60,7 +64,8 @@ def test_a_link_problem_names_the_host_file_and_line(tmp_path):
     assert code == 1
     assert document["problems"] == [
         f"{root}/host_vars/gw1.yml:11: gw1, link 'lte': field gateway: 100.64.9.1 is not in the link's network "
-        "100.64.3.0/30"]
+        "100.64.3.0/30"
+    ]
 
 
 def test_a_partner_problem_names_the_partner_file_and_the_line_of_the_field(tmp_path):
@@ -101,8 +106,10 @@ def test_a_variable_problem_names_its_file_and_line(tmp_path):
     root = site(tmp_path, links=LINKS + "symroute_lan_networkz: []\n")
     code, document = plan(root)
     assert code == 1
-    assert document["problems"] == [f"{root}/host_vars/gw1.yml:13: gw1: variable symroute_lan_networkz: not a "
-                                    "symroute variable (did you mean 'symroute_lan_networks'?)"]
+    assert document["problems"] == [
+        f"{root}/host_vars/gw1.yml:13: gw1: variable symroute_lan_networkz: not a "
+        "symroute variable (did you mean 'symroute_lan_networks'?)"
+    ]
 
 
 def test_a_key_without_a_value_says_so(tmp_path):
@@ -111,11 +118,14 @@ def test_a_key_without_a_value_says_so(tmp_path):
     assert "got nothing (the key is written without a value)" in document["problems"][0]
 
 
-@pytest.mark.parametrize("text, line, column", [
-    ("symroute_partners:\n  - name: a\n    prefixes: [198.18.1.0/24\n", 4, 1),
-    ("symroute_partners:\n  - name: a\n    name: b\n", 3, 5),
-    ("symroute_partners: !!python/object:os.system x\n", 1, 20),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        ("symroute_partners:\n  - name: a\n    prefixes: [198.18.1.0/24\n", 4, 1),
+        ("symroute_partners:\n  - name: a\n    name: b\n", 3, 5),
+        ("symroute_partners: !!python/object:os.system x\n", 1, 20),
+    ],
+)
 def test_malformed_yaml_gives_file_line_and_column(tmp_path, text, line, column):
     root = site(tmp_path, partners=text)
     code, document = plan(root)
@@ -124,12 +134,13 @@ def test_malformed_yaml_gives_file_line_and_column(tmp_path, text, line, column)
 
 
 def test_every_problem_at_once_with_its_own_file(tmp_path):
-    root = site(tmp_path, links=LINKS.replace("eth1", "all"),
-                partners=PARTNERS.replace("link: lte", "link: dsl"))
+    root = site(tmp_path, links=LINKS.replace("eth1", "all"), partners=PARTNERS.replace("link: lte", "link: dsl"))
     code, document = plan(root)
     assert code == 1 and len(document["problems"]) == 2
     assert {p.split(":")[0] for p in document["problems"]} == {
-        f"{root}/host_vars/gw1.yml", f"{root}/group_vars/all/partners.yml"}
+        f"{root}/host_vars/gw1.yml",
+        f"{root}/group_vars/all/partners.yml",
+    }
 
 
 def test_no_router_says_how_to_fix_it(tmp_path):
@@ -143,19 +154,31 @@ def test_no_router_says_how_to_fix_it(tmp_path):
 
 def test_markdown_shows_the_file_first(tmp_path):
     root = site(tmp_path, links=LINKS.replace("    gateway: 100.64.3.1\n", "    gateway: 100.64.9.1\n"))
-    result = subprocess.run([*SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([*SYMROUTE, "plan", "--inventory", str(root)], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert f"- {root}/host_vars/gw1.yml:11: gw1, link 'lte'" in result.stdout
 
 
 def test_the_playbook_prints_each_problem_once_with_its_file(tmp_path):
     root = site(tmp_path, links=LINKS.replace("    gateway: 100.64.3.1\n", "    gateway: 100.64.9.1\n"))
-    result = subprocess.run([str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"), "-i", str(root),
-                             str(REPOSITORY / "playbooks" / "plan.yml")], capture_output=True, text=True,
-                            check=False, cwd=tmp_path,
-                            env={"ANSIBLE_CONFIG": str(REPOSITORY / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                                 "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    result = subprocess.run(
+        [
+            str(REPOSITORY / ".venv" / "bin" / "ansible-playbook"),
+            "-i",
+            str(root),
+            str(REPOSITORY / "playbooks" / "plan.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={
+            "ANSIBLE_CONFIG": str(REPOSITORY / "ansible.cfg"),
+            "ANSIBLE_NOCOLOR": "1",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
     # Ansible folds long values and doubles the quotes of its single-quoted YAML strings.
     output = " ".join((result.stdout + result.stderr).split()).replace("''", "'")
     assert result.returncode != 0
@@ -174,8 +197,10 @@ def test_hostile_partner_names_are_located_without_error(tmp_path, name):
 
 
 def test_variables_inline_in_hosts_yml_are_located_in_it(tmp_path):
-    hosts = ("symroute_routers:\n  hosts:\n    gw1:\n      ansible_host: 100.64.99.1\n"
-             "      symroute_lan_networks: [10.10.0.7/16]\n")
+    hosts = (
+        "symroute_routers:\n  hosts:\n    gw1:\n      ansible_host: 100.64.99.1\n"
+        "      symroute_lan_networks: [10.10.0.7/16]\n"
+    )
     root = site(tmp_path, hosts=hosts, links=LINKS.replace("symroute_lan_networks: [10.10.0.0/16]\n", ""))
     code, document = plan(root)
     assert code == 1

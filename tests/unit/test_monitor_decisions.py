@@ -121,6 +121,7 @@ def test_partner_path_and_the_off_pinned_alert(router_vars):
 
 # The hook comes after the failover, and nothing it does can undo or block it.
 
+
 class RaisingHook:
     def __init__(self):
         self.calls = 0
@@ -142,7 +143,9 @@ def _fail_and_recover(monitor, clock):
 
 def _decisions(monitor, switch, flushes):
     return {
-        "gated": monitor.gated, "applied": list(switch.applied), "flushes": list(flushes),
+        "gated": monitor.gated,
+        "applied": list(switch.applied),
+        "flushes": list(flushes),
         "links": {name: (t.up, t.carrier, t.reason, t.transitions) for name, t in monitor.trackers.items()},
     }
 
@@ -168,8 +171,7 @@ def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
     journal = Journal().watch(monitor)
     failed = _fail_and_recover(monitor, clock)
     assert failed == frozenset({"wan_a"})  # out of service although the hook raised
-    assert journal[:3] == [("service", frozenset({"wan_a"})), ("conntrack", 0x100, 0x7F00),
-                           ("hook", "wan_a", False)]
+    assert journal[:3] == [("service", frozenset({"wan_a"})), ("conntrack", 0x100, 0x7F00), ("hook", "wan_a", False)]
     assert hook.calls == 3  # wan_a down, wan_a up, wan_b down: called every time, raised every time
     assert _decisions(monitor, switch, flushes) == expected  # exactly as without a failing hook
     failures = [line for (line,) in logs if "hook" in line]
@@ -180,10 +182,31 @@ def test_a_hook_that_raises_changes_nothing_of_the_failover(router_vars):
     ]
 
 
-@pytest.mark.parametrize("value", ["sh -c 'x", "   ", [], [""], ["relative/path"], [1, 2], ["/bin/true\x00"],
-                                   {"argv": ["/bin/true"]}, ["/nonexistent/symroute-hook"]],
-                         ids=["unbalanced-quote", "spaces", "empty-list", "empty-element", "relative", "integers",
-                              "nul", "dict", "missing-program"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sh -c 'x",
+        "   ",
+        [],
+        [""],
+        ["relative/path"],
+        [1, 2],
+        ["/bin/true\x00"],
+        {"argv": ["/bin/true"]},
+        ["/nonexistent/symroute-hook"],
+    ],
+    ids=[
+        "unbalanced-quote",
+        "spaces",
+        "empty-list",
+        "empty-element",
+        "relative",
+        "integers",
+        "nul",
+        "dict",
+        "missing-program",
+    ],
+)
 def test_a_broken_hook_setting_still_gates_the_link_and_deletes_its_connections(router_vars, value):
     logs = Recorder()
     hook = Hook(value, "edge", log=logs)  # refused (or, for a missing program, failing) without raising
@@ -199,8 +222,15 @@ def test_a_broken_hook_setting_still_gates_the_link_and_deletes_its_connections(
 def test_with_a_raising_hook_the_link_still_leaves_service(router_vars):
     plan = build_plan("edge", _targets(router_vars))["monitor"]
     ip, flushes, logs = FakeIpKernel(plan), Recorder(), Recorder()
-    monitor = Monitor({"router": "edge", "monitor": plan}, ServiceSwitch(plan, run=ip, sleep=lambda s: None),
-                      flushes, RaisingHook(), logs, FakeClock(), lambda: 1.7e9)
+    monitor = Monitor(
+        {"router": "edge", "monitor": plan},
+        ServiceSwitch(plan, run=ip, sleep=lambda s: None),
+        flushes,
+        RaisingHook(),
+        logs,
+        FakeClock(),
+        lambda: 1.7e9,
+    )
     monitor.start({"wana": True, "wanb": True})
     monitor.carrier("wana", False)
     assert ip.groups == {"wana": plan["out_of_service_group"], "wanb": 0}
@@ -215,8 +245,14 @@ def test_a_pair_s_router_that_yields_keeps_its_tracked_links_connections_for_the
     from symroute_router.monitor.ha_yield import YieldFile
 
     monitor, clock, switch, flushes, _, logs = make_monitor(_targets(router_vars))
-    pair = YieldFile({"yield_file": "/nonexistent/ha-yield", "tracked_links": ["wan_a"],
-                      "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer": "10.255.0.2"}}, logs.append)
+    pair = YieldFile(
+        {
+            "yield_file": "/nonexistent/ha-yield",
+            "tracked_links": ["wan_a"],
+            "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer": "10.255.0.2"},
+        },
+        logs.append,
+    )
     monitor.keep_connections = pair.kept_links
     monitor.start({"wana": True, "wanb": True})
     run_rounds(monitor, clock, {"wan_a": DEAD, "wan_b": ALIVE}, 3)

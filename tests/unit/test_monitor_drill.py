@@ -26,32 +26,58 @@ def test_a_request_is_in_force_until_its_deadline(tmp_path):
     assert drill.stop(str(path)) is True and drill.stop(str(path)) is False
 
 
-@pytest.mark.parametrize("content", [
-    "", "not json", "[]", '{"link": "wan_z", "until": 1800000030}', '{"link": "wan_a", "until": true}',
-    '{"link": "wan_a", "until": "1800000030"}', '{"link": "wan_a", "until": NaN}',
-    '{"link": "wan_a", "until": 1e300}', '{"link": ["wan_a"], "until": 1800000030}',
-], ids=["empty", "garbage", "list", "unknown link", "boolean", "string", "nan", "far future", "list link"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "not json",
+        "[]",
+        '{"link": "wan_z", "until": 1800000030}',
+        '{"link": "wan_a", "until": true}',
+        '{"link": "wan_a", "until": "1800000030"}',
+        '{"link": "wan_a", "until": NaN}',
+        '{"link": "wan_a", "until": 1e300}',
+        '{"link": ["wan_a"], "until": 1800000030}',
+    ],
+    ids=["empty", "garbage", "list", "unknown link", "boolean", "string", "nan", "far future", "list link"],
+)
 def test_anything_but_a_valid_request_is_no_drill(tmp_path, content):
     path = tmp_path / "drill.json"
     path.write_text(content)
     assert drill.read(str(path), LINKS, NOW) == (None, None)
 
 
-@pytest.mark.parametrize("link, seconds, state, expected", [
-    ("wan_a", 60, _state(), None),
-    ("wan_a", 4, _state(), "5 to 3600 seconds"),
-    ("wan_a", 3601, _state(), "5 to 3600 seconds"),
-    ("wan_a", 60.0, _state(), "5 to 3600 seconds"),
-    ("wan_a", True, _state(), "5 to 3600 seconds"),
-    ("wan_z", 60, _state(), "not a link of this router"),
-    ("wan_a", 60, None, "is the monitor running"),
-    ("wan_a", 60, dict(_state(), updated=NOW - 60), "older than 10 s"),
-    ("wan_a", 60, dict(_state(), updated="soon"), "older than 10 s"),
-    ("wan_a", 60, _state(wan_b={"up": True, "gated": True}), "wan_b already out of service"),
-    ("wan_a", 60, _state(wan_b={"up": False, "gated": False}), "wan_b already out of service"),
-    ("wan_a", 60, dict(_state(), drill={"link": "wan_b", "until": NOW + 5}), "already running"),
-], ids=["accepted", "too short", "too long", "float", "boolean", "unknown link", "no monitor", "stale monitor", "malformed update time",
-        "another link out", "another link down", "drill running"])
+@pytest.mark.parametrize(
+    "link, seconds, state, expected",
+    [
+        ("wan_a", 60, _state(), None),
+        ("wan_a", 4, _state(), "5 to 3600 seconds"),
+        ("wan_a", 3601, _state(), "5 to 3600 seconds"),
+        ("wan_a", 60.0, _state(), "5 to 3600 seconds"),
+        ("wan_a", True, _state(), "5 to 3600 seconds"),
+        ("wan_z", 60, _state(), "not a link of this router"),
+        ("wan_a", 60, None, "is the monitor running"),
+        ("wan_a", 60, dict(_state(), updated=NOW - 60), "older than 10 s"),
+        ("wan_a", 60, dict(_state(), updated="soon"), "older than 10 s"),
+        ("wan_a", 60, _state(wan_b={"up": True, "gated": True}), "wan_b already out of service"),
+        ("wan_a", 60, _state(wan_b={"up": False, "gated": False}), "wan_b already out of service"),
+        ("wan_a", 60, dict(_state(), drill={"link": "wan_b", "until": NOW + 5}), "already running"),
+    ],
+    ids=[
+        "accepted",
+        "too short",
+        "too long",
+        "float",
+        "boolean",
+        "unknown link",
+        "no monitor",
+        "stale monitor",
+        "malformed update time",
+        "another link out",
+        "another link down",
+        "drill running",
+    ],
+)
 def test_refusals(link, seconds, state, expected):
     problem = drill.refusal(link, seconds, state, NOW)
     assert problem is None if expected is None else expected in problem

@@ -21,8 +21,12 @@ def test_carrier_and_probe_events_come_in_their_order_before_any_address_event()
     queue.put(("round", "wan_b", 1, [0.001]))
     queue.put(("carrier", "wanb", False))
     queue.put(("address", "wanb"))
-    assert _drain(queue) == [("round", "wan_b", 1, [0.001]), ("carrier", "wanb", False), ("address", "wana"),
-                             ("address", "wanb")]
+    assert _drain(queue) == [
+        ("round", "wan_b", 1, [0.001]),
+        ("carrier", "wanb", False),
+        ("address", "wana"),
+        ("address", "wanb"),
+    ]
     report = queue.report()
     assert report["address"] == 10_001 and report["address_coalesced"] == 9_999 and report["longest"] == 4
 

@@ -58,16 +58,26 @@ def test_a_routing_lock_held_elsewhere_defers_the_repair_instead_of_stalling_the
     lock = tmp_path / "routing.lock"
     state = tmp_path / "routing.json"
     state.write_text(json.dumps({"rules": [], "routes": []}))
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import fcntl, sys, time
         handle = open({str(lock)!r}, "a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         print("held", flush=True)
         sys.stdin.readline()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     logs, applied = [], []
     repairer = Repairer(str(state), runner=None, log=logs.append, clock=time.monotonic, lock_path=str(lock))
     from symroute_router.monitor import repair as repair_module
+
     original = repair_module.routing.apply
     repair_module.routing.apply = lambda runner, state, **kwargs: applied.append(state) or {"changed": False}
     try:
@@ -96,20 +106,32 @@ def _hook(tmp_path, code, **kwargs):
 
 def test_the_hook_runs_with_a_minimal_environment_in_its_own_session(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMROUTE_TEST_SECRET", "monitor-only")
-    hook = _hook(tmp_path, "import json, os, sys; json.dump({'env': dict(os.environ), 'sid': os.getsid(0), "
-                           "'pid': os.getpid(), 'cwd': os.getcwd()}, open(sys.argv[1], 'w'))")
+    hook = _hook(
+        tmp_path,
+        "import json, os, sys; json.dump({'env': dict(os.environ), 'sid': os.getsid(0), "
+        "'pid': os.getpid(), 'cwd': os.getcwd()}, open(sys.argv[1], 'w'))",
+    )
     hook(DOWN)
     hook.running[0].wait(timeout=10)
     seen = json.loads((tmp_path / "out").read_text())
-    assert set(seen["env"]) <= {"PATH", "LANG", "LC_CTYPE", "SYMROUTE_ROUTER", "SYMROUTE_LINK", "SYMROUTE_STATE",
-                                "SYMROUTE_REASON"}
+    assert set(seen["env"]) <= {
+        "PATH",
+        "LANG",
+        "LC_CTYPE",
+        "SYMROUTE_ROUTER",
+        "SYMROUTE_LINK",
+        "SYMROUTE_STATE",
+        "SYMROUTE_REASON",
+    }
     assert seen["env"]["SYMROUTE_STATE"] == "down" and "SYMROUTE_TEST_SECRET" not in seen["env"]
     assert seen["sid"] == seen["pid"] and seen["cwd"] == "/"
 
 
 def test_a_hook_that_hangs_is_killed_with_its_children_after_the_timeout(tmp_path):
-    code = ("import subprocess, sys, time; child = subprocess.Popen(['sleep', '300']);"
-            " open(sys.argv[1], 'w').write(str(child.pid)); time.sleep(300)")
+    code = (
+        "import subprocess, sys, time; child = subprocess.Popen(['sleep', '300']);"
+        " open(sys.argv[1], 'w').write(str(child.pid)); time.sleep(300)"
+    )
     logs = []
     hook = _hook(tmp_path, code, timeout_s=0.5, log=logs.append)
     hook(DOWN)

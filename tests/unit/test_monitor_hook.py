@@ -30,8 +30,15 @@ def _wait_all(hook):
 
 def test_the_hook_gets_the_transition_in_its_environment(tmp_path):
     output = tmp_path / "hook.out"
-    hook = Hook(["/bin/sh", "-c", 'echo "$SYMROUTE_ROUTER $SYMROUTE_LINK $SYMROUTE_STATE $SYMROUTE_REASON" > "$0"',
-                 str(output)], "edge")
+    hook = Hook(
+        [
+            "/bin/sh",
+            "-c",
+            'echo "$SYMROUTE_ROUTER $SYMROUTE_LINK $SYMROUTE_STATE $SYMROUTE_REASON" > "$0"',
+            str(output),
+        ],
+        "edge",
+    )
     hook(Transition("wan_a", False, "carrier lost", 12.0))
     _wait_all(hook)
     assert output.read_text() == "edge wan_a down carrier lost\n"
@@ -40,8 +47,12 @@ def test_the_hook_gets_the_transition_in_its_environment(tmp_path):
 def test_the_hook_arguments_are_passed_as_they_are_never_split_or_interpreted(tmp_path):
     output = tmp_path / "argv.json"
     arguments = ["a b", "$HOME", "'unbalanced", "; touch /tmp/x", "*"]
-    hook = Hook(_run_python("import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))",
-                            str(output), *arguments), "edge")
+    hook = Hook(
+        _run_python(
+            "import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))", str(output), *arguments
+        ),
+        "edge",
+    )
     hook(Transition("wan_a", True, "10 good rounds in a row", 1.0))
     _wait_all(hook)
     assert json.loads(output.read_text()) == arguments
@@ -83,13 +94,15 @@ def test_the_hook_reads_dev_null_and_inherits_no_socket_of_the_monitor(tmp_path)
         held = socket.socketpair()[0]
     # Even made inheritable on purpose, the socket must not reach the hook (close_fds).
     held.set_inheritable(True)
-    code = ("import json, os, sys\n"
-            "fd = int(sys.argv[2])\n"
-            "try:\n    os.fstat(fd); inherited = True\nexcept OSError:\n    inherited = False\n"
-            "stdin = os.stat(0)\n"
-            "null = os.stat('/dev/null')\n"
-            "same = (stdin.st_dev, stdin.st_ino, stdin.st_rdev) == (null.st_dev, null.st_ino, null.st_rdev)\n"
-            "open(sys.argv[1], 'w').write(json.dumps({'inherited': inherited, 'stdin_is_dev_null': same}))\n")
+    code = (
+        "import json, os, sys\n"
+        "fd = int(sys.argv[2])\n"
+        "try:\n    os.fstat(fd); inherited = True\nexcept OSError:\n    inherited = False\n"
+        "stdin = os.stat(0)\n"
+        "null = os.stat('/dev/null')\n"
+        "same = (stdin.st_dev, stdin.st_ino, stdin.st_rdev) == (null.st_dev, null.st_ino, null.st_rdev)\n"
+        "open(sys.argv[1], 'w').write(json.dumps({'inherited': inherited, 'stdin_is_dev_null': same}))\n"
+    )
     with held:
         hook = Hook(_run_python(code, str(output), str(held.fileno())), "edge")
         hook(DOWN)
@@ -153,8 +166,9 @@ def test_any_failure_to_start_the_hook_is_logged_with_the_transition_not_raised(
     logs = Recorder()
     hook = Hook(["/usr/local/bin/alert"], "edge", log=logs)
     hook(DOWN)
-    assert logs == [(f"hook ['/usr/local/bin/alert'] for link wan_b down (carrier lost) failed: "
-                     f"{type(error).__name__}: no",)]
+    assert logs == [
+        (f"hook ['/usr/local/bin/alert'] for link wan_b down (carrier lost) failed: {type(error).__name__}: no",)
+    ]
     assert hook.running == []
 
 

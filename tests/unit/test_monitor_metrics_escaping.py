@@ -23,14 +23,37 @@ HOSTILE = [
 
 
 def _snapshot(router, link_names, partner_names):
-    links = {name: {"up": True, "carrier": True, "gated": False, "reason": "monitor started", "since": 1.0,
-                    "transitions": 2, "rtt_seconds": 0.0123456789, "loss_ratio": 0.05}
-             for name in link_names}
-    partners = {name: {"pinned_link": link_names[0], "reachable": True, "latency_seconds": 0.004,
-                       "link": link_names[-1], "off_pinned_link": True, "checked": 1.0}
-                for name in partner_names}
-    return {"router": router, "updated": 1700000000.123, "links": links, "kernel_holds_decision": True,
-            "partners": partners}
+    links = {
+        name: {
+            "up": True,
+            "carrier": True,
+            "gated": False,
+            "reason": "monitor started",
+            "since": 1.0,
+            "transitions": 2,
+            "rtt_seconds": 0.0123456789,
+            "loss_ratio": 0.05,
+        }
+        for name in link_names
+    }
+    partners = {
+        name: {
+            "pinned_link": link_names[0],
+            "reachable": True,
+            "latency_seconds": 0.004,
+            "link": link_names[-1],
+            "off_pinned_link": True,
+            "checked": 1.0,
+        }
+        for name in partner_names
+    }
+    return {
+        "router": router,
+        "updated": 1700000000.123,
+        "links": links,
+        "kernel_holds_decision": True,
+        "partners": partners,
+    }
 
 
 @pytest.mark.parametrize("router", HOSTILE)
@@ -67,8 +90,9 @@ def test_an_unknown_or_non_finite_measure_writes_no_sample(unknown):
     names = [name for name, _, _ in samples]
     assert "symroute_link_rtt_seconds" not in names and "symroute_partner_latency_seconds" not in names
     assert len(samples) == 5 + 3 + 2  # the timestamp and kernel_holds_decision
-    assert not re.search(r"(?i)\b(none|nan|inf)\b", "\n".join(line for line in text.splitlines()
-                                                            if not line.startswith("#")))
+    assert not re.search(
+        r"(?i)\b(none|nan|inf)\b", "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    )
 
 
 def test_sample_values_are_numbers_or_nothing():

@@ -14,8 +14,13 @@ from monitorfakes import FakeClock
 from symroute_router.monitor import dnsquery, probe_names, probes, rounds
 from symroute_router.monitor.resolver import LookupFailed
 
-LINK = {"name": "wan_b", "interface": "wanb", "addresses": [{"family": 4, "address": "198.51.100.6"}],
-        "targets": [], "health": {"timeout_ms": 150}}
+LINK = {
+    "name": "wan_b",
+    "interface": "wanb",
+    "addresses": [{"family": 4, "address": "198.51.100.6"}],
+    "targets": [],
+    "health": {"timeout_ms": 150},
+}
 DUAL = dict(LINK, addresses=[{"family": 4, "address": "198.51.100.2"}, {"family": 6, "address": "2001:db8:a::2"}])
 
 
@@ -27,8 +32,16 @@ class Lookups(list):
         self.answers = list(answers)
 
     def __call__(self, server, name, family, timeout, mark, port, interface, source):
-        self.append({"server": server, "name": name, "family": family, "timeout": timeout, "interface": interface,
-                     "source": source})
+        self.append(
+            {
+                "server": server,
+                "name": name,
+                "family": family,
+                "timeout": timeout,
+                "interface": interface,
+                "source": source,
+            }
+        )
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -43,8 +56,16 @@ def test_a_name_is_looked_up_through_the_link_from_its_address_within_the_round(
     clock, lookups = FakeClock(), Lookups((["100.64.80.1"], 300))
     names = _names(lookups, clock)
     assert names.addresses("health.probe.example", LINK, deadline=clock() + 0.15) == [(4, "100.64.80.1")]
-    assert lookups == [{"server": "192.0.2.53", "name": "health.probe.example", "family": 4,
-                        "timeout": pytest.approx(0.15), "interface": "wanb", "source": "198.51.100.6"}]
+    assert lookups == [
+        {
+            "server": "192.0.2.53",
+            "name": "health.probe.example",
+            "family": 4,
+            "timeout": pytest.approx(0.15),
+            "interface": "wanb",
+            "source": "198.51.100.6",
+        }
+    ]
 
 
 def test_the_answer_is_served_from_the_cache_until_it_is_due_then_looked_up_again():
@@ -73,13 +94,19 @@ def test_a_failed_lookup_keeps_the_last_good_answer_with_its_age_and_leaves_the_
 
 def test_the_metrics_show_each_links_target_names_their_answer_age_and_last_outcome():
     from symroute_router.monitor import publish
+
     clock, lookups = FakeClock(), Lookups((["100.64.80.1"], 30), LookupFailed("timeout"))
     names = _names(lookups, clock)
     names.addresses("health.probe.example", LINK, clock() + 0.15)
     clock.advance(24)
     names.addresses("health.probe.example", LINK, clock() + 0.15)
-    snapshot = {"router": "edge", "links": {}, "partners": {}, "updated": 1.0,
-                "probes": {"wan_b": {"names": names.report()}}}
+    snapshot = {
+        "router": "edge",
+        "links": {},
+        "partners": {},
+        "updated": 1.0,
+        "probes": {"wan_b": {"names": names.report()}},
+    }
     text = publish.metrics(snapshot)
     labels = 'router="edge",link="wan_b",name="health.probe.example",family="4"'
     assert f"symroute_probe_name_addresses{{{labels}}} 1\n" in text  # the last good answer, kept
@@ -110,8 +137,10 @@ def test_servers_share_the_time_and_the_next_lookup_starts_from_the_one_that_ans
     lookups = Lookups(LookupFailed("no reply"), (["100.64.80.1"], 30), (["100.64.80.1"], 30))
     names = _names(lookups, clock, servers=("192.0.2.53", "192.0.2.54"))
     names.addresses("health.probe.example", LINK, clock() + 0.2)
-    assert [(q["server"], q["timeout"]) for q in lookups] == [("192.0.2.53", pytest.approx(0.1)),
-                                                               ("192.0.2.54", pytest.approx(0.2))]
+    assert [(q["server"], q["timeout"]) for q in lookups] == [
+        ("192.0.2.53", pytest.approx(0.1)),
+        ("192.0.2.54", pytest.approx(0.2)),
+    ]
     clock.advance(24)
     names.addresses("health.probe.example", LINK, clock() + 0.2)
     assert lookups[-1]["server"] == "192.0.2.54"
@@ -136,8 +165,10 @@ def test_a_special_use_answer_is_refused():
 
 
 def test_the_system_servers_leave_out_loopback_stubs_and_fall_back_to_systemd_resolveds_upstreams():
-    files = {"/etc/resolv.conf": "nameserver 127.0.0.53\noptions edns0\n",
-             "/run/systemd/resolve/resolv.conf": "nameserver 192.0.2.53\nnameserver 2001:db8:53::53\n"}
+    files = {
+        "/etc/resolv.conf": "nameserver 127.0.0.53\noptions edns0\n",
+        "/run/systemd/resolve/resolv.conf": "nameserver 192.0.2.53\nnameserver 2001:db8:53::53\n",
+    }
     assert probe_names.system_servers(files.get) == ["192.0.2.53", "2001:db8:53::53"]
     files["/etc/resolv.conf"] = "nameserver 127.0.0.1\nnameserver 198.51.100.53\n"
     assert probe_names.system_servers(files.get) == ["198.51.100.53"]
@@ -147,6 +178,7 @@ def test_the_system_servers_leave_out_loopback_stubs_and_fall_back_to_systemd_re
 def test_a_probe_of_a_named_target_never_calls_the_system_resolver(monkeypatch):
     def no_system_resolver(*args, **kwargs):
         raise AssertionError("getaddrinfo called for a link probe")
+
     monkeypatch.setattr(socket, "getaddrinfo", no_system_resolver)
     lookups = Lookups(LookupFailed("no reply"))
     names = probe_names.LinkNames("wan_b", lookup=lookups, servers=lambda: ["192.0.2.53"])
@@ -162,8 +194,10 @@ class _Dns(socketserver.BaseRequestHandler):
         self.server.seen.append(self.client_address[0])
         name_end = packet.index(b"\0", 12) + 5
         answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 120, 4) + socket.inet_aton("100.64.80.1")
-        sock.sendto(packet[:2] + b"\x81\x80" + struct.pack("!HHHH", 1, 1, 0, 0) + packet[12:name_end] + answer,
-                    self.client_address)
+        sock.sendto(
+            packet[:2] + b"\x81\x80" + struct.pack("!HHHH", 1, 1, 0, 0) + packet[12:name_end] + answer,
+            self.client_address,
+        )
 
 
 def test_the_lookup_socket_is_bound_to_the_interface_and_source_address():
@@ -171,12 +205,12 @@ def test_the_lookup_socket_is_bound_to_the_interface_and_source_address():
     server.seen = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        found = dnsquery.lookup("127.0.0.1", "health.probe.example", 4, 1.0, None, server.server_address[1], "lo",
-                                "127.0.0.2")
+        found = dnsquery.lookup(
+            "127.0.0.1", "health.probe.example", 4, 1.0, None, server.server_address[1], "lo", "127.0.0.2"
+        )
         assert found == (["100.64.80.1"], 120) and server.seen == ["127.0.0.2"]
         with pytest.raises(LookupFailed):  # bound to an interface that cannot reach the server
-            dnsquery.lookup("127.0.0.1", "health.probe.example", 4, 0.2, None, server.server_address[1],
-                            "no-such-if0")
+            dnsquery.lookup("127.0.0.1", "health.probe.example", 4, 0.2, None, server.server_address[1], "no-such-if0")
     finally:
         server.shutdown()
         server.server_close()
@@ -226,8 +260,14 @@ def test_a_probe_that_raises_is_a_missed_probe_and_the_round_goes_on():
         assert prober.round(pool) == [0.002]  # the link's probe thread lives on
 
 
-@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"), IsADirectoryError(21, "Is a directory"),
-                                   UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermissionError(13, "Permission denied"),
+        IsADirectoryError(21, "Is a directory"),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+    ],
+)
 def test_an_unreadable_resolv_conf_reads_as_no_server_and_the_next_file_is_tried(error):
     def read(path):
         if path == probe_names.RESOLV_CONFS[0]:
@@ -238,18 +278,21 @@ def test_an_unreadable_resolv_conf_reads_as_no_server_and_the_next_file_is_tried
 
 
 def _partner_names(lookups, clock):
-    return probe_names.LinkNames("partner partner-dns's path", lookup=lookups, servers=lambda: ["192.0.2.53"],
-                                 clock=clock, mark=0x200)
+    return probe_names.LinkNames(
+        "partner partner-dns's path", lookup=lookups, servers=lambda: ["192.0.2.53"], clock=clock, mark=0x200
+    )
 
 
 def test_a_partner_checks_name_is_looked_up_with_the_partners_mark_never_by_the_system_resolver(monkeypatch):
     def no_system_resolver(*args, **kwargs):
         raise AssertionError("getaddrinfo called for a partner check")
+
     connected = []
 
     def connect(family, host, port, timeout, interface=None, source=None, mark=None):
         connected.append((family, host, port, mark))
         raise OSError("unreachable in this test")
+
     monkeypatch.setattr(socket, "getaddrinfo", no_system_resolver)
     monkeypatch.setattr(probes, "_connect", connect)
     clock, lookups = FakeClock(), Lookups((["100.64.60.10"], 300))
@@ -259,7 +302,8 @@ def test_a_partner_checks_name_is_looked_up_with_the_partners_mark_never_by_the_
     assert connected == [(4, "100.64.60.10", 443, 0x200)]
     # the query: the partner's mark, no interface and no source (the mark routes it: pinned link, else failover)
     assert [(q["name"], q["family"], q["interface"], q["source"]) for q in lookups] == [
-        ("api.partner.example", 4, None, None)]
+        ("api.partner.example", 4, None, None)
+    ]
     assert lookups[0]["timeout"] <= probe_names.LOOKUP_TIMEOUT_S  # within the check's time, at most 1 s
     assert probes.check_partner(check, 0x200, 2.0) == (None, None)  # no cache: a failed check, no system lookup
     assert probes.check_partner(dict(check, host="100.64.60.11"), 0x200, 2.0)[0] is None  # a literal: no lookup
@@ -272,6 +316,7 @@ def test_a_partner_checks_name_keeps_its_last_good_answer_and_is_not_looked_up_e
     def connect(family, host, *args, **kwargs):
         connected.append(host)
         raise OSError("unreachable in this test")
+
     monkeypatch.setattr(probes, "_connect", connect)
     clock, lookups = FakeClock(), Lookups((["100.64.60.10"], 30), LookupFailed("no reply within 1 s"))
     names = _partner_names(lookups, clock)

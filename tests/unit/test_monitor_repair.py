@@ -20,8 +20,15 @@ class Clock:
 def _repairer(tmp_path, fake, logs, clock):
     state = tmp_path / "routing.json"
     state.write_text(json.dumps(TWO_LINKS))
-    return Repairer(str(state), fake, logs.append, clock, every_s=30, owned_path=str(tmp_path / "owned.json"),
-                    lock_path=str(tmp_path / "lock"))
+    return Repairer(
+        str(state),
+        fake,
+        logs.append,
+        clock,
+        every_s=30,
+        owned_path=str(tmp_path / "owned.json"),
+        lock_path=str(tmp_path / "lock"),
+    )
 
 
 def _table(fake, table):
@@ -68,8 +75,9 @@ def test_the_periodic_reconcile_runs_only_when_its_interval_is_over(tmp_path):
 
 def test_an_unreadable_state_or_a_refusing_kernel_is_logged_never_raised(tmp_path):
     fake, logs, clock = FakeRouter(), [], Clock()
-    repairer = Repairer(str(tmp_path / "missing.json"), fake, logs.append, clock, owned_path=str(tmp_path / "o"),
-                        lock_path=None)
+    repairer = Repairer(
+        str(tmp_path / "missing.json"), fake, logs.append, clock, owned_path=str(tmp_path / "o"), lock_path=None
+    )
     assert repairer.repair("start") is False and "unreadable" in logs[-1]
     refusing = FakeRouter()
     refusing.refuse = ["rule"]
@@ -88,9 +96,17 @@ def test_an_interface_that_appears_gets_its_sysctls_from_symroutes_file_before_i
     fake, logs, clock = FakeRouter(), [], Clock()
     state = tmp_path / "routing.json"
     state.write_text(json.dumps(TWO_LINKS))
-    repairer = Repairer(str(state), fake, logs.append, clock, owned_path=str(tmp_path / "owned.json"),
-                        lock_path=str(tmp_path / "lock"), sysctl_file=str(sysctl_file), sysctl_root=str(root),
-                        sysctl_originals=str(tmp_path / "sysctl-original.json"))
+    repairer = Repairer(
+        str(state),
+        fake,
+        logs.append,
+        clock,
+        owned_path=str(tmp_path / "owned.json"),
+        lock_path=str(tmp_path / "lock"),
+        sysctl_file=str(sysctl_file),
+        sysctl_root=str(root),
+        sysctl_originals=str(tmp_path / "sysctl-original.json"),
+    )
     repairer.carrier("wana", True)
     assert (root / "net" / "ipv4" / "conf" / "wana" / "rp_filter").read_text() == "2\n"
     assert logs[0] == "applied the sysctls of wana: net.ipv4.conf.wana.rp_filter"
@@ -100,17 +116,26 @@ def test_an_interface_that_appears_gets_its_sysctls_from_symroutes_file_before_i
     assert not (root / "net" / "ipv4" / "conf" / "wanb").exists()
 
 
-NFT_FILE = ("table inet symroute\ndelete table inet symroute\n"
-            "table inet symroute {\n\tset wan_a_failover_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
-            "\t\telements = { 100.64.20.0/24 }\n\t}\n}\n")
+NFT_FILE = (
+    "table inet symroute\ndelete table inet symroute\n"
+    "table inet symroute {\n\tset wan_a_failover_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+    "\t\telements = { 100.64.20.0/24 }\n\t}\n}\n"
+)
 
 
 def _nft_repairer(tmp_path, fake, logs, clock):
     (tmp_path / "symroute.nft").write_text(NFT_FILE)
-    return Repairer(str(tmp_path / "routing.json"), fake, logs.append, clock, every_s=30,
-                    owned_path=str(tmp_path / "owned.json"), lock_path=str(tmp_path / "lock"),
-                    nftables_file=str(tmp_path / "symroute.nft"),
-                    nftables_listing_file=str(tmp_path / "nftables.listing"))
+    return Repairer(
+        str(tmp_path / "routing.json"),
+        fake,
+        logs.append,
+        clock,
+        every_s=30,
+        owned_path=str(tmp_path / "owned.json"),
+        lock_path=str(tmp_path / "lock"),
+        nftables_file=str(tmp_path / "symroute.nft"),
+        nftables_listing_file=str(tmp_path / "nftables.listing"),
+    )
 
 
 def test_the_periodic_reconcile_reloads_a_deleted_nft_table_and_one_changed_by_hand_and_leaves_a_good_one(tmp_path):
@@ -132,8 +157,9 @@ def test_the_periodic_reconcile_reloads_a_deleted_nft_table_and_one_changed_by_h
 
 def test_without_an_nft_file_the_monitor_leaves_nftables_alone(tmp_path):
     fake, logs, clock = FakeRouter(), [], Clock()
-    repairer = Repairer(str(tmp_path / "routing.json"), fake, logs.append, clock, nftables_file="",
-                        lock_path=str(tmp_path / "lock"))
+    repairer = Repairer(
+        str(tmp_path / "routing.json"), fake, logs.append, clock, nftables_file="", lock_path=str(tmp_path / "lock")
+    )
     assert repairer.nftables() is False and fake.calls == []
 
 

@@ -13,15 +13,23 @@ def plan(router_vars):
 
 
 def _switch(plan, kernel, logs=None):
-    return ServiceSwitch(plan["monitor"], run=kernel, sleep=lambda seconds: None, log=Recorder() if logs is None else logs)
+    return ServiceSwitch(
+        plan["monitor"], run=kernel, sleep=lambda seconds: None, log=Recorder() if logs is None else logs
+    )
 
 
 def test_general_rules_sit_in_the_monitors_band_and_skip_links_out_of_service(plan):
     monitor = plan["monitor"]
     assert monitor["bands"] == [[10900, 10999]]
     texts = {(r["family"], r["priority"], r["table"]) for r in monitor["general_rules"]}
-    assert texts == {(4, 10900, "main"), (6, 10900, "main"), (4, 10901, 200), (6, 10901, 200),
-                     (4, 10902, 201), (6, 10902, 201)}
+    assert texts == {
+        (4, 10900, "main"),
+        (6, 10900, "main"),
+        (4, 10901, 200),
+        (6, 10901, 200),
+        (4, 10902, 201),
+        (6, 10902, 201),
+    }
     assert {r["suppress_ifgroup"] for r in monitor["general_rules"]} == {monitor["out_of_service_group"]}
 
 
@@ -44,7 +52,9 @@ def test_taking_a_link_out_moves_its_interface_and_adds_the_general_rules_in_asc
     assert kernel.groups == {"wana": plan["monitor"]["out_of_service_group"], "wanb": 0}
     assert [r["priority"] for r in kernel.rules[4]] == [10900, 10901, 10902]
     assert held.out == frozenset({"wan_a"}) and len(held.general) == 6 and held.errors == ()
-    group_call = kernel.calls.index(("link", "set", "dev", "wana", "group", str(plan["monitor"]["out_of_service_group"])))
+    group_call = kernel.calls.index(
+        ("link", "set", "dev", "wana", "group", str(plan["monitor"]["out_of_service_group"]))
+    )
     batch_call = next(i for i, call in enumerate(kernel.calls) if "-batch" in call)
     assert group_call < batch_call  # partners move first, in one message for both families
 

@@ -58,14 +58,31 @@ SNAPSHOT = {
     "router": "edge",
     "updated": 1700000000.5,
     "links": {
-        "wan_a": {"up": False, "carrier": True, "gated": True, "rtt_seconds": None, "loss_ratio": 1.0,
-                  "transitions": 1},
-        "wan_b": {"up": True, "carrier": True, "gated": False, "rtt_seconds": 0.0012345678, "loss_ratio": 0.0,
-                  "transitions": 0},
+        "wan_a": {
+            "up": False,
+            "carrier": True,
+            "gated": True,
+            "rtt_seconds": None,
+            "loss_ratio": 1.0,
+            "transitions": 1,
+        },
+        "wan_b": {
+            "up": True,
+            "carrier": True,
+            "gated": False,
+            "rtt_seconds": 0.0012345678,
+            "loss_ratio": 0.0,
+            "transitions": 0,
+        },
     },
     "partners": {
-        "partner-api": {"pinned_link": "wan_a", "reachable": True, "latency_seconds": 0.004, "link": "wan_b",
-                        "off_pinned_link": True},
+        "partner-api": {
+            "pinned_link": "wan_a",
+            "reachable": True,
+            "latency_seconds": 0.004,
+            "link": "wan_b",
+            "off_pinned_link": True,
+        },
     },
 }
 
@@ -77,8 +94,7 @@ def test_metrics_textfile():
     assert 'symroute_link_rtt_seconds{router="edge",link="wan_b"} 0.001235\n' in text
     assert 'symroute_link_rtt_seconds{router="edge",link="wan_a"}' not in text  # no answer, no sample
     assert 'symroute_link_transitions_total{router="edge",link="wan_a"} 1\n' in text
-    assert ('symroute_partner_path{router="edge",partner="partner-api",pinned_link="wan_a",link="wan_b"} 1\n'
-            in text)
+    assert 'symroute_partner_path{router="edge",partner="partner-api",pinned_link="wan_a",link="wan_b"} 1\n' in text
     assert 'symroute_partner_off_pinned_link{router="edge",partner="partner-api",pinned_link="wan_a"} 1\n' in text
     assert "# TYPE symroute_link_transitions_total counter\n" in text
     assert publish.metrics(SNAPSHOT) == text  # same state, same bytes
@@ -104,7 +120,11 @@ def test_address_notifications_give_the_interface_of_each_global_address_added()
             raise OSError(19, "No such device")
         return names[index]
 
-    data = (_newaddr(7, 0) + _newaddr(7, 253, socket.AF_INET6)  # a global address, then a link-local one
-            + _newaddr(9, 0)  # an interface gone meanwhile
-            + _newlink("wanb", 0x10000) + _newaddr(8, 0, socket.AF_INET6))
+    data = (
+        _newaddr(7, 0)
+        + _newaddr(7, 253, socket.AF_INET6)  # a global address, then a link-local one
+        + _newaddr(9, 0)  # an interface gone meanwhile
+        + _newlink("wanb", 0x10000)
+        + _newaddr(8, 0, socket.AF_INET6)
+    )
     assert list(netlink.parse_address_messages(data, name_of)) == ["wana", "wanb"]

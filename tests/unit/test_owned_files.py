@@ -15,11 +15,18 @@ RUNTIME = SNAPSHOT_VARS["__symroute_snapshot_owned_runtime_files"]
 HA = SNAPSHOT_VARS["__symroute_snapshot_owned_ha_files"]
 # File settings that are not files symroute owns: the system's nftables.conf (symroute adds and removes only
 # its include line) and the controller's report directory; the monitor's copies of other roles' settings.
-NOT_OWNED = {"symroute_nftables_system_config", "symroute_verify_report_dir", "symroute_verify_monitor_state_file",
-             "symroute_monitor_routing_state_file", "symroute_monitor_sysctl_file",
-             "symroute_monitor_nftables_file", "symroute_monitor_nftables_listing_file",
-             # conntrackd's own program; the notify command's state file, listed as the monitor's copy.
-             "symroute_ha_conntrackd_command", "symroute_ha_state_file"}
+NOT_OWNED = {
+    "symroute_nftables_system_config",
+    "symroute_verify_report_dir",
+    "symroute_verify_monitor_state_file",
+    "symroute_monitor_routing_state_file",
+    "symroute_monitor_sysctl_file",
+    "symroute_monitor_nftables_file",
+    "symroute_monitor_nftables_listing_file",
+    # conntrackd's own program; the notify command's state file, listed as the monitor's copy.
+    "symroute_ha_conntrackd_command",
+    "symroute_ha_state_file",
+}
 FILE_SETTING = re.compile(r"^symroute_\w+_(file|command|config|textfile)$")
 
 
@@ -47,9 +54,12 @@ def test_the_snapshot_records_and_removal_removes_the_one_list():
     apply_play = next(play for play in main if "symroute_snapshot_files" in play.get("vars", {}))
     assert " ".join(apply_play["vars"]["symroute_snapshot_files"].split()) == (
         "{{ __symroute_snapshot_owned_files + (__symroute_snapshot_owned_ha_files if symroute_plan.ha is defined "
-        "else []) }}")
+        "else []) }}"
+    )
     remove = yaml.safe_load((REPOSITORY / "playbooks" / "remove.yml").read_text())
     task = next(task for task in remove[1]["tasks"] if "symroute_remove" in task)
     files = " ".join(task["symroute_remove"]["paths"]["files"].split())
-    assert files == ("{{ __symroute_snapshot_owned_files | reject('equalto', symroute_nftables_system_config) "
-                     "+ __symroute_snapshot_owned_runtime_files }}")
+    assert files == (
+        "{{ __symroute_snapshot_owned_files | reject('equalto', symroute_nftables_system_config) "
+        "+ __symroute_snapshot_owned_runtime_files }}"
+    )

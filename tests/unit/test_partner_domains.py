@@ -52,9 +52,26 @@ def test_the_digest_covers_the_names(router_vars):
 
 
 def test_hostile_names_are_all_refused_at_once_with_their_position(router_vars):
-    hostile = ["{{ lookup('pipe', 'id') }}", "a\nb.example", "*.cdn.example", "bücher.example", "API.example",
-               "x.example.", "1.2.3.4", "localhost", "foo.local", 3, 1.5, "ok.example", "ok.example",
-               "'q'.example", "-a.example", "a" * 64 + ".example", ("a." * 127) + "example", ""]
+    hostile = [
+        "{{ lookup('pipe', 'id') }}",
+        "a\nb.example",
+        "*.cdn.example",
+        "bücher.example",
+        "API.example",
+        "x.example.",
+        "1.2.3.4",
+        "localhost",
+        "foo.local",
+        3,
+        1.5,
+        "ok.example",
+        "ok.example",
+        "'q'.example",
+        "-a.example",
+        "a" * 64 + ".example",
+        ("a." * 127) + "example",
+        "",
+    ]
     problems = _problems(_with(router_vars, domains=hostile))
     text = "\n".join(problems)
     for position in range(len(hostile)):
@@ -71,7 +88,8 @@ def test_ten_thousand_names_are_one_problem_quickly(router_vars):
     problems = _problems(_with(router_vars, domains=[f"n{i}.partner.example" for i in range(10000)]))
     assert time.monotonic() - started < 5
     assert [p for p in problems if "domains" in p] == [
-        "edge, partner 'partner-dns': field domains: lists 10000 entries; at most 64"]
+        "edge, partner 'partner-dns': field domains: lists 10000 entries; at most 64"
+    ]
 
 
 def test_a_name_in_two_partners_and_a_partner_with_neither_are_errors(router_vars):
@@ -91,7 +109,9 @@ def test_review_report_and_explain_show_the_names(router_vars):
     router_vars["symroute_partners"][-1]["domains"] = ["api2.partner.example"]
     later = build_plan("edge", router_vars)
     assert partner_changes(after, later)["partner-dns"]["domains"] == {
-        "added": ["api2.partner.example"], "removed": ["api.partner.example"]}
+        "added": ["api2.partner.example"],
+        "removed": ["api.partner.example"],
+    }
     assert "name `api.partner.example`" in "\n".join(_plan_section("edge", after))
     answer = explain_address(after, "api.partner.example")
     assert answer["partner"] == "partner-dns" and answer["pinned_link"] == "wan_b" and "error" not in answer
@@ -99,12 +119,14 @@ def test_review_report_and_explain_show_the_names(router_vars):
 
 def test_domains_with_the_monitor_disabled_are_refused(router_vars):
     from symroute.pipeline import plan_routers
+
     _with(router_vars, domains=["api.partner.example"])
     with pytest.raises(InventoryError) as raised:
         plan_routers({"edge": dict(router_vars, symroute_monitor_enabled=False)})
     assert [str(p) for p in raised.value.problems] == [
         "edge: variable symroute_monitor_enabled: false, but partner partner-dns has domains (the monitor looks them "
-        "up): enable the monitor or list prefixes only"]
+        "up): enable the monitor or list prefixes only"
+    ]
     assert plan_routers({"edge": dict(router_vars, symroute_monitor_enabled=True)})["edge"]["monitor"]["resolver"]
 
 
@@ -113,10 +135,18 @@ def test_the_resolver_section_guards_the_routers_own_networks(router_vars):
     section = plan["monitor"]["resolver"]
     assert section["table"] == "inet symroute" and section["router"] == "edge"
     # LAN, management, the links' networks (198.51.100.0/30 and .4/30 merged)
-    assert section["guarded"] == ["100.64.99.0/24", "198.51.100.0/29", "203.0.113.0/24",
-                                  "2001:db8:5::/64", "2001:db8:a::/64", "2001:db8:b::/64"]
+    assert section["guarded"] == [
+        "100.64.99.0/24",
+        "198.51.100.0/29",
+        "203.0.113.0/24",
+        "2001:db8:5::/64",
+        "2001:db8:a::/64",
+        "2001:db8:b::/64",
+    ]
     assert [(s["set"], s["family"], s["mark"]) for s in section["sets"]] == [
-        ("wan_b_fail_closed_v4", 4, "0x200"), ("wan_b_fail_closed_v6", 6, "0x200")]  # no fail-closed bit
+        ("wan_b_fail_closed_v4", 4, "0x200"),
+        ("wan_b_fail_closed_v6", 6, "0x200"),
+    ]  # no fail-closed bit
     assert "resolver" not in build_plan("edge", copy.deepcopy(router_vars) | {"symroute_partners": []})["monitor"]
 
 

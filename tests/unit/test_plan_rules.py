@@ -41,8 +41,10 @@ def _rule(plan, **selector):
         ({"family": 4, "from": "198.51.100.6", "action": "prohibit"}, {"priority": 10351}),
         ({"family": 6, "from": "2001:db8:a::2", "action": "prohibit"}, {"priority": 10350}),
         # Failover: any symroute mark whose own rule fell through takes the first link in service, in order.
-        ({"family": 4, "not": True, "table": 200}, {"priority": 10870, "fwmark": "0x0/0x7f00",
-                                                    "suppress_ifgroup": 0x5359}),
+        (
+            {"family": 4, "not": True, "table": 200},
+            {"priority": 10870, "fwmark": "0x0/0x7f00", "suppress_ifgroup": 0x5359},
+        ),
         ({"family": 4, "not": True, "table": 201}, {"priority": 10871, "fwmark": "0x0/0x7f00"}),
         ({"family": 6, "not": True, "table": 201}, {"priority": 10871, "fwmark": "0x0/0x7f00"}),
         # None in service: rejected, never left to the main table.
@@ -65,16 +67,23 @@ def test_the_rules_that_route_by_a_links_table_are_the_ones_that_skip_it_out_of_
 
 def test_a_partners_own_failover_order_gets_its_own_mark_and_rules(router_vars):
     router_vars["symroute_links"].append(
-        {"name": "lte", "interface": "wwan0", "address": "100.64.77.2/30", "gateway": "100.64.77.1"})
+        {"name": "lte", "interface": "wwan0", "address": "100.64.77.2/30", "gateway": "100.64.77.1"}
+    )
     router_vars["symroute_partners"][0]["failover_links"] = ["lte", "wan_b"]
     plan = build_plan("edge", router_vars)
     partner = plan["partners"][0]
     assert partner["failover_links"] == ["lte", "wan_b"] and partner["mark"] == "0x7f00"
-    order = [(r["priority"], r.get("table", r.get("action"))) for r in plan["rules"]
-             if r["family"] == 4 and r.get("fwmark") == "0x7f00/0x7f00"]
+    order = [
+        (r["priority"], r.get("table", r.get("action")))
+        for r in plan["rules"]
+        if r["family"] == 4 and r.get("fwmark") == "0x7f00/0x7f00"
+    ]
     assert order == [(10400, 200), (10401, 202), (10402, 201), (10419, "prohibit")]
-    v6 = [(r["priority"], r.get("table", r.get("action"))) for r in plan["rules"]
-          if r["family"] == 6 and r.get("fwmark") == "0x7f00/0x7f00"]
+    v6 = [
+        (r["priority"], r.get("table", r.get("action")))
+        for r in plan["rules"]
+        if r["family"] == 6 and r.get("fwmark") == "0x7f00/0x7f00"
+    ]
     assert v6 == [(10400, 200), (10402, 201), (10419, "prohibit")]  # lte has no IPv6: not in the v6 order
     sets = {s["name"]: s["mark_chain"] for s in plan["nftables"]["partner_sets"]}
     assert sets["order0_v4"] == "mark_0x7f00"
@@ -82,18 +91,23 @@ def test_a_partners_own_failover_order_gets_its_own_mark_and_rules(router_vars):
 
 
 def test_partners_with_the_same_order_share_it_and_the_default_order_is_spelled_out(router_vars):
-    router_vars["symroute_partners"].append(dict(router_vars["symroute_partners"][0], name="second",
-                                                 prefixes=["100.66.0.0/24"]))
-    router_vars["symroute_links"].append({"name": "lte", "interface": "wwan0", "address": "100.65.0.2/30",
-                                          "gateway": "100.65.0.1"})
+    router_vars["symroute_partners"].append(
+        dict(router_vars["symroute_partners"][0], name="second", prefixes=["100.66.0.0/24"])
+    )
+    router_vars["symroute_links"].append(
+        {"name": "lte", "interface": "wwan0", "address": "100.65.0.2/30", "gateway": "100.65.0.1"}
+    )
     for partner in (router_vars["symroute_partners"][0], router_vars["symroute_partners"][-1]):
         partner["failover_links"] = ["wan_b"]  # not the default order (wan_b, lte): the partners' own
     plan = build_plan("edge", router_vars)
     assert {p["mark"] for p in plan["partners"] if p["name"] in ("partner-api", "second")} == {"0x7f00"}
     assert len([r for r in plan["rules"] if r.get("action") == "prohibit" and r["priority"] == 10419]) == 2
     default = [p for p in plan["partners"] if p["name"] not in ("partner-api", "second")]
-    assert all(p["failover_links"] == ([] if p["on_link_failure"] == "fail_closed" else
-                                       [n for n in ("wan_a", "wan_b", "lte") if n != p["link"]]) for p in default)
+    assert all(
+        p["failover_links"]
+        == ([] if p["on_link_failure"] == "fail_closed" else [n for n in ("wan_a", "wan_b", "lte") if n != p["link"]])
+        for p in default
+    )
 
 
 def test_rule_count_does_not_depend_on_partner_prefixes(router_vars):
@@ -157,8 +171,12 @@ def test_fail_closed_sets_are_matched_first(plan):
 
 
 def test_sets_are_aggregated(router_vars):
-    router_vars["symroute_partners"][0]["prefixes"] = ["100.64.40.0/25", "100.64.40.128/25", "100.64.41.0/24",
-                                                       "100.64.41.7/32"]
+    router_vars["symroute_partners"][0]["prefixes"] = [
+        "100.64.40.0/25",
+        "100.64.40.128/25",
+        "100.64.41.0/24",
+        "100.64.41.7/32",
+    ]
     plan = build_plan("edge", router_vars)
     nft_set = next(s for s in plan["nftables"]["partner_sets"] if s["name"] == "wan_a_failover_v4")
     assert nft_set["elements"] == ["100.64.40.0/23"]
@@ -256,8 +274,11 @@ def test_no_ipv6_forwarding_without_ipv6_links(router_vars):
     router_vars["symroute_partners"][0]["prefixes"] = ["100.64.20.0/24"]
     plan = build_plan("edge", router_vars)
     assert "net.ipv6.conf.all.forwarding" not in [s["name"] for s in plan["sysctls"]]
-    assert all(r["family"] == 4 for r in plan["rules"] if "fwmark" in r and r.get("table") != "main"
-               and r.get("action") != "prohibit")
+    assert all(
+        r["family"] == 4
+        for r in plan["rules"]
+        if "fwmark" in r and r.get("table") != "main" and r.get("action") != "prohibit"
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,14 @@ from symroute.validate import validate_router
 
 FIBER_LTE = {
     "symroute_links": [
-        {"name": "fiber", "interface": "eth1", "address": "198.51.100.2/30", "gateway": "198.51.100.1",
-         "address6": "2001:db8:a::2/64", "gateway6": "2001:db8:a::1"},
+        {
+            "name": "fiber",
+            "interface": "eth1",
+            "address": "198.51.100.2/30",
+            "gateway": "198.51.100.1",
+            "address6": "2001:db8:a::2/64",
+            "gateway6": "2001:db8:a::1",
+        },
         {"name": "lte", "interface": "wwan0", "address": "dynamic", "gateway": "dynamic"},
     ],
     "symroute_partners": [
@@ -29,8 +35,9 @@ def warnings(variables):
 def test_a_forgotten_lan_is_a_warning_naming_the_variable_and_the_private_prefix():
     found = warnings(copy.deepcopy(FIBER_LTE))
     assert any(w.startswith("gw1, symroute_lan_networks: not set") for w in found), found
-    assert any("partner 'intranet': 10.10.40.0/24 is private address space" in w and "pinned out fiber" in w
-               for w in found), found
+    assert any(
+        "partner 'intranet': 10.10.40.0/24 is private address space" in w and "pinned out fiber" in w for w in found
+    ), found
 
 
 def test_an_explicitly_empty_lan_says_there_is_none():
@@ -50,7 +57,8 @@ def test_ipv6_dropped_on_failover_to_an_ipv4_only_link_is_a_warning():
     variables["symroute_partners"] = variables["symroute_partners"][:1]
     assert warnings(variables) == [
         "gw1, partner 'stripe-api': its IPv6 prefixes are rejected while fiber is out of service: none of its "
-        "failover links (lte) carries IPv6"]
+        "failover links (lte) carries IPv6"
+    ]
 
 
 def test_the_warning_is_in_the_plan():

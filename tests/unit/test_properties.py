@@ -16,10 +16,22 @@ def _serialized(plan):
 
 
 LINKS = [
-    {"name": "wan_a", "interface": "wana", "address": "198.51.100.2/30", "gateway": "198.51.100.1",
-     "address6": "2001:db8:a::2/64", "gateway6": "2001:db8:a::1"},
-    {"name": "wan_b", "interface": "wanb", "address": "198.51.100.6/30", "gateway": "198.51.100.5",
-     "address6": "2001:db8:b::2/64", "gateway6": "2001:db8:b::1"},
+    {
+        "name": "wan_a",
+        "interface": "wana",
+        "address": "198.51.100.2/30",
+        "gateway": "198.51.100.1",
+        "address6": "2001:db8:a::2/64",
+        "gateway6": "2001:db8:a::1",
+    },
+    {
+        "name": "wan_b",
+        "interface": "wanb",
+        "address": "198.51.100.6/30",
+        "gateway": "198.51.100.5",
+        "address6": "2001:db8:b::2/64",
+        "gateway6": "2001:db8:b::1",
+    },
 ]
 V4_SPACE = IPNetwork("10.0.0.0/16")
 V6_SPACE = IPNetwork("2001:db8:4000::/40")
@@ -58,8 +70,12 @@ def inventory_strategy(draw):
             partner = {"name": name, "prefixes": [], "link": owner[0], "on_link_failure": owner[1]}
             partners.append(partner)
         partner["prefixes"].append(str(prefix))
-    return {"symroute_links": LINKS, "symroute_partners": partners,
-            "symroute_lan_networks": ["203.0.113.0/24"], "symroute_management_networks": ["100.64.99.0/24"]}
+    return {
+        "symroute_links": LINKS,
+        "symroute_partners": partners,
+        "symroute_lan_networks": ["203.0.113.0/24"],
+        "symroute_management_networks": ["100.64.99.0/24"],
+    }
 
 
 def brute_force(variables, address):
@@ -85,8 +101,12 @@ def _addresses(variables, draw_offsets):
     for partner in variables["symroute_partners"]:
         for prefix in partner["prefixes"]:
             network = IPNetwork(prefix)
-            addresses += [network[0], network[-1], IPAddress(network.first - 1, network.version),
-                          IPAddress(network.last + 1, network.version)]
+            addresses += [
+                network[0],
+                network[-1],
+                IPAddress(network.first - 1, network.version),
+                IPAddress(network.last + 1, network.version),
+            ]
     addresses += [IPAddress(V4_SPACE.first + offset % V4_SPACE.size) for offset in draw_offsets]
     return addresses
 

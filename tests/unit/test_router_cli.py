@@ -17,8 +17,12 @@ def _run(tmp_path, command, state, fake):
     path = tmp_path / "routing.json"
     path.write_text(json.dumps(state))
     out, err = io.StringIO(), io.StringIO()
-    status = main([command, "--state", str(path), "--owned-tables", str(tmp_path / "owned.json"), "--lock", ""],
-                  runner=fake, out=out, err=err)
+    status = main(
+        [command, "--state", str(path), "--owned-tables", str(tmp_path / "owned.json"), "--lock", ""],
+        runner=fake,
+        out=out,
+        err=err,
+    )
     return status, json.loads(out.getvalue()), err.getvalue().splitlines()
 
 
@@ -71,18 +75,27 @@ def test_a_state_outside_the_contract_is_refused_before_any_command(tmp_path):
 def test_the_module_runs_with_the_standard_library_only(tmp_path):
     """What the boot unit runs: an installed copy on PYTHONPATH, no virtualenv, no repository."""
     environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPOSITORY / "module_utils")}
-    result = subprocess.run([sys.executable, "-S", "-m", "symroute_router", "--help"], capture_output=True, text=True,
-                            env=environment, cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "symroute_router", "--help"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "apply" in result.stdout and "diff" in result.stdout
 
 
 def test_the_boot_summary_names_a_dynamic_links_interface_while_it_waits_for_its_address():
     """A dynamic link's table has no static routes in the state: its learned entry names the interface."""
-    state = {"routes": [{"table": 200, "dev": "wana"}],
-             "learned": [{"link": "wan_c", "interface": "wanc", "table": 202, "family": 4}]}
+    state = {
+        "routes": [{"table": 200, "dev": "wana"}],
+        "learned": [{"link": "wan_c", "interface": "wanc", "table": 202, "family": 4}],
+    }
     out = io.StringIO()
     _summary(state, {"links": {"200": "installed", "202": "waiting for an IPv4 address on wanc (dynamic)"}}, out)
     assert out.getvalue().splitlines() == [
         "symroute-routing: table 200 (wana): installed",
-        "symroute-routing: table 202 (wanc): waiting for an IPv4 address on wanc (dynamic)"]
+        "symroute-routing: table 202 (wanc): waiting for an IPv4 address on wanc (dynamic)",
+    ]

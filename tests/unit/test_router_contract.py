@@ -42,12 +42,14 @@ def slices(plan):
     }
 
 
-ROLE_SLICES = {("symroute_routing", "__symroute_routing_request", "routing"): "routing",
-               ("symroute_sysctl", "__symroute_sysctl_request", "sysctls"): "sysctls",
-               ("symroute_nftables", "__symroute_nftables_request", "nftables"): "nftables",
-               ("symroute_verify", "__symroute_verify_request", None): "verify",
-               ("symroute_verify", "__symroute_verify_audit_request", None): "audit",
-               ("symroute_snapshot", "__symroute_snapshot_request", "scope"): "snapshot_scope"}
+ROLE_SLICES = {
+    ("symroute_routing", "__symroute_routing_request", "routing"): "routing",
+    ("symroute_sysctl", "__symroute_sysctl_request", "sysctls"): "sysctls",
+    ("symroute_nftables", "__symroute_nftables_request", "nftables"): "nftables",
+    ("symroute_verify", "__symroute_verify_request", None): "verify",
+    ("symroute_verify", "__symroute_verify_audit_request", None): "audit",
+    ("symroute_snapshot", "__symroute_snapshot_request", "scope"): "snapshot_scope",
+}
 
 
 @pytest.mark.parametrize("where, part", ROLE_SLICES.items(), ids=[f"{w[0]}-{p}" for w, p in ROLE_SLICES.items()])
@@ -105,6 +107,7 @@ def _set(path, value):
         for key in parents:
             data = data[key]
         data[last] = value
+
     return mutate
 
 
@@ -114,6 +117,7 @@ def _delete(path):
         for key in parents:
             data = data[key]
         del data[last]
+
     return mutate
 
 
@@ -122,12 +126,14 @@ def _append(path, value):
         for key in path:
             data = data[key]
         data.append(value)
+
     return mutate
 
 
 def _content(change):
     def mutate(data):
         data["content"] = change(data["content"])
+
     return mutate
 
 
@@ -151,15 +157,18 @@ REFUSED = [
     ("routing", "a rule with iif", _set(["rules", 0, "iif"], "eth0")),
     ("routing", "a rule with table and action", _set(["rules", 0, "action"], "prohibit")),
     ("routing", "a rule with neither table nor action", _delete(["rules", 0, "table"])),
-    ("routing", "a rule action goto",
-     _set(["rules", 0], {"priority": 10300, "family": 4, "fwmark": "0x8000/0x8000", "action": "goto"})),
+    (
+        "routing",
+        "a rule action goto",
+        _set(["rules", 0], {"priority": 10300, "family": 4, "fwmark": "0x8000/0x8000", "action": "goto"}),
+    ),
     ("routing", "a fwmark with more words", _set(["rules", 5, "fwmark"], "0x100/0x7f00 lookup 99")),
     ("routing", "a rule address injecting a line", _set(["rules", 2, "from"], "198.51.100.2\nrule flush")),
     ("routing", "rule family 5", _set(["rules", 0, "family"], 5)),
     ("routing", "an IPv6 prefix in an IPv4 rule", _set(["rules", 0, "to"], "2001:db8::/32")),
     ("routing", "a negative priority", _set(["rules", 0, "priority"], -1)),
     ("routing", "a priority as text", _set(["rules", 0, "priority"], "10000")),
-    ("routing", "a priority above 2^32", _set(["rules", 0, "priority"], 2 ** 32)),
+    ("routing", "a priority above 2^32", _set(["rules", 0, "priority"], 2**32)),
     ("routing", "a rule comment of two lines", _set(["rules", 0, "comment"], "a\nb")),
     ("routing", "a rule comment of 201 characters", _set(["rules", 0, "comment"], "x" * 201)),
     ("routing", "a rule comment with U+2028", _set(["rules", 0, "comment"], "a\u2028b")),
@@ -178,8 +187,11 @@ REFUSED = [
     ("routing", "1025 routes", lambda data: data["routes"].extend([data["routes"][0]] * 1025)),
     # sysctls
     ("sysctls", "a kernel key outside net", _append(["sysctls"], {"name": "kernel.core_pattern", "value": "1"})),
-    ("sysctls", "a key climbing out of /proc/sys/net",
-     _append(["sysctls"], {"name": "net/ipv4/../../kernel/core_pattern", "value": "1"})),
+    (
+        "sysctls",
+        "a key climbing out of /proc/sys/net",
+        _append(["sysctls"], {"name": "net/ipv4/../../kernel/core_pattern", "value": "1"}),
+    ),
     ("sysctls", "a key with a newline", _set(["sysctls", 0, "name"], "net.ipv4.ip_forward\nkernel.x")),
     ("sysctls", "a value with a second line", _set(["sysctls", 0, "value"], "1\nnet.ipv4.ip_forward = 0")),
     ("sysctls", "a word as value", _set(["sysctls", 0, "value"], "yes")),
@@ -189,14 +201,24 @@ REFUSED = [
     ("nftables", "another table", _set(["table"], "ip filter")),
     ("nftables", "flush ruleset first", _content(lambda text: "flush ruleset\n" + text)),
     ("nftables", "an include", _content(lambda text: text + 'include "/etc/nftables.d/*.nft"\n')),
-    ("nftables", "a second table that drops input",
-     _content(lambda text: text + "table ip filter {\n\tchain input {\n\t\ttype filter hook input priority 0; "
-                                  "policy drop;\n\t}\n}\n")),
+    (
+        "nftables",
+        "a second table that drops input",
+        _content(
+            lambda text: (
+                text + "table ip filter {\n\tchain input {\n\t\ttype filter hook input priority 0; "
+                "policy drop;\n\t}\n}\n"
+            )
+        ),
+    ),
     ("nftables", "deleting another table", _content(lambda text: text + "delete table ip nat\n")),
     ("nftables", "a define", _content(lambda text: "define wan = eth9\n" + text)),
     ("nftables", "a flush after a closing brace on the same line", _content(lambda text: text + "}; flush ruleset\n")),
-    ("nftables", "a flush after a semicolon", _content(lambda text: text.replace(
-        "policy accept;", "policy accept; flush ruleset;", 1))),
+    (
+        "nftables",
+        "a flush after a semicolon",
+        _content(lambda text: text.replace("policy accept;", "policy accept; flush ruleset;", 1)),
+    ),
     ("nftables", "a NUL character", _content(lambda text: text + "\x00")),
     ("nftables", "an escape character", _content(lambda text: "# \x1b[2J\n" + text)),
     ("nftables", "content as a list", _set(["content"], ["table inet symroute {}"])),
@@ -243,13 +265,15 @@ def test_hostile_data_is_refused_by_the_check(lab, part, what, mutate):
 
 def test_a_wrong_or_missing_version_names_both_versions(lab):
     problems = contract.check("routing", dict(lab["routing"], contract_version=2))
-    assert problems == ["routing: contract_version: the controller sent version 2, this router's package speaks "
-                        "contract version 1"]
+    assert problems == [
+        "routing: contract_version: the controller sent version 2, this router's package speaks contract version 1"
+    ]
     missing = dict(lab["verify"])
     del missing["contract_version"]
     assert contract.check("verify", missing) == [
         "verify: contract_version: missing: the controller sent no version, this router's package speaks "
-        "contract version 1"]
+        "contract version 1"
+    ]
 
 
 def test_problems_name_the_field(lab):
@@ -269,6 +293,8 @@ def test_an_unknown_part_is_a_programming_error():
 def test_refusal_is_one_message_naming_every_problem_or_none():
     from symroute_router.contract import refusal
 
-    assert refusal("sysctls", {"contract_version": 1, "sysctls": [{"name": "net.ipv4.ip_forward", "value": "1"}]}) is None
+    assert (
+        refusal("sysctls", {"contract_version": 1, "sysctls": [{"name": "net.ipv4.ip_forward", "value": "1"}]}) is None
+    )
     message = refusal("sysctls", {"contract_version": 2, "sysctls": "x"})
     assert message.startswith("the plan slice breaks the contract: ") and "2" in message

@@ -14,10 +14,14 @@ ALL = list(converge.PARTS)
 RESULTS = {
     "sysctl": {"changed_values": ["net.ipv4.conf.wana.rp_filter: 0 -> 2"], "waiting": []},
     "nftables": {"reason": "first load", "elements": {}, "systemd": True, "services": ["enabled nftables.service"]},
-    "routing": {"changes": {"add_rules": ["r1", "r2"], "remove_rules": [], "add_routes": ["d"], "remove_routes": []},
-                "files": ["/etc/symroute/routing.json"], "networkd_dropin": [], "links": {},
-                "package": {"written": ["a.py", "b.py"], "removed": []},
-                "services": ["enabled symroute-routing.service"]},
+    "routing": {
+        "changes": {"add_rules": ["r1", "r2"], "remove_rules": [], "add_routes": ["d"], "remove_routes": []},
+        "files": ["/etc/symroute/routing.json"],
+        "networkd_dropin": [],
+        "links": {},
+        "package": {"written": ["a.py", "b.py"], "removed": []},
+        "services": ["enabled symroute-routing.service"],
+    },
     "verify": {"observed": {}},
     "monitor": {"code": [], "files": ["/etc/symroute/monitor.json"], "services": ["started symroute-monitor.service"]},
     "ha": {"files": ["/etc/keepalived/keepalived.conf"], "services": ["reloaded keepalived.service"]},
@@ -37,6 +41,7 @@ def world(tmp_path, monkeypatch):
             if name in failing:
                 raise failing[name]
             return dict(RESULTS[name], changed=name != "verify", diff={"before": "", "after": f"{name}\n"})
+
         return run
 
     monkeypatch.setattr(converge, "nftables_part", step("nftables"))
@@ -46,8 +51,9 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setattr(converge, "ha_part", step("ha"))
     monkeypatch.setattr(converge.contract, "refusal", lambda part, data: calls.append(("contract", part)) and None)
     monkeypatch.setattr(converge.sysctl_step, "run", step("sysctl"))
-    monkeypatch.setattr(converge.verify, "read_management",
-                        lambda runner, probes: calls.append(("capture", None)) or {})
+    monkeypatch.setattr(
+        converge.verify, "read_management", lambda runner, probes: calls.append(("capture", None)) or {}
+    )
     monkeypatch.setattr(snapshot, "take", lambda runner, scope: calls.append(("snapshot", None)) or {"taken": True})
 
     def restore(runner, taken, lock_path=None, owned_files=None):
@@ -57,8 +63,11 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setattr(snapshot, "restore", restore)
     monkeypatch.setattr(converge, "CONVERGE_LOCK", str(tmp_path / "run" / "converge.lock"))
     path = tmp_path / "snapshot.json"
-    request = {"parts": ALL, "snapshot": {"path": str(path), "scope": {"files": []}},
-               **{part: {"verify": {"management": []}} for part in ALL}}
+    request = {
+        "parts": ALL,
+        "snapshot": {"path": str(path), "scope": {"files": []}},
+        **{part: {"verify": {"management": []}} for part in ALL},
+    }
     return {"calls": calls, "failing": failing, "request": request, "path": path}
 
 
@@ -70,7 +79,15 @@ def _run(world, check_mode=False, parts=None):
 def test_the_parts_run_in_the_order_of_the_flow_after_the_capture_and_the_snapshot(world):
     result = _run(world)
     assert [name for name, _ in world["calls"] if name != "contract"] == [
-        "capture", "snapshot", "sysctl", "nftables", "routing", "verify", "monitor", "ha"]
+        "capture",
+        "snapshot",
+        "sysctl",
+        "nftables",
+        "routing",
+        "verify",
+        "monitor",
+        "ha",
+    ]
     assert [part for name, part in world["calls"] if name == "contract"] == ["sysctls", "nftables", "routing", "verify"]
     assert result["changed"] is True
     assert [diff["after"] for diff in result["diff"]] == [f"{part}\n" for part in ALL]
@@ -89,8 +106,9 @@ def test_a_failure_at_any_part_restores_the_snapshot_and_names_the_step(world, p
         _run(world)
     names = [name for name, _ in world["calls"]]
     assert names[-1] == "restore" and names[-2] == part
-    assert failed.value.outcome == ("The previous state was restored: file /etc/symroute/symroute.nft;"
-                                    " sysctl net.ipv4.conf.wana.rp_filter=0.")
+    assert failed.value.outcome == (
+        "The previous state was restored: file /etc/symroute/symroute.nft; sysctl net.ipv4.conf.wana.rp_filter=0."
+    )
     assert world["calls"][-1][1] == {"taken": True}
     assert failed.value.step == converge.TITLES[part]
     assert failed.value.rolled_back is True
@@ -119,8 +137,10 @@ def test_an_incomplete_restore_says_so_and_does_not_claim_a_rollback(world, monk
     assert failed.value.rolled_back is False
     assert failed.value.restored == ["sysctl net.ipv4.ip_forward=0"]
     assert str(failed.value) == "partner-api leaves by wanb"
-    assert failed.value.outcome == ("The previous state could not be restored whole (could not restore nftables:"
-                                    " busy); restored: sysctl net.ipv4.ip_forward=0.")
+    assert failed.value.outcome == (
+        "The previous state could not be restored whole (could not restore nftables:"
+        " busy); restored: sysctl net.ipv4.ip_forward=0."
+    )
 
 
 def test_check_mode_takes_no_snapshot_restores_nothing_and_writes_nothing(world):
@@ -160,8 +180,11 @@ def test_an_earlier_runs_snapshot_is_gone_before_this_run_can_fail(world, monkey
 
 def test_a_slice_that_breaks_the_contract_stops_the_converge_before_anything_is_read_or_changed(world, monkeypatch):
     world["path"].write_text('{"an earlier run": true}')
-    monkeypatch.setattr(converge.contract, "refusal",
-                        lambda part, data: "the plan slice breaks the contract: x" if part == "verify" else None)
+    monkeypatch.setattr(
+        converge.contract,
+        "refusal",
+        lambda part, data: "the plan slice breaks the contract: x" if part == "verify" else None,
+    )
     with pytest.raises(converge.ConvergeFailed) as failed:
         _run(world)
     assert world["calls"] == [] and world["path"].read_text() == '{"an earlier run": true}'
@@ -194,8 +217,14 @@ class Systemctl:
 def _monitor_part_fails(world):
     """Converge with a systemd monitor whose part fails after writing its configuration: (runner, failure)."""
     world["failing"]["monitor"] = StepFailed("symroute-monitor.service did not start")
-    request = dict(world["request"], monitor={"verify": {"management": []}, "service_manager": "systemd",
-                                               "files": [{"path": "/etc/symroute/monitor.json"}]})
+    request = dict(
+        world["request"],
+        monitor={
+            "verify": {"management": []},
+            "service_manager": "systemd",
+            "files": [{"path": "/etc/symroute/monitor.json"}],
+        },
+    )
     runner = Systemctl()
     with pytest.raises(converge.ConvergeFailed) as failed:
         converge.converge(request, False, runner=runner, warn=lambda text: None)
@@ -205,20 +234,26 @@ def _monitor_part_fails(world):
 def test_a_rollback_that_put_back_the_monitors_configuration_restarts_the_monitor(world, monkeypatch):
     """The monitor part wrote its configuration, then failed: the rollback restores the file, and the running
     monitor (which read the new one) is restarted, as after a dead-man's restore (deadman_services)."""
-    monkeypatch.setattr(snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: [
-        "file /etc/symroute/monitor.json"])
+    monkeypatch.setattr(
+        snapshot, "restore", lambda runner, taken, lock_path=None, owned_files=None: ["file /etc/symroute/monitor.json"]
+    )
     runner, failed = _monitor_part_fails(world)
     # restart, not try-restart: the monitor that failed on the new configuration runs the restored one again.
-    assert runner.calls == [["systemctl", "reset-failed", "symroute-monitor.service"],
-                            ["systemctl", "restart", "symroute-monitor.service"]]
+    assert runner.calls == [
+        ["systemctl", "reset-failed", "symroute-monitor.service"],
+        ["systemctl", "restart", "symroute-monitor.service"],
+    ]
     assert failed.rolled_back is True
-    assert failed.restored == ["file /etc/symroute/monitor.json",
-                                     "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
+    assert failed.restored == [
+        "file /etc/symroute/monitor.json",
+        "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)",
+    ]
 
 
 def test_a_restore_that_fails_part_way_still_restarts_the_monitor_whose_files_it_put_back(world, monkeypatch):
     """A second problem during the rollback (a table waiting for its interface) must not leave the monitor on
     the configuration that was rolled back (the review's H1)."""
+
     def partly(runner, taken, lock_path=None, owned_files=None):
         raise snapshot.RestoreError("rules and routes: waiting for interface wanb", ["file /etc/symroute/monitor.json"])
 
@@ -226,5 +261,7 @@ def test_a_restore_that_fails_part_way_still_restarts_the_monitor_whose_files_it
     runner, failed = _monitor_part_fails(world)
     assert ["systemctl", "restart", "symroute-monitor.service"] in runner.calls
     assert failed.rolled_back is False
-    assert failed.restored == ["file /etc/symroute/monitor.json",
-                                     "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)"]
+    assert failed.restored == [
+        "file /etc/symroute/monitor.json",
+        "restarted symroute-monitor.service (it read /etc/symroute/monitor.json)",
+    ]

@@ -12,8 +12,17 @@ PACKAGE = {"__init__.py": '"""the package"""\n', "command.py": "# run a program\
 
 @pytest.fixture
 def nft_unchanged(monkeypatch):
-    monkeypatch.setattr(parts.nftables_step, "run", lambda request, check_mode, runner: {
-        "changed": False, "reason": "", "elements": {}, "systemd": True, "diff": {}})
+    monkeypatch.setattr(
+        parts.nftables_step,
+        "run",
+        lambda request, check_mode, runner: {
+            "changed": False,
+            "reason": "",
+            "elements": {},
+            "systemd": True,
+            "diff": {},
+        },
+    )
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
@@ -30,29 +39,54 @@ def test_an_enabled_nftables_service_changes_nothing(nft_unchanged):
 
 
 def _routing_request(tmp_path, dropin=True):
-    return {"package_dir": str(tmp_path / "lib"), "boot_unit": {"path": "/etc/x", "content": ""},
-            "networkd_dropin": {"path": str(tmp_path / "networkd.conf.d" / "symroute.conf"),
-                                "content": "[Network]\n", "mode": "0644"} if dropin else {}}
+    return {
+        "package_dir": str(tmp_path / "lib"),
+        "boot_unit": {"path": "/etc/x", "content": ""},
+        "networkd_dropin": {
+            "path": str(tmp_path / "networkd.conf.d" / "symroute.conf"),
+            "content": "[Network]\n",
+            "mode": "0644",
+        }
+        if dropin
+        else {},
+    }
 
 
 @pytest.fixture
 def routing_changed(monkeypatch):
-    monkeypatch.setattr(parts.routing_step, "run", lambda request, check_mode, runner, warn: {
-        "changed": True, "changes": {}, "files": ["/etc/x"], "systemd": True, "check_mode": check_mode, "links": {},
-        "diff": {"before": "", "after": "r\n"}})
+    monkeypatch.setattr(
+        parts.routing_step,
+        "run",
+        lambda request, check_mode, runner, warn: {
+            "changed": True,
+            "changes": {},
+            "files": ["/etc/x"],
+            "systemd": True,
+            "check_mode": check_mode,
+            "links": {},
+            "diff": {"before": "", "after": "r\n"},
+        },
+    )
 
 
 def test_routing_installs_the_package_writes_the_dropin_and_restarts_networkd_reloads_and_enables(
-        tmp_path, routing_changed):
+    tmp_path, routing_changed
+):
     runner, installed = Systemd(), {}  # the fixture's routing step wrote the boot unit (/etc/x)
     result = parts.routing_part(_routing_request(tmp_path), False, runner, print, PACKAGE, installed)
     assert (tmp_path / "lib" / "symroute_router" / "command.py").read_text() == "# run a program\n"
     assert (tmp_path / "networkd.conf.d" / "symroute.conf").read_text() == "[Network]\n"
     assert installed == {str(tmp_path / "lib"): True}
-    assert result["services"] == ["restarted systemd-networkd.service if it ran", "reloaded systemd's unit files",
-                                  "enabled symroute-routing.service"]
-    assert runner.changes() == [["systemctl", "try-restart", "systemd-networkd.service"],
-                                ["systemctl", "daemon-reload"], ["systemctl", "enable", "symroute-routing.service"]]
+    assert result["services"] == [
+        "restarted systemd-networkd.service if it ran",
+        "reloaded systemd's unit files",
+        "enabled symroute-routing.service",
+    ]
+    assert runner.changes() == [
+        ["systemctl", "try-restart", "systemd-networkd.service"],
+        ["systemctl", "daemon-reload"],
+        ["systemctl", "enable", "symroute-routing.service"],
+    ]
     assert len(result["diff"]) == 3  # the package, the rules and routes, the drop-in
 
 
@@ -64,9 +98,13 @@ def test_routing_in_check_mode_writes_nothing_and_runs_no_systemctl_change(tmp_p
 
 
 def _monitor_request(tmp_path, manager="systemd", enabled=True, directory="lib"):
-    return {"enabled": enabled, "install_dir": str(tmp_path / directory), "service_manager": manager,
-            "ctl_command": str(tmp_path / "ctl"),
-            "files": [{"path": str(tmp_path / "monitor.json"), "content": "{}\n", "mode": "0644"}]}
+    return {
+        "enabled": enabled,
+        "install_dir": str(tmp_path / directory),
+        "service_manager": manager,
+        "ctl_command": str(tmp_path / "ctl"),
+        "files": [{"path": str(tmp_path / "monitor.json"), "content": "{}\n", "mode": "0644"}],
+    }
 
 
 def test_the_monitor_restarts_for_code_the_routing_part_installed_in_its_directory(tmp_path):
@@ -84,8 +122,9 @@ def test_the_monitor_restarts_for_code_the_routing_part_installed_in_its_directo
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_a_disabled_background_monitor_without_its_control_command_needs_nothing(tmp_path, check_mode):
     runner = Systemd(monitor_running=None)  # its status would be an error if it were asked
-    result = parts.monitor_part(_monitor_request(tmp_path, "background", enabled=False), check_mode, runner,
-                                PACKAGE, {})
+    result = parts.monitor_part(
+        _monitor_request(tmp_path, "background", enabled=False), check_mode, runner, PACKAGE, {}
+    )
     assert result == {"code": [], "services": [], "diff": [], "files": [], "changed": False}
     assert runner.calls == []
 
@@ -107,8 +146,18 @@ def test_nothing_is_verified_in_check_mode():
 
 
 def test_a_rule_change_alone_does_not_reload_systemd(tmp_path, monkeypatch):
-    monkeypatch.setattr(parts.routing_step, "run", lambda request, check_mode, runner, warn: {
-        "changed": True, "changes": {}, "files": [], "systemd": True, "links": {}, "diff": {}})
+    monkeypatch.setattr(
+        parts.routing_step,
+        "run",
+        lambda request, check_mode, runner, warn: {
+            "changed": True,
+            "changes": {},
+            "files": [],
+            "systemd": True,
+            "links": {},
+            "diff": {},
+        },
+    )
     runner = Systemd(enabled={"symroute-routing.service"})
     result = parts.routing_part(_routing_request(tmp_path, dropin=False), False, runner, print, PACKAGE, {})
     assert result["services"] == [] and runner.changes() == []
@@ -116,7 +165,8 @@ def test_a_rule_change_alone_does_not_reload_systemd(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_the_metrics_directory_is_made_before_the_sandboxed_monitor_starts_and_a_second_run_changes_nothing(
-        tmp_path, check_mode):
+    tmp_path, check_mode
+):
     """ReadWritePaths= only opens a directory that exists when the unit starts: on a router without
     node_exporter the converge makes the textfile's directory first (check mode: reports it)."""
     request = dict(_monitor_request(tmp_path), directories=[str(tmp_path / "prometheus" / "node-exporter")])

@@ -11,19 +11,25 @@ def test_fake_answers_a_missing_table_as_ip_does():
 def test_fake_batch_keeps_going_and_reports_each_failed_line():
     fake = FakeRouter()
     fake.set_down("wanb")
-    result = fake.run(["ip", "-4", "-force", "-batch", "-"],
-                      stdin="route replace 198.51.100.4/30 dev wanb table 201\n"
-                            "route replace 198.51.100.0/30 dev wana table 200\n")
+    result = fake.run(
+        ["ip", "-4", "-force", "-batch", "-"],
+        stdin="route replace 198.51.100.4/30 dev wanb table 201\nroute replace 198.51.100.0/30 dev wana table 200\n",
+    )
     assert result.rc == 1
     assert result.stderr == "Error: Device for nexthop is not up.\nCommand failed -:1\n"
-    assert fake.routes[(4, "200")] == [{"dst": "198.51.100.0/30", "dev": "wana", "protocol": "4", "flags": [],
-                                       "scope": "253"}]
+    assert fake.routes[(4, "200")] == [
+        {"dst": "198.51.100.0/30", "dev": "wana", "protocol": "4", "flags": [], "scope": "253"}
+    ]
 
 
 def test_fake_rules_read_back_in_ip_json_form():
     fake = FakeRouter()
-    fake.run(["ip", "-4", "-batch", "-"], stdin="rule add priority 10200 fwmark 0x100/0x7f00 lookup 200\n"
-                                              "rule add priority 10300 to 203.0.113.0/24 prohibit\n")
-    assert fake.rules[4][1:3] == [{"priority": 10200, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00",
-                                   "table": "200"},
-                                  {"priority": 10300, "src": "all", "dst": "203.0.113.0", "dstlen": 24, "action": "8"}]
+    fake.run(
+        ["ip", "-4", "-batch", "-"],
+        stdin="rule add priority 10200 fwmark 0x100/0x7f00 lookup 200\n"
+        "rule add priority 10300 to 203.0.113.0/24 prohibit\n",
+    )
+    assert fake.rules[4][1:3] == [
+        {"priority": 10200, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00", "table": "200"},
+        {"priority": 10300, "src": "all", "dst": "203.0.113.0", "dstlen": 24, "action": "8"},
+    ]

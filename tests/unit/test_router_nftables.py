@@ -77,7 +77,10 @@ def test_rules_are_named_by_their_chain_and_order_matters():
 def test_a_first_run_adds_everything():
     changes = nftables.diff(None, FILE)
     assert changes["removed"] == [] and changes["added"][:3] == [
-        "table inet symroute", "delete table inet symroute", "table inet symroute {"]
+        "table inet symroute",
+        "delete table inet symroute",
+        "table inet symroute {",
+    ]
     assert 'table inet symroute > chain classify: iifname vmap { "wana" : jump mark_0x100 }' in changes["added"]
 
 
@@ -86,8 +89,15 @@ def test_an_unparsable_installed_file_is_still_diffed_line_by_line():
     assert changes["removed"] == ["chain old {"]
 
 
-@pytest.mark.parametrize("text, message", [("table inet x {", "not closed"), ("}", "without '{'"),
-                                           ('chain "x {', "unterminated string"), ("a { b", "without '}'")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("table inet x {", "not closed"),
+        ("}", "without '{'"),
+        ('chain "x {', "unterminated string"),
+        ("a { b", "without '}'"),
+    ],
+)
 def test_unbalanced_text_is_a_syntax_error(text, message):
     with pytest.raises(nftparse.NftSyntaxError, match=message):
         nftparse.entries(text)
@@ -109,7 +119,9 @@ def test_drift_is_any_change_of_the_live_listing():
 
 def test_a_counter_s_value_is_traffic_not_drift():
     """An HA pair's ha_unsynced chain counts its drops: the count changes, the table does not."""
-    chain = "table inet symroute {{\n\tchain ha_unsynced {{\n\t\ttcp dport 1 counter packets {} bytes {} drop\n\t}}\n}}\n"
+    chain = (
+        "table inet symroute {{\n\tchain ha_unsynced {{\n\t\ttcp dport 1 counter packets {} bytes {} drop\n\t}}\n}}\n"
+    )
     assert not nftables.drifted(chain.format(3, 120), chain.format(0, 0))
     assert nftables.drifted(chain.format(3, 120).replace("drop", "accept"), chain.format(0, 0))
 
@@ -126,6 +138,7 @@ def test_other_nft_errors_are_raised_with_nfts_message():
     class Denied(FakeRouter):
         def run(self, argv, stdin=None):
             from symroute_router.command import Result
+
             return Result(1, "", "Error: Could not process rule: Operation not permitted\n")
 
     with pytest.raises(nftables.NftError, match="Operation not permitted"):
@@ -151,7 +164,8 @@ def test_delete_table_says_whether_there_was_one():
 
 def test_reload_listing_is_one_transaction():
     assert nftables.reload_listing("inet symroute", "table inet symroute {\n}\n") == (
-        "table inet symroute\ndelete table inet symroute\ntable inet symroute {\n}\n")
+        "table inet symroute\ndelete table inet symroute\ntable inet symroute {\n}\n"
+    )
 
 
 LINE = 'include "/etc/symroute/symroute.nft"'

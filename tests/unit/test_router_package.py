@@ -10,14 +10,34 @@ from paths import REPOSITORY
 PACKAGE = REPOSITORY / "module_utils" / "symroute_router"
 MODULES = sorted(path for path in PACKAGE.rglob("*.py") if "__pycache__" not in path.parts)
 # Names of the standard library that appeared after Python 3.9 (the package must not use them).
-NEWER_THAN_3_9 = ("pairwise", "bit_count", "kw_only", "slots=True", "zip(strict", "TypeAlias", "ParamSpec",
-                  "ExceptionGroup", "tomllib", "Self")
+NEWER_THAN_3_9 = (
+    "pairwise",
+    "bit_count",
+    "kw_only",
+    "slots=True",
+    "zip(strict",
+    "TypeAlias",
+    "ParamSpec",
+    "ExceptionGroup",
+    "tomllib",
+    "Self",
+)
 
 
 def test_the_package_has_the_modules_the_lead_codes_against():
     names = {path.stem for path in MODULES}
-    assert {"command", "files", "contract", "routing", "nftables", "sysctl", "snapshot", "verify",
-            "__main__", "__init__"} <= names
+    assert {
+        "command",
+        "files",
+        "contract",
+        "routing",
+        "nftables",
+        "sysctl",
+        "snapshot",
+        "verify",
+        "__main__",
+        "__init__",
+    } <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[str(path.relative_to(PACKAGE)) for path in MODULES])
@@ -62,7 +82,7 @@ def _imported_tops(path):
     tops = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level > 0 and node.level - 1 <= depth:
-            base = list(path.relative_to(PACKAGE).parts[:depth - (node.level - 1)])
+            base = list(path.relative_to(PACKAGE).parts[: depth - (node.level - 1)])
             targets = [base + node.module.split(".")] if node.module else [base + [a.name] for a in node.names]
             tops |= {target[0].removesuffix(".py") for target in targets if target}
     return tops

@@ -36,22 +36,38 @@ LIVE_RULES_4 = [
 LIVE_RULES_6 = [{"priority": 10300, "src": "all", "fwmark": "0x8000", "fwmask": "0x8000", "action": "8"}]
 LIVE_ROUTES = [
     {"dst": "default", "gateway": "198.51.100.1", "dev": "wana", "protocol": "static", "flags": []},
-    {"dst": "198.51.100.0/30", "dev": "wana", "protocol": "static", "scope": "link", "prefsrc": "198.51.100.2",
-     "flags": []},
+    {
+        "dst": "198.51.100.0/30",
+        "dev": "wana",
+        "protocol": "static",
+        "scope": "link",
+        "prefsrc": "198.51.100.2",
+        "flags": [],
+    },
 ]
 TWO_LINKS = dict(
-    STATE, tables=[200, 201],
-    rules=STATE["rules"] + [{"priority": 10101, "family": 4, "from": "198.51.100.6", "table": 201},
-                            {"priority": 10201, "family": 4, "fwmark": "0x200/0x7f00", "table": 201}],
-    routes=STATE["routes"] + [
+    STATE,
+    tables=[200, 201],
+    rules=STATE["rules"]
+    + [
+        {"priority": 10101, "family": 4, "from": "198.51.100.6", "table": 201},
+        {"priority": 10201, "family": 4, "fwmark": "0x200/0x7f00", "table": 201},
+    ],
+    routes=STATE["routes"]
+    + [
         {"table": 201, "family": 4, "dst": "default", "via": "198.51.100.5", "dev": "wanb", "onlink": False},
-        {"table": 201, "family": 4, "dst": "198.51.100.4/30", "dev": "wanb", "scope": "link", "src": "198.51.100.6"}])
+        {"table": 201, "family": 4, "dst": "198.51.100.4/30", "dev": "wanb", "scope": "link", "src": "198.51.100.6"},
+    ],
+)
 
 
 def _live(rules4=LIVE_RULES_4, rules6=LIVE_RULES_6, routes=LIVE_ROUTES, table=200, previously_owned=()):
     rules = [ipforms.live_rule(r, 4) for r in rules4] + [ipforms.live_rule(r, 6) for r in rules6]
-    return {"rules": rules, "routes": [ipforms.live_route(r, 4, table) for r in routes],
-            "previously_owned": list(previously_owned)}
+    return {
+        "rules": rules,
+        "routes": [ipforms.live_route(r, 4, table) for r in routes],
+        "previously_owned": list(previously_owned),
+    }
 
 
 def _applied(fake, state=STATE, tmp_path=None, **options):
@@ -71,8 +87,11 @@ def test_matching_live_state_needs_no_change():
         ({"priority": 1, "src": "10.0.0.0", "srclen": 8, "table": "7"}, 4, {"src": "10.0.0.0/8"}),
         ({"priority": 1, "src": "2001:db8::1", "table": "7"}, 6, {"src": "2001:db8::1/128"}),
         ({"priority": 1, "fwmark": "0x100", "table": "7"}, 4, {"fwmark": "0x100/0xffffffff"}),
-        ({"priority": 1, "fwmark": "0x8000", "fwmask": "0x8000", "action": "8"}, 4,
-         {"action": "prohibit", "table": ""}),
+        (
+            {"priority": 1, "fwmark": "0x8000", "fwmask": "0x8000", "action": "8"},
+            4,
+            {"action": "prohibit", "table": ""},
+        ),
         ({"priority": 1, "iif": "eth0", "ipproto": "tcp", "table": "7"}, 4, {"iif": "eth0", "other": "ipproto=tcp"}),
     ],
 )
@@ -86,12 +105,18 @@ def test_live_rule_normalization(entry, family, expected):
     "entry, text",
     [
         # What `ip -N -json rule` prints for rules other tools add, and what `ip rule add` takes back.
-        ({"priority": 10150, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00", "goto": 10300},
-         "priority 10150 fwmark 0x100/0x7f00 goto 10300"),
-        ({"priority": 10901, "src": "all", "table": "254", "suppress_prefixlen": 0},
-         "priority 10901 suppress_prefixlength 0 lookup 254"),
-        ({"priority": 10050, "src": "1.2.3.4", "ipproto": "ipproto-6", "table": "99"},
-         "priority 10050 from 1.2.3.4/32 ipproto 6 lookup 99"),
+        (
+            {"priority": 10150, "src": "all", "fwmark": "0x100", "fwmask": "0x7f00", "goto": 10300},
+            "priority 10150 fwmark 0x100/0x7f00 goto 10300",
+        ),
+        (
+            {"priority": 10901, "src": "all", "table": "254", "suppress_prefixlen": 0},
+            "priority 10901 suppress_prefixlength 0 lookup 254",
+        ),
+        (
+            {"priority": 10050, "src": "1.2.3.4", "ipproto": "ipproto-6", "table": "99"},
+            "priority 10050 from 1.2.3.4/32 ipproto 6 lookup 99",
+        ),
     ],
 )
 def test_rule_text_of_other_tools_rules_can_be_added_back(entry, text):
@@ -170,11 +195,15 @@ def test_additions_come_before_removals(tmp_path):
     fake = FakeRouter()
     _applied(fake, STATE, tmp_path)
     fake.calls.clear()
-    state = dict(STATE, rules=STATE["rules"][:3] + [
-        {"priority": 10301, "family": 6, "fwmark": "0x8000/0x8000", "action": "prohibit"}])
+    state = dict(
+        STATE,
+        rules=STATE["rules"][:3] + [{"priority": 10301, "family": 6, "fwmark": "0x8000/0x8000", "action": "prohibit"}],
+    )
     _applied(fake, state, tmp_path)
-    assert _ip_lines(fake) == ["rule add priority 10301 fwmark 0x8000/0x8000 prohibit",
-                               "rule del priority 10300 fwmark 0x8000/0x8000 prohibit"]
+    assert _ip_lines(fake) == [
+        "rule add priority 10301 fwmark 0x8000/0x8000 prohibit",
+        "rule del priority 10300 fwmark 0x8000/0x8000 prohibit",
+    ]
 
 
 def test_a_link_whose_interface_is_down_does_not_stop_the_others(tmp_path):
@@ -214,7 +243,8 @@ def test_a_link_whose_interface_lacks_its_address_waits_for_it_and_the_others_in
     assert result["links"] == {200: "installed", 201: "waiting for interface wanb to get 198.51.100.6"}
     fake.links["wanb"]["addresses"].append({"local": "198.51.100.6", "tentative": True})  # DAD not done
     assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"][201] == (
-        "waiting for interface wanb to get 198.51.100.6")
+        "waiting for interface wanb to get 198.51.100.6"
+    )
     fake.links["wanb"]["addresses"][-1] = "198.51.100.6"
     fake.refuse.clear()
     assert routing.apply(fake, TWO_LINKS, owned_path=None)["links"] == {200: "installed", 201: "installed"}
@@ -223,8 +253,9 @@ def test_a_link_whose_interface_lacks_its_address_waits_for_it_and_the_others_in
 def test_a_refused_rule_raises_and_nothing_is_removed():
     fake = FakeRouter()
     routing.apply(fake, STATE, owned_path=None)
-    state = dict(STATE, rules=STATE["rules"][1:] + [{"priority": 10001, "family": 4, "to": "100.64.99.0/24",
-                                                     "table": "main"}])
+    state = dict(
+        STATE, rules=STATE["rules"][1:] + [{"priority": 10001, "family": 4, "to": "100.64.99.0/24", "table": "main"}]
+    )
     fake.refuse.append("priority 10001")
     with pytest.raises(routing.ApplyError, match="refused by the test") as raised:
         routing.apply(fake, state, owned_path=None)
@@ -268,13 +299,27 @@ def test_diff_statuses_say_which_links_would_change_or_wait():
     assert routing.pending(fake, state, changes) == {200: "installed", 201: "waiting for interface wanb"}
 
 
-@pytest.mark.parametrize(("entry", "text"), [
-    ({"dst": "198.51.100.0/30", "dev": "wana", "protocol": "4", "scope": "253", "prefsrc": "198.51.100.2",
-      "flags": []}, "198.51.100.0/30 dev wana scope link src 198.51.100.2 table 200"),
-    ({"type": "unreachable", "dst": "default", "protocol": "3", "flags": []}, "unreachable default table 200"),
-    ({"dst": "default", "gateway": "198.51.100.1", "dev": "wana", "metric": 100, "flags": ["onlink"]},
-     "default via 198.51.100.1 dev wana metric 100 onlink table 200"),
-])
+@pytest.mark.parametrize(
+    ("entry", "text"),
+    [
+        (
+            {
+                "dst": "198.51.100.0/30",
+                "dev": "wana",
+                "protocol": "4",
+                "scope": "253",
+                "prefsrc": "198.51.100.2",
+                "flags": [],
+            },
+            "198.51.100.0/30 dev wana scope link src 198.51.100.2 table 200",
+        ),
+        ({"type": "unreachable", "dst": "default", "protocol": "3", "flags": []}, "unreachable default table 200"),
+        (
+            {"dst": "default", "gateway": "198.51.100.1", "dev": "wana", "metric": 100, "flags": ["onlink"]},
+            "default via 198.51.100.1 dev wana metric 100 onlink table 200",
+        ),
+    ],
+)
 def test_live_routes_read_back_as_ip_route_arguments(entry, text):
     assert ipforms.route_text(ipforms.live_route(entry, 4, 200)) == text
 
@@ -313,4 +358,5 @@ def _counting(fake, batches):
         if "-batch" in argv:
             batches.append(stdin or "")
         return original(argv, stdin)
+
     return run

@@ -73,19 +73,24 @@ def test_stopping_a_monitor_that_was_never_installed_does_nothing():
     assert runner.changes() == []
 
 
-@pytest.mark.parametrize("running, enabled, restart, expected", [
-    (False, True, False, ["started the background monitor"]),
-    (True, True, False, []),
-    (True, True, True, ["restarted the background monitor"]),
-    (True, False, False, ["stopped the background monitor"]),
-    (False, False, False, []),
-])
+@pytest.mark.parametrize(
+    "running, enabled, restart, expected",
+    [
+        (False, True, False, ["started the background monitor"]),
+        (True, True, False, []),
+        (True, True, True, ["restarted the background monitor"]),
+        (True, False, False, ["stopped the background monitor"]),
+        (False, False, False, []),
+    ],
+)
 def test_the_background_monitor(running, enabled, restart, expected):
     runner = Systemd(monitor_running=running)
     ctl = "/usr/local/sbin/symroute-monitor-ctl"
     assert services.background(runner, ctl, enabled, restart, False) == expected
     verbs = {"started": "restart", "restarted": "restart", "stopped": "stop"}
-    assert [call for call in runner.calls if call[1] != "status"] == [[ctl, verbs[line.split()[0]]] for line in expected]
+    assert [call for call in runner.calls if call[1] != "status"] == [
+        [ctl, verbs[line.split()[0]]] for line in expected
+    ]
 
 
 def test_the_background_monitors_unexpected_status_is_a_failure():
@@ -96,7 +101,8 @@ def test_the_background_monitors_unexpected_status_is_a_failure():
 def test_check_mode_does_not_ask_a_control_command_that_is_not_installed_yet():
     runner = Systemd(monitor_running=False)
     assert services.background(runner, "/x/ctl", True, False, True, installed=False) == [
-        "started the background monitor (/x/ctl)"]
+        "started the background monitor (/x/ctl)"
+    ]
     assert runner.calls == []
 
 

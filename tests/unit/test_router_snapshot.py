@@ -11,7 +11,9 @@ from symroute_router import nftables, routing, snapshot
 BANDS = [[10900, 10999]]
 STATE, TWO_LINKS = dict(ONE_LINK, monitor_bands=BANDS), dict(BOTH_LINKS, monitor_bands=BANDS)
 
-NFT_V1 = "table inet symroute\ndelete table inet symroute\ntable inet symroute {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n}\n"
+NFT_V1 = (
+    "table inet symroute\ndelete table inet symroute\ntable inet symroute {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n}\n"
+)
 NFT_V2 = NFT_V1.replace("set s", "set t")
 
 
@@ -22,22 +24,32 @@ def system(tmp_path):
     for key in ("net/ipv4/ip_forward", "net/ipv4/conf/wana/rp_filter", "net/ipv4/conf/wanb/rp_filter"):
         (proc / key).parent.mkdir(parents=True, exist_ok=True)
         (proc / key).write_text("0\n")
-    return {"fake": FakeRouter(), "tmp": tmp_path, "proc": str(proc),
-            "nft_file": str(tmp_path / "etc" / "symroute.nft"), "state_file": str(tmp_path / "etc" / "routing.json"),
-            "owned": str(tmp_path / "lib" / "owned.json")}
+    return {
+        "fake": FakeRouter(),
+        "tmp": tmp_path,
+        "proc": str(proc),
+        "nft_file": str(tmp_path / "etc" / "symroute.nft"),
+        "state_file": str(tmp_path / "etc" / "routing.json"),
+        "owned": str(tmp_path / "lib" / "owned.json"),
+    }
 
 
 def _scope(system, tables=(200, 201)):
-    return {"files": [system["nft_file"], system["state_file"], system["owned"]], "nft_table": "inet symroute",
-            "priority_band": [10000, 10999], "monitor_bands": BANDS,
-            "tables": list(tables),
-            "sysctls": ["net.ipv4.ip_forward", "net.ipv4.conf.wana.rp_filter", "net.ipv4.conf.wanb.rp_filter"],
-            "sysctl_root": system["proc"]}
+    return {
+        "files": [system["nft_file"], system["state_file"], system["owned"]],
+        "nft_table": "inet symroute",
+        "priority_band": [10000, 10999],
+        "monitor_bands": BANDS,
+        "tables": list(tables),
+        "sysctls": ["net.ipv4.ip_forward", "net.ipv4.conf.wana.rp_filter", "net.ipv4.conf.wanb.rp_filter"],
+        "sysctl_root": system["proc"],
+    }
 
 
 def _converge(system, state, nft, sysctls):
     """What a run does: files, the nft table, rules and routes, sysctls."""
     from symroute_router import files, sysctl
+
     files.write_atomically(system["nft_file"], nft, mode=0o600)
     files.write_atomically(system["state_file"], json.dumps(state), mode=0o600)
     nftables.load(system["fake"], nft)
@@ -59,9 +71,15 @@ def test_restore_after_a_changed_state_gives_back_exactly_the_state_before(syste
     assert _everything(system) != before
     restored = snapshot.restore(system["fake"], taken)
     assert _everything(system) == before
-    assert restored == [f"file {system['nft_file']}", f"file {system['state_file']}", f"file {system['owned']}",
-                        "nft table inet symroute", "2 rules, 2 routes",
-                        "sysctl net.ipv4.conf.wana.rp_filter=2", "sysctl net.ipv4.conf.wanb.rp_filter=0"]
+    assert restored == [
+        f"file {system['nft_file']}",
+        f"file {system['state_file']}",
+        f"file {system['owned']}",
+        "nft table inet symroute",
+        "2 rules, 2 routes",
+        "sysctl net.ipv4.conf.wana.rp_filter=2",
+        "sysctl net.ipv4.conf.wanb.rp_filter=0",
+    ]
     # The monitor's rule (its sub-band) was neither recorded nor touched.
     assert [r for r in system["fake"].rules[4] if r["priority"] == 10950]
     assert snapshot.restore(system["fake"], taken) == []  # nothing differs any more
@@ -96,7 +114,9 @@ def test_a_part_that_cannot_be_restored_is_reported_after_the_others(system):
     taken = snapshot.take(system["fake"], _scope(system))
     _converge(system, STATE, NFT_V2, {"net.ipv4.ip_forward": "0"})
     system["fake"].set_down("wanb")  # wanb's routes cannot come back now
-    with pytest.raises(snapshot.RestoreError, match="rules and routes: table 201: waiting for interface wanb") as raised:
+    with pytest.raises(
+        snapshot.RestoreError, match="rules and routes: table 201: waiting for interface wanb"
+    ) as raised:
         snapshot.restore(system["fake"], taken)
     assert "nft table inet symroute" in raised.value.restored
     assert "sysctl net.ipv4.ip_forward=1" in raised.value.restored

@@ -21,11 +21,18 @@ from symroute.shared_work import SharedWork, Unshareable, canonical
 
 SYMROUTE = str(REPOSITORY / "bin" / "symroute")
 EAST = [
-    {"name": "acme", "link": "wan_a", "prefixes": ["100.64.1.0/24", "100.64.2.0/24", "2001:db8:100::/48",
-                                                   "100.64.1.128/25"]},  # redundant: a warning
+    {
+        "name": "acme",
+        "link": "wan_a",
+        "prefixes": ["100.64.1.0/24", "100.64.2.0/24", "2001:db8:100::/48", "100.64.1.128/25"],
+    },  # redundant: a warning
     {"name": "ledger", "link": "wan_b", "on_link_failure": "fail_closed", "prefixes": ["100.65.0.0/16"]},
-    {"name": "payments", "link": "wan_a", "failover_links": ["wan_b"],
-     "prefixes": ["100.66.0.0/24", "100.66.1.0/24", "2001:db8:200::/48"]},
+    {
+        "name": "payments",
+        "link": "wan_a",
+        "failover_links": ["wan_b"],
+        "prefixes": ["100.66.0.0/24", "100.66.1.0/24", "2001:db8:200::/48"],
+    },
     {"name": "status", "link": "wan_b", "prefixes": ["100.67.0.0/24"], "health_check": "tcp://100.67.0.1:443"},
 ]
 WEST = [
@@ -34,16 +41,24 @@ WEST = [
 ]
 # router: (group, link shape): "a6" wan_a with IPv6, "b" wan_b without, "b6" with IPv6 (and NAT66), "c6" wan_c.
 ROUTERS = {
-    "e1": ("east", ("a6", "b")), "e2": ("east", ("a6", "b")), "e3": ("east", ("a6", "b6")),
-    "e4": ("east", ("a6", "b", "c6")), "w1": ("west", ("b", "a6")), "w2": ("west", ("a6", "b")),
+    "e1": ("east", ("a6", "b")),
+    "e2": ("east", ("a6", "b")),
+    "e3": ("east", ("a6", "b6")),
+    "e4": ("east", ("a6", "b", "c6")),
+    "w1": ("west", ("b", "a6")),
+    "w2": ("west", ("a6", "b")),
 }
 
 
 def _link(kind, number):
     name = {"a": "wan_a", "b": "wan_b", "c": "wan_c"}[kind[0]]
     third = {"a": 16, "b": 17, "c": 18}[kind[0]]
-    link = {"name": name, "interface": name.replace("_", ""), "address": f"172.{third}.{number}.2/30",
-            "gateway": f"172.{third}.{number}.1"}
+    link = {
+        "name": name,
+        "interface": name.replace("_", ""),
+        "address": f"172.{third}.{number}.2/30",
+        "gateway": f"172.{third}.{number}.1",
+    }
     if kind.endswith("6"):
         link.update(address6=f"2001:db8:{third}:{number}::2/64", gateway6=f"2001:db8:{third}:{number}::1")
         link["nat66"] = kind[0] == "b"
@@ -62,8 +77,10 @@ def _inventory(root, east=EAST, west=WEST):
     _write(inventory / "group_vars" / "west" / "partners.yml", {"symroute_partners": west})
     groups = {"east": {}, "west": {}}
     for number, (router, (group, shape)) in enumerate(ROUTERS.items()):
-        variables = {"symroute_links": [_link(kind, number) for kind in shape],
-                     "symroute_lan_networks": [f"192.168.{number}.0/24"]}
+        variables = {
+            "symroute_links": [_link(kind, number) for kind in shape],
+            "symroute_lan_networks": [f"192.168.{number}.0/24"],
+        }
         if number % 2:
             variables["symroute_management_networks"] = [f"10.99.{number}.0/24"]
         _write(inventory / "host_vars" / f"{router}.yml", variables)
@@ -76,9 +93,14 @@ def _inventory(root, east=EAST, west=WEST):
 
 def _together(inventory, *extra, cwd=None):
     """The whole fleet through bin/symroute in one process: (exit code, output)."""
-    result = subprocess.run([SYMROUTE, "plan", "--inventory", str(inventory), "--format", "json", *extra],
-                            capture_output=True, text=True, check=False, cwd=cwd,
-                            env=dict(os.environ, PYTHONHASHSEED="1"))
+    result = subprocess.run(
+        [SYMROUTE, "plan", "--inventory", str(inventory), "--format", "json", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=dict(os.environ, PYTHONHASHSEED="1"),
+    )
     return result.returncode, result.stdout
 
 
@@ -98,9 +120,14 @@ print(json.dumps(documents))
 
 def _alone(inventory, *extra, cwd=None):
     """{router: its review document planned alone}, in another process with another hash seed."""
-    result = subprocess.run([sys.executable, "-c", ALONE, str(inventory), json.dumps(extra), *ROUTERS],
-                            capture_output=True, text=True, check=True, cwd=cwd,
-                            env=dict(os.environ, PYTHONHASHSEED="2"))
+    result = subprocess.run(
+        [sys.executable, "-c", ALONE, str(inventory), json.dumps(extra), *ROUTERS],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env=dict(os.environ, PYTHONHASHSEED="2"),
+    )
     return json.loads(result.stdout)
 
 
@@ -119,10 +146,21 @@ def test_a_fleet_planned_together_is_each_router_planned_alone(tmp_path):
         assert _text(document["routers"][router]) == _text(alone[router]["routers"][router]), router
         assert [w for w in document["warnings"] if w.startswith(f"{router},")] == alone[router]["warnings"]
     assert any(w.startswith("e4, partner 'acme'") and "redundant" in w for w in document["warnings"])
-    assert document["digest"] == "sha256:" + hashlib.sha256(canonical_json(
-        {"plans": document["routers"], "inventory_files": {
-            path: entry["sha256"] for path, entry in cli.manifest(
-                cli.load_inventory(inventory))["files"].items()}}).encode()).hexdigest()
+    assert (
+        document["digest"]
+        == "sha256:"
+        + hashlib.sha256(
+            canonical_json(
+                {
+                    "plans": document["routers"],
+                    "inventory_files": {
+                        path: entry["sha256"]
+                        for path, entry in cli.manifest(cli.load_inventory(inventory))["files"].items()
+                    },
+                }
+            ).encode()
+        ).hexdigest()
+    )
 
 
 def _commit(repository, message):
@@ -171,16 +209,19 @@ def test_invalid_shared_partners_are_reported_for_every_router_as_alone(tmp_path
     status, output = _together(inventory)
     assert status == 1
     # Each problem names its file and line first (symroute/locate.py): compared without them, in order.
-    problems = [p.split(": ", 1)[1] if ".yml:" in p.split(": ", 1)[0] else p
-                for p in json.loads(output)["problems"]]
+    problems = [p.split(": ", 1)[1] if ".yml:" in p.split(": ", 1)[0] else p for p in json.loads(output)["problems"]]
     alone = _alone(inventory)
     assert sorted(json.loads(output)["problems"]) == sorted(p for router in ROUTERS for p in alone[router]["problems"])
     for router in ("e1", "e2", "e3", "e4"):
-        assert (f"{router}, partner 'acme': field prefixes[1]: '100.64.2.7/24' has host bits set; the network form "
-                "is 100.64.2.0/24") in problems
+        assert (
+            f"{router}, partner 'acme': field prefixes[1]: '100.64.2.7/24' has host bits set; the network form "
+            "is 100.64.2.0/24"
+        ) in problems
     for router in ("e1", "e2", "e4"):
-        assert (f"{router}, partner 'status': field prefixes[1]: 2001:db8:300::/48 is IPv6 but link 'wan_b' has no "
-                "IPv6 (address6/gateway6)") in problems
+        assert (
+            f"{router}, partner 'status': field prefixes[1]: 2001:db8:300::/48 is IPv6 but link 'wan_b' has no "
+            "IPv6 (address6/gateway6)"
+        ) in problems
     assert not any(p.startswith(("e3, partner 'status'", "w1,", "w2,")) for p in problems)
 
 
@@ -192,7 +233,8 @@ def _fleet_variables(routers):
         variables[f"r{number:02d}"] = {
             "symroute_links": [_link(kind, number) for kind in shape],
             "symroute_partners": copy.deepcopy(EAST if number % 4 < 2 else WEST),
-            "symroute_lan_networks": [f"192.168.{number}.0/24"]}
+            "symroute_lan_networks": [f"192.168.{number}.0/24"],
+        }
     return variables
 
 
@@ -257,8 +299,9 @@ def test_a_partner_file_is_parsed_once_and_as_ansible_reads_it(tmp_path, monkeyp
     real = DataLoader.load
 
     def load(self, data, file_name=None, *args, **kwargs):
-        parsed_by_ansible.append(os.path.basename(os.path.dirname(file_name or "")) + "/" +
-                                 os.path.basename(file_name or ""))
+        parsed_by_ansible.append(
+            os.path.basename(os.path.dirname(file_name or "")) + "/" + os.path.basename(file_name or "")
+        )
         return real(self, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(DataLoader, "load", load)
@@ -273,8 +316,23 @@ def test_a_partner_file_is_parsed_once_and_as_ansible_reads_it(tmp_path, monkeyp
 
 
 def test_partners_of_other_content_or_type_are_not_shared():
-    keys = [canonical(value) for value in ([1], [True], [1.0], ["1"], [0.0], [-0.0], (1,), {"a": 1, "b": 2},
-                                           {"b": 2, "a": 1}, [None], [[]], [{}])]
+    keys = [
+        canonical(value)
+        for value in (
+            [1],
+            [True],
+            [1.0],
+            ["1"],
+            [0.0],
+            [-0.0],
+            (1,),
+            {"a": 1, "b": 2},
+            {"b": 2, "a": 1},
+            [None],
+            [[]],
+            [{}],
+        )
+    ]
     assert len(set(keys)) == len(keys)
     assert canonical([{"a": ["x", "y"]}]) == canonical([{"a": ["x", "y"]}])
 
@@ -300,7 +358,9 @@ def test_a_router_with_unusual_values_is_planned_alone_and_the_same():
     assert plans["r00"]["partners"][0]["description"] == "tagged"
     assert json_text.dumps(plans) == json.dumps(
         {router: plan_routers({router: variables[router]})[router] for router in variables},
-        sort_keys=True, separators=(",", ":"))
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     with pytest.raises(InventoryError):
         plan_routers({"x": dict(variables["r01"], symroute_partners=[{"name": "y", "link": "wan_q"}])}, shared)
 
@@ -314,8 +374,9 @@ def test_shared_plan_lists_are_written_once_and_the_digest_is_unchanged():
     for value in (plans, {"x": [float("nan"), -0.0, 1e300, "é\u2028"]}, {"a": {1: 2}}, [("t", {})]):
         for indent in (None, 2):
             separators = (",", ":") if indent is None else (",", ": ")
-            assert json_text.dumps(value, indent) == json.dumps(value, sort_keys=True, indent=indent,
-                                                                separators=separators)
+            assert json_text.dumps(value, indent) == json.dumps(
+                value, sort_keys=True, indent=indent, separators=separators
+            )
 
 
 def test_the_cli_output_is_unchanged_for_the_lab_in_process():

@@ -14,18 +14,44 @@ ANSIBLE = REPOSITORY / ".venv" / "bin" / "ansible"
 
 
 def _restore(arguments):
-    environment = dict(os.environ, ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json",
-                       ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_DEPRECATION_WARNINGS="0")
-    done = subprocess.run([str(ANSIBLE), "localhost", "-i", "localhost,", "-c", "local",
-                           "-e", "ansible_python_interpreter=/usr/bin/python3", "-m", "symroute_snapshot",
-                           "-a", json.dumps(dict(arguments, state="restored"))], capture_output=True, text=True,
-                          env=environment, cwd=str(REPOSITORY), timeout=180, check=False)
-    document = json.loads(done.stdout[done.stdout.index("{"):])
+    environment = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPOSITORY / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+    )
+    done = subprocess.run(
+        [
+            str(ANSIBLE),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            "ansible_python_interpreter=/usr/bin/python3",
+            "-m",
+            "symroute_snapshot",
+            "-a",
+            json.dumps(dict(arguments, state="restored")),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=str(REPOSITORY),
+        timeout=180,
+        check=False,
+    )
+    document = json.loads(done.stdout[done.stdout.index("{") :])
     return document["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
-@pytest.mark.parametrize("existing", [None, {"snapshot_version": 1, "run_id": "20261128T040000.000000-1"},
-                                      {"snapshot_version": 1}], ids=["no snapshot", "another run's", "no run id"])
+@pytest.mark.parametrize(
+    "existing",
+    [None, {"snapshot_version": 1, "run_id": "20261128T040000.000000-1"}, {"snapshot_version": 1}],
+    ids=["no snapshot", "another run's", "no run id"],
+)
 def test_a_snapshot_of_another_run_or_none_is_not_restored(tmp_path, existing):
     path = tmp_path / "snapshot.json"
     if existing is not None:

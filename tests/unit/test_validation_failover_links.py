@@ -18,7 +18,8 @@ def _messages(router_vars):
 def _with_links(router_vars, count):
     router_vars["symroute_links"] += [
         {"name": f"lte{i}", "interface": f"wwan{i}", "address": f"100.65.{i}.2/30", "gateway": f"100.65.{i}.1"}
-        for i in range(count)]
+        for i in range(count)
+    ]
     return router_vars
 
 
@@ -36,8 +37,10 @@ def test_at_most_23_different_orders_and_every_block_ends_before_the_shared_chai
     _with_links(router_vars, 4)
     others = ["wan_b", "lte0", "lte1", "lte2", "lte3"]
     orders = [list(o) for o in itertools.permutations(others, 1)] + [list(o) for o in itertools.permutations(others, 2)]
-    partners = [{"name": f"p{index}", "prefixes": [f"100.70.{index}.0/24"], "link": "wan_a", "failover_links": order}
-                for index, order in enumerate(orders)]
+    partners = [
+        {"name": f"p{index}", "prefixes": [f"100.70.{index}.0/24"], "link": "wan_a", "failover_links": order}
+        for index, order in enumerate(orders)
+    ]
     router_vars["symroute_partners"] = partners
     distinct = {tuple(p["failover_links"]) for p in partners}
     assert len(distinct) == 25
@@ -54,8 +57,9 @@ def test_at_most_23_different_orders_and_every_block_ends_before_the_shared_chai
 def test_overlapping_prefixes_with_different_orders_are_ambiguous(router_vars):
     _with_links(router_vars, 1)
     router_vars["symroute_partners"][0]["failover_links"] = ["lte0"]
-    router_vars["symroute_partners"].append({"name": "inner", "prefixes": ["100.64.20.128/25"], "link": "wan_a",
-                                             "failover_links": ["wan_b"]})
+    router_vars["symroute_partners"].append(
+        {"name": "inner", "prefixes": ["100.64.20.128/25"], "link": "wan_a", "failover_links": ["wan_b"]}
+    )
     assert any("different failover_links: ambiguous" in m for m in _messages(router_vars))
 
 

@@ -50,13 +50,18 @@ def _exercised():
     for scenario in molecule.glob("*/molecule.yml"):
         provisioner = yaml.safe_load(scenario.read_text()).get("provisioner", {})
         found.update(scenario.parent / link for link in provisioner.get("inventory", {}).get("links", {}).values())
-        found.update(REPOSITORY / match for value in provisioner.get("env", {}).values()
-                     for match in PROJECT_DIRECTORY.findall(str(value)))
+        found.update(
+            REPOSITORY / match
+            for value in provisioner.get("env", {}).values()
+            for match in PROJECT_DIRECTORY.findall(str(value))
+        )
     for path in molecule.rglob("*"):
         if path.is_symlink():
             found.add(path)
         elif path.is_file():
-            found.update(path.parent / match.rstrip(".") for match in RELATIVE.findall(path.read_text(errors="replace")))
+            found.update(
+                path.parent / match.rstrip(".") for match in RELATIVE.findall(path.read_text(errors="replace"))
+            )
     makefile = (REPOSITORY / "Makefile").read_text()
     prerequisites = re.search(r"^\$\(VENV\)/\.installed:(.*)$", makefile, re.MULTILINE)[1].split()
     found.update(REPOSITORY / name for name in ["bin/run", "Makefile", "ansible.cfg", *prerequisites])
@@ -74,8 +79,11 @@ def _glob(pattern):
 def _files(relative):
     path = REPOSITORY / relative
     if path.is_dir():
-        return [file.relative_to(REPOSITORY).as_posix() for file in path.rglob("*")
-                if file.is_file() and "__pycache__" not in file.parts]
+        return [
+            file.relative_to(REPOSITORY).as_posix()
+            for file in path.rglob("*")
+            if file.is_file() and "__pycache__" not in file.parts
+        ]
     return [relative.as_posix()]
 
 
@@ -83,14 +91,29 @@ def test_pull_requests_touching_what_the_scenarios_exercise_run_it(workflow):
     patterns = [_glob(pattern) for pattern in workflow["on"]["pull_request"]["paths"]]
     exercised = _exercised()
     # The derivation finds what is known to be read (so an empty list cannot pass).
-    for known in ("inventories/lab", "bin/symroute", "symmetric-routing.yml", "roles", "library", "module_utils",
-                  "filter_plugins", "bin/run", "pyproject.toml", "requirements.txt"):
+    for known in (
+        "inventories/lab",
+        "bin/symroute",
+        "symmetric-routing.yml",
+        "roles",
+        "library",
+        "module_utils",
+        "filter_plugins",
+        "bin/run",
+        "pyproject.toml",
+        "requirements.txt",
+    ):
         assert any(path == Path(known) or Path(known) in path.parents for path in exercised), known
     for relative in exercised:
         for file in _files(relative):
             assert any(pattern.match(file) for pattern in patterns), f"{file} ({relative}) is not in the paths"
-    for file in ("molecule/router/molecule.yml", "molecule/resources/lab.sh", "symroute/plan.py",
-                 "playbooks/audit.yml", ".github/workflows/molecule.yml"):
+    for file in (
+        "molecule/router/molecule.yml",
+        "molecule/resources/lab.sh",
+        "symroute/plan.py",
+        "playbooks/audit.yml",
+        ".github/workflows/molecule.yml",
+    ):
         assert any(pattern.match(file) for pattern in patterns), file
     assert not any(pattern.match("docs/awx.md") for pattern in patterns)
 

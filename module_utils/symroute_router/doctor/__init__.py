@@ -31,8 +31,16 @@ import time
 
 from . import conntrack, facts, finding, findings, nat, pinning, probe, report
 
-DEFAULTS = {"targets": [], "watch_s": 0, "timeout_ms": 2000, "links": {}, "site_addresses": [],
-            "monitor_config": facts.MONITOR_CONFIG, "prefix_length4": 24, "prefix_length6": 48}
+DEFAULTS = {
+    "targets": [],
+    "watch_s": 0,
+    "timeout_ms": 2000,
+    "links": {},
+    "site_addresses": [],
+    "monitor_config": facts.MONITOR_CONFIG,
+    "prefix_length4": 24,
+    "prefix_length6": 48,
+}
 
 
 def _pin(target, pins, runner, links):
@@ -43,20 +51,25 @@ def _pin(target, pins, runner, links):
     return pinned
 
 
-def diagnose(runner, settings, read_sysctl=facts.read_proc_sys, connector=probe.connect, sleep=time.sleep,
-             hostname=None, now=None):
+def diagnose(
+    runner,
+    settings,
+    read_sysctl=facts.read_proc_sys,
+    connector=probe.connect,
+    sleep=time.sleep,
+    hostname=None,
+    now=None,
+):
     """The report (a dict) for ``settings`` (DEFAULTS' keys, values already checked by ``options``)."""
     settings = dict(DEFAULTS, **settings)
     router = hostname if hostname is not None else socket.gethostname()
     generated = report.utc_now(now)
     lengths = {4: settings["prefix_length4"], 6: settings["prefix_length6"]}
-    path = facts.read(runner, read_sysctl, settings["monitor_config"], settings["links"],
-                      settings["site_addresses"])
+    path = facts.read(runner, read_sysctl, settings["monitor_config"], settings["links"], settings["site_addresses"])
     links = path["links"]
     pins = pinning.read(runner)
     table = conntrack.read(runner, links, settings["watch_s"], lengths, sleep, path["local_addresses"])
-    targets = probe.run(settings["targets"], links, path["site_addresses"], runner, settings["timeout_ms"],
-                        connector)
+    targets = probe.run(settings["targets"], links, path["site_addresses"], runner, settings["timeout_ms"], connector)
     for result, target in zip(targets, settings["targets"]):
         result["prefix"] = finding.prefix_of(target["address"], lengths)
         result["pinned"] = _pin(target, pins, runner, links)

@@ -42,7 +42,7 @@ def read_once(runner):
 
 
 def kind(entry):
-    """"answered" (a reply was seen), "unanswered" (SYN_SENT, [UNREPLIED]) or "other"."""
+    """ "answered" (a reply was seen), "unanswered" (SYN_SENT, [UNREPLIED]) or "other"."""
     if not entry["unreplied"]:
         return "answered"
     return "unanswered" if entry["state"] == "SYN_SENT" else "other"
@@ -87,9 +87,20 @@ def group(connections, runner, links, lengths, local=()):
             elsewhere += 1
             continue
         prefix = _prefix(entry["dst"], lengths)
-        found = groups.setdefault((prefix.version, prefix, interface), {
-            "prefix": str(prefix), "family": prefix.version, "link": by_interface[interface],
-            "interface": interface, "answered": 0, "unanswered": 0, "other": 0, "destinations": {}, "sources": set()})
+        found = groups.setdefault(
+            (prefix.version, prefix, interface),
+            {
+                "prefix": str(prefix),
+                "family": prefix.version,
+                "link": by_interface[interface],
+                "interface": interface,
+                "answered": 0,
+                "unanswered": 0,
+                "other": 0,
+                "destinations": {},
+                "sources": set(),
+            },
+        )
         found[kind(entry)] += 1
         if kind(entry) == "unanswered":
             destination = (entry["dst"], int(entry["dport"]))
@@ -97,8 +108,9 @@ def group(connections, runner, links, lengths, local=()):
             found["sources"].add(entry["src"])
     result = []
     for _key, found in sorted(groups.items(), key=lambda item: item[0]):
-        ranked = sorted(found.pop("destinations").items(),
-                        key=lambda item: (-item[1], ipaddress.ip_address(item[0][0]), item[0][1]))
+        ranked = sorted(
+            found.pop("destinations").items(), key=lambda item: (-item[1], ipaddress.ip_address(item[0][0]), item[0][1])
+        )
         found["example"] = {"address": ranked[0][0][0], "port": ranked[0][0][1]} if ranked else None
         found["sources"] = sorted(found["sources"], key=ipaddress.ip_address)[:5]
         result.append(found)
@@ -117,8 +129,22 @@ def read(runner, links, watch_s, lengths, sleep, local=()):
     "groups"}; ``local`` are the router's own addresses."""
     connections, why = sample(runner, watch_s, sleep)
     if connections is None:
-        return {"available": False, "reason": why, "watch_s": watch_s, "connections": 0, "not_via_wan": 0,
-                "from_router": 0, "groups": []}
+        return {
+            "available": False,
+            "reason": why,
+            "watch_s": watch_s,
+            "connections": 0,
+            "not_via_wan": 0,
+            "from_router": 0,
+            "groups": [],
+        }
     groups, elsewhere, from_router = group(connections, runner, links, lengths, local)
-    return {"available": True, "reason": None, "watch_s": watch_s, "connections": len(connections),
-            "not_via_wan": elsewhere, "from_router": from_router, "groups": groups}
+    return {
+        "available": True,
+        "reason": None,
+        "watch_s": watch_s,
+        "connections": len(connections),
+        "not_via_wan": elsewhere,
+        "from_router": from_router,
+        "groups": groups,
+    }

@@ -60,8 +60,12 @@ def global_addresses(runner):
     for device in ip_json(runner, ["-json", "addr", "show"]):
         for info in device.get("addr_info") or []:
             key = {"inet": "ipv4", "inet6": "ipv6"}.get(info.get("family"))
-            if key and info.get("scope") == "global" and info.get("local") and not (
-                    info.get("tentative") or info.get("dadfailed")):
+            if (
+                key
+                and info.get("scope") == "global"
+                and info.get("local")
+                and not (info.get("tentative") or info.get("dadfailed"))
+            ):
                 found.setdefault(str(device.get("ifname")), {}).setdefault(key, []).append(info["local"])
     return found
 
@@ -73,9 +77,13 @@ def _sorted_addresses(addresses):
 
 def policy_rules(runner):
     """{"ipv4": [rule text], "ipv6": [...]}, in priority order, as `ip rule add` takes them."""
-    return {key: [ipforms.rule_text(ipforms.live_rule(entry, family))
-                  for entry in ip_json(runner, [f"-{family}", "-json", "rule"])]
-            for family, key in FAMILIES}
+    return {
+        key: [
+            ipforms.rule_text(ipforms.live_rule(entry, family))
+            for entry in ip_json(runner, [f"-{family}", "-json", "rule"])
+        ]
+        for family, key in FAMILIES
+    }
 
 
 def monitor_config(path):
@@ -108,8 +116,10 @@ def _sysctl(read, *parts):
 def rp_filter(read, interface):
     """{"all", "interface", "effective"}: the kernel uses the larger of 'all' and the interface's value
     (0 off, 1 strict, 2 loose)."""
-    values = {"all": _sysctl(read, "net", "ipv4", "conf", "all", "rp_filter"),
-              "interface": _sysctl(read, "net", "ipv4", "conf", interface, "rp_filter")}
+    values = {
+        "all": _sysctl(read, "net", "ipv4", "conf", "all", "rp_filter"),
+        "interface": _sysctl(read, "net", "ipv4", "conf", interface, "rp_filter"),
+    }
     known = [value for value in values.values() if value is not None]
     return dict(values, effective=max(known) if known else None)
 
@@ -137,12 +147,16 @@ def _name(interface, named, config):
 def _link(interface, routes, addresses, named, config, read):
     name, named_by = _name(interface, named, config)
     keys = [key for _family, key in FAMILIES if key in routes]
-    link = {"name": name, "named_by": named_by, "interface": interface,
-            "gateways": {key: routes[key]["gateways"] for key in keys},
-            "metrics": {key: routes[key]["metric"] for key in keys},
-            "addresses": {key: _sorted_addresses(addresses.get(interface, {}).get(key, [])) for key in keys},
-            "rp_filter": rp_filter(read, interface),
-            "ignore_routes_with_linkdown": ignore_routes_with_linkdown(read, interface, keys)}
+    link = {
+        "name": name,
+        "named_by": named_by,
+        "interface": interface,
+        "gateways": {key: routes[key]["gateways"] for key in keys},
+        "metrics": {key: routes[key]["metric"] for key in keys},
+        "addresses": {key: _sorted_addresses(addresses.get(interface, {}).get(key, [])) for key in keys},
+        "rp_filter": rp_filter(read, interface),
+        "ignore_routes_with_linkdown": ignore_routes_with_linkdown(read, interface, keys),
+    }
     if interface in config["links"]:
         link["symroute"] = {k: v for k, v in config["links"][interface].items() if k != "name"}
     return link
@@ -150,13 +164,14 @@ def _link(interface, routes, addresses, named, config, read):
 
 def _order(link):
     metrics = [m for m in link["metrics"].values() if m is not None]
-    return (min(metrics) if metrics else 2 ** 32, link["interface"])
+    return (min(metrics) if metrics else 2**32, link["interface"])
 
 
 def _site(addresses, wan, given):
     if given:
-        return {key: [a for a in given if ipaddress.ip_address(a).version == family] for family, key in FAMILIES}, \
-            "--site-address"
+        return {
+            key: [a for a in given if ipaddress.ip_address(a).version == family] for family, key in FAMILIES
+        }, "--site-address"
     site = {key: [] for _family, key in FAMILIES}
     for interface, by_family in addresses.items():
         if interface != "lo" and interface not in wan:
@@ -180,8 +195,10 @@ def read(runner, read_sysctl=read_proc_sys, monitor_config_path=MONITOR_CONFIG, 
         wan.append(interface)
     links = sorted((_link(i, routes[i], addresses, named, config, read_sysctl) for i in wan), key=_order)
     for interface in sorted(set(named) - set(wan)):
-        notes.append(f"--link {named[interface]}={interface}: {interface} holds no default route in the main "
-                     "table, so it is not a WAN link here")
+        notes.append(
+            f"--link {named[interface]}={interface}: {interface} holds no default route in the main "
+            "table, so it is not a WAN link here"
+        )
     names = [link["name"] for link in links]
     for link in links:
         if names.count(link["name"]) > 1:
@@ -190,6 +207,12 @@ def read(runner, read_sysctl=read_proc_sys, monitor_config_path=MONITOR_CONFIG, 
         notes.append(f"symroute's monitor configuration could not be read: {config['error']}")
     site, site_from = _site(addresses, set(wan), site_addresses)
     local = _sorted_addresses(a for by_family in addresses.values() for found in by_family.values() for a in found)
-    return {"links": links, "site_addresses": site, "site_addresses_from": site_from,
-            "rules": policy_rules(runner), "monitor_config": {k: config[k] for k in ("path", "found")},
-            "local_addresses": local, "notes": sorted(set(notes))}
+    return {
+        "links": links,
+        "site_addresses": site,
+        "site_addresses_from": site_from,
+        "rules": policy_rules(runner),
+        "monitor_config": {k: config[k] for k in ("path", "found")},
+        "local_addresses": local,
+        "notes": sorted(set(notes)),
+    }

@@ -46,17 +46,36 @@ def _table(header, rows):
 
 
 def _links(report):
-    rows = [(link["name"], link["interface"], link["gateways"], link["metrics"], link["addresses"],
-             link["rp_filter"]["effective"], link["ignore_routes_with_linkdown"]) for link in report["links"]]
+    rows = [
+        (
+            link["name"],
+            link["interface"],
+            link["gateways"],
+            link["metrics"],
+            link["addresses"],
+            link["rp_filter"]["effective"],
+            link["ignore_routes_with_linkdown"],
+        )
+        for link in report["links"]
+    ]
     lines = ["## Links", ""]
-    lines += _table(["link", "interface", "gateways", "metric", "own addresses", "rp_filter",
-                     "ignore_routes_with_linkdown"], rows) if rows else ["No interface holds a default route."]
-    lines += ["", f"Site addresses ({text(report['site_addresses_from'])}): {code(report['site_addresses'])}.",
-              f"NAT: {text(report['nat']['state'])}"
-              + (f" ({text(report['nat']['reason'])})" if report["nat"]["reason"] else "")
-              + (f": {code(report['nat']['chains'] + report['nat']['rules'])}" if report["nat"]["state"] == "present"
-                 else "") + ".",
-              f"symroute installed: {'yes' if report['symroute']['installed'] else 'no'}."]
+    lines += (
+        _table(
+            ["link", "interface", "gateways", "metric", "own addresses", "rp_filter", "ignore_routes_with_linkdown"],
+            rows,
+        )
+        if rows
+        else ["No interface holds a default route."]
+    )
+    lines += [
+        "",
+        f"Site addresses ({text(report['site_addresses_from'])}): {code(report['site_addresses'])}.",
+        f"NAT: {text(report['nat']['state'])}"
+        + (f" ({text(report['nat']['reason'])})" if report["nat"]["reason"] else "")
+        + (f": {code(report['nat']['chains'] + report['nat']['rules'])}" if report["nat"]["state"] == "present" else "")
+        + ".",
+        f"symroute installed: {'yes' if report['symroute']['installed'] else 'no'}.",
+    ]
     for family, rules in sorted(report["rules"].items()):
         lines += ["", f"Policy rules ({family}):", ""] + [f"- {code(rule)}" for rule in rules]
     lines += [f"- note: {text(note)}" for note in report["notes"]]
@@ -68,8 +87,7 @@ def _findings(report):
     if not report["findings"]:
         lines.append("No findings.")
     for finding in report["findings"]:
-        lines += [f"### {finding['severity'].upper()}: {text(finding['title'])}", "",
-                  f"- id: {code(finding['id'])}"]
+        lines += [f"### {finding['severity'].upper()}: {text(finding['title'])}", "", f"- id: {code(finding['id'])}"]
         lines += [f"- {text(key)}: {code(value)}" for key, value in sorted(finding["evidence"].items())]
         lines += ["", f"Fix: {prose(finding['fix'])}", ""]
         if "partner_entry" in finding:
@@ -83,14 +101,22 @@ def _targets(report):
         lines.append("No target given (--target ADDRESS:PORT).")
     for target in report["targets"]:
         pinned = target.get("pinned")
-        lines += [f"### {text(target['target'])}", "",
-                  f"Leaves now by: {code(target['route_now']['link'] or target['route_now']['interface'])}"
-                  f" (from site address {code(target['site_address'])}). "
-                  + (f"Pinned by symroute to {code(pinned['link'] or pinned['interface'])} "
-                     f"(mark {code(pinned['mark'])})." if pinned else "Not pinned by symroute."), ""]
-        lines += _table(["from", "link", "source", "result", "answer or detail"],
-                        [(a["kind"], a["link"], a["source"], a["result"], a["answer"] or a["detail"])
-                         for a in target["attempts"]])
+        lines += [
+            f"### {text(target['target'])}",
+            "",
+            f"Leaves now by: {code(target['route_now']['link'] or target['route_now']['interface'])}"
+            f" (from site address {code(target['site_address'])}). "
+            + (
+                f"Pinned by symroute to {code(pinned['link'] or pinned['interface'])} (mark {code(pinned['mark'])})."
+                if pinned
+                else "Not pinned by symroute."
+            ),
+            "",
+        ]
+        lines += _table(
+            ["from", "link", "source", "result", "answer or detail"],
+            [(a["kind"], a["link"], a["source"], a["result"], a["answer"] or a["detail"]) for a in target["attempts"]],
+        )
         lines.append("")
     return lines
 
@@ -100,21 +126,28 @@ def _conntrack(report):
     lines = ["## Conntrack", ""]
     if not section["available"]:
         return lines + [f"Not read: {text(section['reason'])}."]
-    lines.append(f"{section['connections']} TCP connection(s) over {section['watch_s']} s; left out: "
-                 f"{section['from_router']} opened by the router itself, {section['not_via_wan']} not leaving by a "
-                 "WAN link.")
+    lines.append(
+        f"{section['connections']} TCP connection(s) over {section['watch_s']} s; left out: "
+        f"{section['from_router']} opened by the router itself, {section['not_via_wan']} not leaving by a "
+        "WAN link."
+    )
     if section["groups"]:
-        lines += [""] + _table(["prefix", "link", "answered", "unanswered (SYN_SENT)", "other"],
-                               [(g["prefix"], g["link"], g["answered"], g["unanswered"], g["other"])
-                                for g in section["groups"]])
+        lines += [""] + _table(
+            ["prefix", "link", "answered", "unanswered (SYN_SENT)", "other"],
+            [(g["prefix"], g["link"], g["answered"], g["unanswered"], g["other"]) for g in section["groups"]],
+        )
     return lines
 
 
 def render(report):
     """The Markdown text, ending with a newline."""
-    lines = [f"# symroute doctor: {text(report['router'])}", "",
-             f"Generated {text(report['generated'])} (UTC). {report['problems']} problem(s), "
-             f"{len(report['findings']) - report['problems']} note(s).", ""]
+    lines = [
+        f"# symroute doctor: {text(report['router'])}",
+        "",
+        f"Generated {text(report['generated'])} (UTC). {report['problems']} problem(s), "
+        f"{len(report['findings']) - report['problems']} note(s).",
+        "",
+    ]
     for section in (_links, _findings, _targets, _conntrack):
         lines += section(report) + [""]
     return "\n".join(lines).rstrip("\n") + "\n"

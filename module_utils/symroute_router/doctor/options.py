@@ -83,8 +83,10 @@ def target(text):
 def interface(text):
     """An interface name as the kernel allows it (and not 'lo', 'all', 'default')."""
     if not isinstance(text, str) or not _INTERFACE.fullmatch(text) or text in _NOT_INTERFACES:
-        raise OptionError(f"interface {shown(text)} is not an interface name (1-15 printable characters, "
-                          "no '/', ':' or space; not '.', '..', 'lo', 'all' or 'default')")
+        raise OptionError(
+            f"interface {shown(text)} is not an interface name (1-15 printable characters, "
+            "no '/', ':' or space; not '.', '..', 'lo', 'all' or 'default')"
+        )
     return text
 
 

@@ -26,8 +26,11 @@ def scalar(text, flow=False):
     """``text`` as a YAML scalar: plain when that is safe, else double-quoted."""
     plain = _PLAIN_IN_FLOW if flow else _PLAIN
     safe = (plain.fullmatch(text) or _IPV4_PREFIX.fullmatch(text)) and not (
-        ": " in text or text.endswith((":", " ")) or text.lower() in _YAML_WORDS
-        or (flow and not _IPV4_PREFIX.fullmatch(text) and text[0].isdigit()))
+        ": " in text
+        or text.endswith((":", " "))
+        or text.lower() in _YAML_WORDS
+        or (flow and not _IPV4_PREFIX.fullmatch(text) and text[0].isdigit())
+    )
     return text if safe else json.dumps(text)
 
 
@@ -40,10 +43,14 @@ def name_for(prefix):
 def entry(prefix, link, address, port, router, generated):
     """{"entry": {...}, "yaml": text} pinning ``prefix`` to ``link``, health-checked at ``address:port``."""
     host = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
-    fields = {"name": name_for(prefix),
-              "description": f"found by symroute doctor on {_printable(router)} at {generated}",
-              "prefixes": [prefix], "link": link, "on_link_failure": "failover",
-              "health_check": f"tcp://{host}:{port}"}
+    fields = {
+        "name": name_for(prefix),
+        "description": f"found by symroute doctor on {_printable(router)} at {generated}",
+        "prefixes": [prefix],
+        "link": link,
+        "on_link_failure": "failover",
+        "health_check": f"tcp://{host}:{port}",
+    }
     lines = ["symroute_partners:", f"  - name: {scalar(fields['name'])}"]
     lines += [f"    {key}: {scalar(fields[key])}" for key in ("description",)]
     lines.append(f"    prefixes: [{', '.join(scalar(p, flow=True) for p in fields['prefixes'])}]")

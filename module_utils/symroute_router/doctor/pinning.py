@@ -74,8 +74,11 @@ def read(runner):
     if objects is None:
         return {"table": False, "reason": why, "classify": []}
     ours = [(kind, body) for kind, body in objects if (body.get("family"), body.get("table")) == TABLE]
-    sets = {body.get("name"): [n for e in body.get("elem") or [] for n in _networks(e)]
-            for kind, body in ours if kind == "set"}
+    sets = {
+        body.get("name"): [n for e in body.get("elem") or [] for n in _networks(e)]
+        for kind, body in ours
+        if kind == "set"
+    }
     chains = {}
     for kind, body in ours:
         if kind == "rule" and isinstance(body.get("expr"), list):

@@ -51,8 +51,9 @@ def _attempt(kind, link, source, key):
     if key not in link["gateways"]:
         attempt["skip"] = f"no {key} default route via {link['interface']}"
     elif source is None:
-        attempt["skip"] = "no site address of this family" if kind == "site" else \
-            f"no {key} address on {link['interface']}"
+        attempt["skip"] = (
+            "no site address of this family" if kind == "site" else f"no {key} address on {link['interface']}"
+        )
     return attempt
 
 
@@ -69,8 +70,9 @@ def _run_attempt(attempt, target, connector, timeout_s):
     if "skip" in attempt:
         reason = attempt.pop("skip")
         return dict(attempt, result="skipped", answer="", detail=reason)
-    result, text = connector(target["family"], attempt["source"], attempt["interface"], target["address"],
-                             target["port"], timeout_s)
+    result, text = connector(
+        target["family"], attempt["source"], attempt["interface"], target["address"], target["port"], timeout_s
+    )
     answer, detail = (text, "") if result == "answered" else ("", text)
     return dict(attempt, result=result, answer=answer, detail=detail)
 
@@ -88,9 +90,16 @@ def run(targets, links, site_addresses, runner, timeout_ms, connector=connect):
     for target, site, attempts in plans:
         answer = route_get(runner, target["address"], source=site)
         interface = answer.get("dev")
-        results.append({"target": target["text"], "address": target["address"], "port": target["port"],
-                        "family": target["family"], "site_address": site,
-                        "route_now": {"interface": interface, "link": by_interface.get(interface)},
-                        "attempts": done[:len(attempts)]})
-        done = done[len(attempts):]
+        results.append(
+            {
+                "target": target["text"],
+                "address": target["address"],
+                "port": target["port"],
+                "family": target["family"],
+                "site_address": site,
+                "route_now": {"interface": interface, "link": by_interface.get(interface)},
+                "attempts": done[: len(attempts)],
+            }
+        )
+        done = done[len(attempts) :]
     return results

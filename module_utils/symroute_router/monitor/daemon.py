@@ -31,8 +31,10 @@ from .service_switch import ServiceSwitch
 from .threads import daemon_thread, start_threads, watch_addresses, watch_carrier
 
 WRITE_EVERY_SECONDS = 1.0
-ECHO_SOCKETS = {"ping": "ping sockets", "raw": "raw sockets filtered by the kernel (net.ipv4.ping_group_range "
-                "excludes this process's group)"}
+ECHO_SOCKETS = {
+    "ping": "ping sockets",
+    "raw": "raw sockets filtered by the kernel (net.ipv4.ping_group_range excludes this process's group)",
+}
 # The kernel is read back and made to hold the decision again at least this often.
 RESYNC_EVERY_SECONDS = 5.0
 
@@ -41,8 +43,10 @@ def _address_event(monitor, repairer, interface):
     """A link's interface got a global address (a dynamic link's: or lost one, or its client's default route
     changed; None: notifications lost): its routes may use it. Repaired soon, once for the whole burst."""
     if repairer is not None and (interface is None or interface in monitor.by_interface):
-        repairer.request(f"an address or default route changed on {interface}" if interface
-                         else "lost address notifications", interface)
+        repairer.request(
+            f"an address or default route changed on {interface}" if interface else "lost address notifications",
+            interface,
+        )
 
 
 def _write(monitor, settings, repairer=None, learned=None, events=None, probers=(), ha=None):
@@ -81,14 +85,20 @@ def _make_repairer(settings, monitor, learned):
                 log(f"deleting the conntrack entries of {name} failed: {error}")
         monitor.link_of_address = learned.address_of()
 
-    return Repairer(settings["routing_state_file"], Runner(), log, time.monotonic,
-                    float(settings.get("repair_interval_s", 30)),
-                    # Other paths than the router's only for a lab that runs the monitor beside the host's own.
-                    owned_path=settings.get("owned_tables_file") or routing.OWNED_TABLES_FILE,
-                    lock_path=settings.get("routing_lock") or routing.LOCK_FILE,
-                    sysctl_file=settings.get("sysctl_file") or "",
-                    nftables_file=settings.get("nftables_file") or "",
-                    nftables_listing_file=settings.get("nftables_listing_file") or "", on_learned=follow)
+    return Repairer(
+        settings["routing_state_file"],
+        Runner(),
+        log,
+        time.monotonic,
+        float(settings.get("repair_interval_s", 30)),
+        # Other paths than the router's only for a lab that runs the monitor beside the host's own.
+        owned_path=settings.get("owned_tables_file") or routing.OWNED_TABLES_FILE,
+        lock_path=settings.get("routing_lock") or routing.LOCK_FILE,
+        sysctl_file=settings.get("sysctl_file") or "",
+        nftables_file=settings.get("nftables_file") or "",
+        nftables_listing_file=settings.get("nftables_listing_file") or "",
+        on_learned=follow,
+    )
 
 
 def _carrier_event(monitor, repairer, plan, interface, carrier):
@@ -111,18 +121,22 @@ def run(config):
     plan = config["monitor"]
     events, stopping = EventQueue(), threading.Event()
     hook = Hook(settings.get("hook"), config["router"])
-    monitor = Monitor(config, ServiceSwitch(plan, log=log), netlink.flush_conntrack, hook, log, time.monotonic,
-                      time.time)
+    monitor = Monitor(
+        config, ServiceSwitch(plan, log=log), netlink.flush_conntrack, hook, log, time.monotonic, time.time
+    )
     ha = YieldFile(config["ha"], log, settings.get("ha_state_file")) if config.get("ha") else None
     monitor.keep_connections = ha.kept_links if ha is not None else None
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
     # Subscribed before the carriers are first read: no change falls in between.
     learned = LearnedLinks(plan["links"], log)
-    addresses = netlink.AddressWatcher(dynamic=bool(learned.dynamic),
-                                       ignored_tables=[link["table"] for link in plan["links"]])
-    threads = [daemon_thread("carrier watcher", events, watch_carrier, netlink.CarrierWatcher(), events),
-               daemon_thread("address watcher", events, watch_addresses, addresses, events)]
+    addresses = netlink.AddressWatcher(
+        dynamic=bool(learned.dynamic), ignored_tables=[link["table"] for link in plan["links"]]
+    )
+    threads = [
+        daemon_thread("carrier watcher", events, watch_carrier, netlink.CarrierWatcher(), events),
+        daemon_thread("address watcher", events, watch_addresses, addresses, events),
+    ]
     monitor.start({link["interface"]: netlink.read_carrier(link["interface"]) for link in plan["links"]})
     probers = [rounds.LinkProber(link, log) for link in plan["links"] if link["targets"]]
     threads += start_threads(plan, settings, events, stopping, probers)
@@ -132,8 +146,10 @@ def run(config):
     if repairer is not None:  # what changed before the subscriptions (the boot unit ran earlier)
         repairer.start([link["interface"] for link in plan["links"]])
     resync_every = RESYNC_EVERY_SECONDS
-    log(f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
-        f"{len(plan['partners'])} partner checks; ICMP probes on {ECHO_SOCKETS[echo.kind_available()]}")
+    log(
+        f"started for {config['router']}: links {', '.join(monitor.trackers)}; "
+        f"{len(plan['partners'])} partner checks; ICMP probes on {ECHO_SOCKETS[echo.kind_available()]}"
+    )
     last_written, last_shape, last_resync = 0.0, None, time.monotonic()
     while not stopping.is_set():
         due = repairer.due_in() if repairer is not None else None
@@ -143,8 +159,10 @@ def run(config):
             if kind == "fatal" and stopping.is_set():
                 continue  # a thread ending because the monitor stops
             if kind == "fatal":
-                log(f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
-                    "the monitor; the kernel keeps the links' service state meanwhile")
+                log(
+                    f"the {rest[0]} thread ended ({rest[1]}): exiting so that the service manager restarts "
+                    "the monitor; the kernel keeps the links' service state meanwhile"
+                )
                 _write(monitor, settings, repairer, learned, events, probers)
                 return 1
             if kind == "carrier":
@@ -164,9 +182,14 @@ def run(config):
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
-        shape = (monitor.gated, monitor.held, monitor.drill, learned.version,
-                 ha and (ha.vrrp_state(), ha.peer_reachable()),
-                 tuple((t.up, t.carrier) for t in monitor.trackers.values()))
+        shape = (
+            monitor.gated,
+            monitor.held,
+            monitor.drill,
+            learned.version,
+            ha and (ha.vrrp_state(), ha.peer_reachable()),
+            tuple((t.up, t.carrier) for t in monitor.trackers.values()),
+        )
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:
             _write(monitor, settings, repairer, learned, events, probers, ha)
             hook.reap()

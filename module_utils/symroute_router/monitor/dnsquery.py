@@ -74,7 +74,7 @@ def parse_reply(packet, query_id, name, family):
         code = flags & 0x000F
         raise LookupFailed(RCODES.get(code, f"error code {code}"))
     asked = question(name, family)
-    if qdcount != 1 or packet[12:12 + len(asked)].lower() != asked:
+    if qdcount != 1 or packet[12 : 12 + len(asked)].lower() != asked:
         raise LookupFailed("the reply's question is not the query's")
     offset, addresses, ttls = 12 + len(asked), [], []
     wanted, size = TYPES[family], (4 if family == 4 else 16)
@@ -82,14 +82,14 @@ def parse_reply(packet, query_id, name, family):
         offset = _skip_name(packet, offset)
         if offset + 10 > len(packet):
             raise LookupFailed("malformed reply: a record runs past the end")
-        rtype, rclass, ttl, length = struct.unpack("!HHIH", packet[offset:offset + 10])
+        rtype, rclass, ttl, length = struct.unpack("!HHIH", packet[offset : offset + 10])
         offset += 10
         if offset + length > len(packet):
             raise LookupFailed("malformed reply: record data runs past the end")
         if rclass == CLASS_IN:
             ttls.append(ttl & 0x7FFFFFFF)
             if rtype == wanted and length == size:
-                addresses.append(str(ipaddress.ip_address(packet[offset:offset + length])))
+                addresses.append(str(ipaddress.ip_address(packet[offset : offset + length])))
         offset += length
     return addresses, (min(ttls) if ttls else 0)
 

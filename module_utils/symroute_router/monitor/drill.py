@@ -30,8 +30,7 @@ def read(path, links, now):
     if not isinstance(request, dict):
         return None, None
     link, until = request.get("link"), request.get("until")
-    if not isinstance(link, str) or link not in links or isinstance(until, bool) \
-            or not isinstance(until, (int, float)):
+    if not isinstance(link, str) or link not in links or isinstance(until, bool) or not isinstance(until, (int, float)):
         return None, None
     if not math.isfinite(until) or until <= now or until > now + MAX_SECONDS + 60:
         return None, None
@@ -63,8 +62,9 @@ def refusal(link, seconds, state, now):
 def start(path, link, seconds, now):
     """Write the request; returns the deadline."""
     until = round(now + seconds, 3)
-    files.write_atomically(path, json.dumps({"link": link, "until": until, "requested": round(now, 3)}) + "\n",
-                           mode=0o600)
+    files.write_atomically(
+        path, json.dumps({"link": link, "until": until, "requested": round(now, 3)}) + "\n", mode=0o600
+    )
     return until
 
 

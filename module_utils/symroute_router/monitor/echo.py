@@ -49,12 +49,11 @@ def is_echo_reply(family, packet, identifier, sequence, ip_header=None):
     defaults to that); a ping socket's and an IPv6 socket's start with the ICMP header. ``identifier``
     None: not compared (a ping socket's kernel matched it already)."""
     if (family == 4 if ip_header is None else ip_header) and packet:
-        packet = packet[(packet[0] & 0x0F) * 4:]
+        packet = packet[(packet[0] & 0x0F) * 4 :]
     if len(packet) < 8:
         return False
     kind, _code, _sum, got_identifier, got_sequence = struct.unpack_from("!BBHHH", packet)
-    return (kind == ECHO[family][1] and got_sequence == sequence
-            and (identifier is None or got_identifier == identifier))
+    return kind == ECHO[family][1] and got_sequence == sequence and (identifier is None or got_identifier == identifier)
 
 
 def reply_filter(family):
@@ -111,7 +110,7 @@ def _drain(sock):
 
 
 def kind_available(family=4):
-    """"ping" when this process may open ping sockets, else "raw" (for the monitor's start-up line)."""
+    """ "ping" when this process may open ping sockets, else "raw" (for the monitor's start-up line)."""
     try:
         socket.socket(FAMILIES[family], socket.SOCK_DGRAM, PROTOCOLS[family]).close()
         return "ping"
@@ -136,8 +135,9 @@ def ping(address, family, interface, source, timeout, sequence, identifier):
                 if not select.select([sock], [], [], left)[0]:
                     return None
                 packet, sender = sock.recvfrom(2048)
-                if sender[0] == address and is_echo_reply(family, packet, identifier, sequence,
-                                                          ip_header=family == 4 and kind == "raw"):
+                if sender[0] == address and is_echo_reply(
+                    family, packet, identifier, sequence, ip_header=family == 4 and kind == "raw"
+                ):
                     return time.monotonic() - started
         except OSError:
             return None

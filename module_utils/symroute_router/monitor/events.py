@@ -32,8 +32,7 @@ class EventQueue:
         self._ready = threading.Condition()
         self._events = collections.deque()
         self._addresses = {}  # interface (or EVERYTHING) -> True, in arrival order
-        self.counts = {"carrier": 0, "probe": 0, "address": 0, "address_coalesced": 0, "overflows": 0,
-                       "longest": 0}
+        self.counts = {"carrier": 0, "probe": 0, "address": 0, "address_coalesced": 0, "overflows": 0, "longest": 0}
 
     def put(self, event):
         with self._ready:

@@ -60,8 +60,9 @@ class Hook:
     (missing program, no permission): that is logged, never raised.
     """
 
-    def __init__(self, command, router, log=log, timeout_s=HOOK_TIMEOUT_S, max_running=MAX_RUNNING,
-                 clock=time.monotonic):
+    def __init__(
+        self, command, router, log=log, timeout_s=HOOK_TIMEOUT_S, max_running=MAX_RUNNING, clock=time.monotonic
+    ):
         self.router, self.log, self.running = router, log, []
         self.timeout_s, self.max_running, self.clock, self.started = timeout_s, max_running, clock, {}
         self.argv, problem = hook_argv(command)
@@ -95,16 +96,31 @@ class Hook:
             if self.argv is None:
                 return
             if len(self.running) >= self.max_running:
-                self.log(f"hook for link {transition.link} {state} ({transition.reason}) not run: "
-                         f"{len(self.running)} hooks still running (at most {self.max_running})")
+                self.log(
+                    f"hook for link {transition.link} {state} ({transition.reason}) not run: "
+                    f"{len(self.running)} hooks still running (at most {self.max_running})"
+                )
                 return
-            environment = {"PATH": MINIMAL_PATH, "LANG": "C.UTF-8", "SYMROUTE_ROUTER": str(self.router),
-                           "SYMROUTE_LINK": str(transition.link), "SYMROUTE_STATE": state,
-                           "SYMROUTE_REASON": str(transition.reason)}
-            process = subprocess.Popen(self.argv, env=environment, stdin=subprocess.DEVNULL,  # noqa: S603
-                                       close_fds=True, start_new_session=True, cwd="/")
+            environment = {
+                "PATH": MINIMAL_PATH,
+                "LANG": "C.UTF-8",
+                "SYMROUTE_ROUTER": str(self.router),
+                "SYMROUTE_LINK": str(transition.link),
+                "SYMROUTE_STATE": state,
+                "SYMROUTE_REASON": str(transition.reason),
+            }
+            process = subprocess.Popen(
+                self.argv,
+                env=environment,
+                stdin=subprocess.DEVNULL,  # noqa: S603
+                close_fds=True,
+                start_new_session=True,
+                cwd="/",
+            )
             self.started[process.pid] = self.clock()
             self.running.append(process)
         except Exception as error:  # noqa: BLE001  (a hook never stops the monitor)
-            self.log(f"hook {self.argv!r} for link {transition.link} {state} ({transition.reason}) "
-                     f"failed: {type(error).__name__}: {error}")
+            self.log(
+                f"hook {self.argv!r} for link {transition.link} {state} ({transition.reason}) "
+                f"failed: {type(error).__name__}: {error}"
+            )

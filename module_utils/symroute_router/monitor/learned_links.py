@@ -45,9 +45,11 @@ class LearnedLinks:
                 self.changes[key] = self.changes.get(key, 0) + 1
                 if before["address"] and fact["link"] not in renumbered:
                     renumbered.append(fact["link"])
-            self.log(f"link {fact['link']}: IPv{fact['family']} address "
-                     f"{(before or {}).get('address') or 'none'} -> {now['address'] or 'none'}, gateway "
-                     f"{self._gateway_text(now)} (learned from {fact['interface']})")
+            self.log(
+                f"link {fact['link']}: IPv{fact['family']} address "
+                f"{(before or {}).get('address') or 'none'} -> {now['address'] or 'none'}, gateway "
+                f"{self._gateway_text(now)} (learned from {fact['interface']})"
+            )
         self._apply_sources()
         return renumbered
 
@@ -76,6 +78,9 @@ class LearnedLinks:
         for name, family in self.dynamic:
             fact = self.facts.get((name, family)) or {"address": "", "gateway": None}
             shown.setdefault(name, {})[f"ipv{family}"] = {
-                "policy": "learned", "address": fact["address"], "gateway": fact["gateway"],
-                "changes": self.changes.get((name, family), 0)}
+                "policy": "learned",
+                "address": fact["address"],
+                "gateway": fact["gateway"],
+                "changes": self.changes.get((name, family), 0),
+            }
         return shown

@@ -32,8 +32,9 @@ class Monitor:
         self.held = None
         self.drill = None  # (link, deadline) of a failover drill in force (drill.py)
         self.abandoned = None  # a drill given up because another link failed: its request is ignored
-        self.link_of_address = {entry["address"]: link["name"]
-                                for link in self.plan["links"] for entry in link["addresses"]}
+        self.link_of_address = {
+            entry["address"]: link["name"] for link in self.plan["links"] for entry in link["addresses"]
+        }
         self.partners = {}
         # An HA pair's: the links whose connections a failure keeps, given {link: in service} (ha_yield.py)
         self.keep_connections = None
@@ -67,8 +68,11 @@ class Monitor:
         repairs groups and rules changed by hand and interfaces re-created without their group."""
         before = self.held
         self.held = self.switch.hold_out_of_service(self.gated)
-        if before is not None and (before.out, before.general) != (self.held.out, self.held.general) \
-                and self.switch.holds(self.held, self.gated):
+        if (
+            before is not None
+            and (before.out, before.general) != (self.held.out, self.held.general)
+            and self.switch.holds(self.held, self.gated)
+        ):
             self.log(f"resync: the kernel again holds out of service: {', '.join(sorted(self.gated)) or 'none'}")
         for error in self.held.errors:
             self.log(f"ip refused a change: {error}")
@@ -80,8 +84,11 @@ class Monitor:
         before = self.drill[0] if self.drill else None
         self.drill = (link, until) if link else None
         if link != before:
-            self.log(f"failover drill: {link} out of service until {until:.0f} (epoch seconds)" if link
-                     else f"failover drill of {before} over: its probes decide again")
+            self.log(
+                f"failover drill: {link} out of service until {until:.0f} (epoch seconds)"
+                if link
+                else f"failover drill of {before} over: its probes decide again"
+            )
             self.reconcile()
 
     def carrier(self, interface, carrier):
@@ -95,8 +102,11 @@ class Monitor:
     def partner_checked(self, partner, rtt, local_address):
         link = self.link_of_address.get(local_address) if local_address else None
         self.partners[partner["name"]] = {
-            "pinned_link": partner["link"], "reachable": rtt is not None, "latency_seconds": rtt,
-            "link": link, "off_pinned_link": link is not None and link != partner["link"],
+            "pinned_link": partner["link"],
+            "reachable": rtt is not None,
+            "latency_seconds": rtt,
+            "link": link,
+            "off_pinned_link": link is not None and link != partner["link"],
             "checked": round(self.wall_clock(), 3),
         }
 
@@ -114,8 +124,10 @@ class Monitor:
         try:
             self.hook(transition)
         except Exception as error:  # noqa: BLE001  (whatever the hook does, the monitor goes on)
-            self.log(f"hook for link {transition.link} {'up' if transition.up else 'down'} "
-                     f"({transition.reason}) failed: {type(error).__name__}: {error}")
+            self.log(
+                f"hook for link {transition.link} {'up' if transition.up else 'down'} "
+                f"({transition.reason}) failed: {type(error).__name__}: {error}"
+            )
 
     def reconcile(self, force=False):
         drilled = self.drill[0] if self.drill else None
@@ -134,8 +146,10 @@ class Monitor:
             self.log(f"ip refused a change: {error}")
         newly_gated = sorted(gated - self.gated)
         self.gated = gated
-        self.log(f"out of service: {', '.join(sorted(gated)) or 'none'}"
-                 + ("" if self.switch.holds(self.held, gated) else " (the kernel does not hold it yet)"))
+        self.log(
+            f"out of service: {', '.join(sorted(gated)) or 'none'}"
+            + ("" if self.switch.holds(self.held, gated) else " (the kernel does not hold it yet)")
+        )
         kept = self.keep_connections(links_up) if self.keep_connections else frozenset()
         for name in newly_gated:
             link = self.links[name]

@@ -51,7 +51,7 @@ def _attributes(data):
         length, kind = NLATTR.unpack_from(data, offset)
         if length < NLATTR.size:
             break
-        yield kind & 0x3FFF, data[offset + NLATTR.size:offset + length]
+        yield kind & 0x3FFF, data[offset + NLATTR.size : offset + length]
         offset += _align(length)
 
 
@@ -61,7 +61,7 @@ def _messages(data):
         length, kind, _flags, _seq, _pid = NLMSG_HEADER.unpack_from(data, offset)
         if length < NLMSG_HEADER.size:
             break
-        yield kind, data[offset + NLMSG_HEADER.size:offset + length]
+        yield kind, data[offset + NLMSG_HEADER.size : offset + length]
         offset += _align(length)
 
 
@@ -72,7 +72,7 @@ def parse_link_messages(data):
         if kind not in (RTM_NEWLINK, RTM_DELLINK) or len(body) < IFINFOMSG.size:
             continue
         _family, _type, _index, flags, _change = IFINFOMSG.unpack_from(body)
-        for attribute, value in _attributes(body[IFINFOMSG.size:]):
+        for attribute, value in _attributes(body[IFINFOMSG.size :]):
             if attribute == IFLA_IFNAME:
                 name = value.split(b"\0", 1)[0].decode(errors="replace")
                 yield name, kind == RTM_NEWLINK and bool(flags & IFF_LOWER_UP)
@@ -106,7 +106,7 @@ def parse_default_route_messages(data, ignored_tables, name_of=socket.if_indexto
         if dst_len != 0:
             continue
         index = None
-        for attribute, value in _attributes(body[RTMSG.size:]):
+        for attribute, value in _attributes(body[RTMSG.size :]):
             if attribute == RTA_TABLE and len(value) >= 4:
                 table = struct.unpack_from("=I", value)[0]
             elif attribute == RTA_OIF and len(value) >= 4:

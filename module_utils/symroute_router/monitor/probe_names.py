@@ -58,8 +58,9 @@ def system_servers(read=files.read_text, paths=RESOLV_CONFS):
 class LinkNames:
     """One link's cache of its targets' names: {(name, family): resolver.NameState}, shared by its probes."""
 
-    def __init__(self, link_name, lookup=dnsquery.lookup, servers=system_servers, clock=time.monotonic, log=None,
-                 mark=None):
+    def __init__(
+        self, link_name, lookup=dnsquery.lookup, servers=system_servers, clock=time.monotonic, log=None, mark=None
+    ):
         self.link_name, self.lookup, self.servers, self.clock, self.log = link_name, lookup, servers, clock, log
         self.mark = mark  # a partner check's names: the queries carry the partner's mark, not a link's binding
         self.states, self.busy, self.first_server = {}, set(), 0
@@ -100,8 +101,10 @@ class LinkNames:
             if state.outcome != "ok":
                 state.due = now + RETRY_S
             if self.log is not None and (state.addresses, state.outcome) != before:
-                self.log(f"name {name} IPv{family} through {self.link_name}: {state.outcome}, "
-                         f"{', '.join(state.addresses) or 'no address'}")
+                self.log(
+                    f"name {name} IPv{family} through {self.link_name}: {state.outcome}, "
+                    f"{', '.join(state.addresses) or 'no address'}"
+                )
         finally:
             with self.lock:
                 self.busy.discard(key)
@@ -109,12 +112,15 @@ class LinkNames:
 
     def _ask(self, interface, sources, budget):
         """The lookup for resolver.look_up: the servers in turn, through the link, within ``budget`` seconds."""
+
         def ask(name, family):
             servers = self.servers()
             usable = [server for server in servers if self.mark is not None or (6 if ":" in server else 4) in sources]
             if not usable:
-                raise resolver.LookupFailed(f"no DNS server reachable through the link (resolv.conf: "
-                                            f"{', '.join(servers) or 'none but loopback'})")
+                raise resolver.LookupFailed(
+                    f"no DNS server reachable through the link (resolv.conf: "
+                    f"{', '.join(servers) or 'none but loopback'})"
+                )
             ends, errors = self.clock() + budget, []
             start = self.first_server % len(usable)
             for turn in range(len(usable)):
@@ -123,14 +129,16 @@ class LinkNames:
                 if left <= 0:
                     break
                 try:
-                    answer = self.lookup(server, name, family, left, self.mark, 53, interface,
-                                         sources[6 if ":" in server else 4])
+                    answer = self.lookup(
+                        server, name, family, left, self.mark, 53, interface, sources[6 if ":" in server else 4]
+                    )
                 except resolver.LookupFailed as error:
                     errors.append(str(error))
                     continue
                 self.first_server = (start + turn) % len(usable)
                 return answer
             raise resolver.LookupFailed("; ".join(errors) or f"no time left within {budget:.3f} s")
+
         return ask
 
     def report(self):

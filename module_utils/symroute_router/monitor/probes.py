@@ -43,8 +43,9 @@ def _bound_socket(family, kind, protocol, interface=None, source=None, mark=None
 
 def icmp_echo(address, family, interface, source, timeout):
     """One ICMP echo through a socket only echo replies reach (echo.py): the round trip or None."""
-    return echo.ping(address, family, interface, source, timeout, random.randrange(1, 0xFFFF),
-                     random.randrange(1, 0xFFFF))
+    return echo.ping(
+        address, family, interface, source, timeout, random.randrange(1, 0xFFFF), random.randrange(1, 0xFFFF)
+    )
 
 
 def _connect(family, host, port, timeout, interface=None, source=None, mark=None):
@@ -65,8 +66,9 @@ def _http_status(sock, host, path, tls, timeout):
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     sock.settimeout(timeout)
     with sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: symroute-monitor\r\n"
-                     "Connection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: symroute-monitor\r\nConnection: close\r\n\r\n".encode()
+        )
         status_line = sock.recv(64).split(b"\r\n", 1)[0].split()
     return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
 
@@ -95,8 +97,7 @@ def probe_target(target, link, timeout, names=None, deadline=None):
         return NO_SOURCE  # a dynamic link waiting for its address: no probe may leave with another link's
     started = time.monotonic()
     if target["kind"] == "icmp":
-        return icmp_echo(target["address"], target["family"], link["interface"],
-                         sources.get(target["family"]), timeout)
+        return icmp_echo(target["address"], target["family"], link["interface"], sources.get(target["family"]), timeout)
     if target["kind"] == "tcp":
         destinations = [(target["family"], target["address"])]
     else:
@@ -104,8 +105,7 @@ def probe_target(target, link, timeout, names=None, deadline=None):
     for family, address in destinations:
         left = max(0.001, timeout - (time.monotonic() - started))
         try:
-            sock, connected = _connect(family, address, target["port"], left, link["interface"],
-                                       sources.get(family))
+            sock, connected = _connect(family, address, target["port"], left, link["interface"], sources.get(family))
             if target["kind"] == "tcp":
                 sock.close()
                 return connected

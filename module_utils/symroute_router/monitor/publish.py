@@ -52,10 +52,18 @@ def state(monitor, now_wall):
         "router": monitor.router,
         "updated": round(now_wall, 3),
         "links": {
-            name: {"up": t.up, "carrier": t.carrier, "gated": name in out, "decided_gated": name in monitor.gated,
-                   "interface_present": name not in missing, "reason": t.reason,
-                   "since": round(monitor.wall(t.since), 3), "transitions": t.transitions,
-                   "rtt_seconds": _finite(t.rtt), "loss_ratio": round(t.loss, 4)}
+            name: {
+                "up": t.up,
+                "carrier": t.carrier,
+                "gated": name in out,
+                "decided_gated": name in monitor.gated,
+                "interface_present": name not in missing,
+                "reason": t.reason,
+                "since": round(monitor.wall(t.since), 3),
+                "transitions": t.transitions,
+                "rtt_seconds": _finite(t.rtt),
+                "loss_ratio": round(t.loss, 4),
+            }
             for name, t in monitor.trackers.items()
         },
         "general_rules": bool(held is not None and held.general),
@@ -99,21 +107,42 @@ METRICS = (
     ("symroute_partner_reachable", "gauge", "1 when the partner's last health check succeeded."),
     ("symroute_partner_latency_seconds", "gauge", "Duration of the partner's last successful health check."),
     ("symroute_partner_path", "gauge", "1 for the link the partner's traffic takes now."),
-    ("symroute_partner_off_pinned_link", "gauge",
-     "1 when the partner's traffic leaves by a link other than the one it is pinned to."),
+    (
+        "symroute_partner_off_pinned_link",
+        "gauge",
+        "1 when the partner's traffic leaves by a link other than the one it is pinned to.",
+    ),
     ("symroute_monitor_last_update_timestamp_seconds", "gauge", "When the monitor last wrote these metrics."),
-    ("symroute_monitor_kernel_holds_decision", "gauge",
-     "1 when the kernel was last read to hold the monitor's decision (groups and rules)."),
-    ("symroute_link_address_info", "gauge",
-     "1 for a dynamic link's current address and gateway, learned from the kernel (policy: learned)."),
-    ("symroute_link_address_changes_total", "counter",
-     "Times a dynamic link's address changed since the monitor started."),
-    ("symroute_confirm_restores_total", "counter",
-     "Converges not confirmed in time whose snapshot the router restored (its dead-man or the next converge)."),
-    ("symroute_confirm_last_run_restored", "gauge",
-     "1 when the router's last converge was not confirmed and was restored (or its restore failed)."),
-    ("symroute_repairs_total", "counter",
-     "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table)."),
+    (
+        "symroute_monitor_kernel_holds_decision",
+        "gauge",
+        "1 when the kernel was last read to hold the monitor's decision (groups and rules).",
+    ),
+    (
+        "symroute_link_address_info",
+        "gauge",
+        "1 for a dynamic link's current address and gateway, learned from the kernel (policy: learned).",
+    ),
+    (
+        "symroute_link_address_changes_total",
+        "counter",
+        "Times a dynamic link's address changed since the monitor started.",
+    ),
+    (
+        "symroute_confirm_restores_total",
+        "counter",
+        "Converges not confirmed in time whose snapshot the router restored (its dead-man or the next converge).",
+    ),
+    (
+        "symroute_confirm_last_run_restored",
+        "gauge",
+        "1 when the router's last converge was not confirmed and was restored (or its restore failed).",
+    ),
+    (
+        "symroute_repairs_total",
+        "counter",
+        "Times the monitor repaired symroute's state: what=routing (rules, link-table routes), nftables (its table).",
+    ),
     ("symroute_probe_name_addresses", "gauge", "Addresses of a health target's name, resolved through the link."),
     ("symroute_probe_name_answer_age_seconds", "gauge", "Age of the last good answer of a health target's name."),
     ("symroute_probe_name_lookup_ok", "gauge", "1 when the last lookup of the name through the link succeeded."),
@@ -145,7 +174,8 @@ def metrics(snapshot):
             labels = {"router": router, "link": name, "family": family}
             if fact["address"]:
                 samples["symroute_link_address_info"].append(
-                    (_labels(**labels, address=fact["address"], gateway=fact["gateway"] or ""), 1))
+                    (_labels(**labels, address=fact["address"], gateway=fact["gateway"] or ""), 1)
+                )
             samples["symroute_link_address_changes_total"].append((_labels(**labels), fact["changes"]))
     for name, probes in sorted(snapshot.get("probes", {}).items()):  # names of health targets, per link
         for entry in probes.get("names", []):
@@ -155,17 +185,20 @@ def metrics(snapshot):
             samples["symroute_probe_name_lookup_ok"].append((labels, int(entry["outcome"] == "ok")))
     samples["symroute_monitor_last_update_timestamp_seconds"].append((_labels(router=router), snapshot["updated"]))
     samples["symroute_monitor_kernel_holds_decision"].append(
-        (_labels(router=router), int(bool(snapshot.get("kernel_holds_decision")))))
+        (_labels(router=router), int(bool(snapshot.get("kernel_holds_decision"))))
+    )
     if "repairs" in snapshot:
-        samples["symroute_repairs_total"].append((_labels(router=router, what="routing"),
-                                                  snapshot["repairs"]["total"]))
-        samples["symroute_repairs_total"].append((_labels(router=router, what="nftables"),
-                                                  snapshot["repairs"].get("nftables", {}).get("total", 0)))
+        samples["symroute_repairs_total"].append((_labels(router=router, what="routing"), snapshot["repairs"]["total"]))
+        samples["symroute_repairs_total"].append(
+            (_labels(router=router, what="nftables"), snapshot["repairs"].get("nftables", {}).get("total", 0))
+        )
     if snapshot.get("confirm") is not None:
-        samples["symroute_confirm_restores_total"].append((_labels(router=router),
-                                                           snapshot["confirm"]["restores_total"]))
-        samples["symroute_confirm_last_run_restored"].append((_labels(router=router),
-                                                              int(snapshot["confirm"]["last_run_restored"])))
+        samples["symroute_confirm_restores_total"].append(
+            (_labels(router=router), snapshot["confirm"]["restores_total"])
+        )
+        samples["symroute_confirm_last_run_restored"].append(
+            (_labels(router=router), int(snapshot["confirm"]["last_run_restored"]))
+        )
     lines = []
     for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
@@ -182,15 +215,19 @@ def confirm_status(record_path):
     record = deadman_record.read(record_path) if record_path else None
     if record is None:
         return None
-    return {"restores_total": deadman_record.restores_total(record), "last_run": str(record.get("run_id", ""))[:64],
-            "state": str(record.get("state", ""))[:32],
-            "last_run_restored": record.get("state") in ("expired", "restore failed")}
+    return {
+        "restores_total": deadman_record.restores_total(record),
+        "last_run": str(record.get("run_id", ""))[:64],
+        "state": str(record.get("state", ""))[:32],
+        "last_run_restored": record.get("state") in ("expired", "restore failed"),
+    }
 
 
 def write(snapshot, state_file, textfile):
     # ensure_ascii (the default): one ASCII document, every control character escaped;
     # allow_nan=False: strict JSON (a non-finite number is a ValueError, logged by the daemon).
-    _write_atomically(state_file, json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=True,
-                                             allow_nan=False) + "\n")
+    _write_atomically(
+        state_file, json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n"
+    )
     if textfile:
         _write_atomically(textfile, metrics(snapshot))

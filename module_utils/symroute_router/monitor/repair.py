@@ -30,9 +30,22 @@ ADDRESS_REPAIR_BURST, ADDRESS_REPAIR_WINDOW_S = 3, 3.0
 
 
 class Repairer:
-    def __init__(self, state_file, runner, log, clock, every_s=30.0, owned_path=routing.OWNED_TABLES_FILE,
-                 lock_path=routing.LOCK_FILE, sysctl_file="", sysctl_root=sysctl.PROC_SYS, nftables_file="",
-                 nftables_listing_file="", sysctl_originals=sysctl.ORIGINALS_FILE, on_learned=None):
+    def __init__(
+        self,
+        state_file,
+        runner,
+        log,
+        clock,
+        every_s=30.0,
+        owned_path=routing.OWNED_TABLES_FILE,
+        lock_path=routing.LOCK_FILE,
+        sysctl_file="",
+        sysctl_root=sysctl.PROC_SYS,
+        nftables_file="",
+        nftables_listing_file="",
+        sysctl_originals=sysctl.ORIGINALS_FILE,
+        on_learned=None,
+    ):
         self.state_file, self.runner, self.log, self.clock, self.every_s = state_file, runner, log, clock, every_s
         self.owned_path, self.lock_path = owned_path, lock_path
         self.sysctl_file, self.sysctl_root, self.sysctl_originals = sysctl_file, sysctl_root, sysctl_originals
@@ -83,8 +96,10 @@ class Repairer:
         self.total += 1
         links = {str(table): status for table, status in sorted(result.get("links", {}).items())}
         self.last = {"reason": reason, "links": links}
-        self.log(f"repaired symroute's rules and routes after {reason}: "
-                 + ", ".join(f"table {table} {status}" for table, status in links.items()))
+        self.log(
+            f"repaired symroute's rules and routes after {reason}: "
+            + ", ".join(f"table {table} {status}" for table, status in links.items())
+        )
         return True
 
     def request(self, reason, interface=None):
@@ -146,8 +161,7 @@ class Repairer:
                 if not nftables.drifted(live, files.read_text(self.nftables_listing_file)):
                     return False
                 nftables.load(self.runner, files.read_text(self.nftables_file) or content)
-                files.write_atomically(self.nftables_listing_file, nftables.read_table(self.runner) or "",
-                                       mode=0o600)
+                files.write_atomically(self.nftables_listing_file, nftables.read_table(self.runner) or "", mode=0o600)
         except (nftables.NftError, OSError, ValueError) as error:
             self.failures += 1
             self.log(f"reloading the nftables table failed: {error}")
@@ -179,6 +193,10 @@ class Repairer:
             self.repair(self.deferred)
 
     def report(self):
-        return {"total": self.total, "failures": self.failures, "last": self.last,
-                "address_repairs": self.address_repairs,
-                "nftables": {"total": self.nftables_total, "last": self.nftables_last}}
+        return {
+            "total": self.total,
+            "failures": self.failures,
+            "last": self.last,
+            "address_repairs": self.address_repairs,
+            "nftables": {"total": self.nftables_total, "last": self.nftables_last},
+        }

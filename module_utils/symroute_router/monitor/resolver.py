@@ -34,9 +34,21 @@ RETRY = 30  # seconds between lookups of a name whose last lookup failed
 REFRESH_AT = 0.8  # share of the clamped TTL after which the name is looked up again
 MAX_ADDRESSES = 32  # addresses of one name and family; the others are dropped and reported
 
-SPECIAL_USE = tuple(ipaddress.ip_network(text) for text in (
-    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
-    "::/128", "::1/128", "::ffff:0:0/96", "fe80::/10", "ff00::/8"))
+SPECIAL_USE = tuple(
+    ipaddress.ip_network(text)
+    for text in (
+        "0.0.0.0/8",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "fe80::/10",
+        "ff00::/8",
+    )
+)
 
 
 class LookupFailed(Exception):
@@ -85,9 +97,17 @@ class NameState:
         return None if self.good_at is None else max(0.0, now - self.good_at)
 
     def metrics(self, now):
-        return {"name": self.name, "family": self.family, "sets": list(self.sets), "addresses": list(self.addresses),
-                "age_seconds": self.age(now), "ttl": self.ttl, "outcome": self.outcome,
-                "refused": list(self.refused), "refused_total": self.refused_total}
+        return {
+            "name": self.name,
+            "family": self.family,
+            "sets": list(self.sets),
+            "addresses": list(self.addresses),
+            "age_seconds": self.age(now),
+            "ttl": self.ttl,
+            "outcome": self.outcome,
+            "refused": list(self.refused),
+            "refused_total": self.refused_total,
+        }
 
 
 def names_of(nftables_plan):

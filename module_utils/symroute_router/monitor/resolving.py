@@ -61,8 +61,9 @@ def listing(runner, table, set_name):
 class Resolving:
     """The resolver's state across rounds; ``lookup(server, name, family, timeout, mark)`` is dnsquery's."""
 
-    def __init__(self, section, settings, log, runner=None, lookup=dnsquery.lookup, clock=time.monotonic,
-                 wall=time.time):
+    def __init__(
+        self, section, settings, log, runner=None, lookup=dnsquery.lookup, clock=time.monotonic, wall=time.time
+    ):
         self.table, self.log = section["table"], log
         self.states, self.static = states_of(section)
         self.guarded = resolver.guarded_networks(section["guarded"])
@@ -87,6 +88,7 @@ class Resolving:
                 except resolver.LookupFailed as error:
                     errors.append(str(error))
             raise resolver.LookupFailed("; ".join(errors))
+
         return ask
 
     def round(self):
@@ -94,15 +96,18 @@ class Resolving:
         now = self.clock()
         due = [state for state in self.states if state.due <= now]
         # The plan's networks and those the router is on now (a dynamic link's, a LAN the inventory forgot).
-        guarded = self.guarded + tuple(network for network, _interface in
-                                       (connected.connected_networks(self.runner) if due else ()))
+        guarded = self.guarded + tuple(
+            network for network, _interface in (connected.connected_networks(self.runner) if due else ())
+        )
         for state in due:
             before = (state.addresses, state.outcome, state.refused)
             resolver.look_up(state, self._lookup(state), guarded, now)
             if (state.addresses, state.outcome, state.refused) != before:
                 refused = f"; refused: {', '.join(state.refused)}" if state.refused else ""
-                self.log(f"resolver: {state.name} IPv{state.family}: {state.outcome}, "
-                         f"{', '.join(state.addresses) or 'no address'}{refused}")
+                self.log(
+                    f"resolver: {state.name} IPv{state.family}: {state.outcome}, "
+                    f"{', '.join(state.addresses) or 'no address'}{refused}"
+                )
         present = {name: listing(self.runner, self.table, name) for name in sorted(self.static)}
         text = resolver.transaction(self.table, self.states, present, self.static, renew=set(due))
         if text:
@@ -122,13 +127,17 @@ class Resolving:
 
     def snapshot(self):
         now = self.clock()
-        return {"updated": self.wall(), "failed_loads": self.failed_loads,
-                "names": [dict(state.metrics(now), partner=state.partner) for state in self.states]}
+        return {
+            "updated": self.wall(),
+            "failed_loads": self.failed_loads,
+            "names": [dict(state.metrics(now), partner=state.partner) for state in self.states],
+        }
 
     def write(self):
         snapshot = self.snapshot()
-        files.write_atomically(self.state_file, json.dumps(snapshot, indent=2, sort_keys=True) + "\n",
-                               mode=0o644, durable=False)
+        files.write_atomically(
+            self.state_file, json.dumps(snapshot, indent=2, sort_keys=True) + "\n", mode=0o644, durable=False
+        )
         if self.textfile:
             files.write_atomically(self.textfile, metrics(snapshot, self.router), mode=0o644, durable=False)
 
@@ -160,8 +169,12 @@ def metrics(snapshot, router):
     """node_exporter textfile format: labels router, partner, name, family (and address for the info metric)."""
     samples = {name: [] for name, _kind, _help in METRICS}
     for entry in snapshot["names"]:
-        common = {"router": router, "partner": entry.get("partner", ""), "name": entry["name"],
-                  "family": str(entry["family"])}
+        common = {
+            "router": router,
+            "partner": entry.get("partner", ""),
+            "name": entry["name"],
+            "family": str(entry["family"]),
+        }
         for name, extra, value in _samples(entry):
             text = sample_value(value)
             if text is not None:

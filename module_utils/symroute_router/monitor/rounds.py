@@ -59,9 +59,13 @@ class LinkProber:
         return [rtt for rtt in results if rtt is not None and rtt is not probes.NO_SOURCE]
 
     def report(self):
-        return {"rounds": self.rounds, "deadline_seconds": round(self.timeout + DEADLINE_SLACK_S, 3),
-                "longest_round_seconds": round(self.longest, 4), "late_probes": self.late,
-                "names": self.names.report()}
+        return {
+            "rounds": self.rounds,
+            "deadline_seconds": round(self.timeout + DEADLINE_SLACK_S, 3),
+            "longest_round_seconds": round(self.longest, 4),
+            "late_probes": self.late,
+            "names": self.names.report(),
+        }
 
 
 def probe_link(prober, events, stopping):

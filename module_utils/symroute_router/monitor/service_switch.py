@@ -75,9 +75,12 @@ class ServiceSwitch:
     def read(self):
         groups = {name: self._group(interface) for name, interface in self.interfaces.items()}
         rules = self._band_rules()
-        return Held(out=frozenset(n for n, g in groups.items() if g == self.out_group),
-                    missing=frozenset(n for n, g in groups.items() if g is None),
-                    general=frozenset(rules), rules=tuple(rules.values()))
+        return Held(
+            out=frozenset(n for n, g in groups.items() if g == self.out_group),
+            missing=frozenset(n for n, g in groups.items() if g is None),
+            general=frozenset(rules),
+            rules=tuple(rules.values()),
+        )
 
     def holds(self, held, out):
         """True when ``held`` is the kernel state for links ``out`` (absent interfaces cannot be set)."""
@@ -97,10 +100,14 @@ class ServiceSwitch:
         live = {rule_key(rule): rule for rule in held.rules}
         wanted = self.general if out else {}
         for family in (4, 6):
-            added = sorted((r for k, r in wanted.items() if k not in live and r["family"] == family),
-                           key=lambda r: r["priority"])
-            removed = sorted((r for k, r in live.items() if k not in wanted and r["family"] == family),
-                             key=lambda r: r["priority"], reverse=True)
+            added = sorted(
+                (r for k, r in wanted.items() if k not in live and r["family"] == family), key=lambda r: r["priority"]
+            )
+            removed = sorted(
+                (r for k, r in live.items() if k not in wanted and r["family"] == family),
+                key=lambda r: r["priority"],
+                reverse=True,
+            )
             lines = [f"rule add {rule_text(r)}" for r in added] + [f"rule del {rule_text(r)}" for r in removed]
             if lines:
                 outcome = self.run(f"-{family}", "-force", "-batch", "-", stdin="\n".join(lines) + "\n")
@@ -121,10 +128,12 @@ class ServiceSwitch:
             if self.holds(held, out) and held is not last:
                 return held  # what the kernel holds; an earlier attempt's errors no longer matter
             if attempt:
-                self.log(f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
-                         f"out of service {sorted(held.out)}, "
-                         f"wanted {sorted(out & (set(self.interfaces) - held.missing))}"
-                         + (f"; errors: {'; '.join(errors)}" if errors else ""))
+                self.log(
+                    f"the kernel does not hold the decision yet (attempt {attempt + 1}): "
+                    f"out of service {sorted(held.out)}, "
+                    f"wanted {sorted(out & (set(self.interfaces) - held.missing))}"
+                    + (f"; errors: {'; '.join(errors)}" if errors else "")
+                )
             errors = self._change(held, out)
         held = self.read()
         return Held(held.out, held.missing, held.general, tuple(errors), held.rules)

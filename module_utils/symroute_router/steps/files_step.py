@@ -29,8 +29,13 @@ def run(files, check_mode):
         diffs.append({"before": before or "", "after": content, "before_header": path, "after_header": path})
         if not check_mode:
             write_atomically(path, content, mode=mode)
-    return {"changed": bool(written), "written": written, "diff": diffs, "systemd": runs_systemd(),
-            "check_mode": check_mode}
+    return {
+        "changed": bool(written),
+        "written": written,
+        "diff": diffs,
+        "systemd": runs_systemd(),
+        "check_mode": check_mode,
+    }
 
 
 def directories(paths, check_mode):

@@ -45,7 +45,17 @@ def run(request, check_mode, runner):
                 write_atomically(request["listing_path"], nftables.read_table(runner, table) or "", mode=0o600)
         if include_changed:
             nftables.ensure_include(include_in, include_line)
-    diff = {"before": installed or "", "after": content, "before_header": request["path"],
-            "after_header": request["path"]}
-    return {"changed": bool(reason) or include_changed, "reason": reason, "include_changed": include_changed,
-            "elements": nftables.diff(installed or "", content), "diff": diff, "systemd": runs_systemd()}
+    diff = {
+        "before": installed or "",
+        "after": content,
+        "before_header": request["path"],
+        "after_header": request["path"],
+    }
+    return {
+        "changed": bool(reason) or include_changed,
+        "reason": reason,
+        "include_changed": include_changed,
+        "elements": nftables.diff(installed or "", content),
+        "diff": diff,
+        "systemd": runs_systemd(),
+    }

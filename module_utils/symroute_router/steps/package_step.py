@@ -27,8 +27,9 @@ def run(request, check_mode):
     for relative in files:
         if not isinstance(relative, str) or relative.startswith("/") or ".." in relative.split("/"):
             raise StepFailed(f"{relative!r} is not a path inside the package")
-    written = sorted(relative for relative, content in files.items()
-                     if read_text(os.path.join(root, relative)) != content)
+    written = sorted(
+        relative for relative, content in files.items() if read_text(os.path.join(root, relative)) != content
+    )
     removed = _stray(root, set(files)) if os.path.isdir(root) else []
     before = "".join(f"{r}\n" for r in written + removed if os.path.exists(os.path.join(root, r)))
     if not check_mode:

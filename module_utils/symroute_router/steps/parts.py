@@ -71,8 +71,11 @@ def monitor_part(request, check_mode, runner, package_files, installed):
     if manager == "systemd" or (manager == "auto" and runs_systemd()):
         if written["changed"]:
             result["services"] += services.daemon_reload(runner, check_mode)
-        result["services"] += (services.running(runner, "symroute-monitor.service", restart, check_mode) if enabled
-                               else services.stopped(runner, "symroute-monitor.service", check_mode))
+        result["services"] += (
+            services.running(runner, "symroute-monitor.service", restart, check_mode)
+            if enabled
+            else services.stopped(runner, "symroute-monitor.service", check_mode)
+        )
     else:
         ctl = request["ctl_command"]
         result["services"] += services.background(runner, ctl, enabled, restart, check_mode, os.path.exists(ctl))

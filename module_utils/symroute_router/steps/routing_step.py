@@ -11,8 +11,12 @@ from . import StepFailed
 
 def _texts(changes):
     """The changes as the lines a person reads: "ipv4 pref 10200 fwmark ... lookup 200"."""
-    return {key: [f"ipv{item['family']} " + (rule_text(item) if key.endswith("rules") else route_text(item))
-                  for item in items] for key, items in changes.items()}
+    return {
+        key: [
+            f"ipv{item['family']} " + (rule_text(item) if key.endswith("rules") else route_text(item)) for item in items
+        ]
+        for key, items in changes.items()
+    }
 
 
 def _lines(texts):
@@ -38,12 +42,22 @@ def run(request, check_mode, runner, warn):
     raw_changes = routing.diff(resolved, routing.read_live(runner, resolved))
     pending = routing.pending(runner, resolved, raw_changes)
     waiting = {str(table) for table, status in pending.items() if status.startswith("waiting for interface")}
-    changes = _texts({key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
-                      for key, items in raw_changes.items()})
+    changes = _texts(
+        {
+            key: [item for item in items if not (key.endswith("routes") and str(item["table"]) in waiting)]
+            for key, items in raw_changes.items()
+        }
+    )
     files = _files(request)
     files_changed = [path for path, text, _mode in files if read_text(path) != text]
-    result = {"changed": bool(files_changed) or any(changes.values()), "changes": changes, "files": files_changed,
-              "systemd": runs_systemd(), "check_mode": check_mode, "links": pending}
+    result = {
+        "changed": bool(files_changed) or any(changes.values()),
+        "changes": changes,
+        "files": files_changed,
+        "systemd": runs_systemd(),
+        "check_mode": check_mode,
+        "links": pending,
+    }
     if not check_mode:
         for path, text, mode in files:
             write_atomically(path, text, mode=mode)
@@ -55,7 +69,10 @@ def run(request, check_mode, runner, warn):
         for table, status in sorted(applied["links"].items(), key=lambda item: str(item[0])):
             if str(status).startswith("waiting for "):
                 warn(f"table {table} is {status} (the link monitor installs it as soon as it is there)")
-    result["diff"] = {"before": _lines(changes["remove_rules"] + changes["remove_routes"]),
-                      "after": _lines(changes["add_rules"] + changes["add_routes"]),
-                      "before_header": "rules and routes removed", "after_header": "rules and routes added"}
+    result["diff"] = {
+        "before": _lines(changes["remove_rules"] + changes["remove_routes"]),
+        "after": _lines(changes["add_rules"] + changes["add_routes"]),
+        "before_header": "rules and routes removed",
+        "after_header": "rules and routes added",
+    }
     return result

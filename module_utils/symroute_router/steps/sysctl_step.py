@@ -29,9 +29,18 @@ def run(request, check_mode, warn):
         if file_changed:
             write_atomically(path, content, mode=0o644)
         sysctl.apply(wanted)
-    diff = [{"before": "".join(f"{name} = {live[name]}\n" for name in sorted(wanted)),
-             "after": "".join(f"{name} = {wanted[name]}\n" for name in sorted(wanted)),
-             "before_header": "live sysctls", "after_header": "planned sysctls"},
-            {"before": before_file or "", "after": content, "before_header": path, "after_header": path}]
-    return {"changed": bool(changes) or file_changed, "changed_values": changes, "diff": diff,
-            "waiting": [f"{name} (waiting for interface {interface})" for name, interface in sorted(waiting.items())]}
+    diff = [
+        {
+            "before": "".join(f"{name} = {live[name]}\n" for name in sorted(wanted)),
+            "after": "".join(f"{name} = {wanted[name]}\n" for name in sorted(wanted)),
+            "before_header": "live sysctls",
+            "after_header": "planned sysctls",
+        },
+        {"before": before_file or "", "after": content, "before_header": path, "after_header": path},
+    ]
+    return {
+        "changed": bool(changes) or file_changed,
+        "changed_values": changes,
+        "diff": diff,
+        "waiting": [f"{name} (waiting for interface {interface})" for name, interface in sorted(waiting.items())],
+    }

@@ -49,10 +49,24 @@ def main():
             self.text += chunk
 
     out = Capture()
-    status = cli.main(argv + ["--format", "json"], runner=Recording(), out=out, read_sysctl=read,
-                      connector=connect, hostname="edge-lab", now=now)
-    document = {"argv": argv, "hostname": "edge-lab", "now": now, "status": status, "commands": commands,
-                "sysctl": sysctl, "connects": connects}
+    status = cli.main(
+        argv + ["--format", "json"],
+        runner=Recording(),
+        out=out,
+        read_sysctl=read,
+        connector=connect,
+        hostname="edge-lab",
+        now=now,
+    )
+    document = {
+        "argv": argv,
+        "hostname": "edge-lab",
+        "now": now,
+        "status": status,
+        "commands": commands,
+        "sysctl": sysctl,
+        "connects": connects,
+    }
     (HERE / f"{name}.json").write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     print(f"{name}.json: status {status}, {len(commands)} commands, {len(connects)} connects")
 
