@@ -34,13 +34,13 @@ setup: $(VENV)/.installed
 test: setup lint unit integration bench-smoke molecule
 	@echo "symroute: all tests passed"
 
-# The code gates (CONTRIBUTING.md): YAML and Ansible, ruff, mypy (engine and router package), and
-# ansible-test sanity on the built collection (bin/sanity). `ruff format --check` joins them once the
-# tree has been formatted (make format).
+# The code gates (CONTRIBUTING.md): YAML and Ansible, ruff (lint and format), mypy (engine and router
+# package), and ansible-test sanity on the built collection (bin/sanity).
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --offline --profile production
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	BIN=$(BIN) bin/sanity
 
