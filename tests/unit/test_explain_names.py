@@ -112,3 +112,11 @@ def test_explain_resolves_a_partners_name_on_the_controller_and_walks_each_answe
     ), result.stdout
     assert lines[-1].startswith("no-such-name.invalid: not a valid IP address, nor a name the controller resolves")
     assert result.returncode == 1  # one argument could not be explained
+
+
+def test_explain_refuses_the_same_special_use_ranges_as_the_routers_resolver():
+    """The engine does not import the router package: its copy of the ranges must stay the resolver's."""
+    from symroute import explain
+    from symroute_router.monitor import resolver
+
+    assert list(explain.SPECIAL_USE) == [str(network) for network in resolver.SPECIAL_USE]
