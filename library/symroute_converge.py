@@ -73,7 +73,7 @@ options:
     default: {}
   ha:
     description: >-
-      The HA pair (M(symroute_ha) role): C(conntrackd) and C(keepalived) (each C(files) with C(path),
+      The HA pair (the C(symroute_ha) role): C(conntrackd) and C(keepalived) (each C(files) with C(path),
       C(content), C(mode)) and C(directories) (made first). conntrackd is restarted for a new
       configuration, keepalived reloaded (a restart would switch the pair over); systemd only.
     type: dict
