@@ -585,6 +585,11 @@ check_names_expired() {
     since=$(( ($(date +%s%N) - moved) / 1000000000 ))
     echo "$since s since the answer moved (the old addresses' TTL + grace: $(( NAME_TTL + GRACE )) s)"
     if [ "$since" -lt $(( NAME_TTL + GRACE + 5 )) ]; then sleep $(( NAME_TTL + GRACE + 5 - since )); fi
+    # Link A's carrier losses and the bounce (checks 4-7) took the main table's default routes via wana with
+    # them, as the kernel does: put back what the edge had (edge-before-symroute.sh), so that an address pinned
+    # nowhere leaves by link A again, as in names-pinned.
+    on edge sh -c 'ip route replace default via 198.51.100.1 dev wana metric 10
+        ip -6 route replace default via 2001:db8:a::1 dev wana metric 10'
     for family in 4 6; do
         [ -z "$(element "$family" "$(old_answer "$family")")" ] \
             || fail "the old address $(old_answer "$family") is still in the set after the grace"
