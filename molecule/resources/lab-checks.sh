@@ -588,8 +588,11 @@ check_names_expired() {
     # Link A's carrier losses and the bounce (checks 4-7) took the main table's default routes via wana with
     # them, as the kernel does: put back what the edge had (edge-before-symroute.sh), so that an address pinned
     # nowhere leaves by link A again, as in names-pinned.
+    # The benchmark (check 8) may have left a link recovering: all three back in service first.
     on edge sh -c 'ip route replace default via 198.51.100.1 dev wana metric 10
         ip -6 route replace default via 2001:db8:a::1 dev wana metric 10'
+    for side in a b c; do wait_link "wan_$side" True 30; done
+    echo "edge, main table: $(on edge ip route show default | head -n 1)"
     for family in 4 6; do
         [ -z "$(element "$family" "$(old_answer "$family")")" ] \
             || fail "the old address $(old_answer "$family") is still in the set after the grace"
