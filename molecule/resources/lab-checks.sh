@@ -17,6 +17,18 @@
 #   lab-checks.sh learned             link C, leased by DHCP: the monitor shows the address and gateway it
 #                                     learned, link C's rule and table use them, a partner pinned nowhere
 #                                     else reaches through C with it when A and B are out (compound)
+# A partner known by its DNS name only (issue #23; partner-dns, pinned to link B, in molecule/incident's
+# inventory; the partner's dnsmasq answers with a TTL of 5 s, lab.sh partner-dns):
+#   lab-checks.sh names-pinned 4|6    a new connection to the name's answer leaves by link B with its address;
+#                                     the resolver's query reached the partner's server from link B's address
+#   lab-checks.sh names-move          the answer moves (A and AAAA): a new connection to each new address is
+#                                     pinned within TTL + 1 s; the old address stays in the sets (the grace)
+#   lab-checks.sh names-rebinding     the second name's LAN answer (IPv4 and IPv6) is refused, shown by
+#                                     symroute-status, the resolver's state, the metrics and the log
+#   lab-checks.sh names-server-down   the partner's DNS server stopped: the last good answer stays in the
+#                                     sets (renewed), still pinned; the server is started again
+#   lab-checks.sh names-expired       later (past TTL + the 60 s grace): the old addresses left the sets and
+#                                     take the main table again; the name is looked up again after the restart
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PREFIX=symroute-lab
@@ -385,6 +397,221 @@ check_learned() {
     echo "OK: link C's lease learned; its rule and table use it; the client's main-table route untouched"
 }
 
+# --- A partner known by its DNS name (issue #23): partner-dns, link B (not the main table's link A).
+NAME=api.partner-dns.example
+REBIND=rebind.partner-dns.example
+NAME_TTL=5   # the partner's dnsmasq (lab.sh partner-dns): the resolver's floor, so TTL + 1 s is measured unclamped
+GRACE=60     # seconds an address the name no longer returns stays in the sets (module_utils/.../resolver.py)
+MOVED_AT=/run/lab-names-moved-at  # on the edge: when the answer moved (ns since the epoch; names-expired)
+old_answer() { [ "$1" = 6 ] && echo 2001:db8:60::10 || echo 100.64.60.10; }
+new_answer() { [ "$1" = 6 ] && echo 2001:db8:60::11 || echo 100.64.60.11; }
+lan_answer() { [ "$1" = 6 ] && echo 2001:db8:5::10 || echo 203.0.113.10; }
+url_host() { [ "$1" = 6 ] && echo "[$2]" || echo "$2"; }
+
+# name_state NAME FAMILY: the resolver's entry for a name and family (resolver.json on the edge), as JSON.
+name_state() {
+    on edge python3 -c "import json, sys
+names = json.load(open('/run/symroute/resolver.json'))['names']
+print(json.dumps(next(n for n in names if n['name'] == sys.argv[1] and n['family'] == int(sys.argv[2]))))" "$1" "$2"
+}
+# name_field NAME FAMILY EXPRESSION: a Python expression of the entry ``n`` (e.g. "n['addresses']").
+name_field() { name_state "$1" "$2" | python3 -c "import json, sys; n = json.load(sys.stdin); print($3)"; }
+# name_outcomes: the last lookup's outcome of the name, IPv4 then IPv6 (one line each).
+name_outcomes() {
+    on edge python3 -c "import json
+names = json.load(open('/run/symroute/resolver.json'))['names']
+for family in 4, 6: print(next(n['outcome'] for n in names if n['name'] == '$NAME' and n['family'] == family))"
+}
+partner_set() { on edge nft list set inet symroute "wan_b_failover_v$1"; }
+# element FAMILY ADDRESS: "TIMEOUT EXPIRES" of the address in partner-dns's set (nft's units), or nothing.
+element() {
+    partner_set "$1" | tr ',{}' '\n\n\n' | awk -v a="$2" '$1 == a && $2 == "timeout" { print $3, $5 }'
+}
+seconds_of() { # nft's duration (1m4s, 58s344ms) in whole seconds
+    echo "$1" | awk '{ t = 0; s = $0
+        while (match(s, /^[0-9]+(ms|h|m|s|d)/)) { v = substr(s, 1, RLENGTH); s = substr(s, RLENGTH + 1)
+            n = v + 0; u = v; sub(/^[0-9]+/, "", u)
+            t += (u == "d" ? n * 86400 : u == "h" ? n * 3600 : u == "m" ? n * 60 : u == "s" ? n : n / 1000) }
+        printf "%d", t }'
+}
+# wait_element FAMILY ADDRESS SECONDS: until the resolver added the address to partner-dns's set.
+wait_element() {
+    local tries=$(( $3 * 10 ))
+    while [ "$tries" -gt 0 ]; do
+        [ -n "$(element "$1" "$2")" ] && return 0
+        sleep 0.1; tries=$((tries - 1))
+    done
+    fail "$2 is not in wan_b_failover_v$1 after $3 s: $(partner_set "$1" | tr -s ' \n' ' ')"
+}
+client_of() { echo "$1" | python3 -c "import json, sys; print(json.load(sys.stdin)['client'])" 2>/dev/null || true; }
+
+check_names_pinned() {
+    local family="$1" old new source answer other seen queries
+    old="$(old_answer "$family")" new="$(new_answer "$family")" source="$(address_b "$family")"
+    wait_element "$family" "$old" 10
+    echo "resolver: $NAME IPv$family: $(name_field "$NAME" "$family" "n['addresses'], 'ttl', n['ttl'], n['outcome']")"
+    echo "edge, partner-dns's set: $(element "$family" "$old" | awk '{ print "'"$old"' timeout", $1 }')"
+    capture edge edge any "tcp port 80 and host $old"
+    settle
+    answer="$(request "$family" "$(url_host "$family" "$old")")"
+    seen="$(captured edge edge | grep 'Flags \[S')"
+    # Not (yet) an answer of the name: the same partner's server, by the main table (link A).
+    other="$(request "$family" "$(url_host "$family" "$new")")"
+    queries="$(on partner grep -c "query\[$([ "$family" = 6 ] && echo AAAA || echo A)\] $NAME from $(address_b 4)\$" \
+        /var/log/partner-dnsmasq.log || true)"
+    echo "app -> $old (the name's answer, IPv$family): ${answer:-no answer}"
+    echo "edge:"; echo "$seen"
+    echo "app -> $new (not an answer of the name): client $(client_of "$other")"
+    echo "the partner's dnsmasq: ${queries:-0} queries for $NAME (IPv$family) from link B's address $(address_b 4)"
+    [ "$(client_of "$answer")" = "$source" ] || fail "the partner did not see link B's address $source"
+    echo "$seen" | grep -q "^[0-9:.]* wanb *Out .* $source\.[0-9]* > .*\.80: Flags \[S\]" \
+        || fail "the SYN did not leave by wanb with $source"
+    echo "$seen" | grep -q "^[0-9:.]* wanb *In .*\.80 > $source\.[0-9]*: Flags \[S\.\]" \
+        || fail "the SYN-ACK did not come back on wanb"
+    echo "$seen" | grep -q "wana" && fail "the handshake touched wana"
+    [ "$(client_of "$other")" = "$(address_a "$family")" ] \
+        || fail "an address the name does not return was not left to the main table's link A"
+    [ "${queries:-0}" -gt 0 ] || fail "the resolver's queries did not reach the partner's server by link B"
+    echo "OK: IPv$family $NAME's answer is pinned to link B: SYN and SYN-ACK on wanb, source $source"
+}
+
+# The answer moves (A and AAAA at once): from the SIGHUP on, new connections from the app to each new address
+# (a fresh source port each, every ~0.1 s, bounded at 15 s) until one is answered from link B's address.
+MOVE_LOOP='v4=-1; v6=-1; n=0; end=$(( $(date +%s%N) + 15000000000 ))
+while [ $v4 -lt 0 ] || [ $v6 -lt 0 ]; do
+  t=$(date +%s%N); [ $t -le $end ] || break; n=$((n+1))
+  if [ $v4 -lt 0 ] && curl -s --max-time 0.5 http://$1/health | grep -q "\"client\": \"$3\""; then v4=$t; fi
+  t=$(date +%s%N)
+  if [ $v6 -lt 0 ] && curl -s --max-time 0.5 "http://[$2]/health" | grep -q "\"client\": \"$4\""; then v6=$t; fi
+  sleep 0.05
+done
+echo $v4 $v6 $n'
+
+check_names_move() {
+    local family moved result v4 v6 tries ms ms4 ms6 left answer
+    for family in 4 6; do
+        wait_element "$family" "$(old_answer "$family")" 10
+        [ -z "$(element "$family" "$(new_answer "$family")")" ] || fail "$(new_answer "$family") is in the set already"
+    done
+    moved="$("$here/lab.sh" partner-dns answer "$(new_answer 4)" "$(new_answer 6)" | awk '$1 == "sighup" { print $2 }')"
+    [ -n "$moved" ] || fail "the partner's dnsmasq was not told of the new answer"
+    on edge sh -c "echo $moved > $MOVED_AT"
+    result="$(on app sh -c "$MOVE_LOOP" move "$(new_answer 4)" "$(new_answer 6)" "$(address_b 4)" "$(address_b 6)")"
+    read -r v4 v6 tries <<< "$result"
+    ms4=$(( v4 < 0 ? -1 : (v4 - moved) / 1000000 )) ms6=$(( v6 < 0 ? -1 : (v6 - moved) / 1000000 ))
+    echo "$NAME moved to $(new_answer 4) and $(new_answer 6) (SIGHUP to the partner's dnsmasq, TTL $NAME_TTL s)"
+    echo "a new connection to the new address pinned (answered from link B's address) after: IPv4 $ms4 ms," \
+        "IPv6 $ms6 ms ($tries rounds of connections)"
+    for family in 4 6; do
+        ms="$ms4"; [ "$family" = 6 ] && ms="$ms6"
+        [ "$ms" -ge 0 ] || fail "no connection to $(new_answer "$family") was pinned within 15 s"
+        [ "$ms" -le $(( (NAME_TTL + 1) * 1000 )) ] || fail "IPv$family: pinned after more than TTL + 1 s ($ms ms)"
+        [ -n "$(element "$family" "$(new_answer "$family")")" ] || fail "$(new_answer "$family") is not in the set"
+        # The old address stays for the grace: connections opened just before the move keep their link.
+        left="$(element "$family" "$(old_answer "$family")")"
+        echo "IPv$family: the old address $(old_answer "$family") stays in the set: timeout $left (expires)"
+        [ -n "$left" ] || fail "the old address $(old_answer "$family") left the set at once"
+        [ "$(seconds_of "${left#* }")" -ge $(( GRACE - 15 )) ] || fail "the old address expires before the grace"
+        answer="$(request "$family" "$(url_host "$family" "$(old_answer "$family")")")"
+        [ "$(client_of "$answer")" = "$(address_b "$family")" ] || fail "the old address is no longer pinned to link B"
+    done
+    echo "OK: the answer moved; new connections to the new address pinned within TTL + 1 s (IPv4 $ms4 ms," \
+        "IPv6 $ms6 ms); the old address stays pinned for the grace"
+}
+
+check_names_rebinding() {
+    local family lan entry shown status prom
+    shown="$(on edge /usr/local/sbin/symroute-status)" && status=0 || status=$?
+    prom="$(on edge sh -c 'cat /var/lib/prometheus/node-exporter/symroute_resolver.prom')"
+    for family in 4 6; do
+        lan="$(lan_answer "$family")"
+        entry="$(name_field "$REBIND" "$family" "n['addresses'], n['outcome'], n['refused']")"
+        echo "resolver: $REBIND IPv$family: $entry"
+        name_field "$REBIND" "$family" "n['addresses'] == [] and any('$lan ' in r and 'rebinding' in r for r in n['refused'])" \
+            | grep -qx True || fail "$REBIND's LAN answer $lan (IPv$family) was not refused as DNS rebinding"
+        partner_set "$family" | grep -q "[ {]$lan[ ,}]" && fail "the LAN address $lan is in partner-dns's set"
+        echo "$shown" | grep -q "^ *$REBIND *IPv$family .*refused: $lan" \
+            || fail "symroute-status does not show $REBIND's refused answer (IPv$family)"
+        local labels="partner=\"partner-dns\",name=\"$REBIND\",family=\"$family\""
+        echo "$prom" | grep "^symroute_resolver_refused{.*$labels} 1\$" \
+            || fail "the metric symroute_resolver_refused is not 1 for $REBIND (IPv$family)"
+        echo "$prom" | grep -E "^symroute_resolver_refused_total\{.*$labels\} [1-9]" \
+            || fail "symroute_resolver_refused_total (the alert's counter) did not count $REBIND (IPv$family)"
+        on edge grep -m 1 "resolver: $REBIND IPv$family: .*refused: $lan" /var/log/symroute-monitor.log \
+            || fail "the monitor's log does not say that $lan was refused"
+    done
+    echo "symroute-status (exit status $status):"; echo "$shown" | grep -A 8 "Partners' names"
+    [ "$status" = 1 ] || fail "symroute-status did not exit 1 (needs attention) for a refused answer"
+    echo "OK: $REBIND's LAN answers refused (IPv4 and IPv6), kept out of the sets, shown and counted for the alert"
+}
+
+check_names_server_down() {
+    local family started took answer timeout shown
+    for family in 4 6; do wait_element "$family" "$(new_answer "$family")" 10; done
+    "$here/lab.sh" partner-dns stop
+    started="$(now)"
+    until [ "$(name_outcomes | grep -c 'last good answer kept')" = 2 ]; do
+        [ "$(elapsed_ms "$started" "$(now)")" -le 15000 ] \
+            || { "$here/lab.sh" partner-dns start; fail "no failed lookup within 15 s"; }
+        sleep 0.1
+    done
+    took="$(elapsed_ms "$started" "$(now)")"
+    shown="$(on edge /usr/local/sbin/symroute-status)" || true
+    echo "the partner's dnsmasq stopped; the resolver's next lookups failed after $took ms"
+    for family in 4 6; do
+        echo "resolver: $NAME IPv$family: $(name_field "$NAME" "$family" "n['addresses'], n['outcome']")"
+        name_field "$NAME" "$family" "n['addresses'] == ['$(new_answer "$family")']" | grep -qx True \
+            || fail "the last good answer was not kept (IPv$family)"
+        # Re-added with the retry period's timeout (30 s + the 60 s grace) after the failed lookup.
+        timeout="$(element "$family" "$(new_answer "$family")")"
+        echo "edge, partner-dns's set: $(new_answer "$family") timeout $timeout (expires)"
+        [ "$(seconds_of "${timeout%% *}")" = 90 ] || fail "the last good answer was not renewed after the failure"
+        answer="$(request "$family" "$(url_host "$family" "$(new_answer "$family")")")"
+        [ "$(client_of "$answer")" = "$(address_b "$family")" ] \
+            || fail "new connections to the last good answer are no longer pinned to link B (IPv$family)"
+        echo "$shown" | grep -q "^ *$NAME *IPv$family .*$(new_answer "$family").*last good answer kept" \
+            || fail "symroute-status does not show the kept answer and the failed lookup (IPv$family)"
+    done
+    "$here/lab.sh" partner-dns start
+    on edge env PYTHONPATH=/usr/local/lib/symroute python3 -c "from symroute_router.monitor import dnsquery
+print('the partner\'s dnsmasq answers again:', dnsquery.lookup('100.64.53.53', '$NAME', 4))"
+    echo "OK: the server down, the last good answer stays in the sets (renewed) and pinned, IPv4 and IPv6;" \
+        "the server started again"
+}
+
+check_names_expired() {
+    local moved since family answer started
+    moved="$(on edge cat "$MOVED_AT")" || fail "names-move did not run"
+    since=$(( ($(date +%s%N) - moved) / 1000000000 ))
+    echo "$since s since the answer moved (the old addresses' TTL + grace: $(( NAME_TTL + GRACE )) s)"
+    if [ "$since" -lt $(( NAME_TTL + GRACE + 5 )) ]; then sleep $(( NAME_TTL + GRACE + 5 - since )); fi
+    # Link A's carrier losses and the bounce (checks 4-7) took the main table's default routes via wana with
+    # them, as the kernel does: put back what the edge had (edge-before-symroute.sh), so that an address pinned
+    # nowhere leaves by link A again, as in names-pinned.
+    # The benchmark (check 8) may have left a link recovering: all three back in service first.
+    on edge sh -c 'ip route replace default via 198.51.100.1 dev wana metric 10
+        ip -6 route replace default via 2001:db8:a::1 dev wana metric 10'
+    for side in a b c; do wait_link "wan_$side" True 30; done
+    echo "edge, main table: $(on edge ip route show default | head -n 1)"
+    for family in 4 6; do
+        [ -z "$(element "$family" "$(old_answer "$family")")" ] \
+            || fail "the old address $(old_answer "$family") is still in the set after the grace"
+        [ -n "$(element "$family" "$(new_answer "$family")")" ] || fail "the current answer left the set"
+        answer="$(request "$family" "$(url_host "$family" "$(old_answer "$family")")")"
+        echo "app -> $(old_answer "$family") (no longer an answer): client $(client_of "$answer")"
+        [ "$(client_of "$answer")" = "$(address_a "$family")" ] || fail "the old address is still pinned to link B"
+    done
+    # The server was started again (names-server-down): the next lookup, at most the retry period (30 s) after
+    # the failure, succeeds.
+    started="$(now)"
+    until [ "$(name_outcomes | grep -cx ok)" = 2 ]; do
+        [ "$(elapsed_ms "$started" "$(now)")" -le 40000 ] || fail "the name is not looked up again after the restart"
+        sleep 0.2
+    done
+    echo "resolver: $NAME: $(name_field "$NAME" 4 "n['addresses'], n['outcome']"), $(name_field "$NAME" 6 "n['addresses'], n['outcome']")"
+    echo "OK: the old addresses left the sets after the grace and take the main table; the name resolves again"
+}
+
 case "${1:-}" in
     incident) check_incident ;;
     learned) check_learned ;;
@@ -397,7 +624,12 @@ case "${1:-}" in
     recovery) check_recovery "${2:?4 or 6}" ;;
     blackhole) check_blackhole "${2:?4 or 6}" ;;
     compound) check_compound "${2:?a|b|c}" "${3:?blackhole|carrier-loss}" "${4:?a|b|c}" "${5:?blackhole|carrier-loss}" ;;
+    names-pinned) check_names_pinned "${2:?4 or 6}" ;;
+    names-move) check_names_move ;;
+    names-rebinding) check_names_rebinding ;;
+    names-server-down) check_names_server_down ;;
+    names-expired) check_names_expired ;;
     *) echo "usage: $0 incident | doctor-before | doctor-after | bounce | partner-via-a F | inbound F a|b | failover F | recovery F | blackhole F" \
-            "| compound X KIND Y KIND" >&2
+            "| compound X KIND Y KIND | names-pinned F | names-move | names-rebinding | names-server-down | names-expired" >&2
        exit 2 ;;
 esac

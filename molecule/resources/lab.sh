@@ -12,11 +12,17 @@
 #   lab.sh link a|b|c blackhole|carrier-loss|restore
 #                  fail a link at its firewall (the lab checks and bench/failover.py), or restore it
 #   lab.sh link-a ...   the same for link A
+#   lab.sh partner-dns start|stop|answer ADDRESS4 ADDRESS6
+#                  the partner's DNS server (dnsmasq, 100.64.53.53, TTL 5 s): start or stop it, or move
+#                  api.partner-dns.example's A and AAAA answers (its hosts file rewritten, then SIGHUP)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lab-image.env"
 PREFIX=symroute-lab
 HOSTS=(app edge fw-a fw-b fw-c partner)
+# The partner's DNS server (issue #23: a partner known by its name only, molecule/incident): its address,
+# TTL, hosts file and pid file (in the partner container).
+DNS_SERVER=100.64.53.53 DNS_TTL=5 DNS_HOSTS=/run/partner-dns.hosts DNS_PID=/run/partner-dnsmasq.pid
 
 on() { # on HOST COMMAND...: run a shell script from stdin in a lab container
     local host="$1"
@@ -137,6 +143,16 @@ ip -6 route add 2001:db8:a::/64 via 2001:db8:f1::1
 ip -6 route add 2001:db8:b::/64 via 2001:db8:f2::1
 EOF
 
+    # The partner's DNS server (on its loopback, reached by the edge through any provider) and the
+    # addresses its name moves between (lab-checks.sh names-*), answered by its HTTP server below. The edge
+    # asks it (its resolv.conf, where the router's resolver takes its servers from), never the host's.
+    on partner sh -c "ip addr add $DNS_SERVER/32 dev lo; ip addr add 100.64.60.10/32 dev lo
+        ip addr add 100.64.60.11/32 dev lo; ip -6 addr add 2001:db8:60::10/128 dev lo
+        ip -6 addr add 2001:db8:60::11/128 dev lo"
+    partner_dns answer 100.64.60.10 2001:db8:60::10
+    partner_dns start
+    on edge sh -c "echo 'nameserver $DNS_SERVER' > /etc/resolv.conf"
+
     for host in partner app; do
         podman cp "$here/lab-http-server.py" "$PREFIX-$host:/usr/local/bin/lab-http-server"
     done
@@ -191,11 +207,35 @@ link() {
     esac
 }
 
+# partner-dns start|stop|answer ADDRESS4 ADDRESS6: dnsmasq on the partner answers from a hosts file with a
+# TTL of 5 s: api.partner-dns.example (A and AAAA: the addresses given) and rebind.partner-dns.example (the
+# app's LAN addresses: a DNS rebinding answer, which the router's resolver must refuse). A running server is
+# sent SIGHUP after the rewrite ("sighup" and the time in ns since the epoch on stdout: lab-checks.sh times from it).
+partner_dns() {
+    case "${1:-}" in
+        start)
+            on partner dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$DNS_HOSTS" \
+                --local-ttl="$DNS_TTL" --listen-address="$DNS_SERVER" --bind-interfaces --port=53 \
+                --pid-file="$DNS_PID" --log-queries --log-facility=/var/log/partner-dnsmasq.log ;;
+        stop)  # until it is gone or a zombie (the container's PID 1, sleep, reaps no child); at most 5 s
+            on partner sh -c "[ -s $DNS_PID ] || exit 0; pid=\$(cat $DNS_PID); kill \$pid; n=100
+                while ps -o stat= -p \$pid | grep -qv '^Z' && [ \$n -gt 0 ]; do sleep 0.05; n=\$((n - 1)); done
+                rm -f $DNS_PID; [ \$n -gt 0 ]" ;;
+        answer)
+            on partner sh -c "printf '%s api.partner-dns.example\n' ${2:?address4} ${3:?address6} > $DNS_HOSTS.new
+                printf '%s rebind.partner-dns.example\n' 203.0.113.10 2001:db8:5::10 >> $DNS_HOSTS.new
+                mv $DNS_HOSTS.new $DNS_HOSTS
+                if [ -s $DNS_PID ]; then kill -HUP \$(cat $DNS_PID) && echo sighup \$(date +%s%N); fi" ;;
+        *) echo "usage: $0 partner-dns start|stop|answer ADDRESS4 ADDRESS6" >&2; exit 2 ;;
+    esac
+}
+
 case "${1:-}" in
     up) up ;;
     down) down ;;
     shell) podman exec -it "$PREFIX-${2:?host}" bash ;;
     link) link "${2:-}" "${3:-}" ;;
     link-a) link a "${2:-}" ;;
-    *) echo "usage: $0 up|down|shell HOST|link a|b|c blackhole|carrier-loss|restore" >&2; exit 2 ;;
+    partner-dns) partner_dns "${2:-}" "${3:-}" "${4:-}" ;;
+    *) echo "usage: $0 up|down|shell HOST|link a|b|c blackhole|carrier-loss|restore|partner-dns ..." >&2; exit 2 ;;
 esac
