@@ -13,19 +13,8 @@ import re
 import time
 
 import halab
-import pytest
 
 from routerlab import podman
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("halab")
-    try:
-        inventory = halab.start(directory)
-        yield {"directory": directory, "inventory": inventory}
-    finally:
-        halab.stop()
 
 
 def _other(router):
