@@ -7,7 +7,7 @@ their own addresses differ, and each one's sync address is the other's peer addr
 difference, on the router whose name sorts first, naming the other.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from .errors import Problem
@@ -119,12 +119,18 @@ def _differences(a, b, one, other):
     return messages
 
 
-def check_pairs(routers: Mapping[str, Router]) -> tuple[dict[str, Router], list[Problem]]:
-    """(routers with each pair's ``peer_priority`` filled in, problems across the routers of each pair)."""
+def check_pairs(
+    routers: Mapping[str, Router], invalid: Collection[str] = ()
+) -> tuple[dict[str, Router], list[Problem]]:
+    """(routers with each pair's ``peer_priority`` filled in, problems across the routers of each pair).
+
+    ``routers``: the valid routers; ``invalid``: the names of the inventory's other routers, whose own problems
+    are reported already (a router whose peer is one of them is not compared with it).
+    """
     problems, paired = [], dict(routers)
     for name in sorted(routers):
         router = routers[name]
-        if router.ha is None:
+        if router.ha is None or router.ha.peer in invalid:
             continue
         messages = _peer_problems(name, router, routers)
         problems += [Problem(f"{name}, {HA}", message) for message in messages]

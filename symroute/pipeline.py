@@ -28,7 +28,7 @@ from .plan import plan_router
 from .settings import NAME_PREFIX, ROUTER_SETTINGS, router_settings, setting_problem, unknown_name_problem
 from .shapes import Plans, Variables
 from .shared_work import SharedWork
-from .validate import validate_routers
+from .validate import validate_each
 
 DIGEST_ALGORITHM = "sha256"
 
@@ -87,16 +87,14 @@ def plan_routers(routers: Mapping[str, Variables], shared: Optional[Any] = None)
         router: {key: value for key, value in variables.items() if key in INVENTORY_KEYS}
         for router, variables in routers.items()
     }
-    try:
-        validated = validate_routers(contract, sharing)
-    except InventoryError as error:
-        # A field already refused as non-data (Jinja, vault) is not reported again for its form.
-        refused = {_field(problem) for problem in problems}
-        problems += [problem for problem in error.problems if _field(problem) not in refused]
-    else:
-        problems += _unresolved_names(validated, routers)
-        validated, pair_problems = check_pairs(validated)
-        problems += pair_problems
+    validated, invalid = validate_each(contract, sharing)
+    # A field already refused as non-data (Jinja, vault) is not reported again for its form.
+    refused = {_field(problem) for problem in problems}
+    problems += [problem for problem in invalid if _field(problem) not in refused]
+    # The checks across routers run on the valid ones: every problem at once, whichever router has one.
+    problems += _unresolved_names(validated, routers)
+    validated, pair_problems = check_pairs(validated, invalid=set(contract) - set(validated))
+    problems += pair_problems
     if problems:
         raise InventoryError(problems)
     return {name: plan_router(router, settings=router_settings(routers[name])) for name, router in validated.items()}

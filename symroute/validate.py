@@ -125,14 +125,22 @@ def validate_router(router: str, variables: Mapping[str, Any], sharing: Optional
     )
 
 
-def validate_routers(routers: Mapping[str, Mapping[str, Any]], sharing: Optional[Any] = None) -> dict[str, Router]:
-    """Validate many routers ({name: variables}); every router's problems at once."""
+def validate_each(
+    routers: Mapping[str, Mapping[str, Any]], sharing: Optional[Any] = None
+) -> tuple[dict[str, Router], list[Problem]]:
+    """({name: router} of the valid routers, every problem of the others), for checks across routers."""
     results, problems = {}, []
     for name in sorted(routers, key=str):
         try:
             results[name] = validate_router(name, routers[name], sharing)
         except InventoryError as error:
             problems.extend(error.problems)
+    return results, problems
+
+
+def validate_routers(routers: Mapping[str, Mapping[str, Any]], sharing: Optional[Any] = None) -> dict[str, Router]:
+    """Validate many routers ({name: variables}); every router's problems at once."""
+    results, problems = validate_each(routers, sharing)
     if problems:
         raise InventoryError(problems)
     return results

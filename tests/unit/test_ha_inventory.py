@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import BASE_ROUTER
 
 from paths import REPOSITORY
 from symroute.errors import InventoryError
@@ -475,3 +476,22 @@ def test_a_link_named_like_a_lan_segment_is_refused():
         p.startswith(E1 + ": field links.lan: the link's name is also the name of a LAN segment")
         for p in problems_of(routers)
     )
+
+
+def test_a_pair_s_difference_is_reported_with_another_router_s_problem():
+    """Every problem at once: an invalid router elsewhere in the inventory does not hide the pair's problems."""
+    routers = pair_variables()
+    ha("edge-2", priority=150)(routers)
+    routers["edge-3"] = copy.deepcopy(BASE_ROUTER)
+    routers["edge-3"]["symroute_links"][0]["gateway"] = "not an address"
+    problems = problems_of(routers)
+    assert "edge-1, symroute_ha: field priority: 150 on both edge-1 and edge-2 (the priorities differ)" in problems
+    assert any(problem.startswith("edge-3") and "gateway" in problem for problem in problems), problems
+
+
+def test_a_router_whose_peer_is_invalid_is_not_compared_with_it():
+    """The invalid peer's own problems are the ones to fix: no comparison with a half-read router is added."""
+    routers = pair_variables()
+    routers["edge-2"]["symroute_links"][0]["gateway"] = "not an address"
+    problems = problems_of(routers)
+    assert problems and all(problem.startswith("edge-2") for problem in problems), problems
