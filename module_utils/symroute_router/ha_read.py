@@ -40,7 +40,10 @@ def services(runner):
 
 def vrrp_state(path=STATE_FILE):
     """{state, since, error}: what keepalived's notify command last recorded ("master 1700000000.1")."""
-    text = files.read_text(path)
+    try:
+        text = files.read_text(path)
+    except (OSError, UnicodeDecodeError) as error:
+        return {"state": None, "since": None, "error": f"{path} cannot be read ({type(error).__name__})"}
     if text is None:
         return {"state": None, "since": None, "error": f"{path} is missing (keepalived has made no transition)"}
     words = text.split()

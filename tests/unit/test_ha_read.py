@@ -70,6 +70,13 @@ def test_a_missing_truncated_or_foreign_state_file_gives_no_state_and_says_why(t
     assert found["state"] is None and error in found["error"], found
 
 
+def test_a_state_file_that_is_a_directory_or_not_text_is_said(tmp_path):
+    (tmp_path / "dir").mkdir()
+    assert "cannot be read (IsADirectoryError)" in ha_read.vrrp_state(str(tmp_path / "dir"))["error"]
+    (tmp_path / "binary").write_bytes(b"\xff\xfe master")
+    assert ha_read.vrrp_state(str(tmp_path / "binary"))["state"] is None
+
+
 def test_a_state_without_its_time_or_with_a_truncated_one_keeps_the_state(tmp_path):
     path = tmp_path / "ha-state"
     path.write_text("backup 17966")
