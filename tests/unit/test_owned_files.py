@@ -26,6 +26,9 @@ NOT_OWNED = {
     # conntrackd's own program; the notify command's state file, listed as the monitor's copy.
     "symroute_ha_conntrackd_command",
     "symroute_ha_state_file",
+    # The audit's copies of the symroute_ha role's settings (it reads them, never writes them).
+    "symroute_verify_ha_state_file",
+    "symroute_verify_conntrackd_config",
 }
 FILE_SETTING = re.compile(r"^symroute_\w+_(file|command|config|textfile)$")
 
@@ -57,8 +60,13 @@ def test_the_snapshot_records_and_removal_removes_the_one_list():
         "else []) }}"
     )
     remove = yaml.safe_load((REPOSITORY / "playbooks" / "remove.yml").read_text())
-    task = next(task for task in remove[1]["tasks"] if "symroute_remove" in task)
-    files = " ".join(task["symroute_remove"]["paths"]["files"].split())
+    tasks = [task for task in remove[1]["tasks"] if "symroute_remove" in task]
+    # Two removal tasks (a pair's backup first, then its master), both with the play's one set of paths.
+    assert [task["symroute_remove"]["paths"] for task in tasks] == ["{{ __symroute_remove_paths }}"] * 2
+    paths = remove[1]["vars"]["__symroute_remove_paths"]
+    files = " ".join(paths["files"].split())
+    # The HA pair's files are removed by the ha step only when they carry symroute's header (removal.py).
+    assert "__symroute_snapshot_owned_ha_files" not in files and "symroute_ha_keepalived_config" in paths["ha"]
     assert files == (
         "{{ __symroute_snapshot_owned_files | reject('equalto', symroute_nftables_system_config) "
         "+ __symroute_snapshot_owned_runtime_files }}"
