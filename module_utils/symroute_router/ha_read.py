@@ -144,7 +144,7 @@ def entry(line):
             reply.setdefault(key, value)
         else:
             original[key] = value
-    ports = [original.get(key) for key in ("sport", "dport", "type", "code", "id") if key in original]
+    ports = [original[key] for key in ("sport", "dport", "type", "code", "id") if key in original]
     age = _AGE.search(line)
     return {
         "protocol": words[0],
