@@ -26,9 +26,6 @@ NOT_OWNED = {
     # conntrackd's own program; the notify command's state file, listed as the monitor's copy.
     "symroute_ha_conntrackd_command",
     "symroute_ha_state_file",
-    # The audit's copies of the symroute_ha role's settings (it reads them, never writes them).
-    "symroute_verify_ha_state_file",
-    "symroute_verify_conntrackd_config",
 }
 FILE_SETTING = re.compile(r"^symroute_\w+_(file|command|config|textfile)$")
 
