@@ -61,7 +61,7 @@ def check(pair, routers):
         name for name in names if (routers[name]["report"].get("ha", {}).get("sync") or {}).get("reachable") is not True
     ]
     if cut:
-        texts.append(f"the sync link is cut: {', '.join(cut)} cannot reach its peer over it")
+        texts.append(f"the sync link is cut: {' and '.join(cut)} cannot reach the peer over it")
     caches = {"compared": False, "reason": "not exactly one master"}
     if len(masters) == 1:
         master, backup = masters[0], [name for name in names if name != masters[0]][0]

@@ -138,7 +138,7 @@ def test_two_masters_are_split_brain_and_none_fails(tmp_path):
 
 def test_a_cut_sync_link_fails_the_pair(tmp_path):
     _section, found = pair(tmp_path, master_changes={"ping_rc": 1}, backup_changes={"ping_rc": 1})
-    assert "the sync link is cut: edge-1, edge-2 cannot reach its peer over it" in found[0]["text"]
+    assert "the sync link is cut: edge-1 and edge-2 cannot reach the peer over it" in found[0]["text"]
 
 
 def test_unreadable_caches_are_not_compared_and_say_why(tmp_path):
