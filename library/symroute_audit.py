@@ -29,6 +29,22 @@ options:
     description: The router's name in the report.
     type: str
     required: true
+  ha:
+    description:
+      - The plan's C(ha) section, for a router of an HA pair (empty for a router alone). The report then has
+        an C(ha) section (VRRP state, yield, keepalived and conntrackd, the peer over the sync link, the shared
+        addresses held, conntrackd's cache counts) and its findings, and C(ha_entries) is returned for the
+        pair-level check (symroute_audit_pair).
+    type: dict
+    default: {}
+  ha_state_file:
+    description: Where keepalived's notify command records the VRRP state (the symroute_ha role's setting).
+    type: path
+    default: /run/symroute/ha-state
+  conntrackd_config:
+    description: conntrackd's configuration (its control socket is read from it).
+    type: path
+    default: /etc/conntrackd/conntrackd.conf
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -59,10 +75,16 @@ markdown:
   description: The same report for people.
   returned: always
   type: str
+ha_entries:
+  description: >-
+    For a router of a pair: the original tuples of symroute's connections in conntrackd's caches (C(internal),
+    settled ones only; C(young), how many were left out as too new; C(external); C(errors)).
+  returned: when O(ha) is given
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.symroute_router import audit, audit_report, contract
+from ansible.module_utils.symroute_router import audit, audit_ha, audit_report, contract, ha_read
 from ansible.module_utils.symroute_router.command import Runner
 
 
@@ -72,6 +94,9 @@ def main():
             "audit": {"type": "dict", "required": True},
             "drift": {"type": "dict", "default": {}},
             "router": {"type": "str", "required": True},
+            "ha": {"type": "dict", "default": {}},
+            "ha_state_file": {"type": "path", "default": ha_read.STATE_FILE},
+            "conntrackd_config": {"type": "path", "default": ha_read.CONNTRACKD_CONFIG},
         },
         supports_check_mode=True,
     )
@@ -79,8 +104,15 @@ def main():
     refused = contract.refusal("audit", request)
     if refused:
         module.fail_json(msg=f"symroute_audit: {refused}")
-    report = audit.judge(request, audit.read(Runner(), request), module.params["drift"])
-    module.exit_json(changed=False, report=report, markdown=audit_report.markdown(module.params["router"], report))
+    runner, ha, extra = Runner(), module.params["ha"], {}
+    observed = audit.read(runner, request)
+    report = audit.judge(request, observed, module.params["drift"])
+    if ha:
+        found = ha_read.read(runner, ha, module.params["ha_state_file"], module.params["conntrackd_config"])
+        report = audit_ha.extend(report, found, module.params["drift"].get("ha"), observed.get("monitor") or {})
+        extra["ha_entries"] = audit_ha.entries(found, request, ha)
+    markdown = audit_report.markdown(module.params["router"], report)
+    module.exit_json(changed=False, report=report, markdown=markdown, **extra)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ description:
   - Samples conntrack for connections that go unanswered per destination prefix and link.
   - For each target, opens TCP connections from each link's own address and from a site address leaving
     by each link, and tells an asymmetric return path from an unreachable destination.
+  - On a router of an HA pair, findings for keepalived and conntrackd running, keepalived's configuration
+    test, the VRRP state, the peer reachable over the sync link, the shared addresses held by exactly the
+    master, and conntrackd's caches.
   - Returns the report with each finding's evidence and fix, and a C(symroute_partners) entry to paste
     into a pull request where pinning a prefix is the fix. Never fails because of findings (the playbook
     decides); fails only on invalid options. Changes nothing on the router.
@@ -67,7 +70,9 @@ report:
   description:
     - The report (the same as C(symroute doctor --format json)). Keys C(doctor) (format version), C(router),
       C(generated), C(options), C(symroute), C(links), C(site_addresses), C(site_addresses_from), C(rules),
-      C(nat), C(targets), C(conntrack), C(findings), C(problems), C(notes).
+      C(nat), C(targets), C(conntrack), C(findings), C(problems), C(notes), and, on a router of an HA pair
+      (symroute's monitor configuration has C(ha)), C(ha) (VRRP state, keepalived and conntrackd, keepalived's
+      configuration test, the peer over the sync link, the shared addresses held, conntrackd's caches).
     - Each finding has C(id), C(kind), C(subject), C(severity) (problem or info), C(title), C(evidence), C(fix)
       and, when pinning a prefix is the fix, C(partner_entry) (C(entry) and its C(yaml) text).
   returned: always

@@ -18,6 +18,7 @@ by layer (each layer uses the ones above it, never the ones below):
     learned        dynamic links' addresses and gateways, learned from the kernel
     connected      a partner prefix inside a connected network is refused before any change
     conntrack      `conntrack -L`, parsed
+    ha_read        an HA pair's live state: keepalived, conntrackd, VRRP state, sync peer, shared addresses, caches
     nftparse       the statements of an nftables file, for diffs and checks
 
   The contract (what the controller hands the router, checked before anything is applied)
@@ -40,6 +41,7 @@ by layer (each layer uses the ones above it, never the ones below):
   Reading back for people (never changes anything)
     audit, audit_drift, audit_report   the read-only audit against the plan, its drift findings, and its Markdown
     audit_names                  the audit's findings for partners by DNS name (resolver.json)
+    audit_ha, audit_pair         an HA pair's router (its section, findings, cache entries) and the pair's checks
     status, status_view, status_paths, status_names, status_text   symroute-status: the live view on the router
 
   Running on the router

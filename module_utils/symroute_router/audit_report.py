@@ -1,5 +1,7 @@
 """The audit's report as Markdown (the JSON report is the same dict, audit.judge's)."""
 
+from . import audit_ha
+
 
 def _cell(value):
     text = "—" if value in (None, "") else str(value)
@@ -89,4 +91,5 @@ def markdown(router, report):
                 ],
             )
         lines += ["", f"The kernel holds the monitor's decision: {monitor['kernel_holds_decision']}"]
+    lines += audit_ha.markdown_lines(report)
     return "\n".join(lines) + "\n"

@@ -8,6 +8,13 @@ nftables table and its include line go, the sysctls symroute changed get the
 values they had before symroute first wrote them (recorded by the sysctl
 module), and its files and directories go. Each step is idempotent: a second
 run finds nothing to do.
+
+A router of an HA pair (``paths["ha"]``): keepalived's notify command goes first (keepalived stopping then
+runs no command of symroute's), then keepalived and conntrackd are stopped and disabled and the
+configuration files symroute wrote go; a file without symroute's header line is not symroute's and stays,
+its service too. Stopping keepalived gives up the shared addresses: playbooks/remove.yml removes the backup
+first, so the partners' traffic never moves to a router being removed. The distribution's files are not
+put back (docs/design.md, "HA pair": removal).
 """
 
 import json
@@ -19,6 +26,8 @@ from .iproute import answers
 from .locking import locked
 
 MONITOR_UNIT, BOOT_UNIT = "symroute-monitor.service", "symroute-routing.service"
+HA_UNITS = (("keepalived.service", "keepalived_config"), ("conntrackd.service", "conntrackd_config"))
+HA_MARKER = "Managed by symroute"
 
 
 def _json(path):
@@ -41,6 +50,34 @@ def _stop_monitor(runner, paths, systemd, done):
     elif os.path.exists(paths["monitor_ctl"]):
         runner.run([paths["monitor_ctl"], "stop"])
         done.append("stopped the link monitor")
+
+
+def _ha_files(paths):
+    """{key: path} of the HA pair's files that exist and carry symroute's header (its first lines)."""
+    ha, found = paths.get("ha") or {}, {}
+    marker = ha.get("marker") or HA_MARKER
+    for key in ("notify_command", "keepalived_config", "conntrackd_config"):
+        try:
+            text = files.read_text(ha[key]) if ha.get(key) and os.path.isfile(ha[key]) else None
+        except (OSError, UnicodeDecodeError):
+            text = None  # unreadable: not a file symroute wrote
+        if text is not None and marker in "\n".join(text.splitlines()[:3]):
+            found[key] = ha[key]
+    return found
+
+
+def _ha(runner, systemd, ha_files, done):
+    if "notify_command" in ha_files:  # first: keepalived stopping runs none of symroute's commands
+        os.unlink(ha_files["notify_command"])
+        done.append(f"removed {ha_files['notify_command']}")
+    for unit, key in HA_UNITS:  # keepalived first: it gives up the shared addresses, then conntrackd stops
+        if key not in ha_files:
+            continue
+        if systemd:
+            _systemctl(runner, "disable", "--now", unit)
+            done.append(f"stopped and disabled {unit}")
+        os.unlink(ha_files[key])
+        done.append(f"removed {ha_files[key]}")
 
 
 def _groups_back(runner, paths, done):
@@ -103,7 +140,9 @@ def _files(runner, paths, systemd, done):
 
 def present(paths):
     """What a removal would remove (check mode): the files and directories that exist."""
-    found = [path for path in paths["files"] if path and os.path.lexists(path)]
+    ha = _ha_files(paths)
+    found = [f"{unit} (stopped and disabled)" for unit, key in HA_UNITS if key in ha] + sorted(ha.values())
+    found += [path for path in paths["files"] if path and os.path.lexists(path)]
     return found + [f"{d}/" for d in paths["directories"] if os.path.isdir(d)]
 
 
@@ -111,6 +150,7 @@ def remove(runner, paths):
     """Remove symroute from this router; the list of what was done (empty when nothing was left)."""
     systemd, done = files.runs_systemd(), []
     _stop_monitor(runner, paths, systemd, done)
+    _ha(runner, systemd, _ha_files(paths), done)
     _groups_back(runner, paths, done)
     if systemd and os.path.exists(os.path.join(paths["unit_dir"], BOOT_UNIT)):
         _systemctl(runner, "disable", BOOT_UNIT)

@@ -57,8 +57,13 @@ def test_the_snapshot_records_and_removal_removes_the_one_list():
         "else []) }}"
     )
     remove = yaml.safe_load((REPOSITORY / "playbooks" / "remove.yml").read_text())
-    task = next(task for task in remove[1]["tasks"] if "symroute_remove" in task)
-    files = " ".join(task["symroute_remove"]["paths"]["files"].split())
+    tasks = [task for task in remove[1]["tasks"] if "symroute_remove" in task]
+    # Two removal tasks (a pair's backup first, then its master), both with the play's one set of paths.
+    assert [task["symroute_remove"]["paths"] for task in tasks] == ["{{ __symroute_remove_paths }}"] * 2
+    paths = remove[1]["vars"]["__symroute_remove_paths"]
+    files = " ".join(paths["files"].split())
+    # The HA pair's files are removed by the ha step only when they carry symroute's header (removal.py).
+    assert "__symroute_snapshot_owned_ha_files" not in files and "symroute_ha_keepalived_config" in paths["ha"]
     assert files == (
         "{{ __symroute_snapshot_owned_files | reject('equalto', symroute_nftables_system_config) "
         "+ __symroute_snapshot_owned_runtime_files }}"

@@ -15,6 +15,7 @@ One module, one job:
     finding        a finding's shape, and the words findings share
     target_findings  per target: pinned or not, asymmetric return path, unreachable, not probed
     path_findings  conntrack groups nobody answers; WAN link sysctls
+    ha             a router of an HA pair: keepalived, conntrackd, VRRP state, sync peer, shared addresses, caches
     findings       every finding, in a fixed order
     report         the report as one dict, and as JSON
     markdown       the report as Markdown
@@ -29,7 +30,7 @@ so an earlier run's probes never look like the site's traffic).
 import socket
 import time
 
-from . import conntrack, facts, finding, findings, nat, pinning, probe, report
+from . import conntrack, facts, finding, findings, ha, nat, pinning, probe, report
 
 DEFAULTS = {
     "targets": [],
@@ -74,5 +75,10 @@ def diagnose(
         result["prefix"] = finding.prefix_of(target["address"], lengths)
         result["pinned"] = _pin(target, pins, runner, links)
     context = {"router": router, "generated": generated, "lengths": lengths}
-    found = findings.collect(path, table, targets, context)
-    return report.build(router, generated, settings, path, nat.read(runner), pins, targets, table, found)
+    pair = ha.read(runner, settings["monitor_config"])  # None for a router alone
+    found = findings.collect(path, table, targets, context) + ha.findings(pair)
+    found.sort(key=lambda item: findings.SEVERITIES.index(item["severity"]))
+    built = report.build(router, generated, settings, path, nat.read(runner), pins, targets, table, found)
+    if pair is not None:
+        built["ha"] = pair
+    return built

@@ -139,6 +139,25 @@ def _conntrack(report):
     return lines
 
 
+def _ha(report):
+    section = report.get("ha")
+    if not section:
+        return []
+    caches = section["caches"]
+    counts = {name: (caches[name] or {}).get("active") for name in ("internal", "external")}
+    return [
+        f"## HA pair {text(section['pair'])}",
+        "",
+        f"- VRRP state: {code(section['vrrp']['state'] or section['vrrp']['error'])}",
+        "- services: " + code({name: entry["state"] or entry["error"] for name, entry in section["services"].items()}),
+        f"- keepalived -t: {code(section['keepalived_config_test'])}",
+        f"- peer {code(section['peer_router'])} over {code(section['sync']['interface'])}: "
+        f"{code('reachable' if section['sync']['reachable'] else 'unreachable')}",
+        "- shared addresses held: " + code({name: entry["held"] for name, entry in section["addresses"].items()}),
+        f"- conntrackd's caches (active): {code(counts)}",
+    ]
+
+
 def render(report):
     """The Markdown text, ending with a newline."""
     lines = [
@@ -148,6 +167,6 @@ def render(report):
         f"{len(report['findings']) - report['problems']} note(s).",
         "",
     ]
-    for section in (_links, _findings, _targets, _conntrack):
+    for section in (_links, _findings, _targets, _conntrack, _ha):
         lines += section(report) + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
