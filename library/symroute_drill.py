@@ -48,6 +48,10 @@ options:
     type: list
     elements: str
     default: []
+  router:
+    description: The router's name in messages (the inventory hostname, for a task delegated to the peer).
+    type: str
+    default: this router
   seconds:
     description: How long the drill lasts at most (5 to 3600).
     type: int
@@ -177,7 +181,7 @@ def _pair(module, path):
             return last["problem"] is None
 
         state = _wait_pair(
-            module, path, healthy, lambda: f"this router did not become a healthy {role} ({last['problem']})"
+            module, path, healthy, lambda: f"{params['router']} did not become a healthy {role} ({last['problem']})"
         )
         module.exit_json(changed=False, monitor=state)
     if params["state"] == "started":
@@ -205,6 +209,7 @@ def main():
             "pair": {"type": "bool", "default": False},
             "role": {"type": "str", "choices": ["master", "backup"], "default": "backup"},
             "addresses": {"type": "list", "elements": "str", "default": []},
+            "router": {"type": "str", "default": "this router"},
             "seconds": {"type": "int", "default": 60},
             "wait_s": {"type": "int", "default": 15},
             "drill_file": {"type": "path", "default": drill.DRILL_FILE},
