@@ -42,7 +42,7 @@ by layer (each layer uses the ones above it, never the ones below):
     audit, audit_drift, audit_report   the read-only audit against the plan, its drift findings, and its Markdown
     audit_names                  the audit's findings for partners by DNS name (resolver.json)
     audit_ha, audit_pair         an HA pair's router (its section, findings, cache entries) and the pair's checks
-    status, status_view, status_paths, status_names, status_text   symroute-status: the live view on the router
+    status, status_view, status_paths, status_names, status_text, status_ha   symroute-status: the live view
 
   Running on the router
     monitor/       the link monitor (python3 -m symroute_router.monitor)

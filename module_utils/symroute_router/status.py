@@ -11,12 +11,14 @@ each partner, per family, the link its new connections take now (the kernel's
 answer, status_paths.py) against its pinned link and where the plan wants it,
 and its health check's last result; the last link transition; a drill in
 progress; the monitor's health (how old the state is, whether the kernel holds
-its decision, repairs).
+its decision, repairs); on a router of an HA pair, its role, whether it yields and why, and the peer over
+the sync link (status_ha.py: a lost sync link is said loudly).
 
 Exit status: 0 all links in service and every partner on its pinned link; 1
 something needs attention (a link not in service, a partner off its link, on
 another path than the plan wants or not answering its check, the kernel not
-holding the monitor's decision); 3 the monitor is not running (no state file,
+holding the monitor's decision, in a pair: not master or backup, yielding, the peer not answering over the
+sync link); 3 the monitor is not running (no state file,
 or one older than --stale seconds); 2 usage.
 """
 
@@ -61,6 +63,7 @@ def exit_status(status):
         )
         or not status["monitor"]["kernel_holds_decision"]
         or any(name["attention"] for name in status.get("names", []))
+        or bool((status.get("ha") or {}).get("attention"))
     )
     return EXIT_ATTENTION if attention else EXIT_OK
 

@@ -2,6 +2,8 @@
 
 import time
 
+from . import status_ha
+
 
 def _when(seconds):
     if seconds is None:
@@ -152,6 +154,7 @@ def render(status):
         lines += _links(status)
     lines += _partners(status) if status["monitor"]["running"] or status["partners"] else []
     lines += _names(status) if status.get("names") else []
+    lines += status_ha.lines(status.get("ha"), _safe, _when)
     last = status.get("last_transition")
     if last:
         lines += [

@@ -4,7 +4,7 @@ against the plan (status_paths.py); the last link transition; the monitor's heal
 
 import math
 
-from . import status_paths
+from . import status_ha, status_paths
 from .status_paths import listed, mapping
 
 STALE_SECONDS = 10.0
@@ -154,4 +154,5 @@ def view(state, config, now, stale=STALE_SECONDS, runner=None):
         "links": links,
         "partners": partners,
         "last_transition": _last_transition(links),
+        "ha": status_ha.view(state),
     }

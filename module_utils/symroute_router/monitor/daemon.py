@@ -63,7 +63,7 @@ def _write(monitor, settings, repairer=None, learned=None, events=None, probers=
     if learned is not None and learned.dynamic:
         snapshot["learned"] = learned.report()
     if ha is not None:
-        snapshot["ha"] = ha.report()
+        snapshot["ha"] = dict(ha.report(), **ha.drill_report())
     try:
         publish.write(snapshot, settings["state_file"], settings.get("textfile"))
     except (OSError, ValueError) as error:
@@ -176,9 +176,10 @@ def run(config):
             return 1
         if repairer is not None:
             repairer.tick()
-        monitor.set_drill(*drill.read(settings.get("drill_file", drill.DRILL_FILE), monitor.trackers, time.time()))
-        if ha is not None:
-            ha.update(links_in_service(monitor))
+        drill_file = settings.get("drill_file", drill.DRILL_FILE)
+        monitor.set_drill(*drill.read(drill_file, monitor.trackers, time.time()))
+        if ha is not None:  # a pair drill: this router yields the master until its deadline (pair_drill.py)
+            ha.update(links_in_service(monitor), drill.read_pair(drill_file, time.time()))
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
@@ -187,7 +188,7 @@ def run(config):
             monitor.held,
             monitor.drill,
             learned.version,
-            ha and (ha.vrrp_state(), ha.peer_reachable()),
+            ha and (ha.vrrp_state(), ha.peer_reachable(), ha.value, ha.drill_until),
             tuple((t.up, t.carrier) for t in monitor.trackers.values()),
         )
         if shape != last_shape or time.monotonic() - last_written >= WRITE_EVERY_SECONDS:

@@ -7,6 +7,11 @@ conntrack entries deleted), until the deadline passes or the file goes: the
 dead-man switch lives on the router, so a controller that disappears in the
 middle of a drill cannot leave a link out of service. The file is under
 /run, so a reboot ends any drill too.
+
+The same file asks for a *pair* drill on a router of an HA pair (``{"pair": true, "until": ...}``,
+pair_drill.py): the monitor then writes 1 to the yield file until the deadline, so keepalived puts the
+sync group in FAULT and the peer takes the master, exactly as when every pinned link fails. One file, so a
+link drill and a pair drill never run at once.
 """
 
 import json
@@ -19,9 +24,9 @@ DRILL_FILE = "/run/symroute/drill.json"
 MIN_SECONDS, MAX_SECONDS = 5, 3600
 
 
-def read(path, links, now):
-    """``(link, until)`` of the drill in force at ``now``, or ``(None, None)``; a file that is not a valid
-    drill of a known link (or has expired) is no drill."""
+def _request(path, now):
+    """The request file's content and its deadline when that deadline is still ahead (and sane), else
+    ``(None, None)``."""
     try:
         with open(path, encoding="utf-8") as handle:
             request = json.load(handle)
@@ -29,12 +34,28 @@ def read(path, links, now):
         return None, None
     if not isinstance(request, dict):
         return None, None
-    link, until = request.get("link"), request.get("until")
-    if not isinstance(link, str) or link not in links or isinstance(until, bool) or not isinstance(until, (int, float)):
+    until = request.get("until")
+    if isinstance(until, bool) or not isinstance(until, (int, float)):
         return None, None
     if not math.isfinite(until) or until <= now or until > now + MAX_SECONDS + 60:
         return None, None
-    return link, float(until)
+    return request, float(until)
+
+
+def read(path, links, now):
+    """``(link, until)`` of the drill in force at ``now``, or ``(None, None)``; a file that is not a valid
+    drill of a known link (or has expired) is no drill."""
+    request, until = _request(path, now)
+    link = request.get("link") if request is not None else None
+    if not isinstance(link, str) or link not in links:
+        return None, None
+    return link, until
+
+
+def read_pair(path, now):
+    """The deadline of the pair drill in force at ``now``, or None (no request, another drill's, expired)."""
+    request, until = _request(path, now)
+    return until if request is not None and request.get("pair") is True and "link" not in request else None
 
 
 def refusal(link, seconds, state, now):
@@ -51,6 +72,8 @@ def refusal(link, seconds, state, now):
         return f"{link!r} is not a link of this router (links: {', '.join(sorted(links))})"
     if state.get("drill"):
         return f"a drill of {state['drill'].get('link')} is already running"
+    if isinstance(state.get("ha"), dict) and state["ha"].get("drill"):
+        return "a pair drill is already running (this router yields the master until its deadline)"
     out = sorted(name for name, entry in links.items() if entry.get("gated") or not entry.get("up"))
     if out:
         return f"{', '.join(out)} already out of service or down: a drill now would test a double failure"
@@ -60,11 +83,11 @@ def refusal(link, seconds, state, now):
 
 
 def start(path, link, seconds, now):
-    """Write the request; returns the deadline."""
+    """Write the request (``link`` None: a pair drill); returns the deadline."""
     until = round(now + seconds, 3)
-    files.write_atomically(
-        path, json.dumps({"link": link, "until": until, "requested": round(now, 3)}) + "\n", mode=0o600
-    )
+    request = {"pair": True} if link is None else {"link": link}
+    request.update(until=until, requested=round(now, 3))
+    files.write_atomically(path, json.dumps(request, sort_keys=True) + "\n", mode=0o600)
     return until
 
 

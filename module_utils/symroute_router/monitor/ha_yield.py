@@ -3,11 +3,13 @@ router whose pinned links are all out of service puts its whole VRRP sync group 
 becomes the master.
 
 The monitor writes ``1`` when every link of the plan's ``ha.tracked_links`` is out of service here (down, or
-taken out by a failover drill), else ``0``; atomically, and only when the value changes (keepalived reads the
-file at each change it is told of by inotify). With no tracked link the router never yields. ``report`` is the
-state file's ``ha`` section: the decision, and this router's VRRP state as keepalived's notify command last
-recorded it (``master``, ``backup``, ``fault``, ``stopped``, or None before any transition), and whether
-the peer answers over the sync link (``watch_peer``, a thread): a cut sync link leaves VRRP with one master
+taken out by a failover drill) or while a pair drill is in force (drill.py, pair_drill.py: the router hands
+the master to its peer until the drill's deadline), else ``0``; atomically, and only when the value changes
+(keepalived reads the file at each change it is told of by inotify). With no tracked link the router never
+yields for its links. ``report`` is the state file's ``ha`` section: the decision and why (``links``,
+``drill``), the pair drill's deadline, this router's VRRP state as keepalived's notify command last recorded
+it (``master``, ``backup``, ``fault``, ``stopped``, or None before any transition), and whether the peer
+answers over the sync link (``watch_peer``, a thread): a cut sync link leaves VRRP with one master
 (its advertisements cross the segments) but stops conntrackd's replication, so a switchover would then lose
 the connections; the state file says so (``sync.peer_reachable`` false) on both routers.
 """
@@ -33,10 +35,16 @@ class YieldFile:
         self.sync = ha["sync"]
         self.heard = None  # when the peer last answered over the sync link (monotonic)
         self.clock = time.monotonic
+        self.drill_until = None  # the deadline of the pair drill in force (wall clock), or None
+        self.reason = None  # why it yields: "links", "drill", or None
 
-    def update(self, links_in_service):
-        """Write the decision when it differs from the file; True when it wrote."""
-        value = "1" if must_yield(links_in_service, self.tracked) else "0"
+    def update(self, links_in_service, drill_until=None):
+        """Write the decision when it differs from the file; True when it wrote. ``drill_until``: the
+        deadline of a pair drill in force (the router yields until then)."""
+        self.drill_until = drill_until
+        links_out = must_yield(links_in_service, self.tracked)
+        self.reason = "links" if links_out else "drill" if drill_until is not None else None
+        value = "1" if self.reason else "0"
         if value == self.value:
             return False
         try:
@@ -47,7 +55,9 @@ class YieldFile:
         self.value = value
         if written:
             self.log(
-                "HA pair: every tracked link is out of service here: this router yields the master"
+                "HA pair: a pair drill is in force: this router yields the master until its deadline"
+                if self.reason == "drill"
+                else "HA pair: every tracked link is out of service here: this router yields the master"
                 if value == "1"
                 else "HA pair: a tracked link is in service here: this router may be the master"
             )
@@ -82,6 +92,14 @@ class YieldFile:
                 "peer": self.sync["peer"],
                 "peer_reachable": self.peer_reachable(),
             },
+        }
+
+    def drill_report(self):
+        """Why the router yields (``links``, ``drill``, or None) and the pair drill in force: the state file's
+        ``ha`` section carries them beside ``report``."""
+        return {
+            "yield_reason": self.reason if self.value == "1" else None,
+            "drill": {"until": self.drill_until} if self.drill_until is not None else None,
         }
 
 

@@ -15,6 +15,7 @@ import math
 
 from .. import deadman_record
 from ..files import write_atomically
+from . import ha_metrics
 
 
 def _write_atomically(path, text):
@@ -146,7 +147,7 @@ METRICS = (
     ("symroute_probe_name_addresses", "gauge", "Addresses of a health target's name, resolved through the link."),
     ("symroute_probe_name_answer_age_seconds", "gauge", "Age of the last good answer of a health target's name."),
     ("symroute_probe_name_lookup_ok", "gauge", "1 when the last lookup of the name through the link succeeded."),
-)
+) + ha_metrics.METRICS
 
 
 def metrics(snapshot):
@@ -199,6 +200,8 @@ def metrics(snapshot):
         samples["symroute_confirm_last_run_restored"].append(
             (_labels(router=router), int(snapshot["confirm"]["last_run_restored"]))
         )
+    for name, labels, value in ha_metrics.samples(snapshot.get("ha")):  # an HA pair's (ha_metrics.py)
+        samples[name].append((_labels(router=router, **labels), value))
     lines = []
     for name, kind, help_text in METRICS:  # fixed texts: nothing to escape
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
