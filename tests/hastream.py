@@ -5,10 +5,12 @@
 
 Each writes a JSON report when it ends. The server records each connection's peer address (the source the
 partner sees) and whether it ended in a reset; the client how many numbers it sent and got back, in order,
-the largest gap between two echoes, and the error that ended it, if any (a reset is one).
+the largest gap between two echoes, and the error that ended it, if any (a reset is one). SIGTERM ends the
+client's stream before its time, cleanly (its report is written as at the end).
 """
 
 import json
+import signal
 import socket
 import struct
 import sys
@@ -95,8 +97,11 @@ def send(address, port, seconds, interval, report):
     receiver = threading.Thread(target=receive, daemon=True)
     receiver.start()
     deadline = time.monotonic() + seconds
+    finishing = threading.Event()
+    # SIGTERM ends the stream early, as its time running out does: the last numbers are echoed, the report written.
+    signal.signal(signal.SIGTERM, lambda *_: finishing.set())
     try:
-        while time.monotonic() < deadline and result["error"] is None:
+        while time.monotonic() < deadline and result["error"] is None and not finishing.is_set():
             sock.sendall(struct.pack("!I", result["sent"]))
             result["sent"] += 1
             time.sleep(interval)
