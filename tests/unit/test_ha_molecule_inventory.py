@@ -54,7 +54,7 @@ def test_the_sequence_checks_the_never_configured_pair_and_runs_the_pair_s_tests
         "destroy",
     ]
     assert scenario["provisioner"]["playbooks"]["converge"] == "../router/converge.yml"
-    assert "tests/halab.py up" in (SCENARIO / "create.yml").read_text()
+    assert "/../../tests/halab.py up" in (SCENARIO / "create.yml").read_text()
     verify = (SCENARIO / "verify.yml").read_text()
     assert "pytest" in verify and "tests/ha" in verify and "SYMROUTE_HA_LAB: running" in verify
     makefile = (REPOSITORY / "Makefile").read_text()
