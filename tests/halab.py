@@ -437,7 +437,11 @@ class Stream:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(0.3)
+        # The client connects once the partner listens, never before (a SYN to a closed port draws a RST: on a
+        # busy machine the server's start took longer than a fixed pause).
+        if self.server.stdout.readline().strip() != "listening":
+            self.server.wait(timeout=10)
+            raise AssertionError(f"the partner's stream server did not start: {self.server.stderr.read()}")
         self.client = subprocess.Popen(
             [
                 "ip",

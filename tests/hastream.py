@@ -1,6 +1,7 @@
 """A long-lived TCP stream for the HA lab (tests/halab.py), standard library only, bounded in time.
 
     hastream.py serve ADDRESS PORT SECONDS REPORT    the partner: echo every connection, record its peer
+                                                     (prints "listening" once it accepts connections)
     hastream.py send ADDRESS PORT SECONDS INTERVAL REPORT   the client: a sequence number every INTERVAL s
 
 Each writes a JSON report when it ends. The server records each connection's peer address (the source the
@@ -22,6 +23,7 @@ def serve(address, port, seconds, report):
     deadline = time.monotonic() + seconds
     listener = socket.create_server((address, port), reuse_port=False)
     listener.settimeout(0.5)
+    print("listening", flush=True)  # the client may connect now (halab.Stream waits for this line)
     connections, threads = [], []
 
     def handle(sock, peer):
