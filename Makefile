@@ -12,7 +12,7 @@ HOST ?= edge
 # The benchmarks share the tests' helpers (tests/) and the router package (module_utils/).
 BENCH := PYTHONPATH=$(CURDIR)/tests:$(CURDIR)/module_utils:$(CURDIR) $(BIN)/python
 
-.PHONY: help setup test lint format sanity unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident molecule-fleet collection
+.PHONY: help setup test lint format sanity unit integration molecule bench-smoke bench demo lab-up lab-down lab-shell plan clean molecule-router molecule-incident molecule-fleet molecule-ha collection
 
 help:
 	@echo "bin/run demo    the incident lab: the failing request, symmetric-routing.yml, the working request"
@@ -64,7 +64,7 @@ bench-smoke: setup
 	$(BENCH) bench/fleet_scale.py --smoke --rounds 1
 	$(BENCH) bench/address_change.py --smoke
 
-molecule: molecule-router molecule-incident molecule-fleet
+molecule: molecule-router molecule-incident molecule-fleet molecule-ha
 
 molecule-router: setup
 	$(BIN)/molecule test -s router
@@ -74,6 +74,10 @@ molecule-incident: setup
 
 molecule-fleet: setup
 	$(BIN)/molecule test -s fleet
+
+# The HA pair: its real-packet tests (tests/ha) run here, in the scenario's lab, and nowhere else in CI.
+molecule-ha: setup
+	$(BIN)/molecule test -s ha
 
 demo: setup
 	molecule/resources/demo.sh

@@ -13,12 +13,16 @@ no lab segment, and a router lost (``podman kill``, or its ports cut at the swit
 once, as a router losing power does. The firewalls are stateful (established/related in, new only from the
 site side) and drop out-of-state packets, as in the incident lab. Every name starts with symroute-ha-, so the
 lab never touches another lab's containers or namespaces; ``stop`` removes all of them and succeeds when
-nothing is left. Used by tests/integration/test_ha_pair.py and bench/ha_switchover.py.
+nothing is left. Used by tests/ha (molecule's ``ha`` scenario runs them in its lab) and bench/ha_switchover.py.
+
+    python tests/halab.py up      the lab, not converged: image, namespaces, both routers wired (molecule create)
+    python tests/halab.py down    every container and namespace of the lab removed (molecule destroy)
 """
 
 import json
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -248,19 +252,48 @@ def playbook(inventory_dir, *args):
     return subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
 
 
-def start(directory):
-    """The whole lab, converged by the playbook; returns the inventory directory."""
+def up():
+    """The lab as a new site has it before symroute: the image (built if missing), the segments, the client,
+    the firewalls and the partner, and both routers booted and wired with their own addresses only."""
     subprocess.run([str(RESOURCES / "build-image.sh")], check=True, capture_output=True, env=PODMAN_ENVIRONMENT)
     stop()
     _namespaces()
     for router in ROUTERS:
         start_router(router)
+
+
+def start(directory):
+    """The whole lab, converged by the playbook; returns the inventory directory."""
+    up()
     inventory_dir = inventory(directory)
     result = playbook(inventory_dir)
     if result.returncode != 0:
         raise AssertionError(f"the playbook failed:\n{result.stdout[-6000:]}{result.stderr[-3000:]}")
     wait_for_states({"edge-1": "master", "edge-2": "backup"}, 30)
     return inventory_dir
+
+
+def restore(router, inventory_dir, seconds=30):
+    """A lost router back, as after a reboot onto a fresh disk: a new container, wired, converged by the real
+    playbook limited to it (``-l router``; the plan step still plans the whole pair from the inventory's
+    files). It returns as the backup (nopreempt) with its links in service; returns the playbook's run."""
+    start_router(router)
+    result = playbook(inventory_dir, "-l", router)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"the playbook limited to {router} failed:\n{result.stdout[-6000:]}{result.stderr[-3000:]}"
+        )
+    wait_for(
+        lambda: vrrp_state(router) == "backup" and on(router, f"cat {YIELD_FILE}", check=False).stdout.strip() == "0",
+        seconds,
+        f"{router} back as the backup, its links in service",
+    )
+    return result
+
+
+def external_cache(router):
+    """conntrackd's external cache on ``router``: the peer's connections it holds, ready to commit."""
+    return on(router, "conntrackd -C /etc/conntrackd/conntrackd.conf -e", check=False).stdout
 
 
 def vrrp_state(router):
@@ -404,7 +437,11 @@ class Stream:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(0.3)
+        # The client connects once the partner listens, never before (a SYN to a closed port draws a RST: on a
+        # busy machine the server's start took longer than a fixed pause).
+        if self.server.stdout.readline().strip() != "listening":
+            self.server.wait(timeout=10)
+            raise AssertionError(f"the partner's stream server did not start: {self.server.stderr.read()}")
         self.client = subprocess.Popen(
             [
                 "ip",
@@ -432,6 +469,12 @@ class Stream:
         client = json.loads(self.client_report.read_text())
         server = json.loads(self.server_report.read_text())
         return client, server
+
+    def finish(self, timeout=120):
+        """End the client's stream now (SIGTERM: it stops sending, waits for the last echoes and reports)."""
+        if self.client.poll() is None:
+            self.client.terminate()
+        return self.wait(timeout)
 
     def kill(self):
         for process in (self.client, self.server):
@@ -484,3 +527,16 @@ def send_tcp(namespace, source, destination, sport, dport, flags):
         str(dport),
         str(flags),
     )
+
+
+def main(argv):
+    if argv == ["up"]:
+        up()
+    elif argv == ["down"]:
+        stop()
+    else:
+        raise SystemExit("usage: halab.py up|down")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

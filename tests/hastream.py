@@ -1,14 +1,17 @@
 """A long-lived TCP stream for the HA lab (tests/halab.py), standard library only, bounded in time.
 
     hastream.py serve ADDRESS PORT SECONDS REPORT    the partner: echo every connection, record its peer
+                                                     (prints "listening" once it accepts connections)
     hastream.py send ADDRESS PORT SECONDS INTERVAL REPORT   the client: a sequence number every INTERVAL s
 
 Each writes a JSON report when it ends. The server records each connection's peer address (the source the
 partner sees) and whether it ended in a reset; the client how many numbers it sent and got back, in order,
-the largest gap between two echoes, and the error that ended it, if any (a reset is one).
+the largest gap between two echoes, and the error that ended it, if any (a reset is one). SIGTERM ends the
+client's stream before its time, cleanly (its report is written as at the end).
 """
 
 import json
+import signal
 import socket
 import struct
 import sys
@@ -20,6 +23,7 @@ def serve(address, port, seconds, report):
     deadline = time.monotonic() + seconds
     listener = socket.create_server((address, port), reuse_port=False)
     listener.settimeout(0.5)
+    print("listening", flush=True)  # the client may connect now (halab.Stream waits for this line)
     connections, threads = [], []
 
     def handle(sock, peer):
@@ -95,8 +99,11 @@ def send(address, port, seconds, interval, report):
     receiver = threading.Thread(target=receive, daemon=True)
     receiver.start()
     deadline = time.monotonic() + seconds
+    finishing = threading.Event()
+    # SIGTERM ends the stream early, as its time running out does: the last numbers are echoed, the report written.
+    signal.signal(signal.SIGTERM, lambda *_: finishing.set())
     try:
-        while time.monotonic() < deadline and result["error"] is None:
+        while time.monotonic() < deadline and result["error"] is None and not finishing.is_set():
             sock.sendall(struct.pack("!I", result["sent"]))
             result["sent"] += 1
             time.sleep(interval)

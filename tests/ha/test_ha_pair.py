@@ -3,10 +3,12 @@ converged by symmetric-routing.yml from inventories/ha-lab, a LAN client, statef
 partner (tests/halab.py). A long-lived TCP stream from the client to the partner pinned to wan_a keeps
 going, with the shared address at the partner and no RST, when the master yields (its pinned link fails),
 when it comes back (nopreempt: it stays the backup) and when the master is killed (`podman kill`). New
-connections after a switchover are pinned as before; a cut sync link is reported on both routers.
+connections after a switchover are pinned as before; a cut sync link is reported on both routers. The killed
+router returns (a new container, converged by the playbook limited to it) as the backup while a stream runs,
+and conntrackd resyncs it; the pair is whole again for the files after this one.
 
-The tests run in order on one lab (about three minutes): each leaves the pair in the state the next
-expects (the master is the router ``halab.master()`` finds).
+The tests run in order on one lab (molecule's ``ha`` scenario, or their own: tests/ha/conftest.py): each leaves
+the pair in the state the next expects (the master is the router ``halab.master()`` finds).
 """
 
 import re
@@ -223,3 +225,38 @@ def test_a_killed_master_s_stream_continues_through_the_backup_without_a_reset(l
     lines = _stopped(captures)
     _assert_survived(client, server, lines)
     assert lines[new] and not lines[old]
+
+
+def test_the_killed_router_returns_as_the_backup_and_the_live_stream_carries_on(lab):
+    """The old master returning after a real loss (a new container, converged by the playbook limited to it,
+    ``-l``) while a stream runs through the master: it comes back as the backup (nopreempt), conntrackd's bulk
+    resync gives it the stream's connection (its external cache), and the stream is untouched: every number
+    echoed in order, one connection at the partner from the shared address, no RST, nothing via the returning
+    router. The pair is whole again for the tests after this one."""
+    master = halab.master()
+    returning = _other(master)
+    assert returning not in [router for router in halab.ROUTERS if halab._running(router)]
+    captures = _captures(lab["directory"], "return")
+    stream = halab.Stream(lab["directory"], port=9000, seconds=240)
+    try:
+        time.sleep(2)
+        run = halab.restore(returning, lab["inventory"])
+        recap = re.findall(r"^(edge-\d)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", run.stdout, re.M)
+        assert [router for router, _ in recap] == [returning], run.stdout[-3000:]
+        halab.wait_for(
+            lambda: re.search(
+                r"src=203\.0\.113\.50 dst=100\.64\.20\.10 sport=\d+ dport=9000", halab.external_cache(returning)
+            ),
+            10,
+            f"the stream's connection in {returning}'s external cache",
+        )
+        assert halab.master() == master
+        assert (halab.vrrp_state(master), halab.vrrp_state(returning)) == ("master", "backup")
+        time.sleep(2)
+        client, server = stream.finish()
+    finally:
+        stream.kill()
+    lines = _stopped(captures)
+    _assert_survived(client, server, lines)
+    assert lines[master] and not lines[returning]
+    assert client["max_gap_s"] < 0.5, client["gaps"]

@@ -73,11 +73,12 @@ def test_one_vrrp_instance_per_entry_all_in_one_sync_group(rendered):
     conf = rendered[1]["/etc/keepalived/keepalived.conf"]["content"]
     assert "vrrp_version 3" in conf
     assert conf.count("vrrp_sync_group ") == 1
-    assert _block(conf, "vrrp_sync_group edge-pair")[1:6] == ["group {", "lan4", "lan6", "wan_a4", "}"]
+    assert _block(conf, "vrrp_sync_group edge-pair")[1:7] == ["group {", "lan4", "lan6", "wan_a4", "wan_b4", "}"]
     for name, interface, vrid, address in (
         ("lan4", "lan0", 10, "203.0.113.1/24"),
         ("lan6", "lan0", 10, "2001:db8:5::1/64"),
         ("wan_a4", "wana", 21, "198.51.100.4/29"),
+        ("wan_b4", "wanb", 22, "198.51.100.12/29"),
     ):
         block = _block(conf, f"vrrp_instance {name} ")
         assert f"interface {interface}" in block and f"virtual_router_id {vrid}" in block
@@ -100,7 +101,7 @@ def test_preempt_and_the_interval_come_from_the_plan(tmp_path):
     _, files = _request(tmp_path, ha_plan(preempt=True, advert_interval_ms=250, priority=100))
     conf = files["/etc/keepalived/keepalived.conf"]["content"]
     assert "nopreempt" not in conf
-    assert conf.count("advert_int 0.25") == 3 and conf.count("priority 100") == 3
+    assert conf.count("advert_int 0.25") == 4 and conf.count("priority 100") == 4
 
 
 def test_conntrackd_syncs_over_the_sync_link_and_ignores_the_router_s_own_addresses(rendered):
@@ -110,10 +111,19 @@ def test_conntrackd_syncs_over_the_sync_link_and_ignores_the_router_s_own_addres
     assert "IPv4_address 10.255.0.1" in udp and "IPv4_Destination_Address 10.255.0.2" in udp
     assert "Interface sync0" in udp and "Port 3780" in udp
     ignored = _block(conf, "Address Ignore {")
-    for address in ("127.0.0.1", "10.255.0.1", "10.255.0.2", "198.51.100.2", "198.51.100.4", "203.0.113.1"):
-        assert f"IPv4_address {address}" in ignored
-    for address in ("::1", "2001:db8:5::1", "2001:db8:a::2"):
-        assert f"IPv6_address {address}" in ignored
+    # The sync link's two ends, each link's own and shared address, the LAN's shared addresses, loopback.
+    assert ignored[1:-1] == [
+        "IPv4_address 10.255.0.1",
+        "IPv4_address 10.255.0.2",
+        "IPv4_address 127.0.0.1",
+        "IPv4_address 198.51.100.10",
+        "IPv4_address 198.51.100.12",
+        "IPv4_address 198.51.100.2",
+        "IPv4_address 198.51.100.4",
+        "IPv4_address 203.0.113.1",
+        "IPv6_address 2001:db8:5::1",
+        "IPv6_address ::1",
+    ]
     assert "Systemd on" in conf  # Debian's conntrackd.service is Type=notify
 
 
@@ -155,7 +165,7 @@ def test_a_pair_s_table_drops_unsynced_mid_stream_tcp_to_the_shared_addresses():
     chain = _block(text, "chain ha_unsynced")
     assert "type filter hook input priority filter; policy accept;" in chain
     assert (
-        "ip daddr { 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop"
+        "ip daddr { 198.51.100.12, 198.51.100.4, 203.0.113.1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop"
         in chain
     )
     assert "ip6 daddr { 2001:db8:5::1 } tcp flags & (syn | ack) != syn ct state { new, invalid } counter drop" in chain
@@ -204,9 +214,13 @@ def test_the_playbook_wires_the_role_only_for_a_router_with_ha():
 
 def test_a_shared_link_s_snat_leaves_the_router_s_own_address_alone():
     """The monitor's probes leave from the router's own address and must keep it (the backup does not hold
-    the shared address); a link that is not shared is SNATed as on a router alone."""
+    the shared address); a link the pair does not share (``mode: own``) is SNATed as on a router alone."""
     chain = _block(_nft(ha_plan()), "chain source_nat")
     wana = [line for line in chain if line.startswith('oifname "wana" meta nfproto ipv4')]
     wanb = [line for line in chain if line.startswith('oifname "wanb" meta nfproto ipv4')]
     assert len(wana) == 1 and "ip saddr != { 198.51.100.2 } ct mark set" in wana[0]
+    assert len(wanb) == 1 and "ip saddr != { 198.51.100.10 } ct mark set" in wanb[0]
+    own_b = ha_plan(links={"wan_a": {"mode": "shared", "address": "198.51.100.4/29"}, "wan_b": {"mode": "own"}})
+    chain = _block(_nft(own_b), "chain source_nat")
+    wanb = [line for line in chain if line.startswith('oifname "wanb" meta nfproto ipv4')]
     assert len(wanb) == 1 and "saddr" not in wanb[0]

@@ -78,7 +78,7 @@ def test_the_report_gives_the_decision_and_the_vrrp_state_the_notify_command_rec
     (tmp_path / "ha-state").write_text("master 1765065600.123\n")
     assert yielding.report() == {
         "yield": True,
-        "tracked_links": ["wan_a", "wan_b"],
+        "tracked_links": ["wan_a"],
         "yield_file": str(tmp_path / "run" / "ha-yield"),
         "vrrp_state": "master",
         "sync": {"interface": "sync0", "peer": "10.255.0.2", "peer_reachable": False},
