@@ -101,6 +101,7 @@ bench: setup
 	molecule/resources/lab.sh up
 	$(BIN)/ansible-playbook -i inventories/lab symmetric-routing.yml
 	$(BENCH) bench/failover.py --markdown docs/results/failover.md
+	$(BENCH) bench/ha_switchover.py --markdown docs/results/ha_switchover.md
 	$(BENCH) bench/record.py
 
 plan: setup
