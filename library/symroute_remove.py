@@ -12,7 +12,7 @@ description:
     wrote them (as recorded by the sysctl module), and removes its files and directories.
   - On a router of an HA pair (C(paths.ha)), first removes keepalived's notify command, then stops and disables
     keepalived and conntrackd and removes their configuration files, each only when the file carries
-    symroute's header (C(paths.ha.marker)): a file symroute did not write stays, and its service too.
+    symroute's header (C(paths.ha.marker)); a file symroute did not write stays, and its service too.
   - Leaves everything else alone. Idempotent. In check mode, lists what exists and would go.
 options:
   paths:

@@ -133,7 +133,7 @@ def entry(line):
     if len(words) < 4 or not words[0].isalpha() or not words[1].isdigit():
         return None
     pairs = [word.split("=", 1) for word in words[2:] if "=" in word]
-    keys = [key for key, _ in pairs]
+    keys = [pair[0] for pair in pairs]
     if "src" not in keys or "dst" not in keys:
         return None
     original, reply, mark = {}, {}, 0

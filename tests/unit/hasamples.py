@@ -66,7 +66,12 @@ class Runner:
         return Result(127, "", f"{argv[0]}: No such file or directory")
 
 
-MASTER_HELD = (("wana", "198.51.100.4/29"), ("lan0", "203.0.113.1/24"), ("lan0", "2001:db8:5::1/64"))
+MASTER_HELD = (
+    ("wana", "198.51.100.4/29"),
+    ("wanb", "198.51.100.12/29"),
+    ("lan0", "203.0.113.1/24"),
+    ("lan0", "2001:db8:5::1/64"),
+)
 
 
 def router(state="master", held=MASTER_HELD, ping_rc=0, **changes):

@@ -65,8 +65,8 @@ def test_a_router_s_own_problems_are_each_one_finding(tmp_path):
         "HA pair edge-pair: conntrackd is failed (systemctl is-active), not active",
         "HA pair edge-pair: the peer edge-2 (10.255.0.2) does not answer over the sync link sync0: conntrackd's "
         "replication is cut, a switchover now loses the live connections",
-        "HA pair edge-pair: it is backup but holds the shared address(es) 198.51.100.4/29, 2001:db8:5::1/64, "
-        "203.0.113.1/24 (split brain)",
+        "HA pair edge-pair: it is backup but holds the shared address(es) 198.51.100.12/29, 198.51.100.4/29, "
+        "2001:db8:5::1/64, 203.0.113.1/24 (split brain)",
     ]
 
 

@@ -102,7 +102,7 @@ def missing_addresses(addresses, ip_json):
         for info in interface.get("addr_info", []) if isinstance(interface, dict) else []:
             if isinstance(info, dict):
                 held.add(str(info.get("local", "")))
-    return [address for address in addresses if str(address).split("/")[0] not in held]
+    return [address for address in addresses if str(address).split("/", maxsplit=1)[0] not in held]
 
 
 def _short(value):
