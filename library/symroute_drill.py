@@ -53,7 +53,7 @@ options:
     type: str
     default: this router
   seconds:
-    description: How long the drill lasts at most (5 to 3600).
+    description: How long the drill lasts at most (5 to 3600; a pair drill 5 to 300).
     type: int
     default: 60
   wait_s:
@@ -191,7 +191,11 @@ def _pair(module, path):
         if module.check_mode:
             module.exit_json(changed=True)
         until = drill.start(params["drill_file"], None, params["seconds"], now)
-        state = _wait_pair(module, path, pair_drill.in_force, "the router did not yield the master (FAULT)")
+        try:
+            state = _wait_pair(module, path, pair_drill.in_force, "the router did not yield the master (FAULT)")
+        except SystemExit:  # fail_json: a drill that did not start is ended, not left to its deadline
+            drill.stop(params["drill_file"])
+            raise
         module.exit_json(changed=True, until=until, monitor=state)
     requested = drill.read_pair(params["drill_file"], now) is not None
     if module.check_mode:

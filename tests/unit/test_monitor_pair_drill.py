@@ -3,6 +3,8 @@ monitor yielding the master until the deadline it enforces itself (the dead-man)
 and the peer's checks, on recorded state (no network)."""
 
 import json
+import time
+from types import SimpleNamespace
 
 import pytest
 from hafixture import ha_plan
@@ -80,15 +82,23 @@ def test_the_monitor_yields_while_the_drill_is_in_force_and_stops_at_the_deadlin
     yielding, path = _yield_file(tmp_path, log), tmp_path / "run" / "ha-yield"
     links = {"wan_a": True, "wan_b": True}
     yielding.update(links, drill.read_pair(request, NOW))
-    assert path.read_text() == "0\n" and yielding.drill_report() == {"yield_reason": None, "drill": None}
+    assert path.read_text() == "0\n" and yielding.drill_report() == {
+        "pair": "edge-pair",
+        "yield_reason": None,
+        "drill": None,
+    }
     until = drill.start(request, None, 10, NOW)
     for now in (NOW, NOW + 5, NOW + 9.9):
         yielding.update(links, drill.read_pair(request, now))
         assert path.read_text() == "1\n"
     assert yielding.report()["yield"] is True
-    assert yielding.drill_report() == {"yield_reason": "drill", "drill": {"until": until}}
+    assert yielding.drill_report() == {"pair": "edge-pair", "yield_reason": "drill", "drill": {"until": until}}
     yielding.update(links, drill.read_pair(request, until))  # the deadline: the controller may be gone
-    assert path.read_text() == "0\n" and yielding.drill_report() == {"yield_reason": None, "drill": None}
+    assert path.read_text() == "0\n" and yielding.drill_report() == {
+        "pair": "edge-pair",
+        "yield_reason": None,
+        "drill": None,
+    }
     assert (tmp_path / "drill.json").exists()
     assert log[1] == "HA pair: a pair drill is in force: this router yields the master until its deadline"
     assert log[2] == "HA pair: a tracked link is in service here: this router may be the master"
@@ -112,8 +122,9 @@ def test_a_healthy_master_may_start_a_pair_drill():
 @pytest.mark.parametrize(
     ("seconds", "state", "expected"),
     [
-        (4, _state(), "5 to 3600 seconds"),
-        (True, _state(), "5 to 3600 seconds"),
+        (4, _state(), "5 to 300 seconds"),
+        (True, _state(), "5 to 300 seconds"),
+        (301, _state(), "5 to 300 seconds"),
         (60, None, "is the monitor running"),
         (60, "garbage", "is the monitor running"),
         (60, _state(updated=NOW - 60), "older than 10 s"),
@@ -135,6 +146,7 @@ def test_a_healthy_master_may_start_a_pair_drill():
     ids=[
         "too short",
         "boolean seconds",
+        "longer than a pair drill may last",
         "no state",
         "garbage state",
         "stale state",
@@ -186,3 +198,25 @@ def test_the_shared_addresses_this_router_does_not_hold():
     wanted = ["203.0.113.1/24", "2001:db8:5::1/64", "198.51.100.4/29"]
     assert pair_drill.missing_addresses(wanted, listing) == ["198.51.100.4/29"]
     assert pair_drill.missing_addresses(wanted, None) == wanted
+
+
+def test_a_pair_drill_whose_peer_stops_answering_is_ended_by_the_monitor(tmp_path):
+    """A peer lost mid-drill: the monitor removes the request and yields no more (the pair keeps a master)."""
+    from symroute_router.monitor import daemon
+
+    drill_file, logged = tmp_path / "drill.json", []
+    until = drill.start(str(drill_file), None, 60, time.time())
+    yielding = SimpleNamespace(peer_reachable=lambda: True)
+    assert daemon._pair_drill(str(drill_file), yielding, logged.append) == until
+    yielding.peer_reachable = lambda: False
+    assert daemon._pair_drill(str(drill_file), yielding, logged.append) is None
+    assert not drill_file.exists() and "pair drill is ended" in logged[-1]
+
+
+def test_a_pair_drill_further_ahead_than_it_may_last_is_no_drill(tmp_path):
+    drill_file = tmp_path / "drill.json"
+    now = time.time()
+    drill_file.write_text(json.dumps({"pair": True, "until": now + drill.PAIR_MAX_SECONDS + 61}))
+    assert drill.read_pair(str(drill_file), now) is None
+    drill_file.write_text(json.dumps({"pair": True, "until": now + drill.PAIR_MAX_SECONDS}))
+    assert drill.read_pair(str(drill_file), now) == now + drill.PAIR_MAX_SECONDS

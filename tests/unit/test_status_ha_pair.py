@@ -151,3 +151,10 @@ def test_the_view_takes_only_what_the_monitor_writes():
     pair = status_ha.view({"ha": _ha(vrrp_state="MASTER", tracked_links=["x" * 500] * 100)})
     assert pair["role"] == "unknown" and pair["attention"] is True
     assert len(pair["tracked_links"]) == 32 and all(len(name) == 64 for name in pair["tracked_links"])
+
+
+def test_every_ha_sample_names_its_pair_so_alerts_sum_per_pair():
+    samples = _metrics(_ha(pair="edge-pair"))
+    ha_keys = [key for key in samples if key[0].startswith("symroute_ha_")]
+    assert ha_keys and all(("pair", "edge-pair") in key[1] for key in ha_keys), ha_keys
+    assert samples[("symroute_ha_master", (("pair", "edge-pair"), ("router", "gw1")))] == 1

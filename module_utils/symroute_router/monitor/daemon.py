@@ -179,7 +179,7 @@ def run(config):
         drill_file = settings.get("drill_file", drill.DRILL_FILE)
         monitor.set_drill(*drill.read(drill_file, monitor.trackers, time.time()))
         if ha is not None:  # a pair drill: this router yields the master until its deadline (pair_drill.py)
-            ha.update(links_in_service(monitor), drill.read_pair(drill_file, time.time()))
+            ha.update(links_in_service(monitor), _pair_drill(drill_file, ha, log))
         if time.monotonic() - last_resync >= resync_every:
             monitor.resync()
             last_resync = time.monotonic()
@@ -196,9 +196,23 @@ def run(config):
             hook.reap()
             last_written, last_shape = time.monotonic(), shape
     monitor.stop()
+    if ha is not None:  # a stopped monitor judges no link and ends any pair drill: it yields nothing
+        ha.update(dict.fromkeys(monitor.trackers, True), None)
     _write(monitor, settings, repairer, learned, events, probers)
     log("stopped; every link is back in service and the monitor's rules are removed")
     return 0
+
+
+def _pair_drill(drill_file, ha, log):
+    """The pair drill's deadline, or None. A drill whose peer stops answering over the sync link is ended here
+    (its request removed): the peer may be gone, and a router yielding for a drill must not leave the pair
+    without a master until the deadline."""
+    until = drill.read_pair(drill_file, time.time())
+    if until is not None and not ha.peer_reachable():
+        drill.stop(drill_file)
+        log("HA pair: the peer does not answer over the sync link: the pair drill is ended, this router yields no more")
+        return None
+    return until
 
 
 def main(argv=None):

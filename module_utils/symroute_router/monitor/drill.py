@@ -22,6 +22,8 @@ from .. import files
 
 DRILL_FILE = "/run/symroute/drill.json"
 MIN_SECONDS, MAX_SECONDS = 5, 3600
+# A pair drill leaves the pair one router short: a peer failing meanwhile must not meet a long one.
+PAIR_MAX_SECONDS = 300
 
 
 def _request(path, now):
@@ -53,9 +55,12 @@ def read(path, links, now):
 
 
 def read_pair(path, now):
-    """The deadline of the pair drill in force at ``now``, or None (no request, another drill's, expired)."""
+    """The deadline of the pair drill in force at ``now``, or None (no request, another drill's, expired, or
+    further ahead than a pair drill may last)."""
     request, until = _request(path, now)
-    return until if request is not None and request.get("pair") is True and "link" not in request else None
+    if request is None or request.get("pair") is not True or "link" in request:
+        return None
+    return until if until <= now + PAIR_MAX_SECONDS + 60 else None
 
 
 def refusal(link, seconds, state, now):

@@ -32,16 +32,18 @@ def samples(ha):
     if not isinstance(ha, dict):
         return []
     out = []
+    # The pair's name on every sample: alerts sum per pair (two masters, none).
+    pair = {"pair": ha["pair"]} if isinstance(ha.get("pair"), str) else {}
     state = ha.get("vrrp_state")
     if state in STATES:
-        out.append(("symroute_ha_master", {}, int(state == "master")))
-        out += [("symroute_ha_state", {"state": name}, int(state == name)) for name in STATES]
+        out.append(("symroute_ha_master", dict(pair), int(state == "master")))
+        out += [("symroute_ha_state", dict(pair, state=name), int(state == name)) for name in STATES]
     if isinstance(ha.get("yield"), bool):
-        out.append(("symroute_ha_yield", {}, int(ha["yield"])))
-        out.append(("symroute_ha_drill_active", {}, int(isinstance(ha.get("drill"), dict))))
+        out.append(("symroute_ha_yield", dict(pair), int(ha["yield"])))
+        out.append(("symroute_ha_drill_active", dict(pair), int(isinstance(ha.get("drill"), dict))))
     sync = ha.get("sync")
     sync = sync if isinstance(sync, dict) else {}
     if isinstance(sync.get("peer_reachable"), bool):
-        labels = {"peer": sync["peer"]} if isinstance(sync.get("peer"), str) else {}
+        labels = dict(pair, peer=sync["peer"]) if isinstance(sync.get("peer"), str) else dict(pair)
         out.append(("symroute_ha_peer_reachable", labels, int(sync["peer_reachable"])))
     return out

@@ -30,6 +30,7 @@ def must_yield(links_in_service, tracked):
 class YieldFile:
     def __init__(self, ha, log, state_file=None):
         self.path, self.tracked = ha["yield_file"], list(ha.get("tracked_links", []))
+        self.pair = ha.get("pair")
         self.state_file, self.log = state_file, log
         self.value = None  # what this monitor last wrote (or found there)
         self.sync = ha["sync"]
@@ -67,7 +68,8 @@ class YieldFile:
         """The links whose connections a failure keeps: the tracked ones when the router yields. The peer
         takes the master and carries them (conntrackd replicated them); deleting them here would replicate
         the deletion to the peer and reset them there."""
-        return frozenset(self.tracked) if must_yield(links_in_service, self.tracked) else frozenset()
+        yielding = self.value == "1" or must_yield(links_in_service, self.tracked)  # for its links or a drill
+        return frozenset(self.tracked) if yielding else frozenset()
 
     def vrrp_state(self):
         text = read_text(self.state_file) if self.state_file else None
@@ -95,9 +97,10 @@ class YieldFile:
         }
 
     def drill_report(self):
-        """Why the router yields (``links``, ``drill``, or None) and the pair drill in force: the state file's
-        ``ha`` section carries them beside ``report``."""
+        """The pair's name, why the router yields (``links``, ``drill``, or None) and the pair drill in force:
+        the state file's ``ha`` section carries them beside ``report``."""
         return {
+            "pair": self.pair,
             "yield_reason": self.reason if self.value == "1" else None,
             "drill": {"until": self.drill_until} if self.drill_until is not None else None,
         }

@@ -64,9 +64,9 @@ def refusal(seconds, state, now):
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int)
-        or not drill.MIN_SECONDS <= seconds <= drill.MAX_SECONDS
+        or not drill.MIN_SECONDS <= seconds <= drill.PAIR_MAX_SECONDS
     ):
-        return f"the drill lasts {drill.MIN_SECONDS} to {drill.MAX_SECONDS} seconds, not {seconds!r}"
+        return f"a pair drill lasts {drill.MIN_SECONDS} to {drill.PAIR_MAX_SECONDS} seconds, not {seconds!r}"
     problem = _monitor(state, now)
     if problem is None and (state.get("drill") or (isinstance(state.get("ha"), dict) and state["ha"].get("drill"))):
         return "a drill is already running on this router"
