@@ -190,13 +190,18 @@ def test_the_peer_s_checks_and_the_module_s_waits():
 
 def test_the_shared_addresses_this_router_does_not_hold():
     listing = [
-        {"ifname": "lan0", "addr_info": [{"local": "203.0.113.1"}, {"local": "2001:db8:5::1"}]},
-        {"ifname": "wana", "addr_info": [{"local": "198.51.100.2"}]},
+        {
+            "ifname": "lan0",
+            "addr_info": [{"local": "203.0.113.1", "prefixlen": 24}, {"local": "2001:db8:5::1", "prefixlen": 64}],
+        },
+        {"ifname": "wana", "addr_info": [{"local": "198.51.100.2", "prefixlen": 29}]},
+        # The shared wan_b address held as a /32 (say on lo) is not the shared address.
+        {"ifname": "lo", "addr_info": [{"local": "198.51.100.12", "prefixlen": 32}]},
         "garbage",
-        {"addr_info": ["x", {"nolocal": 1}]},
+        {"addr_info": ["x", {"nolocal": 1}, {"local": "not an address", "prefixlen": "x"}]},
     ]
-    wanted = ["203.0.113.1/24", "2001:db8:5::1/64", "198.51.100.4/29"]
-    assert pair_drill.missing_addresses(wanted, listing) == ["198.51.100.4/29"]
+    wanted = ["203.0.113.1/24", "2001:db8:5::1/64", "198.51.100.4/29", "198.51.100.12/29"]
+    assert pair_drill.missing_addresses(wanted, listing) == ["198.51.100.4/29", "198.51.100.12/29"]
     assert pair_drill.missing_addresses(wanted, None) == wanted
 
 

@@ -10,6 +10,8 @@ whether the peer answers over the sync link): the same facts on the master (may 
 (is it a healthy backup, or during the drill the master?).
 """
 
+import ipaddress
+
 from . import drill
 
 ROLES = ("master", "backup")
@@ -101,8 +103,16 @@ def missing_addresses(addresses, ip_json):
     for interface in ip_json if isinstance(ip_json, list) else []:
         for info in interface.get("addr_info", []) if isinstance(interface, dict) else []:
             if isinstance(info, dict):
-                held.add(str(info.get("local", "")))
-    return [address for address in addresses if str(address).split("/", maxsplit=1)[0] not in held]
+                held.add(_interface(f"{info.get('local', '')}/{info.get('prefixlen', '')}"))
+    # The address with its prefix length (the same address on lo, as a /32, is not the shared one).
+    return [address for address in addresses if _interface(str(address)) not in held | {None}]
+
+
+def _interface(text):
+    try:
+        return ipaddress.ip_interface(text)
+    except ValueError:
+        return None
 
 
 def _short(value):
