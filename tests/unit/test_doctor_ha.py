@@ -7,7 +7,7 @@ import json
 
 import hasamples
 import pytest
-from hafixture import HA_SECTION
+from hasamples import HA_SECTION
 
 from symroute_router.command import Result
 from symroute_router.doctor import diagnose, ha, markdown

@@ -6,7 +6,7 @@ import copy
 
 import hasamples
 import pytest
-from hafixture import HA_SECTION
+from hasamples import HA_SECTION
 
 from symroute_router import ha_read
 from symroute_router.command import Result
