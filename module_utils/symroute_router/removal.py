@@ -11,9 +11,10 @@ run finds nothing to do.
 
 A router of an HA pair (``paths["ha"]``): keepalived's notify command goes first (keepalived stopping then
 runs no command of symroute's), then keepalived and conntrackd are stopped and disabled and the
-configuration files symroute wrote go; a file without symroute's header line is not symroute's and stays,
-its service too. Stopping keepalived gives up the shared addresses: playbooks/remove.yml removes the backup
-first, so the partners' traffic never moves to a router being removed. The distribution's files are not
+configuration files symroute wrote go (a unit that does not stop fails the removal, its configuration left
+for another run); a file without symroute's header line is not symroute's and stays, its service too.
+Stopping keepalived gives up the shared addresses: playbooks/remove.yml removes the backup first, so the
+partners' traffic never moves to a router being removed. The distribution's files are not
 put back (docs/design.md, "HA pair": removal).
 """
 
@@ -66,6 +67,25 @@ def _ha_files(paths):
     return found
 
 
+class RemovalError(ValueError):
+    """A step that did not happen: the removal stops before anything that depends on it."""
+
+
+_RUNNING = ("active", "activating", "deactivating", "reloading", "refreshing")
+
+
+def _stop(runner, unit, config):
+    """Stop and disable ``unit``; raises RemovalError (before its configuration goes) if it did not stop."""
+    result = _systemctl(runner, "disable", "--now", unit)
+    state = (_systemctl(runner, "is-active", unit).stdout or "").strip().split("\n")[0]
+    if result.rc != 0 or state in _RUNNING:
+        said = " ".join((result.stderr or result.stdout or "").split())[:200] or "no message"
+        raise RemovalError(
+            f"{unit} did not stop (systemctl disable --now: rc {result.rc}, {said}; is-active: {state or 'unknown'}):"
+            f" {config} is left in place for another run, and the router may still hold the pair's shared addresses"
+        )
+
+
 def _ha(runner, systemd, ha_files, done):
     if "notify_command" in ha_files:  # first: keepalived stopping runs none of symroute's commands
         os.unlink(ha_files["notify_command"])
@@ -74,7 +94,7 @@ def _ha(runner, systemd, ha_files, done):
         if key not in ha_files:
             continue
         if systemd:
-            _systemctl(runner, "disable", "--now", unit)
+            _stop(runner, unit, ha_files[key])
             done.append(f"stopped and disabled {unit}")
         os.unlink(ha_files[key])
         done.append(f"removed {ha_files[key]}")

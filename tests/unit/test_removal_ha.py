@@ -37,7 +37,7 @@ def test_check_mode_lists_the_services_and_files(pair_files):
 
 
 def test_the_notify_command_goes_first_then_keepalived_then_conntrackd(pair_files):
-    runner, done = hasamples.Runner({("systemctl",): Result(0, "", "")}), []
+    runner, done = hasamples.Runner({("systemctl",): Result(0, "inactive\n", "")}), []
     removal._ha(runner, True, removal._ha_files(request(pair_files)), done)
     assert done == [
         f"removed {pair_files['notify_command']}",
@@ -48,7 +48,9 @@ def test_the_notify_command_goes_first_then_keepalived_then_conntrackd(pair_file
     ]
     assert runner.calls == [
         ["systemctl", "disable", "--now", "keepalived.service"],
+        ["systemctl", "is-active", "keepalived.service"],
         ["systemctl", "disable", "--now", "conntrackd.service"],
+        ["systemctl", "is-active", "conntrackd.service"],
     ]
     assert removal._ha_files(request(pair_files)) == {} and removal.present(request(pair_files)) == []
 
@@ -69,3 +71,25 @@ def test_a_router_alone_and_unreadable_files_are_left_alone(tmp_path):
     directory = tmp_path / "keepalived.conf"
     directory.mkdir()  # not a file: not symroute's
     assert removal._ha_files({"ha": {"keepalived_config": str(directory), "marker": HEADER}}) == {}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {("systemctl", "disable"): Result(1, "", "Failed to stop keepalived.service: Connection timed out")},
+        {("systemctl", "disable"): Result(0, "", ""), ("systemctl", "is-active"): Result(0, "active\n", "")},
+    ],
+    ids=["disable-failed", "still-active"],
+)
+def test_a_keepalived_that_did_not_stop_keeps_its_configuration_and_fails(pair_files, answers):
+    runner, done = hasamples.Runner({**answers, ("systemctl",): Result(3, "inactive\n", "")}), []
+    with pytest.raises(removal.RemovalError) as raised:
+        removal._ha(runner, True, removal._ha_files(request(pair_files)), done)
+    assert str(raised.value).startswith("keepalived.service did not stop (systemctl disable --now: rc ")
+    assert f"{pair_files['keepalived_config']} is left in place for another run" in str(raised.value)
+    assert done == [f"removed {pair_files['notify_command']}"]
+    assert removal._ha_files(request(pair_files)) == {
+        "keepalived_config": pair_files["keepalived_config"],
+        "conntrackd_config": pair_files["conntrackd_config"],
+    }
+    assert ["systemctl", "disable", "--now", "conntrackd.service"] not in runner.calls
