@@ -2,6 +2,8 @@
 command goes first, then keepalived and conntrackd are stopped and disabled and their configuration files go,
 only files carrying symroute's header; check mode lists them; a second run finds nothing."""
 
+import base64
+
 import hasamples
 import pytest
 
@@ -93,3 +95,76 @@ def test_a_keepalived_that_did_not_stop_keeps_its_configuration_and_fails(pair_f
         "conntrackd_config": pair_files["conntrackd_config"],
     }
     assert ["systemctl", "disable", "--now", "conntrackd.service"] not in runner.calls
+
+
+def _remove_play():
+    import yaml
+
+    from paths import REPOSITORY
+
+    return yaml.safe_load((REPOSITORY / "playbooks" / "remove.yml").read_text())[1]
+
+
+def _template(expression, variables):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
+
+
+def _holds(held, recorded="master"):
+    """remove.yml's master decision for edge-1 holding ``held`` (ip -json addr), its state file ``recorded``."""
+    plan = {"ha": dict(HA_PLAN, peer="edge-2")}
+    return _template(
+        _remove_play()["vars"]["__symroute_remove_holds"],
+        {
+            "symroute_plan": plan,
+            "__symroute_remove_ip": {"stdout": hasamples.addresses(held)},
+            "__symroute_remove_vrrp": {"content": base64.b64encode(f"{recorded} 1796613085.1\n".encode()).decode()},
+        },
+    )
+
+
+HA_PLAN = {"pair": "edge-pair", "instances": [{"addresses": ["198.51.100.4/29"]}, {"addresses": ["2001:db8:5::1/64"]}]}
+
+
+def test_remove_decides_the_master_by_the_shared_addresses_not_the_state_file():
+    """M1: a router whose state file says backup (notify never ran) but holds the addresses is the master; one
+    whose file still says master (keepalived killed) without them is not."""
+    assert _holds([("wana", "198.51.100.4/29")], recorded="backup") is True
+    assert _holds([("lan0", "2001:db8:5::1/64")]) is True
+    assert _holds([], recorded="master") is False
+    assert _holds([("wana", "198.51.100.5/29")]) is False
+
+
+@pytest.mark.parametrize(("mine", "peers", "passes"), [(True, False, True), (True, True, False), (False, False, False)])
+def test_remove_fails_a_pair_without_exactly_one_master(mine, peers, passes):
+    play = _remove_play()
+    task = next(t for t in play["tasks"] if t["name"].startswith("Each pair in the run has exactly one master"))
+    variables = {
+        "__symroute_remove_master": mine,
+        "__symroute_remove_peer": "edge-2",
+        "hostvars": {"edge-2": {"__symroute_remove_master": peers}},
+    }
+    assert bool(_template("{{ " + task["ansible.builtin.assert"]["that"] + " }}", variables)) is passes
+    assert _template(
+        "{{ " + task["ansible.builtin.assert"]["that"] + " }}", dict(variables, __symroute_remove_peer=None)
+    )
+
+
+def test_remove_keeps_the_master_when_its_peer_s_removal_failed():
+    play = _remove_play()
+    names = [task["name"] for task in play["tasks"]]
+    guard = next(t for t in play["tasks"] if t["name"] == "A pair's master stays when its peer's removal failed")
+    assert (
+        names.index(guard["name"])
+        == names.index("Remove everything symroute installed (a pair's master, once its backup is removed)") - 1
+    )
+    variables = {
+        "__symroute_remove_master": True,
+        "symroute_plan": {"ha": {"peer": "edge-2", "pair": "edge-pair"}},
+        "ansible_play_hosts_all": ["edge-1", "edge-2"],
+    }
+    condition = "{{ " + guard["when"] + " }}"
+    assert _template(condition, dict(variables, ansible_play_hosts=["edge-1"])) is True
+    assert _template(condition, dict(variables, ansible_play_hosts=["edge-1", "edge-2"])) is False
