@@ -20,6 +20,7 @@ MAX_ENTRIES = 200000  # a cache dump is read up to this many entries (the rest i
 _COUNT = re.compile(r"^(current active connections|connections (created|updated|destroyed)):\s+(\d+)", re.M)
 _AGE = re.compile(r"\[active since (\d+)s\]")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PROTOCOL = re.compile(r"[a-z][a-z0-9-]{0,15}")  # tcp, udp, icmp, icmpv6, sctp, dccp, udplite, gre, unknown
 
 
 def services(runner):
@@ -130,7 +131,7 @@ def entry(line):
     """One cache entry of a ``conntrackd -i``/``-e`` line: {protocol, tuple (original direction, as text),
     reply_dst, mark, age_s}, or None for a line that is not one."""
     words = line.split()
-    if len(words) < 4 or not words[0].isalpha() or not words[1].isdigit():
+    if len(words) < 4 or not _PROTOCOL.fullmatch(words[0]) or not words[1].isdigit():
         return None
     pairs = [word.split("=", 1) for word in words[2:] if "=" in word]
     keys = [key for key, _ in pairs]

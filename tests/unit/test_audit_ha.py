@@ -237,3 +237,29 @@ def test_the_master_is_who_holds_the_shared_addresses_not_the_state_file(tmp_pat
         "HA pair edge-pair: the VRRP states keepalived recorded (edge-1 backup, edge-2 backup) disagree with the "
         "shared addresses held (edge-1 holds 198.51.100.4/29, 2001:db8:5::1/64, 203.0.113.1/24)"
     ]
+
+
+def test_a_dump_the_audit_cannot_read_is_never_in_sync(tmp_path):
+    """M3: a dump in a format the parser does not know (every line unparsed), or cut at MAX_ENTRIES, leaves the
+    caches "not compared" (a finding), never "in sync" with 0 connections."""
+    foreign = "conntrackd 2.0 new format: 1 entry\n" + hasamples.INTERNAL_MASTER.replace("tcp      6", "TCP/6")
+    section, found = pair(tmp_path, master_changes={"answers": {("conntrackd", "-i"): Result(0, foreign, "")}})
+    assert section["caches"] == {
+        "compared": False,
+        "reason": "edge-1: conntrackd -i printed 2 line(s) that are not cache entries",
+    }
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: the conntrack caches were not compared: edge-1: conntrackd -i printed 2 line(s) that "
+        "are not cache entries"
+    ]
+    cut = audit_ha.cache_entries({"entries": [], "unparsed": 0, "truncated": 3, "error": None}, REQUEST, {}, "external")
+    assert cut["errors"] == [f"conntrackd -e printed 3 entries beyond the {ha_read.MAX_ENTRIES} read"]
+
+
+def test_an_entry_without_its_age_is_settled_and_compared(tmp_path):
+    """M3: an entry whose age conntrackd did not print cannot be called young: it is compared, and missing."""
+    ageless = hasamples.INTERNAL_MASTER.replace(" [active since 5s]", "").replace("37034", "41000")
+    lines = hasamples.INTERNAL_MASTER + ageless
+    section, found = pair(tmp_path, master_changes={"answers": {("conntrackd", "-i"): Result(0, lines, "")}})
+    assert section["caches"]["master_internal"] == 2 and section["caches"]["master_internal_younger"] == 0
+    assert section["caches"]["missing_listed"] == ["tcp 203.0.113.50 100.64.20.10 41000 9000"]

@@ -124,6 +124,29 @@ def test_garbage_cache_lines_are_counted_apart_and_the_good_ones_kept():
     assert found["unparsed"] == 4
 
 
+ICMPV6 = (
+    "icmpv6   58 src=2001:db8:5::10 dst=2001:db8:20::10 type=128 code=0 id=4711 src=2001:db8:20::10 "
+    "dst=2001:db8:5::10 type=129 code=0 id=4711 mark=33024 [active since 7s]\n"
+)
+
+
+def test_icmpv6_and_other_protocol_names_with_digits_are_entries():
+    """conntrackd prints icmpv6 and udplite: a protocol name is a lower-case word that may hold digits."""
+    udplite = (
+        "udplite  136 src=10.1.1.1 dst=10.2.2.2 sport=1 dport=2 src=10.2.2.2 dst=10.1.1.1 sport=2 dport=1 mark=0\n"
+    )
+    dump = ICMPV6 + udplite
+    found = ha_read.dump(hasamples.router(answers={("conntrackd", "-i"): Result(0, dump, "")}), "internal")
+    assert found["unparsed"] == 0 and [entry["tuple"] for entry in found["entries"]] == [
+        "icmpv6 2001:db8:5::10 2001:db8:20::10 128 0 4711",
+        "udplite 10.1.1.1 10.2.2.2 1 2",
+    ]
+    assert found["entries"][0]["age_s"] == 7 and found["entries"][0]["mark"] == 33024
+    for hostile in ("6tcp 6 src=1 dst=2 x=y\n", "-tcp 6 src=1 dst=2 x=y\n", "TCP 6 src=1 dst=2 x=y\n"):
+        found = ha_read.dump(hasamples.router(answers={("conntrackd", "-i"): Result(0, hostile, "")}), "internal")
+        assert found["entries"] == [] and found["unparsed"] == 1, hostile
+
+
 def test_a_hostile_sync_section_runs_no_ping():
     runner = hasamples.router()
     found = ha_read.peer(runner, {"peer": "-f; reboot", "interface": "sync0"})
