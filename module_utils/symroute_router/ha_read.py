@@ -48,9 +48,9 @@ def vrrp_state(path=STATE_FILE):
     if text is None:
         return {"state": None, "since": None, "error": f"{path} is missing (keepalived has made no transition)"}
     words = text.split()
-    if not words or words[0] not in STATES:
-        shown = " ".join(words)[:40] or "empty"
-        return {"state": None, "since": None, "error": f"{path} holds no VRRP state ({shown!r})"}
+    if not words or words[0] not in STATES:  # its content is not shown: the path may name a foreign file
+        shown = f"{len(text)} characters, none of {', '.join(STATES)} first" if words else "empty"
+        return {"state": None, "since": None, "error": f"{path} holds no VRRP state ({shown})"}
     try:
         since = float(words[1]) if len(words) > 1 else None
     except ValueError:
@@ -88,6 +88,7 @@ def addresses(runner, ha):
             "held": [address for address in instance["addresses"] if (instance["interface"], address) in held],
         }
         for instance in ha.get("instances", [])
+        if isinstance(instance, dict) and {"name", "interface", "addresses"} <= set(instance)
     }
 
 

@@ -56,10 +56,11 @@ def test_the_ping_runs_over_the_sync_interface_from_no_shell():
     "text, error",
     [
         (None, "is missing"),
-        ("", "holds no VRRP state ('empty')"),
-        ("mas", "holds no VRRP state ('mas')"),
-        ("\x00\x01garbage", "holds no VRRP state"),
-        ("MASTER 12", "holds no VRRP state ('MASTER 12')"),
+        ("", "holds no VRRP state (empty)"),
+        ("mas", "holds no VRRP state (3 characters, none of master, backup, fault, stopped first)"),
+        ("\x00\x01garbage", "holds no VRRP state (9 characters"),
+        ("MASTER 12", "holds no VRRP state (9 characters"),
+        ("root:$y$j9T$secret:19000:0:99999:7:::\n", "holds no VRRP state (38 characters"),
     ],
 )
 def test_a_missing_truncated_or_foreign_state_file_gives_no_state_and_says_why(tmp_path, text, error):
@@ -68,6 +69,7 @@ def test_a_missing_truncated_or_foreign_state_file_gives_no_state_and_says_why(t
         path.write_text(text)
     found = ha_read.vrrp_state(str(path))
     assert found["state"] is None and error in found["error"], found
+    assert "secret" not in found["error"] and "garbage" not in found["error"]  # its content is never shown
 
 
 def test_a_state_file_that_is_a_directory_or_not_text_is_said(tmp_path):
