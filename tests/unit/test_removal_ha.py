@@ -27,7 +27,7 @@ def pair_files(tmp_path):
 
 
 def request(pair_files):
-    return {"files": [], "directories": [], "ha": dict(pair_files, marker=HEADER)}
+    return {"files": [], "directories": [], "ha": dict(pair_files, header_line=f"# {HEADER}")}
 
 
 def test_check_mode_lists_the_services_and_files(pair_files):
@@ -72,7 +72,7 @@ def test_a_router_alone_and_unreadable_files_are_left_alone(tmp_path):
     assert removal._ha_files({"files": [], "directories": []}) == {}
     directory = tmp_path / "keepalived.conf"
     directory.mkdir()  # not a file: not symroute's
-    assert removal._ha_files({"ha": {"keepalived_config": str(directory), "marker": HEADER}}) == {}
+    assert removal._ha_files({"ha": {"keepalived_config": str(directory), "header_line": f"# {HEADER}"}}) == {}
 
 
 @pytest.mark.parametrize(
@@ -168,3 +168,35 @@ def test_remove_keeps_the_master_when_its_peer_s_removal_failed():
     condition = "{{ " + guard["when"] + " }}"
     assert _template(condition, dict(variables, ansible_play_hosts=["edge-1"])) is True
     assert _template(condition, dict(variables, ansible_play_hosts=["edge-1", "edge-2"])) is False
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "# Managed by symroute\nglobal_defs {\n}\n",  # an older or shorter header: a substring of it
+        f"# operator's file, mentions # {HEADER}\n",  # the header inside another line
+        f"# operator's file\n# more\n# {HEADER}\n",  # not at the top
+        f"#!/bin/sh\n#!/bin/sh\n# {HEADER}\n",
+        f"   # {HEADER}\n",
+    ],
+)
+def test_only_the_exact_header_line_at_the_top_is_symroute_s_and_the_rest_is_said(pair_files, content):
+    """L3: a file is symroute's only when its first line (after a #! line) is exactly the rendered header;
+    one that is not stays with its service, and check mode and the removal both say so."""
+    with open(pair_files["keepalived_config"], "w") as handle:
+        handle.write(content)
+    paths = request(pair_files)
+    said = f"left keepalived.service: {pair_files['keepalived_config']} has no symroute header"
+    assert "keepalived.service (stopped and disabled)" not in removal.present(paths)
+    assert removal.left(paths) == [said]
+    runner, done = hasamples.Runner({("systemctl",): Result(0, "inactive\n", "")}), []
+    removal._ha(runner, True, removal._ha_files(paths), done)
+    assert ["systemctl", "disable", "--now", "keepalived.service"] not in runner.calls
+    assert removal.left(paths) == [said] and "conntrackd.service" in " ".join(done)
+
+
+def test_the_notify_command_s_header_is_its_second_line_and_a_foreign_one_is_said(pair_files):
+    assert removal._ha_files(request(pair_files))["notify_command"] == pair_files["notify_command"]
+    with open(pair_files["notify_command"], "w") as handle:
+        handle.write("#!/bin/sh\n# my own notify script, Managed by symroute? no\n")
+    assert removal.left(request(pair_files)) == [f"left {pair_files['notify_command']} has no symroute header"]
