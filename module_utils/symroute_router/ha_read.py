@@ -19,7 +19,7 @@ CONNTRACKD_CONFIG = "/etc/conntrackd/conntrackd.conf"
 MAX_ENTRIES = 200000  # a cache dump is read up to this many entries (the rest is counted, not kept)
 _COUNT = re.compile(r"^(current active connections|connections (created|updated|destroyed)):\s+(\d+)", re.M)
 _AGE = re.compile(r"\[active since (\d+)s\]")
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,63}")  # fullmatch; never a leading "-" (an option)
 _PROTOCOL = re.compile(r"[a-z][a-z0-9-]{0,15}")  # tcp, udp, icmp, icmpv6, sctp, dccp, udplite, gre, unknown
 
 
@@ -62,7 +62,7 @@ def peer(runner, sync):
     """{peer, interface, reachable, error}: whether the peer's sync address answers a ping over the sync link
     (three echoes, 0.2 s apart: one answer is enough)."""
     found = {"peer": sync.get("peer"), "interface": sync.get("interface"), "reachable": None, "error": None}
-    if not (_TOKEN.match(str(sync.get("peer", ""))) and _TOKEN.match(str(sync.get("interface", "")))):
+    if not (_TOKEN.fullmatch(str(sync.get("peer", ""))) and _TOKEN.fullmatch(str(sync.get("interface", "")))):
         return dict(found, error="the plan's sync link has no usable peer address or interface")
     result = runner.run(["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-I", sync["interface"], sync["peer"]])
     if result.rc == 127:

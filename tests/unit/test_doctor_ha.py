@@ -120,3 +120,11 @@ def test_malformed_instances_are_one_finding_each_never_a_traceback(config):
         "the monitor configuration's pair section is malformed: ha.instances[1] has no name or interface",
         "the monitor configuration's pair section is malformed: ha.instances[2] (x) has no list of addresses",
     ]
+
+
+def test_a_peer_whose_reachability_is_unknown_is_not_shown_unreachable(config):
+    """L5: ping not installed: the peer's reachability is unknown, and the Markdown says so."""
+    report = diagnose(hasamples.router(answers={}), {"monitor_config": str(config[0])}, hostname="edge-1", now=0)
+    report["ha"]["sync"]["reachable"] = None
+    text = markdown.render(report)
+    assert "over `sync0`: `unknown`" in text and "unreachable" not in text

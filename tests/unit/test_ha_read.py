@@ -149,9 +149,20 @@ def test_icmpv6_and_other_protocol_names_with_digits_are_entries():
         assert found["entries"] == [] and found["unparsed"] == 1, hostile
 
 
-def test_a_hostile_sync_section_runs_no_ping():
+@pytest.mark.parametrize(
+    "sync",
+    [
+        {"peer": "-f; reboot", "interface": "sync0"},
+        {"peer": "-f", "interface": "sync0"},  # an option to ping, not an address
+        {"peer": "10.255.0.2", "interface": "-b"},
+        {"peer": "10.255.0.2\n", "interface": "sync0"},
+        {"peer": "10.255.0.2", "interface": "sync0\n-f"},
+        {"peer": 7},
+    ],
+)
+def test_a_hostile_sync_section_runs_no_ping(sync):
     runner = hasamples.router()
-    found = ha_read.peer(runner, {"peer": "-f; reboot", "interface": "sync0"})
+    found = ha_read.peer(runner, sync)
     assert found["reachable"] is None and "no usable peer" in found["error"] and runner.calls == []
 
 
