@@ -78,8 +78,8 @@ markdown:
   type: str
 ha_entries:
   description: >-
-    For a router of a pair: the original tuples in conntrackd's external cache (C(tuples), C(young), C(errors);
-    symroute_ha_cache's C(entries)).
+    For a router of a pair: the digests of the original tuples in conntrackd's external cache (C(tuples),
+    C(young), C(errors); symroute_ha_cache's C(entries) with C(digests)).
   returned: when O(ha) is given
   type: dict
 """
@@ -111,7 +111,7 @@ def main():
     if ha:
         found = ha_read.read(runner, ha, module.params["ha_state_file"], module.params["conntrackd_config"])
         report = audit_ha.extend(report, found, module.params["drift"].get("ha"), observed.get("monitor") or {})
-        extra["ha_entries"] = audit_ha.cache_entries(found["dumps"]["external"], request, ha, "external")
+        extra["ha_entries"] = audit_ha.cache_entries(found["dumps"]["external"], request, ha, "external", digests=True)
     markdown = audit_report.markdown(module.params["router"], report)
     module.exit_json(changed=False, report=report, markdown=markdown, **extra)
 

@@ -24,6 +24,10 @@ options:
     type: str
     choices: [internal, external]
     default: internal
+  digests:
+    description: Return the tuples' short digests instead (a read the pair-level check only looks tuples up in).
+    type: bool
+    default: false
   conntrackd_config:
     description: conntrackd's configuration (its control socket is read from it).
     type: path
@@ -49,8 +53,9 @@ EXAMPLES = r"""
 RETURN = r"""
 entries:
   description: >-
-    C(tuples) (sorted original tuples), C(young) (internal entries left out as too new), C(errors) (why the
-    dump cannot be trusted: conntrackd failed, lines it could not parse, entries beyond what it reads).
+    C(tuples) (sorted original tuples, or their digests with O(digests)), C(young) (internal entries left
+    out as too new), C(errors) (why the dump cannot be trusted: conntrackd failed, lines it could not
+    parse, entries beyond what it reads).
   returned: always
   type: dict
 """
@@ -66,13 +71,14 @@ def main():
             "audit": {"type": "dict", "required": True},
             "ha": {"type": "dict", "required": True},
             "cache": {"type": "str", "choices": ["internal", "external"], "default": "internal"},
+            "digests": {"type": "bool", "default": False},
             "conntrackd_config": {"type": "path", "default": ha_read.CONNTRACKD_CONFIG},
         },
         supports_check_mode=True,
     )
     cache = module.params["cache"]
     dump = ha_read.dump(Runner(), cache, module.params["conntrackd_config"])
-    entries = audit_ha.cache_entries(dump, module.params["audit"], module.params["ha"], cache)
+    entries = audit_ha.cache_entries(dump, module.params["audit"], module.params["ha"], cache, module.params["digests"])
     module.exit_json(changed=False, entries=entries)
 
 

@@ -12,6 +12,8 @@ ended between the reads is in neither the comparison nor the findings: its destr
 backup before its read. The check is the same on both routers' reports.
 """
 
+from .audit_ha import digest
+
 LISTED = 10  # the missing entries listed by tuple; the rest is counted
 
 
@@ -35,11 +37,12 @@ def _reads(one):
 
 
 def _caches(master, backup, names):
+    """``first``: the tuples; ``last`` and the external read: their digests (audit_ha.digest)."""
     first, last = _reads(master)["first"], _reads(master)["last"]
     stable = set(last["tuples"])
-    compared = [tuple_ for tuple_ in first["tuples"] if tuple_ in stable]
+    compared = [tuple_ for tuple_ in first["tuples"] if digest(tuple_) in stable]
     external = set(_reads(backup)["external"]["tuples"])
-    missing = [tuple_ for tuple_ in compared if tuple_ not in external]
+    missing = [tuple_ for tuple_ in compared if digest(tuple_) not in external]
     return {
         "compared": True,
         "master": names[0],
@@ -87,8 +90,8 @@ def _masters(names, states, held):
 def check(pair, routers):
     """The pair section and its findings. ``routers``: {name: {report, entries, first, last}} for the routers
     audited in this run (``entries``: the external cache's, ``first``/``last``: the internal cache's before
-    and after it; audit_ha.cache_entries). A router of the pair absent from it: the pair was not checked, and
-    the section says why."""
+    and after it; audit_ha.cache_entries, ``entries`` and ``last`` as digests). A router of the pair absent
+    from it: the pair was not checked, and the section says why."""
     names = sorted(routers)
     if len(names) != 2 or any("report" not in routers[name] for name in names):
         return {

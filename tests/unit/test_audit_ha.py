@@ -24,8 +24,9 @@ def audited(tmp_path, state, **changes):
     found = observed(tmp_path, state, **changes)
     report = audit_ha.extend(EMPTY_REPORT, found, {}, {"ha": {"yield": False}})
     internal = audit_ha.cache_entries(found["dumps"]["internal"], REQUEST, HA_SECTION, "internal")
-    external = audit_ha.cache_entries(found["dumps"]["external"], REQUEST, HA_SECTION, "external")
-    return {"report": report, "entries": external, "first": internal, "last": internal}
+    last = audit_ha.cache_entries(found["dumps"]["internal"], REQUEST, HA_SECTION, "internal", digests=True)
+    external = audit_ha.cache_entries(found["dumps"]["external"], REQUEST, HA_SECTION, "external", digests=True)
+    return {"report": report, "entries": external, "first": internal, "last": last}
 
 
 def texts(report):
@@ -190,16 +191,26 @@ def test_the_caches_compare_only_connections_alive_across_the_backup_s_read(tmp_
     both reads and absent from the external cache is."""
     routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path, "backup", held=())}
     ended, born, lost = (f"tcp 203.0.113.50 100.64.20.10 {port} 9000" for port in (41001, 41002, 41003))
-    first = routers["edge-1"]["first"]
+    first, last = routers["edge-1"]["first"], routers["edge-1"]["last"]
     routers["edge-1"]["first"] = dict(first, tuples=sorted([*first["tuples"], ended, lost]))
-    routers["edge-1"]["last"] = dict(first, tuples=sorted([*first["tuples"], born, lost]))
+    routers["edge-1"]["last"] = dict(
+        last, tuples=sorted([*last["tuples"], audit_ha.digest(born), audit_ha.digest(lost)])
+    )
     section, found = audit_pair.check("edge-pair", routers)
     caches = section["caches"]
     assert (caches["master_internal"], caches["master_internal_ended"], caches["missing"]) == (2, 1, 1)
     assert caches["missing_listed"] == [lost] and len(found) == 1 and lost in found[0]["text"]
-    routers["edge-1"]["last"] = first
+    routers["edge-1"]["last"] = last
     section, found = audit_pair.check("edge-pair", routers)
     assert section["caches"]["in_sync"] and found == []
+
+
+def test_the_reads_only_looked_up_in_travel_as_digests(tmp_path):
+    """L5: the second internal read and the external one are digests (16 hex digits), not tuples."""
+    routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path, "backup", held=())}
+    assert routers["edge-1"]["last"]["tuples"] == [audit_ha.digest(hasamples.TUPLE)]
+    assert routers["edge-2"]["entries"]["tuples"] == [audit_ha.digest(hasamples.TUPLE)]
+    assert len(audit_ha.digest(hasamples.TUPLE)) == 16 and routers["edge-1"]["first"]["tuples"] == [hasamples.TUPLE]
 
 
 def test_a_read_that_did_not_happen_is_not_compared(tmp_path):
@@ -220,7 +231,7 @@ def test_the_master_is_who_holds_the_shared_addresses_not_the_state_file(tmp_pat
     """A stale "master" state file on a router without the addresses is no split brain: the router holding
     them is the master, and the disagreement is its own finding."""
     routers = {"edge-1": audited(tmp_path, "master", held=()), "edge-2": audited(tmp_path / "..", "master")}
-    routers["edge-1"]["first"] = routers["edge-1"]["last"] = routers["edge-2"]["first"]
+    routers["edge-1"]["first"], routers["edge-1"]["last"] = routers["edge-2"]["first"], routers["edge-2"]["last"]
     routers["edge-2"]["entries"] = audited(tmp_path, "backup", held=())["entries"]
     routers["edge-1"]["entries"] = audited(tmp_path, "backup", held=())["entries"]
     section, found = audit_pair.check("edge-pair", routers)
@@ -230,7 +241,8 @@ def test_the_master_is_who_holds_the_shared_addresses_not_the_state_file(tmp_pat
         "shared addresses held (edge-2 holds 198.51.100.4/29, 2001:db8:5::1/64, 203.0.113.1/24)"
     ]
     routers = {"edge-1": audited(tmp_path, "backup"), "edge-2": audited(tmp_path / "..", "backup", held=())}
-    routers["edge-1"]["first"] = routers["edge-1"]["last"] = audited(tmp_path, "master")["first"]
+    master = audited(tmp_path, "master")
+    routers["edge-1"]["first"], routers["edge-1"]["last"] = master["first"], master["last"]
     section, found = audit_pair.check("edge-pair", routers)
     assert section["master"] == "edge-1" and section["caches"]["compared"] and section["caches"]["in_sync"]
     assert [f["text"] for f in found] == [
