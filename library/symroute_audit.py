@@ -33,7 +33,8 @@ options:
     description:
       - The plan's C(ha) section, for a router of an HA pair (empty for a router alone). The report then has
         an C(ha) section (VRRP state, yield, keepalived and conntrackd, the peer over the sync link, the shared
-        addresses held, conntrackd's cache counts) and its findings, and C(ha_entries) is returned for the
+        addresses held, conntrackd's cache counts) and its findings, and C(ha_entries) (the external cache's
+        entries, read between symroute_ha_cache's two reads of the internal one) is returned for the
         pair-level check (symroute_audit_pair).
     type: dict
     default: {}
@@ -77,8 +78,8 @@ markdown:
   type: str
 ha_entries:
   description: >-
-    For a router of a pair: the original tuples of symroute's connections in conntrackd's caches (C(internal),
-    settled ones only; C(young), how many were left out as too new; C(external); C(errors)).
+    For a router of a pair: the digests of the original tuples in conntrackd's external cache (C(tuples),
+    C(young), C(errors); symroute_ha_cache's C(entries) with C(digests)).
   returned: when O(ha) is given
   type: dict
 """
@@ -110,7 +111,7 @@ def main():
     if ha:
         found = ha_read.read(runner, ha, module.params["ha_state_file"], module.params["conntrackd_config"])
         report = audit_ha.extend(report, found, module.params["drift"].get("ha"), observed.get("monitor") or {})
-        extra["ha_entries"] = audit_ha.entries(found, request, ha)
+        extra["ha_entries"] = audit_ha.cache_entries(found["dumps"]["external"], request, ha, "external", digests=True)
     markdown = audit_report.markdown(module.params["router"], report)
     module.exit_json(changed=False, report=report, markdown=markdown, **extra)
 

@@ -5,11 +5,14 @@ DOCUMENTATION = r"""
 module: symroute_audit_pair
 short_description: Check an HA pair as a whole after each of its routers' audits (read-only)
 description:
-  - Takes the audits (symroute_audit's C(report) and C(ha_entries)) of both routers of an HA pair and checks
-    the pair as a whole; runs on the controller (delegate_to localhost), reading nothing on the routers.
-  - Exactly one master (two are split brain, none a pair without a master), each router's peer reachable
-    over the sync link, and the conntrack caches in sync (every settled entry of symroute's traffic in the
-    master's internal cache present in the backup's external cache, compared by original tuple).
+  - Takes the audits (symroute_audit's C(report) and C(ha_entries), symroute_ha_cache's C(entries) of the
+    internal cache read before and after) of both routers of an HA pair and checks the pair as a whole; runs
+    on the controller (delegate_to localhost), reading nothing on the routers.
+  - Exactly one master, the router holding the shared addresses (both holding some are split brain, neither
+    a pair without a master; VRRP states that disagree with the addresses a finding), each router's peer
+    reachable over the sync link, and the conntrack caches in sync (every settled entry of symroute's traffic
+    in both reads of the master's internal cache present in the backup's external cache, read in between,
+    compared by original tuple).
   - Returns the router's report with a C(pair) section and the pair's findings, and its Markdown. When the
     peer was not audited in the same run (C(-l) one router), the section says the pair was not checked.
 options:
@@ -23,8 +26,9 @@ options:
     required: true
   audits:
     description: >-
-      The pair's routers' audits in this run, by router name (each symroute_audit's registered result:
-      C(report), C(ha_entries)); a router left out of the run is absent.
+      The pair's routers' audits in this run, by router name (each C(report) and C(ha_entries) of
+      symroute_audit, C(first) and C(last) the C(entries) of symroute_ha_cache's internal reads before and
+      after it); a router left out of the run is absent.
     type: dict
     required: true
 attributes:
@@ -42,7 +46,7 @@ EXAMPLES = r"""
   symroute_audit_pair:
     router: "{{ inventory_hostname }}"
     pair: "{{ symroute_plan.ha.pair }}"
-    audits: "{{ {inventory_hostname: symroute_verify_audit} }}"
+    audits: "{{ {inventory_hostname: __symroute_verify_ha_reads} }}"
   delegate_to: localhost
 """
 
@@ -74,9 +78,14 @@ def main():
     if not isinstance(audits.get(router), dict) or "report" not in audits[router]:
         module.fail_json(msg=f"symroute_audit_pair: no audit of {router} was given")
     routers = {
-        name: {"report": audit["report"], "entries": audit.get("ha_entries") or {}}
+        name: {
+            "report": audit["report"],
+            "entries": audit["ha_entries"],
+            "first": audit.get("first"),
+            "last": audit.get("last"),
+        }
         for name, audit in sorted(audits.items())
-        if isinstance(audit, dict) and "report" in audit and "ha_entries" in audit
+        if isinstance(audit, dict) and "report" in audit and isinstance(audit.get("ha_entries"), dict)
     }
     report = audit_pair.extend(audits[router]["report"], module.params["pair"], routers)
     module.exit_json(changed=False, report=report, markdown=audit_report.markdown(router, report))

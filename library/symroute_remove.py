@@ -11,8 +11,10 @@ description:
     and its include line, gives the sysctls symroute changed the values they had before symroute first
     wrote them (as recorded by the sysctl module), and removes its files and directories.
   - On a router of an HA pair (C(paths.ha)), first removes keepalived's notify command, then stops and disables
-    keepalived and conntrackd and removes their configuration files, each only when the file carries
-    symroute's header (C(paths.ha.marker)); a file symroute did not write stays, and its service too.
+    keepalived and conntrackd and removes their configuration files, each only when the file's first line
+    (after a C(#!) line) is exactly symroute's header line (C(paths.ha.header_line)); a file symroute did
+    not write stays, its service too, and C(left) says so. A unit that does not stop fails the module
+    before its configuration goes.
   - Leaves everything else alone. Idempotent. In check mode, lists what exists and would go.
 options:
   paths:
@@ -41,6 +43,11 @@ removed:
   returned: always
   type: list
   elements: str
+left:
+  description: What of an HA pair's files and services stays because it has no symroute header, and why.
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -55,12 +62,12 @@ def main():
     paths = module.params["paths"]
     if module.check_mode:
         found = removal.present(paths)
-        module.exit_json(changed=bool(found), removed=found)
+        module.exit_json(changed=bool(found), removed=found, left=removal.left(paths))
     try:
         done = removal.remove(Runner(), paths)
     except (ApplyError, NftError, OSError, ValueError) as error:
         module.fail_json(msg=f"symroute_remove: {error}")
-    module.exit_json(changed=bool(done), removed=done)
+    module.exit_json(changed=bool(done), removed=done, left=removal.left(paths))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,3 @@ def ha_plan(**changes):
     plan = json.loads(_pair_plan())
     plan["ha"] = dict(copy.deepcopy(plan["ha"]), **changes)
     return plan
-
-
-# The `ha` section itself, for tests of the router side that read it alone (the audit's and doctor's readers).
-HA_SECTION = ha_plan()["ha"]

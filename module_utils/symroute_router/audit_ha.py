@@ -3,13 +3,17 @@ keepalived and conntrackd, the peer over the sync link, the shared addresses hel
 its findings, the ha part's drift, and the cache entries the pair-level check compares (audit_pair).
 
 Which entries count: those of symroute's traffic, a connection whose mark is a link's (under the mark mask)
-or whose tuple touches a shared address, and, in the master's internal cache, only those at least SETTLE_S
-seconds old (conntrackd replicates a new connection within a fraction of a second; a younger one may be on
-its way, and is counted apart rather than flagged).
+or whose tuple touches a shared address, and, in an internal cache, only those at least SETTLE_S seconds old
+(conntrackd replicates a new connection within a fraction of a second; a younger one may be on its way, and
+is counted apart rather than flagged). The internal cache is read twice, before and after the external one
+(playbooks/audit.yml, symroute_ha_cache): audit_pair compares only what both internal reads hold.
 """
 
+import hashlib
+
+from .ha_read import MAX_ENTRIES
+
 SETTLE_S = 2
-LISTED = 5
 
 
 def _shared(ha):
@@ -33,19 +37,37 @@ def symroute_s(found, marks, mask, shared):
     return found.get("reply_dst") in shared or any(word in shared for word in found["tuple"].split()[1:3])
 
 
-def entries(observed, request, ha):
-    """{internal, young, external}: the original tuples the pair-level check compares (sorted)."""
+def digest(tuple_):
+    """A tuple's short digest (64 bits): the reads only tested for membership travel as these."""
+    return hashlib.sha256(tuple_.encode()).hexdigest()[:16]
+
+
+def cache_entries(dump, request, ha, cache, digests=False):
+    """{tuples, young, errors}: the sorted original tuples of one cache's dump (``ha_read.dump``) the
+    pair-level check compares: in the internal cache symroute's settled connections only (``young``: how many
+    were left out as too new), in the external cache every entry. ``errors``: why the dump cannot be trusted.
+    ``digests``: the tuples' digests instead (a read the check only looks tuples up in: a third the size)."""
+    dump = dump or {}
     mask, marks = _marks(request)
-    shared, dumps = _shared(ha), observed.get("dumps") or {}
-    internal = [e for e in (dumps.get("internal") or {}).get("entries", []) if symroute_s(e, marks, mask, shared)]
-    settled = sorted({e["tuple"] for e in internal if e["age_s"] is not None and e["age_s"] >= SETTLE_S})
-    external = sorted({e["tuple"] for e in (dumps.get("external") or {}).get("entries", [])})
-    return {
-        "internal": settled,
-        "young": len({e["tuple"] for e in internal}) - len(settled),
-        "external": external,
-        "errors": [d["error"] for d in dumps.values() if isinstance(d, dict) and d.get("error")],
-    }
+    found = list(dump.get("entries") or [])
+    if cache == "internal":
+        shared = _shared(ha)
+        found = [e for e in found if symroute_s(e, marks, mask, shared)]
+        tuples = sorted({e["tuple"] for e in found if e["age_s"] is None or e["age_s"] >= SETTLE_S})
+        young = len({e["tuple"] for e in found}) - len(tuples)
+    else:
+        tuples, young = sorted({e["tuple"] for e in found}), 0
+    if digests:
+        tuples = sorted({digest(tuple_) for tuple_ in tuples})
+    flag = "-i" if cache == "internal" else "-e"
+    errors = [dump["error"]] if dump.get("error") else []
+    if not isinstance(dump.get("entries"), list):
+        errors.append(f"conntrackd {flag} was not read")
+    if dump.get("unparsed"):
+        errors.append(f"conntrackd {flag} printed {dump['unparsed']} line(s) that are not cache entries")
+    if dump.get("truncated"):
+        errors.append(f"conntrackd {flag} printed {dump['truncated']} entries beyond the {MAX_ENTRIES} read")
+    return {"tuples": tuples, "young": young, "errors": errors}
 
 
 def section(observed, monitor):
@@ -157,12 +179,17 @@ def markdown_lines(report):
     if not pair["checked"]:
         return lines + [f"Not checked: {pair['reason']}."]
     lines.append("VRRP states: " + ", ".join(f"{name} {state}" for name, state in sorted(pair["states"].items())))
+    lines.append(
+        "Shared addresses held: "
+        + "; ".join(f"{name} {', '.join(held) or 'none'}" for name, held in sorted(pair.get("held", {}).items()))
+    )
     caches = pair["caches"]
     if not caches["compared"]:
         return lines + [f"Caches not compared: {caches['reason']}."]
     return lines + [
-        f"Caches: {caches['master_internal']} settled connection(s) in {caches['master']}'s internal cache "
-        f"({caches['master_internal_younger']} younger left out), {caches['backup_external']} in "
+        f"Caches: {caches['master_internal']} settled connection(s) in both reads of {caches['master']}'s "
+        f"internal cache ({caches['master_internal_younger']} younger left out, "
+        f"{caches['master_internal_ended']} ended between the reads), {caches['backup_external']} in "
         f"{caches['backup']}'s external cache, {caches['missing']} missing: "
         + ("in sync." if caches["in_sync"] else "NOT in sync (" + ", ".join(caches["missing_listed"]) + ").")
     ]

@@ -19,7 +19,8 @@ CONNTRACKD_CONFIG = "/etc/conntrackd/conntrackd.conf"
 MAX_ENTRIES = 200000  # a cache dump is read up to this many entries (the rest is counted, not kept)
 _COUNT = re.compile(r"^(current active connections|connections (created|updated|destroyed)):\s+(\d+)", re.M)
 _AGE = re.compile(r"\[active since (\d+)s\]")
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,63}")  # fullmatch; never a leading "-" (an option)
+_PROTOCOL = re.compile(r"[a-z][a-z0-9-]{0,15}")  # tcp, udp, icmp, icmpv6, sctp, dccp, udplite, gre, unknown
 
 
 def services(runner):
@@ -47,9 +48,9 @@ def vrrp_state(path=STATE_FILE):
     if text is None:
         return {"state": None, "since": None, "error": f"{path} is missing (keepalived has made no transition)"}
     words = text.split()
-    if not words or words[0] not in STATES:
-        shown = " ".join(words)[:40] or "empty"
-        return {"state": None, "since": None, "error": f"{path} holds no VRRP state ({shown!r})"}
+    if not words or words[0] not in STATES:  # its content is not shown: the path may name a foreign file
+        shown = f"{len(text)} characters, none of {', '.join(STATES)} first" if words else "empty"
+        return {"state": None, "since": None, "error": f"{path} holds no VRRP state ({shown})"}
     try:
         since = float(words[1]) if len(words) > 1 else None
     except ValueError:
@@ -61,7 +62,7 @@ def peer(runner, sync):
     """{peer, interface, reachable, error}: whether the peer's sync address answers a ping over the sync link
     (three echoes, 0.2 s apart: one answer is enough)."""
     found = {"peer": sync.get("peer"), "interface": sync.get("interface"), "reachable": None, "error": None}
-    if not (_TOKEN.match(str(sync.get("peer", ""))) and _TOKEN.match(str(sync.get("interface", "")))):
+    if not (_TOKEN.fullmatch(str(sync.get("peer", ""))) and _TOKEN.fullmatch(str(sync.get("interface", "")))):
         return dict(found, error="the plan's sync link has no usable peer address or interface")
     result = runner.run(["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-I", sync["interface"], sync["peer"]])
     if result.rc == 127:
@@ -87,6 +88,7 @@ def addresses(runner, ha):
             "held": [address for address in instance["addresses"] if (instance["interface"], address) in held],
         }
         for instance in ha.get("instances", [])
+        if isinstance(instance, dict) and {"name", "interface", "addresses"} <= set(instance)
     }
 
 
@@ -130,7 +132,7 @@ def entry(line):
     """One cache entry of a ``conntrackd -i``/``-e`` line: {protocol, tuple (original direction, as text),
     reply_dst, mark, age_s}, or None for a line that is not one."""
     words = line.split()
-    if len(words) < 4 or not words[0].isalpha() or not words[1].isdigit():
+    if len(words) < 4 or not _PROTOCOL.fullmatch(words[0]) or not words[1].isdigit():
         return None
     pairs = [word.split("=", 1) for word in words[2:] if "=" in word]
     keys = [pair[0] for pair in pairs]

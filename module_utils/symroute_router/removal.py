@@ -11,9 +11,11 @@ run finds nothing to do.
 
 A router of an HA pair (``paths["ha"]``): keepalived's notify command goes first (keepalived stopping then
 runs no command of symroute's), then keepalived and conntrackd are stopped and disabled and the
-configuration files symroute wrote go; a file without symroute's header line is not symroute's and stays,
-its service too. Stopping keepalived gives up the shared addresses: playbooks/remove.yml removes the backup
-first, so the partners' traffic never moves to a router being removed. The distribution's files are not
+configuration files symroute wrote go, those whose first line (after a ``#!`` line) is exactly the header
+line the role rendered (a unit that does not stop fails the removal, its configuration left
+for another run); a file without symroute's header line is not symroute's and stays, its service too.
+Stopping keepalived gives up the shared addresses: playbooks/remove.yml removes the backup first, so the
+partners' traffic never moves to a router being removed. The distribution's files are not
 put back (docs/design.md, "HA pair": removal).
 """
 
@@ -27,7 +29,8 @@ from .locking import locked
 
 MONITOR_UNIT, BOOT_UNIT = "symroute-monitor.service", "symroute-routing.service"
 HA_UNITS = (("keepalived.service", "keepalived_config"), ("conntrackd.service", "conntrackd_config"))
-HA_MARKER = "Managed by symroute"
+# The header line the symroute_ha role writes by default (playbooks/remove.yml passes the rendered one).
+HA_HEADER_LINE = "# Managed by symroute (ansible-playbook symmetric-routing.yml); local edits are overwritten."
 
 
 def _json(path):
@@ -52,18 +55,58 @@ def _stop_monitor(runner, paths, systemd, done):
         done.append("stopped the link monitor")
 
 
-def _ha_files(paths):
-    """{key: path} of the HA pair's files that exist and carry symroute's header (its first lines)."""
-    ha, found = paths.get("ha") or {}, {}
-    marker = ha.get("marker") or HA_MARKER
+def _header_at_top(text, line):
+    """Whether ``line`` is the file's first line, or its second after a ``#!`` line (as the role writes it)."""
+    lines = text.splitlines()[:2]
+    return bool(lines) and (lines[0] == line or (lines[0].startswith("#!") and lines[1:2] == [line]))
+
+
+def _ha_scan(paths):
+    """({key: path} of the pair's files that carry symroute's header line exactly, [what stays and why])."""
+    ha, found, left = paths.get("ha") or {}, {}, []
+    line = ha.get("header_line") or HA_HEADER_LINE
     for key in ("notify_command", "keepalived_config", "conntrackd_config"):
+        if not ha.get(key) or not os.path.isfile(ha[key]):
+            continue
         try:
-            text = files.read_text(ha[key]) if ha.get(key) and os.path.isfile(ha[key]) else None
+            text = files.read_text(ha[key])
         except (OSError, UnicodeDecodeError):
             text = None  # unreadable: not a file symroute wrote
-        if text is not None and marker in "\n".join(text.splitlines()[:3]):
+        if text is not None and _header_at_top(text, line):
             found[key] = ha[key]
-    return found
+        else:
+            unit = {k: u for u, k in HA_UNITS}.get(key)
+            left.append(f"left {unit + ': ' if unit else ''}{ha[key]} has no symroute header")
+    return found, left
+
+
+def _ha_files(paths):
+    """{key: path} of the HA pair's files that exist and carry symroute's header line."""
+    return _ha_scan(paths)[0]
+
+
+def left(paths):
+    """What of the HA pair's files (and their services) a removal leaves, each with its reason."""
+    return _ha_scan(paths)[1]
+
+
+class RemovalError(ValueError):
+    """A step that did not happen: the removal stops before anything that depends on it."""
+
+
+_RUNNING = ("active", "activating", "deactivating", "reloading", "refreshing")
+
+
+def _stop(runner, unit, config):
+    """Stop and disable ``unit``; raises RemovalError (before its configuration goes) if it did not stop."""
+    result = _systemctl(runner, "disable", "--now", unit)
+    state = (_systemctl(runner, "is-active", unit).stdout or "").strip().split("\n")[0]
+    if result.rc != 0 or state in _RUNNING:
+        said = " ".join((result.stderr or result.stdout or "").split())[:200] or "no message"
+        raise RemovalError(
+            f"{unit} did not stop (systemctl disable --now: rc {result.rc}, {said}; is-active: {state or 'unknown'}):"
+            f" {config} is left in place for another run, and the router may still hold the pair's shared addresses"
+        )
 
 
 def _ha(runner, systemd, ha_files, done):
@@ -74,7 +117,7 @@ def _ha(runner, systemd, ha_files, done):
         if key not in ha_files:
             continue
         if systemd:
-            _systemctl(runner, "disable", "--now", unit)
+            _stop(runner, unit, ha_files[key])
             done.append(f"stopped and disabled {unit}")
         os.unlink(ha_files[key])
         done.append(f"removed {ha_files[key]}")

@@ -32,9 +32,11 @@ def test_the_audit_reports_one_master_and_caches_in_sync_with_a_live_stream(lab)
         assert report["drift"]["ha"] == {"files": [], "services": []}, report["drift"]
         pair = report["pair"]
         assert pair["checked"] and pair["master"] == master and pair["states"] == {master: "master", backup: "backup"}
+        assert pair["held"][backup] == [] and f"{halab.SHARED_WAN_A}/29" in pair["held"][master], pair["held"]
         caches = pair["caches"]
-        # The live stream: one settled connection of symroute's (the partner's mark) in the master's
-        # internal cache, found in the backup's external cache by its original tuple.
+        # The live stream: one settled connection of symroute's (the partner's mark) in both reads of the
+        # master's internal cache (before and after the backup's external one), found in the backup's
+        # external cache by its original tuple.
         assert caches["master_internal"] >= 1 and caches["missing"] == 0 and caches["in_sync"], caches
         assert ha["caches"]["internal" if router == master else "external"]["active"] >= 1, ha["caches"]
     markdown = (reports / f"audit-{master}.md").read_text()

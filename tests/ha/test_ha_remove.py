@@ -1,6 +1,7 @@
 """playbooks/remove.yml on the HA pair (issue #25), last of tests/ha (it leaves the pair removed): --check
 lists keepalived's and conntrackd's files and services with the rest and changes nothing; the run removes the
-backup first (the master keeps the shared addresses while the backup goes), then the master; afterwards no
+backup first (it never becomes the master while it goes: its keepalived journal has no MASTER state), then
+the master; afterwards no
 file symroute wrote is left, keepalived and conntrackd are stopped and disabled, the shared addresses gone;
 a second run changes nothing."""
 
@@ -27,14 +28,19 @@ def test_remove_takes_the_backup_first_then_the_master_and_leaves_nothing(lab):
     assert all(_exists(router, path) for router in halab.ROUTERS for path in HA_FILES)
     assert halab.master() == master  # --check changed nothing
 
+    since = halab.on(backup, "date +%s").stdout.strip()
     result = haplaybooks.run(lab["inventory"], "remove.yml")
     assert result.returncode == 0, result.stdout[-5000:]
     # The backup's removal is the first removal task, the master's the second: the order of the task banners.
     first = result.stdout.index("TASK [Remove everything symroute installed (every router but a pair's master)]")
-    second = result.stdout.index("TASK [Remove everything symroute installed (a pair's master, once every backup")
+    second = result.stdout.index("TASK [Remove everything symroute installed (a pair's master, once its backup is")
     between = result.stdout[first:second]
     assert re.search(rf"changed: \[{backup}\]", between) and f"skipping: [{master}]" in between, between
     assert re.search(rf"changed: \[{master}\]", result.stdout[second:]), result.stdout[second:][:3000]
+    # The master kept the shared addresses while the backup went: the backup's keepalived stopped (its journal
+    # since the run says so) without ever entering the MASTER state.
+    journal = halab.on(backup, f"journalctl -u keepalived.service --since @{since} -o cat --no-pager").stdout
+    assert "Stopp" in journal and "Entering MASTER STATE" not in journal, journal[-3000:]
     for router in halab.ROUTERS:
         for path in (*HA_FILES, "/run/symroute", "/etc/symroute/monitor.json"):
             assert not _exists(router, path), (router, path)

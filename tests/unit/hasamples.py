@@ -5,6 +5,48 @@ import json
 
 from symroute_router.command import Result
 
+# The pair section of the lab router the samples were printed on (edge-1 of the HA lab, with its lan and wan_a
+# instances: the samples hold no wan_b address).
+HA_SECTION = {
+    "pair": "edge-pair",
+    "router": "edge-1",
+    "peer": "edge-2",
+    "priority": 150,
+    "peer_priority": 100,
+    "preempt": False,
+    "advert_interval_ms": 100,
+    "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer": "10.255.0.2"},
+    "instances": [
+        {
+            "name": "lan4",
+            "segment": "lan",
+            "family": 4,
+            "vrid": 10,
+            "interface": "lan0",
+            "addresses": ["203.0.113.1/24"],
+        },
+        {
+            "name": "lan6",
+            "segment": "lan",
+            "family": 6,
+            "vrid": 10,
+            "interface": "lan0",
+            "addresses": ["2001:db8:5::1/64"],
+        },
+        {
+            "name": "wan_a4",
+            "segment": "wan_a",
+            "family": 4,
+            "vrid": 21,
+            "interface": "wana",
+            "addresses": ["198.51.100.4/29"],
+        },
+    ],
+    "links": {"wan_a": {"mode": "shared", "address": "198.51.100.4/29"}, "wan_c": {"mode": "own"}},
+    "tracked_links": ["wan_a", "wan_b"],
+    "yield_file": "/run/symroute/ha-yield",
+}
+
 STATS_MASTER = """cache internal:
 current active connections:\t           1
 connections created:\t\t           1\tfailed:\t           0
@@ -66,12 +108,7 @@ class Runner:
         return Result(127, "", f"{argv[0]}: No such file or directory")
 
 
-MASTER_HELD = (
-    ("wana", "198.51.100.4/29"),
-    ("wanb", "198.51.100.12/29"),
-    ("lan0", "203.0.113.1/24"),
-    ("lan0", "2001:db8:5::1/64"),
-)
+MASTER_HELD = (("wana", "198.51.100.4/29"), ("lan0", "203.0.113.1/24"), ("lan0", "2001:db8:5::1/64"))
 
 
 def router(state="master", held=MASTER_HELD, ping_rc=0, **changes):

@@ -5,7 +5,7 @@ fails), the peer reachable, and the conntrack caches in sync by original tuple, 
 import copy
 
 import hasamples
-from hafixture import HA_SECTION
+from hasamples import HA_SECTION
 
 from symroute_router import audit_ha, audit_pair, audit_report, ha_read
 from symroute_router.command import Result
@@ -23,7 +23,10 @@ def observed(tmp_path, state="master", **changes):
 def audited(tmp_path, state, **changes):
     found = observed(tmp_path, state, **changes)
     report = audit_ha.extend(EMPTY_REPORT, found, {}, {"ha": {"yield": False}})
-    return {"report": report, "entries": audit_ha.entries(found, REQUEST, HA_SECTION)}
+    internal = audit_ha.cache_entries(found["dumps"]["internal"], REQUEST, HA_SECTION, "internal")
+    last = audit_ha.cache_entries(found["dumps"]["internal"], REQUEST, HA_SECTION, "internal", digests=True)
+    external = audit_ha.cache_entries(found["dumps"]["external"], REQUEST, HA_SECTION, "external", digests=True)
+    return {"report": report, "entries": external, "first": internal, "last": last}
 
 
 def texts(report):
@@ -65,8 +68,8 @@ def test_a_router_s_own_problems_are_each_one_finding(tmp_path):
         "HA pair edge-pair: conntrackd is failed (systemctl is-active), not active",
         "HA pair edge-pair: the peer edge-2 (10.255.0.2) does not answer over the sync link sync0: conntrackd's "
         "replication is cut, a switchover now loses the live connections",
-        "HA pair edge-pair: it is backup but holds the shared address(es) 198.51.100.12/29, 198.51.100.4/29, "
-        "2001:db8:5::1/64, 203.0.113.1/24 (split brain)",
+        "HA pair edge-pair: it is backup but holds the shared address(es) 198.51.100.4/29, 2001:db8:5::1/64, "
+        "203.0.113.1/24 (split brain)",
     ]
 
 
@@ -85,8 +88,10 @@ def test_entries_keep_symroute_s_settled_connections_only(tmp_path):
     found = observed(
         tmp_path, "master", answers={("conntrackd", "-i"): Result(0, hasamples.INTERNAL_MASTER + young + foreign, "")}
     )
-    entries = audit_ha.entries(found, REQUEST, HA_SECTION)
-    assert entries == {"internal": [hasamples.TUPLE], "young": 1, "external": [], "errors": []}
+    entries = audit_ha.cache_entries(found["dumps"]["internal"], REQUEST, HA_SECTION, "internal")
+    assert entries == {"tuples": [hasamples.TUPLE], "young": 1, "errors": []}
+    external = audit_ha.cache_entries(found["dumps"]["external"], REQUEST, HA_SECTION, "external")
+    assert external == {"tuples": [], "young": 0, "errors": []}
 
 
 def pair(tmp_path, master_changes=None, backup_changes=None):
@@ -107,6 +112,7 @@ def test_the_pair_in_sync_one_master(tmp_path):
         "backup": "edge-2",
         "master_internal": 1,
         "master_internal_younger": 0,
+        "master_internal_ended": 0,
         "backup_external": 1,
         "missing": 0,
         "missing_listed": [],
@@ -121,19 +127,24 @@ def test_a_connection_missing_from_the_backup_is_listed_and_bounded(tmp_path):
     section, found = pair(tmp_path, master_changes={"answers": {("conntrackd", "-i"): Result(0, lines, "")}})
     assert section["caches"]["missing"] == 14 and len(section["caches"]["missing_listed"]) == audit_pair.LISTED
     assert len(found) == 1 and found[0]["kind"] == "pair"
-    assert "14 of the 14 connections of edge-1" in found[0]["text"] and found[0]["text"].endswith("and 4 more")
+    assert "14 of the 14 connections of edge-1 (its internal cache, both reads)" in found[0]["text"] and found[0][
+        "text"
+    ].endswith("and 4 more")
 
 
 def test_two_masters_are_split_brain_and_none_fails(tmp_path):
     routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path / "..", "master")}
     _section, found = audit_pair.check("edge-pair", routers)
-    assert [f["text"] for f in found][0].startswith("HA pair edge-pair: split brain: edge-1 and edge-2 are both")
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: split brain: edge-1 and edge-2 both hold shared addresses (both hold 198.51.100.4/29, "
+        "2001:db8:5::1/64, 203.0.113.1/24)"
+    ]
     routers = {"edge-1": audited(tmp_path, "backup", held=()), "edge-2": audited(tmp_path, "fault", held=())}
     section, found = audit_pair.check("edge-pair", routers)
     assert [f["text"] for f in found] == [
-        "HA pair edge-pair: no master: edge-1 is backup, edge-2 is fault (nobody holds the shared addresses)"
+        "HA pair edge-pair: no master: neither router holds a shared address (edge-1 is backup, edge-2 is fault)"
     ]
-    assert section["caches"] == {"compared": False, "reason": "not exactly one master"}
+    assert section["caches"] == {"compared": False, "reason": "not exactly one router holds the shared addresses"}
 
 
 def test_a_cut_sync_link_fails_the_pair(tmp_path):
@@ -168,4 +179,99 @@ def test_the_markdown_shows_the_pair(tmp_path):
     report = audit_pair.extend(dict(base, ha=routers["edge-1"]["report"]["ha"]), "edge-pair", routers)
     text = audit_report.markdown("edge-1", report)
     assert "## HA pair edge-pair (peer edge-2)" in text and "- VRRP state: master; yields: no" in text
-    assert "1 settled connection(s) in edge-1's internal cache" in text and text.rstrip().endswith("in sync.")
+    assert "Shared addresses held: edge-1 198.51.100.4/29, 2001:db8:5::1/64, 203.0.113.1/24; edge-2 none" in text
+    assert "1 settled connection(s) in both reads of edge-1's internal cache" in text and text.rstrip().endswith(
+        "in sync."
+    )
+
+
+def test_the_caches_compare_only_connections_alive_across_the_backup_s_read(tmp_path):
+    """The master's internal cache is read before and after the backup's external one: a connection that ended
+    in between (its destroy replicated before the backup's read) or began in between is not flagged; one in
+    both reads and absent from the external cache is."""
+    routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path, "backup", held=())}
+    ended, born, lost = (f"tcp 203.0.113.50 100.64.20.10 {port} 9000" for port in (41001, 41002, 41003))
+    first, last = routers["edge-1"]["first"], routers["edge-1"]["last"]
+    routers["edge-1"]["first"] = dict(first, tuples=sorted([*first["tuples"], ended, lost]))
+    routers["edge-1"]["last"] = dict(
+        last, tuples=sorted([*last["tuples"], audit_ha.digest(born), audit_ha.digest(lost)])
+    )
+    section, found = audit_pair.check("edge-pair", routers)
+    caches = section["caches"]
+    assert (caches["master_internal"], caches["master_internal_ended"], caches["missing"]) == (2, 1, 1)
+    assert caches["missing_listed"] == [lost] and len(found) == 1 and lost in found[0]["text"]
+    routers["edge-1"]["last"] = last
+    section, found = audit_pair.check("edge-pair", routers)
+    assert section["caches"]["in_sync"] and found == []
+
+
+def test_the_reads_only_looked_up_in_travel_as_digests(tmp_path):
+    """L5: the second internal read and the external one are digests (16 hex digits), not tuples."""
+    routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path, "backup", held=())}
+    assert routers["edge-1"]["last"]["tuples"] == [audit_ha.digest(hasamples.TUPLE)]
+    assert routers["edge-2"]["entries"]["tuples"] == [audit_ha.digest(hasamples.TUPLE)]
+    assert len(audit_ha.digest(hasamples.TUPLE)) == 16 and routers["edge-1"]["first"]["tuples"] == [hasamples.TUPLE]
+
+
+def test_a_read_that_did_not_happen_is_not_compared(tmp_path):
+    routers = {"edge-1": audited(tmp_path, "master"), "edge-2": audited(tmp_path, "backup", held=())}
+    routers["edge-1"]["last"] = None
+    section, found = audit_pair.check("edge-pair", routers)
+    assert section["caches"] == {
+        "compared": False,
+        "reason": "edge-1: its internal cache was not read after the external",
+    }
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: the conntrack caches were not compared: edge-1: its internal cache was not read "
+        "after the external"
+    ]
+
+
+def test_the_master_is_who_holds_the_shared_addresses_not_the_state_file(tmp_path):
+    """A stale "master" state file on a router without the addresses is no split brain: the router holding
+    them is the master, and the disagreement is its own finding."""
+    routers = {"edge-1": audited(tmp_path, "master", held=()), "edge-2": audited(tmp_path / "..", "master")}
+    routers["edge-1"]["first"], routers["edge-1"]["last"] = routers["edge-2"]["first"], routers["edge-2"]["last"]
+    routers["edge-2"]["entries"] = audited(tmp_path, "backup", held=())["entries"]
+    routers["edge-1"]["entries"] = audited(tmp_path, "backup", held=())["entries"]
+    section, found = audit_pair.check("edge-pair", routers)
+    assert section["master"] == "edge-2" and section["caches"]["master"] == "edge-2"
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: the VRRP states keepalived recorded (edge-1 master, edge-2 master) disagree with the "
+        "shared addresses held (edge-2 holds 198.51.100.4/29, 2001:db8:5::1/64, 203.0.113.1/24)"
+    ]
+    routers = {"edge-1": audited(tmp_path, "backup"), "edge-2": audited(tmp_path / "..", "backup", held=())}
+    master = audited(tmp_path, "master")
+    routers["edge-1"]["first"], routers["edge-1"]["last"] = master["first"], master["last"]
+    section, found = audit_pair.check("edge-pair", routers)
+    assert section["master"] == "edge-1" and section["caches"]["compared"] and section["caches"]["in_sync"]
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: the VRRP states keepalived recorded (edge-1 backup, edge-2 backup) disagree with the "
+        "shared addresses held (edge-1 holds 198.51.100.4/29, 2001:db8:5::1/64, 203.0.113.1/24)"
+    ]
+
+
+def test_a_dump_the_audit_cannot_read_is_never_in_sync(tmp_path):
+    """M3: a dump in a format the parser does not know (every line unparsed), or cut at MAX_ENTRIES, leaves the
+    caches "not compared" (a finding), never "in sync" with 0 connections."""
+    foreign = "conntrackd 2.0 new format: 1 entry\n" + hasamples.INTERNAL_MASTER.replace("tcp      6", "TCP/6")
+    section, found = pair(tmp_path, master_changes={"answers": {("conntrackd", "-i"): Result(0, foreign, "")}})
+    assert section["caches"] == {
+        "compared": False,
+        "reason": "edge-1: conntrackd -i printed 2 line(s) that are not cache entries",
+    }
+    assert [f["text"] for f in found] == [
+        "HA pair edge-pair: the conntrack caches were not compared: edge-1: conntrackd -i printed 2 line(s) that "
+        "are not cache entries"
+    ]
+    cut = audit_ha.cache_entries({"entries": [], "unparsed": 0, "truncated": 3, "error": None}, REQUEST, {}, "external")
+    assert cut["errors"] == [f"conntrackd -e printed 3 entries beyond the {ha_read.MAX_ENTRIES} read"]
+
+
+def test_an_entry_without_its_age_is_settled_and_compared(tmp_path):
+    """M3: an entry whose age conntrackd did not print cannot be called young: it is compared, and missing."""
+    ageless = hasamples.INTERNAL_MASTER.replace(" [active since 5s]", "").replace("37034", "41000")
+    lines = hasamples.INTERNAL_MASTER + ageless
+    section, found = pair(tmp_path, master_changes={"answers": {("conntrackd", "-i"): Result(0, lines, "")}})
+    assert section["caches"]["master_internal"] == 2 and section["caches"]["master_internal_younger"] == 0
+    assert section["caches"]["missing_listed"] == ["tcp 203.0.113.50 100.64.20.10 41000 9000"]

@@ -7,15 +7,17 @@ import json
 
 import hasamples
 import pytest
-from hafixture import HA_SECTION
+from hasamples import HA_SECTION
 
 from symroute_router.command import Result
 from symroute_router.doctor import diagnose, ha, markdown
 
 
 @pytest.fixture
-def config(tmp_path):
-    """A monitor configuration of the pair's edge-1 and its VRRP state file (master)."""
+def config(tmp_path, monkeypatch):
+    """A monitor configuration of the pair's edge-1 and its VRRP state file (master), in a directory the
+    doctor reads state files from (as /run/symroute on a router)."""
+    monkeypatch.setattr(ha, "STATE_DIRS", (str(tmp_path),))
     state = tmp_path / "ha-state"
     state.write_text("master 1796613085.1\n")
     path = tmp_path / "monitor.json"
@@ -80,7 +82,7 @@ def test_missing_programs_and_a_truncated_state_file(config):
         ("ha-conntrackd-caches/conntrackd", "problem"),
     ]
     assert found[0]["evidence"]["error"] == "systemctl is not installed"
-    assert "holds no VRRP state ('mast')" in found[2]["evidence"]["error"]
+    assert "holds no VRRP state (4 characters" in found[2]["evidence"]["error"]
 
 
 def test_the_doctor_s_report_has_the_pair_its_findings_and_markdown(config):
@@ -89,3 +91,40 @@ def test_the_doctor_s_report_has_the_pair_its_findings_and_markdown(config):
     assert ("ha-conntrackd-caches/conntrackd", "info") in ids(report["findings"])
     text = markdown.render(report)
     assert "## HA pair edge-pair" in text and "`reachable`" in text
+
+
+def test_a_state_file_outside_symroute_s_run_directory_is_not_read_nor_shown(config, tmp_path):
+    """L2: a monitor configuration naming /etc/shadow (or a path with ..) as the state file: the doctor does
+    not read it, says why, and shows nothing of it."""
+    path, _state = config
+    secret = tmp_path.parent / "shadow"
+    secret.write_text("root:$y$j9T$secret:19000:0:99999:7:::\n")
+    for named in (str(secret), f"{tmp_path}/../shadow", "ha-state", 7):
+        path.write_text(json.dumps({"settings": {"ha_state_file": named}, "ha": HA_SECTION}))
+        section = ha.read(hasamples.router(), str(path))
+        assert section["vrrp"]["state"] is None and "secret" not in json.dumps(section), named
+        assert section["vrrp"]["error"] == (
+            f"not read: the monitor configuration's ha_state_file is not a plain path in {tmp_path}"
+        )
+        assert ("ha-monitor-config/monitor.json", "problem") in ids(ha.findings(section))
+
+
+def test_malformed_instances_are_one_finding_each_never_a_traceback(config):
+    path, _state = config
+    instances = [7, {"name": "lan4"}, {"name": "x", "interface": "lan0", "addresses": "203.0.113.1/24"}]
+    section = dict(HA_SECTION, instances=[*instances, HA_SECTION["instances"][2]])
+    path.write_text(json.dumps({"settings": {"ha_state_file": str(_state)}, "ha": section}))
+    found = ha.findings(ha.read(hasamples.router(), str(path)))
+    assert [item["title"] for item in found if item["id"] == "ha-monitor-config/monitor.json"] == [
+        "the monitor configuration's pair section is malformed: ha.instances[0] is not a mapping",
+        "the monitor configuration's pair section is malformed: ha.instances[1] has no name or interface",
+        "the monitor configuration's pair section is malformed: ha.instances[2] (x) has no list of addresses",
+    ]
+
+
+def test_a_peer_whose_reachability_is_unknown_is_not_shown_unreachable(config):
+    """L5: ping not installed: the peer's reachability is unknown, and the Markdown says so."""
+    report = diagnose(hasamples.router(answers={}), {"monitor_config": str(config[0])}, hostname="edge-1", now=0)
+    report["ha"]["sync"]["reachable"] = None
+    text = markdown.render(report)
+    assert "over `sync0`: `unknown`" in text and "unreachable" not in text

@@ -6,7 +6,7 @@ import copy
 
 import hasamples
 import pytest
-from hafixture import HA_SECTION
+from hasamples import HA_SECTION
 
 from symroute_router import ha_read
 from symroute_router.command import Result
@@ -56,10 +56,11 @@ def test_the_ping_runs_over_the_sync_interface_from_no_shell():
     "text, error",
     [
         (None, "is missing"),
-        ("", "holds no VRRP state ('empty')"),
-        ("mas", "holds no VRRP state ('mas')"),
-        ("\x00\x01garbage", "holds no VRRP state"),
-        ("MASTER 12", "holds no VRRP state ('MASTER 12')"),
+        ("", "holds no VRRP state (empty)"),
+        ("mas", "holds no VRRP state (3 characters, none of master, backup, fault, stopped first)"),
+        ("\x00\x01garbage", "holds no VRRP state (9 characters"),
+        ("MASTER 12", "holds no VRRP state (9 characters"),
+        ("root:$y$j9T$secret:19000:0:99999:7:::\n", "holds no VRRP state (38 characters"),
     ],
 )
 def test_a_missing_truncated_or_foreign_state_file_gives_no_state_and_says_why(tmp_path, text, error):
@@ -68,6 +69,7 @@ def test_a_missing_truncated_or_foreign_state_file_gives_no_state_and_says_why(t
         path.write_text(text)
     found = ha_read.vrrp_state(str(path))
     assert found["state"] is None and error in found["error"], found
+    assert "secret" not in found["error"] and "garbage" not in found["error"]  # its content is never shown
 
 
 def test_a_state_file_that_is_a_directory_or_not_text_is_said(tmp_path):
@@ -124,9 +126,43 @@ def test_garbage_cache_lines_are_counted_apart_and_the_good_ones_kept():
     assert found["unparsed"] == 4
 
 
-def test_a_hostile_sync_section_runs_no_ping():
+ICMPV6 = (
+    "icmpv6   58 src=2001:db8:5::10 dst=2001:db8:20::10 type=128 code=0 id=4711 src=2001:db8:20::10 "
+    "dst=2001:db8:5::10 type=129 code=0 id=4711 mark=33024 [active since 7s]\n"
+)
+
+
+def test_icmpv6_and_other_protocol_names_with_digits_are_entries():
+    """conntrackd prints icmpv6 and udplite: a protocol name is a lower-case word that may hold digits."""
+    udplite = (
+        "udplite  136 src=10.1.1.1 dst=10.2.2.2 sport=1 dport=2 src=10.2.2.2 dst=10.1.1.1 sport=2 dport=1 mark=0\n"
+    )
+    dump = ICMPV6 + udplite
+    found = ha_read.dump(hasamples.router(answers={("conntrackd", "-i"): Result(0, dump, "")}), "internal")
+    assert found["unparsed"] == 0 and [entry["tuple"] for entry in found["entries"]] == [
+        "icmpv6 2001:db8:5::10 2001:db8:20::10 128 0 4711",
+        "udplite 10.1.1.1 10.2.2.2 1 2",
+    ]
+    assert found["entries"][0]["age_s"] == 7 and found["entries"][0]["mark"] == 33024
+    for hostile in ("6tcp 6 src=1 dst=2 x=y\n", "-tcp 6 src=1 dst=2 x=y\n", "TCP 6 src=1 dst=2 x=y\n"):
+        found = ha_read.dump(hasamples.router(answers={("conntrackd", "-i"): Result(0, hostile, "")}), "internal")
+        assert found["entries"] == [] and found["unparsed"] == 1, hostile
+
+
+@pytest.mark.parametrize(
+    "sync",
+    [
+        {"peer": "-f; reboot", "interface": "sync0"},
+        {"peer": "-f", "interface": "sync0"},  # an option to ping, not an address
+        {"peer": "10.255.0.2", "interface": "-b"},
+        {"peer": "10.255.0.2\n", "interface": "sync0"},
+        {"peer": "10.255.0.2", "interface": "sync0\n-f"},
+        {"peer": 7},
+    ],
+)
+def test_a_hostile_sync_section_runs_no_ping(sync):
     runner = hasamples.router()
-    found = ha_read.peer(runner, {"peer": "-f; reboot", "interface": "sync0"})
+    found = ha_read.peer(runner, sync)
     assert found["reachable"] is None and "no usable peer" in found["error"] and runner.calls == []
 
 

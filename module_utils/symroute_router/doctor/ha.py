@@ -4,25 +4,60 @@ addresses held by exactly the master, and conntrackd's caches; each finding with
 A router without a pair gets no section and no finding."""
 
 import json
+import os
 
 from .. import ha_read
 from . import finding
 
 KEEPALIVED_CONFIG = "/etc/keepalived/keepalived.conf"
+STATE_DIRS = ("/run/symroute",)  # where the doctor reads the VRRP state file the monitor configuration names
+
+
+def _instance_error(number, instance):
+    if not isinstance(instance, dict):
+        return f"ha.instances[{number}] is not a mapping"
+    name = instance.get("name")
+    if not all(isinstance(instance.get(key), str) and instance.get(key) for key in ("name", "interface")):
+        return f"ha.instances[{number}] has no name or interface"
+    addresses = instance.get("addresses")
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        return f"ha.instances[{number}] ({name}) has no list of addresses"
+    return None
+
+
+def _state_file(settings):
+    """(path, error): the VRRP state file the monitor configuration names, read only when it is a plain
+    absolute path in one of STATE_DIRS (the default otherwise, and the error says why)."""
+    path = settings.get("ha_state_file")
+    if path is None:
+        return ha_read.STATE_FILE, None
+    if (
+        isinstance(path, str)
+        and os.path.isabs(path)
+        and os.path.normpath(path) == path
+        and any(os.path.dirname(path) == directory for directory in STATE_DIRS)
+    ):
+        return path, None
+    return None, "the monitor configuration's ha_state_file is not a plain path in " + " or ".join(STATE_DIRS)
 
 
 def _pair(monitor_config):
-    """(ha, state file) from the monitor configuration, or (None, None) for a router alone / no file."""
+    """(ha, state file, errors) from the monitor configuration, or (None, None, []) for a router alone / no
+    file. ``errors``: what of the pair's section the doctor left out (malformed instances, a state file
+    outside symroute's run directory)."""
     try:
         with open(monitor_config, encoding="utf-8") as handle:
             config = json.load(handle)
     except (OSError, ValueError):
-        return None, None
+        return None, None, []
     ha = config.get("ha") if isinstance(config, dict) else None
     if not isinstance(ha, dict) or not isinstance(ha.get("sync"), dict) or not isinstance(ha.get("instances"), list):
-        return None, None
+        return None, None, []
     settings = config.get("settings") if isinstance(config.get("settings"), dict) else {}
-    return ha, settings.get("ha_state_file") or ha_read.STATE_FILE
+    errors = [_instance_error(number, item) for number, item in enumerate(ha["instances"])]
+    ha = dict(ha, instances=[item for item, error in zip(ha["instances"], errors) if error is None])
+    state_file, state_error = _state_file(settings)
+    return ha, state_file, [error for error in [*errors, state_error] if error]
 
 
 def config_test(runner, path=KEEPALIVED_CONFIG):
@@ -36,12 +71,30 @@ def config_test(runner, path=KEEPALIVED_CONFIG):
 
 def read(runner, monitor_config):
     """The report's ``ha`` section, or None for a router alone."""
-    ha, state_file = _pair(monitor_config)
+    ha, state_file, errors = _pair(monitor_config)
     if ha is None:
         return None
-    found = ha_read.read(runner, ha, state_file=state_file, entries=False)
+    found = ha_read.read(runner, ha, state_file=state_file or ha_read.STATE_FILE, entries=False)
+    if state_file is None:
+        found["vrrp"] = {"state": None, "since": None, "error": f"not read: {errors[-1]}"}
     found["keepalived_config_test"] = config_test(runner)
+    found["config_errors"] = errors
     return found
+
+
+def _config(section):
+    return [
+        finding.make(
+            "ha-monitor-config",
+            "monitor.json",
+            "problem",
+            f"the monitor configuration's pair section is malformed: {error}",
+            {"error": error},
+            "Converge the router (symmetric-routing.yml): symroute writes the monitor configuration; a local "
+            "edit is overwritten.",
+        )
+        for error in section.get("config_errors", [])
+    ]
 
 
 def _services(section):
@@ -171,4 +224,5 @@ def findings(section):
     """Every HA finding of this router ([] for a router alone)."""
     if section is None:
         return []
-    return _services(section) + _state(section) + _sync(section) + _addresses(section) + _caches(section)
+    found = _services(section) + _state(section) + _sync(section) + _addresses(section) + _caches(section)
+    return _config(section) + found

@@ -152,7 +152,7 @@ def _ha(report):
         "- services: " + code({name: entry["state"] or entry["error"] for name, entry in section["services"].items()}),
         f"- keepalived -t: {code(section['keepalived_config_test'])}",
         f"- peer {code(section['peer_router'])} over {code(section['sync']['interface'])}: "
-        f"{code('reachable' if section['sync']['reachable'] else 'unreachable')}",
+        f"{code({True: 'reachable', False: 'unreachable'}.get(section['sync']['reachable'], 'unknown'))}",
         "- shared addresses held: " + code({name: entry["held"] for name, entry in section["addresses"].items()}),
         f"- conntrackd's caches (active): {code(counts)}",
     ]
