@@ -3,49 +3,21 @@ stream from the client to the partner through edge-1, the master), and a runner 
 
 import json
 
+from hafixture import ha_plan
+
 from symroute_router.command import Result
 
-# The pair section of the lab router the samples were printed on (edge-1 of the HA lab, with its lan and wan_a
-# instances: the samples hold no wan_b address).
-HA_SECTION = {
-    "pair": "edge-pair",
-    "router": "edge-1",
-    "peer": "edge-2",
-    "priority": 150,
-    "peer_priority": 100,
-    "preempt": False,
-    "advert_interval_ms": 100,
-    "sync": {"interface": "sync0", "address": "10.255.0.1/30", "peer": "10.255.0.2"},
-    "instances": [
-        {
-            "name": "lan4",
-            "segment": "lan",
-            "family": 4,
-            "vrid": 10,
-            "interface": "lan0",
-            "addresses": ["203.0.113.1/24"],
-        },
-        {
-            "name": "lan6",
-            "segment": "lan",
-            "family": 6,
-            "vrid": 10,
-            "interface": "lan0",
-            "addresses": ["2001:db8:5::1/64"],
-        },
-        {
-            "name": "wan_a4",
-            "segment": "wan_a",
-            "family": 4,
-            "vrid": 21,
-            "interface": "wana",
-            "addresses": ["198.51.100.4/29"],
-        },
-    ],
-    "links": {"wan_a": {"mode": "shared", "address": "198.51.100.4/29"}, "wan_c": {"mode": "own"}},
-    "tracked_links": ["wan_a", "wan_b"],
-    "yield_file": "/run/symroute/ha-yield",
-}
+
+def _printed_section():
+    """The pair section of the lab router the samples were printed on: edge-1's real plan
+    (tests/hafixture.py) as it was then, before wan_b was shared (the samples hold no wan_b address)."""
+    ha = ha_plan()["ha"]
+    ha["instances"] = [instance for instance in ha["instances"] if instance["segment"] != "wan_b"]
+    ha["links"] = {name: link for name, link in ha["links"].items() if name != "wan_b"}
+    return ha
+
+
+HA_SECTION = _printed_section()
 
 STATS_MASTER = """cache internal:
 current active connections:\t           1
